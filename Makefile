@@ -1,0 +1,54 @@
+# The project's entry points. `make up` runs the platform, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
+PY := .venv/bin/python
+PG ?= 0
+
+.PHONY: help install lint test test-unit test-integration up down bench schemas kafka-jars clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+.tools/uv/bin/uv:
+	@echo "installing uv $(UV_VERSION) from PyPI into .tools/uv"
+	@python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv "uv==$(UV_VERSION)"
+
+.venv/.synced: uv.lock pyproject.toml $(wildcard */*/pyproject.toml) | $(if $(filter .tools/uv/bin/uv,$(UV)),.tools/uv/bin/uv)
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+install: .venv/.synced ## Create .venv with every package (uv, locked)
+
+kafka-jars: install ## Fetch the Kafka jars with Maven into .cache/ (first run only)
+	$(PY) -m complaint_devinfra.kafka_fetch
+
+lint: install ## ruff and mypy
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy shared/schemas/src shared/runtime/src shared/devinfra/src services/intake/src services/routing/src
+
+test: lint kafka-jars ## Every test: lint, unit, contract and integration (real Kafka + PostgreSQL)
+	$(PY) -m pytest
+
+test-unit: install ## Only the tests that need no Kafka or PostgreSQL
+	$(PY) -m pytest -m "not integration"
+
+up: install kafka-jars ## Run the platform locally (SQLite; PG=1 for PostgreSQL)
+	$(PY) scripts/platform.py up $(if $(filter 1,$(PG)),--postgres)
+
+down: ## Stop everything `make up` started
+	@if [ -x $(PY) ]; then $(PY) scripts/platform.py down; else echo "nothing to stop"; fi
+
+bench: install kafka-jars ## Benchmarks: intake throughput vs a bare endpoint, POST-to-assigned latency
+	$(PY) bench/run.py
+
+schemas: install ## Regenerate the JSON Schemas and the AsyncAPI document from the models
+	$(PY) -m complaint_contracts.generate
+
+clean: down ## Remove the virtualenv, caches and run state
+	rm -rf .venv .run .pytest_cache .mypy_cache .ruff_cache

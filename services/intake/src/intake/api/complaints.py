@@ -1,0 +1,115 @@
+"""Routes of the complaints API; the work is in intake.service."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from complaint_runtime.problems import Problem
+from complaint_runtime.service import runtime_of
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+
+from intake import service
+from intake.api.auth import FrontEndDep, ViewerDep
+from intake.api.schemas import (
+    ComplaintAccepted,
+    ComplaintIn,
+    ComplaintOut,
+    CustomerOut,
+    HistoryItem,
+)
+
+router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+ERRORS = {400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 413: PROBLEM, 422: PROBLEM, 503: PROBLEM}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ComplaintAccepted,
+    responses=ERRORS,
+    summary="Post a complaint",
+)
+async def post_complaint(
+    complaint: ComplaintIn,
+    request: Request,
+    caller: FrontEndDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=200,
+            description="Same key and body: the same answer; same key, other body: 422",
+        ),
+    ] = None,
+) -> JSONResponse:
+    if not caller.may_post(complaint.channel):
+        raise Problem(
+            403,
+            "Channel not allowed for this API key",
+            f"This key may post for {', '.join(caller.channels)}, not {complaint.channel}.",
+            kind="channel-not-allowed",
+        )
+    body_hash = hashlib.sha256(complaint.model_dump_json(exclude_none=False).encode()).hexdigest()
+    result = await service.submit_complaint(
+        database=runtime_of(request).database,
+        secrets_=request.app.state.secrets,
+        submission=service.Submission(complaint, caller.api_key_id, idempotency_key, body_hash),
+        public_base_url=request.app.state.settings.public_base_url,
+    )
+    headers = {"Location": f"/v1/complaints/{result.body['id']}"}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(result.body, status_code=201, headers=headers)
+
+
+@router.get(
+    "/{complaint_id}",
+    response_model=ComplaintOut,
+    responses={401: PROBLEM, 404: PROBLEM, 503: PROBLEM},
+    summary="A complaint's status, triage, assignment and history",
+)
+async def get_complaint(complaint_id: str, request: Request, caller: ViewerDep) -> ComplaintOut:
+    found = None
+    if len(complaint_id) <= 36:
+        found = await service.find_complaint(
+            database=runtime_of(request).database, complaint_id=complaint_id
+        )
+    if found is None or not caller.may_view(found[0].tracking_token_hash):
+        raise Problem(404, "Complaint not found", kind="not-found")
+    complaint, history = found
+    return ComplaintOut(
+        id=complaint.id,
+        reference=complaint.reference,
+        status=complaint.status,
+        channel=complaint.channel,
+        subject=complaint.subject,
+        category=complaint.category,
+        subcategory=complaint.subcategory,
+        priority=complaint.priority,
+        emotion=complaint.emotion,
+        team=complaint.team,
+        assignee=complaint.assignee,
+        received_at=complaint.received_at,
+        updated_at=complaint.updated_at,
+        customer=CustomerOut(
+            customer_ref=complaint.customer_ref,
+            masked_phone=complaint.masked_phone,
+            masked_email=complaint.masked_email,
+            tier=complaint.tier,
+            language=complaint.language,
+        ),
+        history=[
+            HistoryItem(
+                event_id=h.event_id,
+                type=h.event_type,
+                source=h.source,
+                time=h.occurred_at,
+                data=h.data,
+            )
+            for h in history
+        ],
+    )

@@ -1,0 +1,24 @@
+"""Intake's settings: the shared ones plus its secrets and limits (environment variables)."""
+
+from __future__ import annotations
+
+from complaint_runtime.settings import ServiceSettings
+from pydantic import Field
+
+
+class IntakeSettings(ServiceSettings):
+    service_name: str = "intake"
+    database_url: str = "sqlite+aiosqlite:///./.run/intake.db"
+    contact_encryption_key: str = Field(
+        "",
+        description="Fernet key encrypting raw contacts at rest (intake-admin generate-keys)",
+    )
+    customer_ref_key: str = Field(
+        "",
+        description="HMAC key for customer references (intake-admin generate-keys)",
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8001", description="Base of tracking links given to customers"
+    )
+    api_key_cache_s: float = Field(30.0, description="How long a verified API key is cached")
+    max_metadata_entries: int = 50

@@ -1,0 +1,41 @@
+"""How a customer is identified across channels without keeping the raw contact in events.
+
+A customer reference is a keyed hash (HMAC-SHA256) of the strongest identifier given: the
+front end's customer id, else the phone number, else the e-mail address. The same key
+gives the same reference on every channel, and without the key it cannot be reversed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+
+def normalize_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def keyed_hash(key: bytes, kind: str, value: str) -> str:
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def customer_ref(
+    key: bytes, *, customer_id: str | None, phone: str | None, email: str | None
+) -> str:
+    if customer_id:
+        digest = keyed_hash(key, "id", customer_id.strip())
+    elif phone:
+        digest = keyed_hash(key, "phone", normalize_phone(phone))
+    elif email:
+        digest = keyed_hash(key, "email", normalize_email(email))
+    else:  # the request schema requires one of the three
+        raise ValueError("a customer needs an id, a phone number or an e-mail address")
+    return f"cus_{digest[:32]}"

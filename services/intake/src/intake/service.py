@@ -1,0 +1,253 @@
+"""Intake's use cases. Each runs in one transaction; events leave through the outbox."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import uuid_utils
+from complaint_contracts import topics
+from complaint_contracts.envelope import Envelope
+from complaint_contracts.events import ComplaintAssigned, ComplaintReceived, ComplaintTriaged
+from complaint_contracts.events.intake import AttachmentRef, CustomerView
+from complaint_contracts.privacy import mask_email, mask_phone, redact_contacts
+from complaint_runtime.database import Database, UnitOfWork
+from complaint_runtime.problems import Problem
+from cryptography.fernet import Fernet
+from sqlalchemy.exc import IntegrityError
+
+from intake.api.schemas import ComplaintIn
+from intake.db import Complaint, ComplaintRepository, HistoryEntry, IdempotencyRecord
+from intake.domain.customers import customer_ref, keyed_hash, normalize_email, normalize_phone
+from intake.domain.references import format_reference
+
+SOURCE = "intake"
+REFERENCE_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Keys that never leave intake: contact encryption and customer-reference hashing."""
+
+    fernet: Fernet
+    ref_key: bytes
+
+    @classmethod
+    def from_settings(cls, *, contact_encryption_key: str, customer_ref_key: str) -> Secrets:
+        missing = [
+            name
+            for name, value in (
+                ("CONTACT_ENCRYPTION_KEY", contact_encryption_key),
+                ("CUSTOMER_REF_KEY", customer_ref_key),
+            )
+            if not value
+        ]
+        if missing:
+            raise RuntimeError(
+                f"{' and '.join(missing)} not set: create them with `intake-admin generate-keys`"
+            )
+        return cls(Fernet(contact_encryption_key.encode()), customer_ref_key.encode())
+
+    def encrypt(self, value: str | None) -> bytes | None:
+        return None if value is None else self.fernet.encrypt(value.encode())
+
+    def decrypt(self, value: bytes | None) -> str | None:
+        return None if value is None else self.fernet.decrypt(value).decode()
+
+
+@dataclass(frozen=True)
+class Submission:
+    complaint: ComplaintIn
+    api_key_id: int
+    idempotency_key: str | None
+    body_hash: str
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    body: dict[str, Any]
+    replayed: bool
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def submit_complaint(
+    *, database: Database, secrets_: Secrets, submission: Submission, public_base_url: str
+) -> SubmissionResult:
+    """Store a complaint and its ``received`` event, honouring the Idempotency-Key."""
+    if submission.idempotency_key:
+        replay = await _replay(database, submission)
+        if replay is not None:
+            return replay
+    try:
+        async with database.unit_of_work() as uow:
+            body = await _store_complaint(
+                uow, submission.complaint, secrets_=secrets_, public_base_url=public_base_url
+            )
+            if submission.idempotency_key:
+                uow.session.add(
+                    IdempotencyRecord(
+                        api_key_id=submission.api_key_id,
+                        key=submission.idempotency_key,
+                        request_hash=submission.body_hash,
+                        status_code=201,
+                        response=body,
+                    )
+                )
+        return SubmissionResult(body, replayed=False)
+    except IntegrityError:
+        # A concurrent request with the same Idempotency-Key won the race.
+        if submission.idempotency_key:
+            replay = await _replay(database, submission)
+            if replay is not None:
+                return replay
+        raise
+
+
+async def _replay(database: Database, submission: Submission) -> SubmissionResult | None:
+    assert submission.idempotency_key is not None
+    async with database.sessions() as session:
+        record = await ComplaintRepository(session).idempotency_record(
+            submission.api_key_id, submission.idempotency_key
+        )
+    if record is None:
+        return None
+    if record.request_hash != submission.body_hash:
+        raise Problem(
+            422,
+            "Idempotency-Key reused with a different body",
+            "This Idempotency-Key was already used for another request; use a new key.",
+            kind="idempotency-key-reused",
+        )
+    return SubmissionResult(record.response, replayed=True)
+
+
+async def _store_complaint(
+    uow: UnitOfWork, complaint: ComplaintIn, *, secrets_: Secrets, public_base_url: str
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    repository = ComplaintRepository(uow.session)
+    [number] = await repository.next_reference_numbers(now.astimezone(REFERENCE_ZONE).date(), 1)
+    complaint_id = str(uuid_utils.uuid7())
+    reference = format_reference(now.astimezone(REFERENCE_ZONE).date(), number)
+    tracking_token = secrets.token_urlsafe(24)
+    customer = complaint.customer
+    phone, email = customer.phone, customer.email
+    ref = customer_ref(secrets_.ref_key, customer_id=customer.identity, phone=phone, email=email)
+    masked_phone = mask_phone(phone) if phone else None
+    masked_email = mask_email(email) if email else None
+    row = Complaint(
+        id=complaint_id,
+        reference=reference,
+        channel=complaint.channel,
+        status="received",
+        subject=complaint.subject,
+        description=complaint.description,
+        order_ref=complaint.order_ref,
+        occurred_at=complaint.occurred_at,
+        received_at=now,
+        updated_at=now,
+        attachments=[a.model_dump() for a in complaint.attachments],
+        extra_metadata=dict(complaint.metadata),
+        customer_ref=ref,
+        customer_id=customer.identity,
+        customer_name_enc=secrets_.encrypt(customer.name),
+        phone_enc=secrets_.encrypt(phone),
+        email_enc=secrets_.encrypt(email),
+        phone_hash=keyed_hash(secrets_.ref_key, "phone", normalize_phone(phone)) if phone else None,
+        email_hash=keyed_hash(secrets_.ref_key, "email", normalize_email(email)) if email else None,
+        masked_phone=masked_phone,
+        masked_email=masked_email,
+        tier=customer.tier,
+        language=customer.language,
+        preferred_channel=customer.preferred_channel,
+        tracking_token_hash=hash_token(tracking_token),
+    )
+    uow.session.add(row)
+    event = ComplaintReceived(
+        complaint_id=complaint_id,
+        reference=reference,
+        channel=complaint.channel,
+        customer=CustomerView(
+            customer_ref=ref,
+            external_ref=customer.identity,
+            masked_phone=masked_phone,
+            masked_email=masked_email,
+            tier=customer.tier,
+            language=customer.language,
+            preferred_channel=customer.preferred_channel,
+        ),
+        subject=redact_contacts(complaint.subject),
+        description=redact_contacts(complaint.description),
+        order_ref=complaint.order_ref,
+        occurred_at=complaint.occurred_at,
+        received_at=now,
+        attachments=tuple(AttachmentRef(**a.model_dump()) for a in complaint.attachments),
+        metadata={k: redact_contacts(v) for k, v in complaint.metadata.items()},
+    )
+    event_id = uow.add_event(event, topic=topics.INTAKE.name, source=SOURCE, subject=complaint_id)
+    await uow.session.flush()  # the history row references the complaint row
+    uow.session.add(
+        HistoryEntry(
+            complaint_id=complaint_id,
+            event_id=event_id,
+            event_type=event.ce_type(),
+            source=SOURCE,
+            occurred_at=now,
+            data={"reference": reference, "channel": complaint.channel},
+        )
+    )
+    return {
+        "id": complaint_id,
+        "reference": reference,
+        "status": "received",
+        "tracking_token": tracking_token,
+        "tracking_url": f"{public_base_url}/v1/complaints/{complaint_id}?token={tracking_token}",
+        "received_at": now.isoformat(),
+    }
+
+
+async def project_event(*, uow: UnitOfWork, envelope: Envelope) -> None:
+    """Fold another service's event into the complaint's status and history."""
+    complaint = await ComplaintRepository(uow.session).get(envelope.subject)
+    if complaint is None:
+        raise LookupError(f"event {envelope.id} is about unknown complaint {envelope.subject}")
+    data = envelope.data
+    if isinstance(data, ComplaintTriaged):
+        complaint.category = data.category
+        complaint.subcategory = data.subcategory
+        complaint.priority = data.priority
+        complaint.emotion = data.emotion
+        complaint.status = "triaged"
+    elif isinstance(data, ComplaintAssigned):
+        complaint.team = data.team
+        complaint.assignee = data.assignee
+        complaint.status = "assigned"
+    complaint.updated_at = datetime.now(UTC)
+    uow.session.add(
+        HistoryEntry(
+            complaint_id=complaint.id,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            source=envelope.source,
+            occurred_at=envelope.time,
+            data=data.model_dump(mode="json"),
+        )
+    )
+
+
+async def find_complaint(
+    *, database: Database, complaint_id: str
+) -> tuple[Complaint, list[HistoryEntry]] | None:
+    async with database.sessions() as session:
+        repository = ComplaintRepository(session)
+        complaint = await repository.get(complaint_id)
+        if complaint is None:
+            return None
+        return complaint, list(await repository.history(complaint_id))

@@ -1,0 +1,54 @@
+"""First triage of a complaint: category, emotion, then priority (which needs both)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from complaint_contracts.vocabulary import Category, EmotionLevel, Priority, Tier
+
+from routing.domain.classification import Classifier
+from routing.domain.emotion import assess_emotion
+from routing.domain.priority import decide_priority
+from routing.domain.rules import FiredRule
+
+
+@dataclass(frozen=True, slots=True)
+class TriageDecision:
+    category: Category
+    subcategory: str | None
+    confidence: float
+    priority: Priority
+    emotion: EmotionLevel
+    rules_fired: tuple[FiredRule, ...]  # category rules, then emotion, then priority
+
+
+def triage(
+    *,
+    subject: str,
+    description: str,
+    language: str,
+    tier: Tier,
+    classifier: Classifier,
+    repeat_count: int = 0,
+    supervisor_p1: bool = False,
+) -> TriageDecision:
+    classification = classifier.classify(
+        subject=subject, description=description, language=language
+    )
+    emotion = assess_emotion(subject=subject, description=description)
+    priority = decide_priority(
+        category=classification.category,
+        text=f"{subject}\n{description}",
+        tier=tier,
+        emotion=emotion.level,
+        repeat_count=repeat_count,
+        supervisor_p1=supervisor_p1,
+    )
+    return TriageDecision(
+        category=classification.category,
+        subcategory=classification.subcategory,
+        confidence=classification.confidence,
+        priority=priority.priority,
+        emotion=emotion.level,
+        rules_fired=classification.rules_fired + emotion.rules_fired + priority.rules_fired,
+    )

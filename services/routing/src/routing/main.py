@@ -1,0 +1,29 @@
+"""Routing's app factory: ``uvicorn --factory routing.main:create_app``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from complaint_contracts import topics
+from complaint_runtime.service import ServiceRuntime, build_app
+from fastapi import FastAPI
+
+from routing import messaging
+from routing.api.cases import router as cases_router
+from routing.config import RoutingSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: RoutingSettings | None = None) -> FastAPI:
+    settings = settings or RoutingSettings()
+    runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, produces=[topics.ROUTING])
+    runtime.consume(topics=[topics.INTAKE], handlers=messaging.HANDLERS)
+    app = build_app(
+        runtime=runtime,
+        title="Complaint routing",
+        description="Classifies, prioritises and assigns complaints; owns the case state.",
+        routers=[cases_router],
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,257 @@
+"""The consumer loop: at least once from Kafka, at most once into the database.
+
+For each batch of one partition: one database transaction applies every new record (each in
+a savepoint), records its event id in ``processed_events``, and only after that transaction
+commits is the partition's offset committed. A redelivered record finds its id already
+there and is skipped. A record that cannot be decoded, or that keeps failing, goes to the
+service's dead-letter topic with the error and its origin in headers, and the partition
+moves on. Failures of the database or broker themselves are not the record's fault: the
+batch is retried with back-off, never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from complaint_contracts.base import EventData
+from complaint_contracts.envelope import Envelope, InvalidEvent, decode
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from complaint_runtime import metrics
+from complaint_runtime.context import caused_by
+from complaint_runtime.database import Database, UnitOfWork
+from complaint_runtime.problems import is_database_unavailable
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[UnitOfWork, Envelope], Awaitable[None]]
+
+
+class TransientError(Exception):
+    """A failure of a dependency, not of the record: retry, never dead-letter."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TransientError | OperationalError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return is_database_unavailable(exc)
+    return isinstance(exc, OSError)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: ConsumerRecord[bytes, bytes]
+    error: str
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        bootstrap_servers: str,
+        group_id: str,
+        topics: Sequence[str],
+        handlers: Mapping[type[EventData], Handler],
+        dead_letter_topic: str,
+        producer: AIOKafkaProducer,
+        batch_size: int = 500,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+        session_timeout_ms: int = 10000,
+    ):
+        self._database = database
+        self._group_id = group_id
+        self._topics = list(topics)
+        self._handlers = dict(handlers)
+        self._dead_letter_topic = dead_letter_topic
+        self._producer = producer
+        self._batch_size = batch_size
+        self._max_attempts = max_attempts
+        self._retry_backoff_s = retry_backoff_s
+        self._stopping = asyncio.Event()
+        self._bootstrap_servers = bootstrap_servers
+        self._session_timeout_ms = session_timeout_ms
+        self._consumer = self._new_consumer()
+        self.assigned = asyncio.Event()
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=self._bootstrap_servers,
+            group_id=self._group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=self._batch_size,
+            session_timeout_ms=self._session_timeout_ms,
+            heartbeat_interval_ms=max(self._session_timeout_ms // 4, 500),
+        )
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        # A fresh client per run: after a crash the supervisor calls run() again, and an
+        # aiokafka consumer cannot be started twice.
+        self._consumer = self._new_consumer()
+        await self._start_consumer()
+        try:
+            while not self._stopping.is_set():
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_size)
+                if self._consumer.assignment():
+                    self.assigned.set()
+                for partition, records in batches.items():
+                    if self._stopping.is_set():
+                        break  # uncommitted records are redelivered to the next owner
+                    await self._process_with_retries(partition, records)
+                    await self._commit(partition, records[-1].offset + 1)
+                    self._record_lag(partition, records[-1].offset)
+        finally:
+            await self._consumer.stop()
+
+    async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
+        try:
+            await self._consumer.commit({partition: next_offset})
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The partition moved to another member during a rebalance; it will redeliver
+            # these records and processed_events makes that harmless.
+            log.warning("offset commit refused after rebalance", error=repr(exc))
+
+    async def _start_consumer(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self._consumer.start()
+                return
+            except Exception as exc:
+                log.warning("kafka not reachable, consumer retrying", error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _record_lag(self, partition: TopicPartition, last_offset: int) -> None:
+        highwater = self._consumer.highwater(partition)
+        if highwater is not None:
+            metrics.CONSUMER_LAG.labels(self._group_id, partition.topic, partition.partition).set(
+                max(highwater - last_offset - 1, 0)
+            )
+
+    async def _process_with_retries(
+        self, partition: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> None:
+        delay = self._retry_backoff_s
+        while True:
+            try:
+                await self._process_batch(records)
+                return
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning(
+                    "batch failed on a dependency, retrying",
+                    topic=partition.topic,
+                    partition=partition.partition,
+                    error=repr(exc),
+                    retry_in_s=delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        dead: list[DeadLetter] = []
+        async with self._database.unit_of_work() as uow:
+            for record in records:
+                letter = await self._process_record(uow, record)
+                if letter is not None:
+                    dead.append(letter)
+            # Dead letters are out before the transaction commits: a crash in between sends
+            # them again (a duplicate in the DLQ) instead of losing them.
+            for letter in dead:
+                await self._send_dead_letter(letter)
+
+    async def _process_record(
+        self, uow: UnitOfWork, record: ConsumerRecord[bytes, bytes]
+    ) -> DeadLetter | None:
+        topic = record.topic
+        try:
+            envelope = decode(record.key, record.value, list(record.headers))
+        except InvalidEvent as exc:
+            position_id = f"{record.topic}:{record.partition}:{record.offset}"
+            first_time = await uow.mark_processed(
+                consumer=self._group_id, event_id=position_id, outcome="dead_lettered"
+            )
+            return DeadLetter(record, f"invalid event: {exc}") if first_time else None
+        handler = self._handlers.get(type(envelope.data))
+        if handler is None:
+            metrics.EVENTS_CONSUMED.labels(self._group_id, topic, "ignored").inc()
+            return None
+        with caused_by(
+            correlation_id=envelope.correlation_id,
+            causation_id=envelope.id,
+            complaint_id=envelope.subject,
+            event_id=envelope.id,
+        ):
+            return await self._apply(uow, envelope, record)
+
+    async def _apply(
+        self, uow: UnitOfWork, envelope: Envelope, record: ConsumerRecord[bytes, bytes]
+    ) -> DeadLetter | None:
+        handler = self._handlers[type(envelope.data)]
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                async with uow.session.begin_nested():
+                    first_time = await uow.mark_processed(
+                        consumer=self._group_id, event_id=envelope.id, outcome="applied"
+                    )
+                    if not first_time:
+                        metrics.EVENTS_CONSUMED.labels(
+                            self._group_id, record.topic, "duplicate"
+                        ).inc()
+                        return None
+                    await handler(uow, envelope)
+                metrics.EVENTS_CONSUMED.labels(self._group_id, record.topic, "applied").inc()
+                return None
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.warning(
+                    "event handler failed", type=envelope.type, attempt=attempt, error=repr(exc)
+                )
+                if attempt == self._max_attempts:
+                    async with uow.session.begin_nested():
+                        await uow.mark_processed(
+                            consumer=self._group_id,
+                            event_id=envelope.id,
+                            outcome="dead_lettered",
+                        )
+                    return DeadLetter(record, f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(self._retry_backoff_s * attempt)
+        return None
+
+    async def _send_dead_letter(self, letter: DeadLetter) -> None:
+        record = letter.record
+        headers = [
+            *[(name, bytes(value)) for name, value in record.headers],
+            ("dlq_error", letter.error[:2000].encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+            ("dlq_consumer_group", self._group_id.encode()),
+        ]
+        await self._producer.send_and_wait(
+            self._dead_letter_topic, value=record.value, key=record.key, headers=headers
+        )
+        metrics.DEAD_LETTERED.labels(self._group_id, record.topic).inc()
+        log.error(
+            "record dead-lettered",
+            original_topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=letter.error[:500],
+        )

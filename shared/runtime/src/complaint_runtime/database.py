@@ -1,0 +1,208 @@
+"""Async SQLAlchemy engine, the tables every service shares (outbox, processed events), and
+the unit of work that puts a state change and its events in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from complaint_contracts.base import EventData
+from complaint_contracts.envelope import encode
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    event,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from complaint_runtime.context import current_causation
+
+# SQLite has no BIGSERIAL; INTEGER PRIMARY KEY is its auto-increment rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of one service's tables; each service has its own metadata."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class OutboxMessage(Base):
+    """An event committed with the state change that caused it, waiting for the relay."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[bytes] = mapped_column(LargeBinary)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[list[list[str]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProcessedEvent(Base):
+    """An event a consumer group has applied (or dead-lettered): applied at most once."""
+
+    __tablename__ = "processed_events"
+
+    consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Database:
+    """One engine per service process."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, statement_timeout_s: float = 10.0):
+        self.url = url
+        self.is_postgres = url.startswith("postgresql")
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if self.is_postgres:
+            kwargs |= {
+                "pool_size": pool_size,
+                "max_overflow": pool_size,
+                "pool_timeout": statement_timeout_s,
+                "connect_args": {
+                    "timeout": statement_timeout_s,
+                    "command_timeout": statement_timeout_s,
+                    "server_settings": {"application_name": "complaint-platform"},
+                },
+            }
+        else:
+            kwargs["connect_args"] = {"timeout": statement_timeout_s}
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if not self.is_postgres:
+            _make_sqlite_transactional(self.engine)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.on_events_committed: Callable[[], None] = lambda: None
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _make_sqlite_transactional(engine: AsyncEngine) -> None:
+    """pysqlite's own transaction handling breaks SAVEPOINT; take BEGIN over (SQLAlchemy
+    docs, "Serializable isolation / Savepoints / Transactional DDL")."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class UnitOfWork:
+    """One transaction: state changes plus outbox rows, committed together or not at all.
+
+    ``async with database.unit_of_work() as uow:`` commits on success and rolls back on
+    error; events added with :meth:`add_event` reach Kafka through the outbox relay.
+    """
+
+    def __init__(self, database: Database):
+        self._database = database
+        self.session: AsyncSession = database.sessions()
+        self._added_events = False
+
+    async def __aenter__(self) -> UnitOfWork:
+        await self.session.begin()
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                await self.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self._added_events:
+            self._added_events = False
+            self._database.on_events_committed()
+
+    def add_event(
+        self,
+        data: EventData,
+        *,
+        topic: str,
+        source: str,
+        subject: str,
+        time: datetime | None = None,
+    ) -> str:
+        """Stage one event in the outbox of this transaction; returns its CloudEvents id."""
+        causation = current_causation()
+        event_id, record = encode(
+            data,
+            topic=topic,
+            source=source,
+            subject=subject,
+            correlation_id=causation.correlation_id,
+            causation_id=causation.causation_id,
+            time=time,
+        )
+        self.session.add(
+            OutboxMessage(
+                event_id=event_id,
+                topic=record.topic,
+                key=record.key,
+                value=record.value,
+                headers=[[name, value.decode()] for name, value in record.headers],
+            )
+        )
+        self._added_events = True
+        return event_id
+
+    async def mark_processed(self, *, consumer: str, event_id: str, outcome: str) -> bool:
+        """Record that ``consumer`` handled ``event_id``; False when it already had."""
+        insert = pg_insert if self._database.is_postgres else sqlite_insert
+        statement = (
+            insert(ProcessedEvent)
+            .values(consumer=consumer, event_id=event_id, outcome=outcome, processed_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,64 @@
+"""Alembic, shared: each service keeps its own migration scripts and calls these two.
+
+A service's ``migrations/env.py`` is two lines (``run_env(metadata)``); its lifespan calls
+:func:`upgrade_to_head` so a fresh database is ready before the first request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, pool, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+# Serialises concurrent replicas migrating the same database at start-up.
+MIGRATION_LOCK_KEY = 7_261_126_002
+
+
+def alembic_config(script_location: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+async def upgrade_to_head(script_location: Path, database_url: str) -> None:
+    config = alembic_config(script_location, database_url)
+    # env.py runs its own event loop; keep it off the service's loop.
+    await asyncio.to_thread(command.upgrade, config, "head")
+
+
+def run_env(target_metadata: MetaData) -> None:
+    """Body of every service's env.py (online mode, async engine)."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "sqlalchemy.url is not set"
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    asyncio.run(_run_online(url, target_metadata))
+
+
+async def _run_online(url: str, target_metadata: MetaData) -> None:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    async with engine.connect() as connection:
+        await connection.run_sync(_migrate, target_metadata)
+    await engine.dispose()
+
+
+def _migrate(connection: Connection, target_metadata: MetaData) -> None:
+    is_postgres = connection.dialect.name == "postgresql"
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=not is_postgres,  # SQLite cannot ALTER most things in place
+    )
+    with context.begin_transaction():
+        if is_postgres:
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
+        context.run_migrations()

@@ -1,0 +1,119 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, in commit order, at least once.
+
+Rows are deleted only after Kafka acknowledged them (acks=all), inside the transaction that
+read them; a crash between the two republishes them, and consumers drop the duplicates by
+event id. One relay at a time per database holds a transaction-scoped advisory lock, so
+replicas never interleave and per-complaint order is the order of commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from complaint_runtime import metrics
+from complaint_runtime.database import Database, OutboxMessage
+
+log = structlog.get_logger(__name__)
+
+# Any constant works: it names "the relay" among this database's advisory locks.
+RELAY_LOCK_KEY = 7_261_126_001
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        producer: AIOKafkaProducer,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.5,
+    ):
+        self._database = database
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that added events, so they leave at once, not at next poll."""
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            self._wakeup.clear()
+            try:
+                published = await self.publish_once()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                metrics.OUTBOX_RELAY_ERRORS.inc()
+                delay = min(0.2 * 2**failures, 10.0)
+                log.warning("outbox relay round failed", error=repr(exc), retry_in_s=delay)
+                await self._sleep(delay)
+                continue
+            if published < self._batch_size:
+                await self._sleep(self._poll_interval_s)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
+
+    async def publish_once(self) -> int:
+        """Publish one batch; returns how many rows left the outbox."""
+        async with self._database.sessions() as session, session.begin():
+            if not await self._take_relay_lock(session):
+                return 0
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage).order_by(OutboxMessage.id).limit(self._batch_size)
+                )
+            ).all()
+            if rows:
+                await self._produce(rows)
+                await self._mark_published(session, rows)
+            backlog = await session.scalar(select(func.count()).select_from(OutboxMessage))
+        metrics.OUTBOX_BACKLOG.set(backlog or 0)
+        metrics.OUTBOX_PUBLISHED.inc(len(rows))
+        return len(rows)
+
+    async def _take_relay_lock(self, session: AsyncSession) -> bool:
+        if not self._database.is_postgres:
+            return True  # SQLite: one process per database file (make up's default)
+        locked = await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RELAY_LOCK_KEY}
+        )
+        return bool(locked)
+
+    async def _produce(self, rows: Sequence[OutboxMessage]) -> None:
+        # send() only enqueues; awaiting every delivery future afterwards lets the
+        # producer batch the whole round while keeping per-partition order.
+        deliveries = [
+            await self._producer.send(
+                row.topic,
+                value=row.value,
+                key=row.key,
+                headers=[(name, value.encode()) for name, value in row.headers],
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*deliveries)
+
+    async def _mark_published(self, session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
+        await session.execute(
+            delete(OutboxMessage).where(OutboxMessage.id.in_([row.id for row in rows]))
+        )

@@ -1,0 +1,176 @@
+"""RFC 9457 problem details for every error a service answers, never a bare 500 page.
+
+Validation errors carry one entry per field (``errors[].pointer`` is a JSON Pointer into
+the request body, ``errors[].field`` the dotted path), so a front end can mark the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://docs.opencomplaints.org/problems"
+
+
+class Problem(Exception):
+    """Raise from any layer to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        kind: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ):
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.kind = kind
+        self.errors = errors
+        self.headers = headers
+        self.extensions = extensions
+
+
+class DependencyUnavailable(Exception):
+    """The database or broker is down: 503 with Retry-After, the request is not lost."""
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    kind: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"{TYPE_BASE}/{kind}" if kind else "about:blank",
+        "title": title,
+        "status": status,
+        "instance": request.url.path,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extensions)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ())]
+        where = location[0] if location else "body"
+        path = location[1:] if where in {"body", "query", "path", "header"} else location
+        errors.append(
+            {
+                "in": where,
+                "field": ".".join(path) or where,
+                "pointer": "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path),
+                "code": error.get("type", "invalid"),
+                "detail": error.get("msg", "invalid value"),
+            }
+        )
+    return errors
+
+
+def install_problem_handlers(app: FastAPI, *, retry_after_s: int = 5) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            request,
+            exc.status,
+            exc.title,
+            exc.detail,
+            kind=exc.kind,
+            errors=exc.errors,
+            headers=exc.headers,
+            **exc.extensions,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        malformed = any(e["code"] in {"json_invalid", "json_type"} for e in errors)
+        return problem_response(
+            request,
+            400 if malformed else 422,
+            "Malformed request body" if malformed else "Invalid request",
+            "The body is not valid UTF-8 JSON."
+            if malformed
+            else f"{len(errors)} field(s) failed validation.",
+            kind="malformed-body" if malformed else "validation",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem_response(
+            request,
+            exc.status_code,
+            _reason(exc.status_code),
+            detail,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("dependency unavailable", error=repr(exc)[:300], path=request.url.path)
+        return problem_response(
+            request,
+            503,
+            "Service temporarily unavailable",
+            "A dependency of this service is unavailable; nothing was stored. Retry later.",
+            kind="unavailable",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+
+    for exc_type in (DependencyUnavailable, OSError, TimeoutError):
+        app.add_exception_handler(exc_type, _unavailable)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_database_unavailable(exc):
+            return await _unavailable(request, exc)
+        return await _unexpected(request, exc)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path)
+        return problem_response(
+            request, 500, "Internal error", "An unexpected error occurred.", kind="internal"
+        )
+
+
+def is_database_unavailable(exc: DBAPIError) -> bool:
+    """Connection-level failures (server down, restarting, network) versus a bad statement."""
+    if isinstance(exc, IntegrityError | DataError | ProgrammingError):
+        return exc.connection_invalidated
+    return True
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

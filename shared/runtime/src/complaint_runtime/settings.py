@@ -1,0 +1,43 @@
+"""The settings every service shares; each service subclasses it with its own prefix.
+
+Every value has a documented default so that a service starts with no configuration on a
+laptop; production overrides them with environment variables.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Environment variables read by every service (no prefix: shared by all services)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = Field("service", description="Used as ce_source and in logs")
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./service.db",
+        description="SQLAlchemy async URL: postgresql+asyncpg://... or sqlite+aiosqlite:///...",
+    )
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated")
+    log_level: str = "INFO"
+    log_json: bool = Field(True, description="JSON lines (false: human-readable console)")
+    migrate_on_start: bool = Field(True, description="Run Alembic migrations in the lifespan")
+    max_body_bytes: int = Field(256 * 1024, description="Larger request bodies get 413")
+    db_pool_size: int = 10
+    db_statement_timeout_s: float = Field(10.0, description="Per-statement bound on requests")
+    outbox_batch_size: int = 500
+    outbox_poll_interval_s: float = Field(
+        0.5, description="How often the relay looks for rows committed by other processes"
+    )
+    consumer_batch_size: int = 500
+    consumer_max_attempts: int = Field(
+        3, description="Attempts of a failing record before it goes to the dead-letter topic"
+    )
+    consumer_retry_backoff_s: float = 0.2
+    consumer_session_timeout_ms: int = Field(
+        10000, description="How long a dead consumer keeps its partitions before a rebalance"
+    )
+    kafka_request_timeout_ms: int = 15000
+    retry_after_s: int = Field(5, description="Retry-After sent with 503 when a dependency is down")
