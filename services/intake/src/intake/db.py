@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from complaint_runtime.database import Base, BigId, OutboxMessage, ProcessedEvent, utcnow
+from complaint_runtime.database import (
+    Base,
+    BigId,
+    OutboxMessage,
+    ProcessedEvent,
+    dialect_insert,
+    utcnow,
+)
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -17,8 +24,6 @@ from sqlalchemy import (
     Text,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -124,13 +129,15 @@ class ComplaintRepository:
     async def next_reference_numbers(self, day: date, count: int) -> range:
         """Reserve ``count`` consecutive numbers of ``day``; the row lock serialises writers."""
         day_key = datetime(day.year, day.month, day.day)
-        dialect = self.session.bind.dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(ReferenceCounter).values(day=day_key, last_number=count)
-        statement = statement.on_conflict_do_update(
-            index_elements=[ReferenceCounter.day],
-            set_={"last_number": ReferenceCounter.last_number + count},
-        ).returning(ReferenceCounter.last_number)
+        statement = (
+            dialect_insert(self.session)(ReferenceCounter)
+            .values(day=day_key, last_number=count)
+            .on_conflict_do_update(
+                index_elements=[ReferenceCounter.day],
+                set_={"last_number": ReferenceCounter.last_number + count},
+            )
+            .returning(ReferenceCounter.last_number)
+        )
         last = (await self.session.execute(statement)).scalar_one()
         return range(last - count + 1, last + 1)
 

@@ -176,7 +176,7 @@ async def _store_complaint(
         channel=complaint.channel,
         customer=CustomerView(
             customer_ref=ref,
-            external_ref=customer.identity,
+            external_ref=redact_contacts(customer.identity) if customer.identity else None,
             masked_phone=masked_phone,
             masked_email=masked_email,
             tier=customer.tier,
@@ -188,8 +188,11 @@ async def _store_complaint(
         order_ref=complaint.order_ref,
         occurred_at=complaint.occurred_at,
         received_at=now,
-        attachments=tuple(AttachmentRef(**a.model_dump()) for a in complaint.attachments),
-        metadata={k: redact_contacts(v) for k, v in complaint.metadata.items()},
+        attachments=tuple(
+            AttachmentRef(url=redact_contacts(a.url), media_type=a.media_type, size=a.size)
+            for a in complaint.attachments
+        ),
+        metadata={redact_contacts(k): redact_contacts(v) for k, v in complaint.metadata.items()},
     )
     event_id = uow.add_event(event, topic=topics.INTAKE.name, source=SOURCE, subject=complaint_id)
     await uow.session.flush()  # the history row references the complaint row

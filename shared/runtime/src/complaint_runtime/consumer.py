@@ -78,7 +78,7 @@ class EventConsumer:
         self._stopping = asyncio.Event()
         self._bootstrap_servers = bootstrap_servers
         self._session_timeout_ms = session_timeout_ms
-        self._consumer = self._new_consumer()
+        self._consumer: AIOKafkaConsumer  # made fresh by each run()
         self.assigned = asyncio.Event()
 
     def _new_consumer(self) -> AIOKafkaConsumer:

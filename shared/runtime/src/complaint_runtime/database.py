@@ -48,6 +48,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def dialect_insert(session: AsyncSession) -> Any:
+    """INSERT with ON CONFLICT support for the session's dialect (PostgreSQL or SQLite)."""
+    name = session.get_bind().dialect.name
+    return pg_insert if name == "postgresql" else sqlite_insert
+
+
 class Base(DeclarativeBase):
     """Declarative base of one service's tables; each service has its own metadata."""
 
@@ -198,7 +204,7 @@ class UnitOfWork:
 
     async def mark_processed(self, *, consumer: str, event_id: str, outcome: str) -> bool:
         """Record that ``consumer`` handled ``event_id``; False when it already had."""
-        insert = pg_insert if self._database.is_postgres else sqlite_insert
+        insert = dialect_insert(self.session)
         statement = (
             insert(ProcessedEvent)
             .values(consumer=consumer, event_id=event_id, outcome=outcome, processed_at=utcnow())

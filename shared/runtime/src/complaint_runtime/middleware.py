@@ -14,10 +14,6 @@ from complaint_runtime.context import caused_by
 from complaint_runtime.problems import PROBLEM_JSON
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
     """413 problem+json for bodies over the limit, whether announced by Content-Length or
     streamed in chunks; nothing over the limit is ever buffered."""
@@ -35,28 +31,28 @@ class BodyLimitMiddleware:
             await self._reject(scope, send)
             return
         seen = 0
-        response_started = False
+        rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body_bytes:
-                    raise BodyTooLarge
+                    # Answer now and tell the app the client left: frameworks turn
+                    # exceptions raised while reading the body into their own 400s.
+                    rejected = True
+                    await self._reject(scope, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
+        async def guarded_send(message: Message) -> None:
+            if not rejected:
+                await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not response_started:
-                await self._reject(scope, send)
+        await self.app(scope, limited_receive, guarded_send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         body = json.dumps(

@@ -23,6 +23,7 @@ from complaint_contracts.registry import model_for_type
 
 _FORMAT = JSONFormat()
 CONTENT_TYPE = "application/json"
+REQUIRED_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject")
 
 
 class InvalidEvent(ValueError):
@@ -90,8 +91,15 @@ def decode(
     """Parse and validate one consumed record; raises InvalidEvent for anything off-contract."""
     if value is None:
         raise InvalidEvent("record has no value (tombstone)")
+    header_map = {name: bytes(raw) for name, raw in headers}
+    # The SDK fills in a random id and the current time when they are missing; a platform
+    # event without its own id could not be deduplicated, so those are poison here.
+    missing = [name for name in REQUIRED_HEADERS if not header_map.get(name)]
+    if missing:
+        raise InvalidEvent(f"missing CloudEvents headers: {', '.join(missing)}")
+    if header_map["ce_specversion"] != b"1.0":
+        raise InvalidEvent(f"unsupported ce_specversion {header_map['ce_specversion']!r}")
     try:
-        header_map = {name: bytes(raw) for name, raw in headers}
         event = ce_kafka.from_binary(
             ce_kafka.KafkaMessage(headers=header_map, key=key, value=value), _FORMAT
         )

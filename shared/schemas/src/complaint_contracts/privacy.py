@@ -44,7 +44,13 @@ def mask_email(email: str) -> str:
 
 def redact_contacts(text: str) -> str:
     """Replace every phone number and e-mail address in free text by its masked form."""
-    text = EMAIL_PATTERN.sub(lambda m: mask_email(m.group(0)), text)
+    # Masking can leave a new address behind in pathological input (a@b.c@d.e → a***@b.c@d.e
+    # still holds b.c@d.e), so mask until nothing changes; each pass shortens a match.
+    while True:
+        masked = EMAIL_PATTERN.sub(lambda m: mask_email(m.group(0)), text)
+        if masked == text:
+            break
+        text = masked
     return PHONE_PATTERN.sub(lambda m: mask_phone(m.group(0)), text)
 
 

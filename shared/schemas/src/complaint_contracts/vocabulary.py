@@ -6,7 +6,15 @@ from typing import Literal
 
 Channel = Literal["phone", "web", "app", "email", "wechat", "weibo", "chat", "store", "other"]
 CHANNELS: tuple[Channel, ...] = (
-    "phone", "web", "app", "email", "wechat", "weibo", "chat", "store", "other",
+    "phone",
+    "web",
+    "app",
+    "email",
+    "wechat",
+    "weibo",
+    "chat",
+    "store",
+    "other",
 )
 PreferredChannel = Literal[
     "phone", "sms", "email", "app", "wechat", "weibo", "chat", "store", "web", "other"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from complaint_runtime.problems import Problem
 from complaint_runtime.service import runtime_of
@@ -22,8 +22,15 @@ from intake.api.schemas import (
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
-PROBLEM = {"content": {"application/problem+json": {}}}
-ERRORS = {400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 413: PROBLEM, 422: PROBLEM, 503: PROBLEM}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: PROBLEM,
+    401: PROBLEM,
+    403: PROBLEM,
+    413: PROBLEM,
+    422: PROBLEM,
+    503: PROBLEM,
+}
 
 
 @router.post(

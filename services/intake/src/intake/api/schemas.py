@@ -33,10 +33,30 @@ def _email(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-MetadataValue = Annotated[str, StringConstraints(max_length=500)]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    # NUL cannot be stored in PostgreSQL text, and other control characters are never
+    # meant in a complaint; refusing them here makes them a 422, not a storage error.
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (other than tab and newlines)")
+    return value
+
+
+Printable = AfterValidator(_printable)
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Printable
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Printable]
+Subject = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
+]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), Printable
+]
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64), Printable]
+MetadataValue = Annotated[str, StringConstraints(max_length=500), Printable]
 
 
 class Strict(BaseModel):
@@ -46,7 +66,7 @@ class Strict(BaseModel):
 class CustomerIn(Strict):
     customer_id: ShortText | None = Field(None, description="The customer's id in your CRM")
     external_ref: ShortText | None = Field(None, description="Alias of customer_id")
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    name: Name | None = None
     phone: Annotated[str, StringConstraints(max_length=24), AfterValidator(_phone)] | None = None
     email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)] | None = None
     preferred_channel: PreferredChannel | None = None
@@ -65,7 +85,9 @@ class CustomerIn(Strict):
 
 
 class AttachmentIn(Strict):
-    url: Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://")]
+    url: Annotated[
+        str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://\\S+$"), Printable
+    ]
     media_type: Annotated[
         str,
         StringConstraints(max_length=100),
@@ -85,10 +107,8 @@ class ComplaintIn(Strict):
 
     channel: Channel
     customer: CustomerIn
-    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    description: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
-    ]
+    subject: Subject
+    description: Description
     order_ref: ShortText | None = None
     occurred_at: datetime | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)

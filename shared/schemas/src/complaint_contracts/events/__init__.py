@@ -4,22 +4,125 @@ from __future__ import annotations
 
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
-from complaint_contracts.events.intake import ComplaintReceived
-from complaint_contracts.events.routing import ComplaintAssigned, ComplaintTriaged
+from complaint_contracts.events.feedback import (
+    ComplaintAutoClosed,
+    ComplaintConfirmationRequested,
+    ComplaintConfirmed,
+    ComplaintReopened,
+)
+from complaint_contracts.events.intake import (
+    AttachmentRef,
+    ComplaintReceived,
+    CustomerMessageReceived,
+    CustomerView,
+    ErasureRequested,
+)
+from complaint_contracts.events.notify import NotificationFailed, NotificationSent
+from complaint_contracts.events.routing import (
+    ComplaintAgentReplied,
+    ComplaintAssigned,
+    ComplaintAwaitingCustomer,
+    ComplaintClosed,
+    ComplaintDuplicateLinked,
+    ComplaintFirstResponseSent,
+    ComplaintRecategorized,
+    ComplaintResolved,
+    ComplaintResumed,
+    ComplaintTriaged,
+    FiredRule,
+)
+from complaint_contracts.events.sla import (
+    ComplaintEscalated,
+    SlaBreached,
+    SlaClockPaused,
+    SlaClockRescheduled,
+    SlaClockResumed,
+    SlaClockStarted,
+    SlaClockStopped,
+    SlaWarning,
+)
 
 EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
-    topics.INTAKE.name: (ComplaintReceived,),
-    topics.ROUTING.name: (ComplaintTriaged, ComplaintAssigned),
+    topics.INTAKE.name: (ComplaintReceived, CustomerMessageReceived, ErasureRequested),
+    topics.ROUTING.name: (
+        ComplaintTriaged,
+        ComplaintRecategorized,
+        ComplaintDuplicateLinked,
+        ComplaintAssigned,
+        ComplaintFirstResponseSent,
+        ComplaintAgentReplied,
+        ComplaintAwaitingCustomer,
+        ComplaintResumed,
+        ComplaintResolved,
+        ComplaintClosed,
+    ),
+    topics.SLA.name: (
+        SlaClockStarted,
+        SlaClockPaused,
+        SlaClockResumed,
+        SlaClockRescheduled,
+        SlaClockStopped,
+        SlaWarning,
+        SlaBreached,
+        ComplaintEscalated,
+    ),
+    topics.FEEDBACK.name: (
+        ComplaintConfirmationRequested,
+        ComplaintConfirmed,
+        ComplaintReopened,
+        ComplaintAutoClosed,
+    ),
+    topics.NOTIFY.name: (NotificationSent, NotificationFailed),
 }
 
 ALL_EVENTS: tuple[type[EventData], ...] = tuple(
     model for models in EVENTS_BY_TOPIC.values() for model in models
 )
 
+TOPIC_BY_EVENT: dict[type[EventData], str] = {
+    model: topic for topic, models in EVENTS_BY_TOPIC.items() for model in models
+}
+
+
+def topic_for(model: type[EventData] | EventData) -> str:
+    """The topic an event data type is produced to."""
+    cls = model if isinstance(model, type) else type(model)
+    return TOPIC_BY_EVENT[cls]
+
+
 __all__ = [
     "ALL_EVENTS",
     "EVENTS_BY_TOPIC",
+    "TOPIC_BY_EVENT",
+    "AttachmentRef",
+    "ComplaintAgentReplied",
     "ComplaintAssigned",
+    "ComplaintAutoClosed",
+    "ComplaintAwaitingCustomer",
+    "ComplaintClosed",
+    "ComplaintConfirmationRequested",
+    "ComplaintConfirmed",
+    "ComplaintDuplicateLinked",
+    "ComplaintEscalated",
+    "ComplaintFirstResponseSent",
+    "ComplaintRecategorized",
     "ComplaintReceived",
+    "ComplaintReopened",
+    "ComplaintResolved",
+    "ComplaintResumed",
     "ComplaintTriaged",
+    "CustomerMessageReceived",
+    "CustomerView",
+    "ErasureRequested",
+    "FiredRule",
+    "NotificationFailed",
+    "NotificationSent",
+    "SlaBreached",
+    "SlaClockPaused",
+    "SlaClockRescheduled",
+    "SlaClockResumed",
+    "SlaClockStarted",
+    "SlaClockStopped",
+    "SlaWarning",
+    "topic_for",
 ]

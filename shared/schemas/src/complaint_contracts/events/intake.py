@@ -1,14 +1,32 @@
-"""Events produced by intake on the intake topic."""
+"""Events produced by intake on the intake topic: complaints, customer messages, erasure."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from complaint_contracts.base import EventData
+from complaint_contracts.events.common import (
+    MASKED_EMAIL_PATTERN,
+    MASKED_PHONE_PATTERN,
+    Actor,
+    ComplaintId,
+    MaskedText,
+    Timestamp,
+    reject_raw_contacts,
+)
 from complaint_contracts.vocabulary import Channel, Language, PreferredChannel, Tier
+
+MAX_ATTACHMENTS = 10
+
+
+def _masked_metadata(values: dict[str, str]) -> dict[str, str]:
+    for key, value in values.items():
+        reject_raw_contacts(key)
+        reject_raw_contacts(value)
+    return values
 
 
 class CustomerView(BaseModel):
@@ -16,36 +34,117 @@ class CustomerView(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    customer_ref: str = Field(description="Keyed hash identifying the customer across channels")
-    external_ref: str | None = Field(None, description="The front end's customer id, if given")
-    masked_phone: str | None = Field(None, examples=["138****5678"])
-    masked_email: str | None = Field(None, examples=["z***@example.com"])
+    customer_ref: str = Field(
+        min_length=1, description="Keyed hash identifying the customer across channels"
+    )
+    external_ref: MaskedText | None = Field(
+        None, description="The front end's customer id, if given (never a raw contact)"
+    )
+    masked_phone: str | None = Field(
+        None,
+        pattern=MASKED_PHONE_PATTERN,
+        description="The phone number masked by privacy.mask_phone",
+        examples=["138****5678"],
+    )
+    masked_email: str | None = Field(
+        None,
+        pattern=MASKED_EMAIL_PATTERN,
+        description="The e-mail address masked by privacy.mask_email",
+        examples=["z***@example.com"],
+    )
     tier: Tier = "standard"
     language: Language = "zh-CN"
-    preferred_channel: PreferredChannel | None = None
+    preferred_channel: PreferredChannel | None = Field(
+        None, description="Where the customer wants to be contacted"
+    )
 
 
 class AttachmentRef(BaseModel):
+    """A reference to a file the customer attached; the file itself stays where it is."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    url: str
-    media_type: str
-    size: int = Field(ge=0)
+    url: MaskedText = Field(min_length=1)
+    media_type: str = Field(examples=["image/jpeg"])
+    size: int = Field(ge=0, description="Size in bytes")
 
 
 class ComplaintReceived(EventData):
-    """A front end posted a complaint and intake stored it."""
+    """A front end posted a complaint and intake stored it (state `received`)."""
 
     event_name: ClassVar[str] = "complaint.received"
 
-    complaint_id: str
-    reference: str = Field(examples=["C-20261123-000042"])
+    complaint_id: ComplaintId
+    reference: str = Field(
+        description="Short human reference of the complaint", examples=["C-20261123-000042"]
+    )
     channel: Channel
     customer: CustomerView
-    subject: str = Field(description="Subject with contact details masked")
-    description: str = Field(description="Description with contact details masked")
-    order_ref: str | None = None
-    occurred_at: datetime | None = None
-    received_at: datetime
-    attachments: tuple[AttachmentRef, ...] = ()
-    metadata: dict[str, str] = Field(default_factory=dict)
+    subject: MaskedText = Field(description="Subject with contact details masked")
+    description: MaskedText = Field(
+        min_length=1,
+        description=(
+            "Description with contact details masked (the API takes up to 10 000 characters; "
+            "masking may lengthen it slightly)"
+        ),
+    )
+    order_ref: str | None = Field(None, description="Order or product reference, if given")
+    occurred_at: datetime | None = Field(
+        None, description="When the problem happened, as the customer said"
+    )
+    received_at: Timestamp
+    attachments: tuple[AttachmentRef, ...] = Field((), max_length=MAX_ATTACHMENTS)
+    metadata: Annotated[dict[str, str], AfterValidator(_masked_metadata)] = Field(
+        default_factory=dict, description="Custom flat string map from the front end"
+    )
+    related_complaint_id: ComplaintId | None = Field(
+        None,
+        description=(
+            "An earlier complaint this one follows up: the customer wrote on a complaint "
+            "closed more than 30 days ago, so a new complaint was opened and linked to it"
+        ),
+    )
+
+
+class CustomerMessageReceived(EventData):
+    """The customer sent a further message on an existing complaint.
+
+    It resumes a complaint awaiting the customer, starts a next-response clock, and (via
+    feedback) reopens a complaint closed less than 30 days ago.
+    """
+
+    event_name: ClassVar[str] = "complaint.customer_message_received"
+
+    complaint_id: ComplaintId
+    message_id: str = Field(min_length=1, description="Id of the message, unique per complaint")
+    channel: Channel
+    customer_ref: str = Field(min_length=1, description="Keyed hash identifying the customer")
+    text: MaskedText = Field(min_length=1, description="Message with contact details masked")
+    attachments: tuple[AttachmentRef, ...] = Field((), max_length=MAX_ATTACHMENTS)
+    received_at: Timestamp
+
+
+class ErasureRequested(EventData):
+    """A customer's personal data must be anonymised everywhere (PIPL / GDPR, §10).
+
+    Intake sends one event per complaint of the customer, keyed by that complaint, so every
+    service sees it in order with the complaint's other events. Every service anonymises
+    what it holds about the complaint (and the customer) when it consumes it.
+    """
+
+    event_name: ClassVar[str] = "complaint.erasure_requested"
+
+    complaint_id: ComplaintId
+    erasure_id: str = Field(
+        min_length=1,
+        description="Id of the erasure request, the same on every complaint of the customer",
+    )
+    customer_ref: str = Field(min_length=1, description="Keyed hash identifying the customer")
+    reason: Literal["customer_request", "retention_expired"] = Field(
+        description=(
+            "customer_request: the customer asked to be erased; retention_expired: the "
+            "complaint has been closed longer than the configured retention period"
+        )
+    )
+    requested_at: Timestamp
+    actor: Actor

@@ -1,13 +1,30 @@
-"""Events produced by routing on the routing topic: triage, assignment, case handling."""
+"""Events produced by routing on the routing topic: triage, assignment, case handling.
+
+Routing owns the complaint state machine (§3). It applies what other services report
+(customer messages from intake, confirmations, reopenings and auto-closures from feedback)
+and records every transition of the case here.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from complaint_contracts.base import EventData
-from complaint_contracts.vocabulary import Category, EmotionLevel, Priority
+from complaint_contracts.events.common import Actor, ComplaintId, MaskedText, Timestamp
+from complaint_contracts.vocabulary import (
+    Category,
+    EmotionLevel,
+    PreferredChannel,
+    Priority,
+    SolutionType,
+)
+
+DuplicateMatch = Literal[
+    "same_customer_ref", "same_phone", "same_email", "same_order_ref", "similar_text"
+]
+CloseReason = Literal["confirmed", "auto_closed", "duplicate", "withdrawn"]
 
 
 class FiredRule(BaseModel):
@@ -16,7 +33,7 @@ class FiredRule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rule: str = Field(examples=["category.billing_refund.keyword"])
-    detail: str = Field("", examples=["matched '退款'"])
+    detail: MaskedText = Field("", examples=["matched '退款'"])
 
 
 class ComplaintTriaged(EventData):
@@ -24,23 +41,210 @@ class ComplaintTriaged(EventData):
 
     event_name: ClassVar[str] = "complaint.triaged"
 
-    complaint_id: str
+    complaint_id: ComplaintId
     category: Category
     subcategory: str | None = None
-    confidence: float = Field(ge=0.0, le=1.0)
+    confidence: float = Field(ge=0.0, le=1.0, description="Classifier confidence, 0..1")
     priority: Priority
     emotion: EmotionLevel
-    rules_fired: tuple[FiredRule, ...] = ()
+    rules_fired: tuple[FiredRule, ...] = Field(
+        (), description="Every rule that fired, in the order they were applied"
+    )
+    repeat_count: int = Field(
+        0,
+        ge=0,
+        description="Earlier complaints of the same customer and category in the last 30 days",
+    )
+    actor: Actor = "routing"
+
+
+class ComplaintRecategorized(EventData):
+    """The category or priority of a complaint changed after triage.
+
+    A supervisor's correction, or routing raising the priority by one level on a reopen.
+    """
+
+    event_name: ClassVar[str] = "complaint.recategorized"
+
+    complaint_id: ComplaintId
+    old_category: Category
+    new_category: Category
+    old_subcategory: str | None = None
+    new_subcategory: str | None = None
+    old_priority: Priority
+    new_priority: Priority
+    reason: MaskedText = Field(min_length=1, description="Why the category or priority changed")
+    actor: Actor
+
+
+class ComplaintDuplicateLinked(EventData):
+    """The complaint duplicates an open complaint and was linked to it, not made a new case.
+
+    Keyed by the duplicate; it shares the original's SLA and is closed with it.
+    """
+
+    event_name: ClassVar[str] = "complaint.duplicate_linked"
+
+    complaint_id: ComplaintId = Field(
+        description="The duplicate (the later complaint); also the record key"
+    )
+    duplicate_of: ComplaintId = Field(description="The open complaint it duplicates")
+    matched_on: tuple[DuplicateMatch, ...] = Field(
+        min_length=1, description="What made the two complaints the same"
+    )
+    similarity: float | None = Field(
+        None, ge=0.0, le=1.0, description="Text similarity, when text was compared"
+    )
+    actor: Actor
 
 
 class ComplaintAssigned(EventData):
-    """The complaint was given to a team and, when one is free, an agent."""
+    """The complaint was given to a team and, when one is free, an agent.
+
+    Without an assignee it waits in the team queue; a later event names the agent. Also sent
+    on transfers (`handoff`) and when a reopened complaint goes back to its owner.
+    """
 
     event_name: ClassVar[str] = "complaint.assigned"
 
-    complaint_id: str
+    complaint_id: ComplaintId
     team: str
-    assignee: str | None = None
+    assignee: str | None = Field(None, description="The agent's user id; none while queued")
     owner: str | None = Field(None, description="First-contact owner (首问负责制)")
-    actor: str = Field(description="Who assigned: 'routing' or a user id")
-    reason: str = ""
+    actor: Actor = Field(description="Who assigned: 'routing' or a user id")
+    reason: MaskedText = ""
+    handoff: bool = Field(
+        False, description="A transfer from another agent or team (counts as a hand-off)"
+    )
+    previous_team: str | None = None
+    previous_assignee: str | None = None
+
+
+class ComplaintFirstResponseSent(EventData):
+    """The agent answered the customer for the first time (state `in_progress`).
+
+    Stops the first-response clock.
+    """
+
+    event_name: ClassVar[str] = "complaint.first_response_sent"
+
+    complaint_id: ComplaintId
+    actor: Actor = Field(description="The agent who responded (user id)")
+    channel: PreferredChannel | None = Field(None, description="How the customer was answered")
+    responded_at: Timestamp
+
+
+class ComplaintAgentReplied(EventData):
+    """An agent answered a later customer message; stops that message's next-response clock."""
+
+    event_name: ClassVar[str] = "complaint.agent_replied"
+
+    complaint_id: ComplaintId
+    actor: Actor = Field(description="The agent who replied (user id)")
+    in_reply_to: str | None = Field(None, description="message_id of the customer message answered")
+    channel: PreferredChannel | None = Field(None, description="How the customer was answered")
+    replied_at: Timestamp
+
+
+class ComplaintAwaitingCustomer(EventData):
+    """The agent is waiting for the customer (state `awaiting_customer`).
+
+    Pauses the resolution clock until the customer answers or the agent resumes.
+    """
+
+    event_name: ClassVar[str] = "complaint.awaiting_customer"
+
+    complaint_id: ComplaintId
+    actor: Actor
+    reason: MaskedText = Field("", description="What the customer was asked for")
+    since: Timestamp
+
+
+class ComplaintResumed(EventData):
+    """Work resumed after waiting for the customer (back to `in_progress`).
+
+    Resumes the resolution clock.
+    """
+
+    event_name: ClassVar[str] = "complaint.resumed"
+
+    complaint_id: ComplaintId
+    trigger: Literal["customer_message", "agent"] = Field(
+        description="A customer message arrived, or the agent resumed without one"
+    )
+    message_id: str | None = Field(None, description="The customer message, if one resumed it")
+    actor: Actor
+    resumed_at: Timestamp
+
+
+class ComplaintResolved(EventData):
+    """The agent resolved the complaint (state `resolved`).
+
+    The closure guard (§2) holds by construction: solution, solution type and root cause are
+    required. Stops the resolution clock; feedback then asks the customer to confirm.
+    """
+
+    event_name: ClassVar[str] = "complaint.resolved"
+
+    complaint_id: ComplaintId
+    solution_summary: MaskedText = Field(min_length=1, description="What was done for the customer")
+    solution_type: SolutionType
+    root_cause: MaskedText = Field(min_length=1, description="Why the problem happened")
+    preventive_measure: MaskedText | None = Field(
+        None, description="What prevents it from happening again"
+    )
+    actor: Actor = Field(description="The agent who resolved it (user id)")
+    resolved_at: Timestamp
+
+
+_EVIDENCE_REQUIRED: tuple[CloseReason, ...] = ("confirmed", "auto_closed")
+
+
+class ComplaintClosed(EventData):
+    """The complaint is closed (state `closed`).
+
+    Closure guard (§2): `confirmed` and `auto_closed` closures name the feedback event
+    (`complaint.confirmed` / `complaint.auto_closed`) that allowed them.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "properties": {"reason": {"enum": list(_EVIDENCE_REQUIRED)}},
+                "required": ["reason"],
+            },
+            "then": {
+                "properties": {"evidence_event_id": {"type": "string", "minLength": 1}},
+                "required": ["evidence_event_id"],
+            },
+        }
+    )
+
+    event_name: ClassVar[str] = "complaint.closed"
+
+    complaint_id: ComplaintId
+    reason: CloseReason = Field(
+        description=(
+            "confirmed: the customer confirmed the solution; auto_closed: no answer before "
+            "the confirmation timeout; duplicate: closed with the complaint it duplicates; "
+            "withdrawn: the customer withdrew it"
+        )
+    )
+    evidence_event_id: str | None = Field(
+        None,
+        description=(
+            "ce_id of the feedback event that allowed the closure; required for "
+            "confirmed and auto_closed"
+        ),
+    )
+    confirmation_request_id: str | None = Field(
+        None, description="The confirmation request answered or timed out"
+    )
+    actor: Actor
+    closed_at: Timestamp
+
+    @model_validator(mode="after")
+    def _closure_guard(self) -> ComplaintClosed:
+        if self.reason in _EVIDENCE_REQUIRED and not self.evidence_event_id:
+            raise ValueError(f"a {self.reason} closure needs evidence_event_id")
+        return self

@@ -1,0 +1,365 @@
+"""A real Apache Kafka broker (KRaft, one combined broker+controller node) as a local process."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from complaint_devinfra import _proc
+from complaint_devinfra.kafka_endpoint import KafkaEndpoint, KafkaError, TopicSpec
+from complaint_devinfra.kafka_fetch import KAFKA_VERSION, ensure_kafka_libs
+
+__all__ = ["KafkaEndpoint", "KafkaError", "LocalKafka", "TopicSpec"]
+
+
+class LocalKafka(KafkaEndpoint):
+    """Apache Kafka running from the Maven-fetched jars, on free loopback ports.
+
+    ``stop()`` / ``kill()`` followed by ``start()`` reuses the same ports and
+    data directory, so a test can simulate a broker crash and recovery.
+    """
+
+    is_local = True
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        controller_port: int | None = None,
+        work_dir: Path | None = None,
+        version: str = KAFKA_VERSION,
+        heap: str = "512m",
+        initial_heap: str = "256m",
+        extra_config: Mapping[str, str] | None = None,
+        startup_timeout: float = 60.0,
+        detached: bool = False,
+    ) -> None:
+        """``detached=True`` (the CLI) leaves the broker running when this process exits."""
+        super().__init__("")
+        self.version = version
+        self._port = port
+        self._controller_port = controller_port
+        self._owns_work_dir = work_dir is None
+        self._work_dir = work_dir
+        self._heap = (heap, initial_heap)
+        self._extra_config = dict(extra_config or {})
+        self._startup_timeout = startup_timeout
+        self._detached = detached
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.last_startup_seconds: float | None = None
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def bootstrap_servers(self) -> str:
+        if self._port is None:
+            raise KafkaError("LocalKafka has not been started yet")
+        return f"127.0.0.1:{self._port}"
+
+    @property
+    def port(self) -> int | None:
+        return self._port
+
+    @property
+    def controller_port(self) -> int | None:
+        return self._controller_port
+
+    @property
+    def work_dir(self) -> Path | None:
+        return self._work_dir
+
+    @property
+    def data_dir(self) -> Path | None:
+        return None if self._work_dir is None else self._work_dir / "data"
+
+    @property
+    def log_path(self) -> Path | None:
+        """log4j output of the broker (server, controller and request logs)."""
+        return None if self._work_dir is None else self._work_dir / "broker.log"
+
+    @property
+    def stdout_path(self) -> Path | None:
+        """JVM stdout/stderr: where crashes before logging starts end up."""
+        return None if self._work_dir is None else self._work_dir / "kafka.out"
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
+    @property
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = _proc.tail(self.log_path, lines)
+        console = _proc.tail(self.stdout_path, 20)
+        if console.strip() and not console.startswith("(cannot read"):
+            text += f"\n--- JVM console ({self.stdout_path}) ---\n{console}"
+        return text
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the broker (formatting storage on first start) and wait until it answers."""
+        if self.is_running:
+            return
+        libs = ensure_kafka_libs(self.version)
+        java = _find_java()
+        if self._work_dir is None:
+            self._work_dir = Path(tempfile.mkdtemp(prefix="platform-kafka-"))
+        work_dir = self._work_dir
+        work_dir.mkdir(parents=True, exist_ok=True)
+        if self._owns_work_dir and not self._detached:
+            _proc.track_dir(work_dir)
+        self._port = self._port or _proc.free_port()
+        while self._controller_port is None or self._controller_port == self._port:
+            self._controller_port = _proc.free_port()
+        config = work_dir / "server.properties"
+        config.write_text(self._server_properties())
+        (work_dir / "log4j2.properties").write_text(_log4j_config(work_dir / "broker.log"))
+        classpath = f"{libs}/*"
+        if not (work_dir / "data" / "meta.properties").exists():
+            _format_storage(java, classpath, config)
+
+        started = time.monotonic()
+        command = [
+            java,
+            f"-Xmx{self._heap[0]}",
+            f"-Xms{self._heap[1]}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile=file:{work_dir / 'log4j2.properties'}",
+            "-cp",
+            classpath,
+            "kafka.Kafka",
+            str(config),
+        ]
+        with (work_dir / "kafka.out").open("ab") as console:
+            self._proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=console,
+                stderr=subprocess.STDOUT,
+                cwd=work_dir,
+                start_new_session=True,
+            )
+        if not self._detached:
+            _proc.track_group(self._proc.pid, _proc.SIGNAL_KAFKA)
+        try:
+            self._wait_until_ready(started + self._startup_timeout)
+        except BaseException:
+            self._kill_process()
+            raise
+        self.last_startup_seconds = time.monotonic() - started
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Controlled shutdown (SIGTERM); SIGKILL if it takes longer than ``timeout`` s."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            _proc.stop_group(self._proc.pid, leader=self._proc, timeout=timeout)
+        self._forget_process()
+
+    def kill(self) -> None:
+        """SIGKILL the broker, as a crash would; ``start()`` brings it back."""
+        self._kill_process()
+
+    def destroy(self) -> None:
+        """Stop the broker and delete its data (only when the work dir was ours)."""
+        self.stop()
+        if self._work_dir is not None and self._owns_work_dir:
+            shutil.rmtree(self._work_dir, ignore_errors=True)
+            _proc.untrack_dir(self._work_dir)
+
+    def describe(self) -> dict[str, Any]:
+        """What the CLI records in infra.json."""
+        return {
+            "version": self.version,
+            "pid": self.pid,
+            "pgid": self.pid,
+            "port": self._port,
+            "controller_port": self._controller_port,
+            "bootstrap_servers": self.bootstrap_servers,
+            "work_dir": str(self._work_dir),
+            "log_path": str(self.log_path),
+        }
+
+    # ------------------------------------------------------------------ internals
+
+    def _kill_process(self) -> None:
+        if self._proc is None:
+            return
+        _proc.signal_group(self._proc.pid, signal.SIGKILL)
+        self._proc.wait()
+        self._forget_process()
+
+    def _forget_process(self) -> None:
+        if self._proc is not None:
+            _proc.untrack_group(self._proc.pid)
+        self._proc = None
+
+    def _wait_until_ready(self, deadline: float) -> None:
+        assert self._proc is not None and self._port is not None
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                raise KafkaError(
+                    f"Kafka {self.version} exited with code {code} during startup.\n"
+                    f"{self._error_lines()}--- tail of {self.log_path} ---\n{self.log_tail(40)}"
+                )
+            # Cheap TCP check first: aiokafka logs an ERROR for every refused connection.
+            if _port_open(self._port) and _proc.run_sync(self._answers_metadata):
+                return
+            if time.monotonic() > deadline:
+                raise KafkaError(
+                    f"Kafka {self.version} on {self.bootstrap_servers} not ready after "
+                    f"{self._startup_timeout:.0f} s; log {self.log_path}:\n{self.log_tail(40)}"
+                )
+            time.sleep(0.1)
+
+    def _error_lines(self, limit: int = 10) -> str:
+        # A failing broker ends its log with long stack traces; the cause is
+        # in the ERROR / "Caused by" lines above them.
+        picked = [
+            line
+            for line in _proc.tail(self.log_path, 2000).splitlines()
+            if " ERROR " in line or " FATAL " in line or line.startswith("Caused by")
+        ]
+        unique = list(dict.fromkeys(line[:400] for line in picked))
+        return "".join(f"{line}\n" for line in unique[-limit:])
+
+    async def _answers_metadata(self) -> bool:
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap_servers, request_timeout_ms=3000
+        )
+        try:
+            await admin.start()
+            cluster = await admin.describe_cluster()
+            return bool(cluster.get("brokers"))
+        except Exception:
+            return False
+        finally:
+            await admin.close()
+
+    def _server_properties(self) -> str:
+        port, cport = self._port, self._controller_port
+        settings: dict[str, str] = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            # Static quorum: the storage is formatted without --standalone.
+            "controller.quorum.voters": f"1@127.0.0.1:{cport}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.data_dir),
+            "num.partitions": "6",
+            "auto.create.topics.enable": "false",
+            "offsets.topic.replication.factor": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            # Internal topics default to 50 partitions: slow to create on 2 cores
+            # and pointless on one broker.
+            "offsets.topic.num.partitions": "10",
+            "transaction.state.log.num.partitions": "10",
+            "group.initial.rebalance.delay.ms": "0",
+            # After a kill -9 the controller rejects the restarted broker's
+            # registration until the old session expires (default 9 s); a short
+            # session makes crash-and-restart tests take seconds, not ~10 s.
+            "broker.session.timeout.ms": "3000",
+            "broker.heartbeat.interval.ms": "500",
+            # The default 128 MiB dedupe buffer is a quarter of the 512 MiB heap.
+            "log.cleaner.dedupe.buffer.size": str(32 * 1024 * 1024),
+            "num.network.threads": "2",
+            "num.io.threads": "4",
+        }
+        settings.update(self._extra_config)
+        return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+def _log4j_config(log_path: Path) -> str:
+    return f"""\
+status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = {log_path}
+appender.file.append = true
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+# The full config dumps at every start bury the interesting lines of a tail.
+logger.cfg.name = org.apache.kafka.common.config.AbstractConfig
+logger.cfg.level = WARN
+"""
+
+
+def _random_cluster_id() -> str:
+    # Same shape as `kafka-storage random-uuid` (22 base64url chars) without a
+    # JVM start; Kafka rejects ids beginning with '-' as ambiguous on CLIs.
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
+
+
+def _format_storage(java: str, classpath: str, config: Path) -> None:
+    command = [
+        java,
+        "-Xmx256m",
+        "-cp",
+        classpath,
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        _random_cluster_id(),
+        "-c",
+        str(config),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise KafkaError(f"kafka-storage format failed:\n{result.stdout}{result.stderr}")
+
+
+def _find_java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and Path(java_home, "bin", "java").is_file():
+        return str(Path(java_home, "bin", "java"))
+    java = shutil.which("java")
+    if java is None:
+        raise KafkaError(
+            "Java 17+ is needed to run Kafka; install it with "
+            "`apt-get install -y openjdk-17-jre-headless`"
+        )
+    return java
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+if __name__ == "__main__":  # manual smoke test: python -m complaint_devinfra.kafka
+    with LocalKafka() as kafka:
+        assert isinstance(kafka, LocalKafka)
+        print(f"Kafka ready at {kafka.bootstrap_servers} in {kafka.last_startup_seconds:.1f} s")
+        print(f"log: {kafka.log_path}", file=sys.stderr)

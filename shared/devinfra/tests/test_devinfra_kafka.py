@@ -1,0 +1,106 @@
+"""A real broker: topics, idempotent produce, read_committed consume, crash and restart."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import RecordMetadata
+from complaint_devinfra import KafkaEndpoint, KafkaError, LocalKafka
+
+
+def _topic(prefix: str) -> str:
+    return f"devinfra-{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def _produce(bootstrap: str, topic: str, value: bytes) -> RecordMetadata:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        return await producer.send_and_wait(topic, value, key=b"complaint-1")
+    finally:
+        await producer.stop()
+
+
+async def _read_partition(bootstrap: str, topic: str, partition: int, count: int) -> list[bytes]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        isolation_level="read_committed",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    tp = TopicPartition(topic, partition)
+    consumer.assign([tp])
+    await consumer.start()
+    try:
+        await consumer.seek_to_beginning(tp)
+        values: list[bytes] = []
+        while len(values) < count:
+            record = await asyncio.wait_for(consumer.getone(), timeout=20)
+            assert record.value is not None
+            values.append(record.value)
+        return values
+    finally:
+        await consumer.stop()
+
+
+async def test_topics_produce_and_consume_in_a_group(local_kafka: KafkaEndpoint) -> None:
+    topic = _topic("smoke")
+    local_kafka.create_topics([(topic, 3)])
+    local_kafka.create_topics([(topic, 3)])  # idempotent
+
+    sent = await _produce(local_kafka.bootstrap_servers, topic, b"hello")
+
+    # A consumer group exercises the group coordinator and __consumer_offsets.
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=local_kafka.bootstrap_servers,
+        group_id=f"g-{topic}",
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        record = await asyncio.wait_for(consumer.getone(), timeout=30)
+        await consumer.commit()
+    finally:
+        await consumer.stop()
+    assert (record.value, record.partition, record.offset) == (b"hello", sent.partition, 0)
+
+
+async def test_broker_killed_and_restarted_keeps_data(local_kafka: KafkaEndpoint) -> None:
+    if not isinstance(local_kafka, LocalKafka):
+        pytest.skip("external Kafka cannot be killed by the test")
+    topic = _topic("crash")
+    local_kafka.create_topics([(topic, 1)])
+    await _produce(local_kafka.bootstrap_servers, topic, b"before")
+    port, data_dir = local_kafka.port, local_kafka.data_dir
+
+    local_kafka.kill()
+    assert not local_kafka.is_running
+    local_kafka.start()
+
+    assert (local_kafka.port, local_kafka.data_dir) == (port, data_dir)
+    await _produce(local_kafka.bootstrap_servers, topic, b"after")
+    values = await _read_partition(local_kafka.bootstrap_servers, topic, 0, 2)
+    assert values == [b"before", b"after"]
+    assert local_kafka.log_path is not None and local_kafka.log_path.is_file()
+
+
+def test_start_failure_raises_with_the_cause_from_the_broker_log() -> None:
+    # The controller listener binds first, so a taken controller port fails fastest.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        kafka = LocalKafka(controller_port=taken.getsockname()[1], startup_timeout=30)
+        try:
+            with pytest.raises(KafkaError, match="exited with code") as info:
+                kafka.start()
+        finally:
+            kafka.destroy()
+    assert "Address already in use" in str(info.value)
+    assert not kafka.is_running
