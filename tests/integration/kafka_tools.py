@@ -32,18 +32,6 @@ def produce(
     asyncio.run(run())
 
 
-def partition_count(bootstrap: str, topic: str) -> int:
-    async def run() -> int:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-        await consumer.start()
-        try:
-            return len(await consumer.partitions_for_topic(topic) or ())
-        finally:
-            await consumer.stop()
-
-    return asyncio.run(run())
-
-
 def read_all(bootstrap: str, topic: str) -> list[Any]:
     """Every record currently on the topic (committed and not), up to its end offsets."""
 

@@ -21,7 +21,7 @@ from conftest import Platform
 from harness import wait_for, without_expected
 from intake import service as intake_service
 from intake.api.schemas import ComplaintIn
-from kafka_tools import POISON_HEADER, header, partition_count, produce, read_all
+from kafka_tools import POISON_HEADER, header, produce, read_all
 
 POISON = [(POISON_HEADER, b"1")]
 
@@ -45,7 +45,7 @@ def _poison_records(
         (subject.encode(), b"\x00not a cloudevent", POISON),
         (subject.encode(), b'{"complaint_id": 1}', [*headers, *POISON]),
         (subject.encode(), valid.value, [*wrong_type, *POISON]),
-        (None, None, POISON),
+        (subject.encode(), None, POISON),  # a tombstone
     ]
 
 
@@ -75,9 +75,9 @@ def test_poison_records_are_dead_lettered_and_the_partition_moves_on(
     platform: Platform, sample_complaints: list[dict[str, Any]]
 ) -> None:
     bootstrap = platform.bootstrap_servers
-    for topic in (topics.INTAKE.name, topics.ROUTING.name):
-        for partition in range(partition_count(bootstrap, topic)):
-            produce(bootstrap, topic, _poison_records(str(uuid.uuid4())), partition=partition)
+    for topic in (topics.INTAKE, topics.ROUTING):
+        for partition in range(topic.partitions):
+            produce(bootstrap, topic.name, _poison_records(str(uuid.uuid4())), partition=partition)
     # A well-formed event about a complaint intake never had: fails in the handler each
     # attempt, then goes to the dead-letter topic too.
     _, orphan = encode(
