@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from complaint_runtime.database import Base, OutboxMessage, ProcessedEvent
-from sqlalchemy import JSON, DateTime, Float, String
+from complaint_runtime.database import Base, OutboxMessage, ProcessedEvent, UTCDateTime
+from sqlalchemy import JSON, Float, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,8 +32,8 @@ class Case(Base):
     team: Mapped[str | None] = mapped_column(String(60))
     assignee: Mapped[str | None] = mapped_column(String(100))
     owner: Mapped[str | None] = mapped_column(String(100))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CaseRepository:
