@@ -30,7 +30,7 @@ kafka-jars: install ## Fetch the Kafka jars with Maven into .cache/ (first run o
 lint: install ## ruff and mypy
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy shared/schemas/src shared/runtime/src shared/devinfra/src services/intake/src services/routing/src
+	.venv/bin/mypy shared/schemas/src shared/runtime/src shared/devinfra/src services/*/src
 
 test: lint kafka-jars ## Every test: lint, unit, contract and integration (real Kafka + PostgreSQL)
 	$(PY) -m pytest

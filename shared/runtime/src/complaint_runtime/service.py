@@ -58,12 +58,22 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.dead_letter_topic = dead_letter_topic(settings.service_name)
         self.on_started: list[Callable[[], Awaitable[None]]] = []
+        self._background: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        self._stop_background: list[Callable[[], None]] = []
 
     def consume(
         self, *, topics: Sequence[Topic], handlers: Mapping[type[EventData], Handler]
     ) -> None:
         """Declare a consumer group (named after the service) over these topics."""
         self._consumer_specs.append((self.settings.service_name, tuple(topics), dict(handlers)))
+
+    def run_in_background(
+        self, name: str, run: Callable[[], Awaitable[None]], *, stop: Callable[[], None]
+    ) -> None:
+        """A service-specific loop (e.g. firing due timers), supervised like the relay:
+        restarted after a crash, asked to ``stop`` on shutdown."""
+        self._background.append((name, run))
+        self._stop_background.append(stop)
 
     def all_topics(self) -> tuple[Topic, ...]:
         consumed = tuple(t for _, topics, _ in self._consumer_specs for t in topics)
@@ -105,6 +115,8 @@ class ServiceRuntime:
             )
             self.consumers.append(consumer)
             self._tasks.append(_supervised(f"consumer-{group_id}", consumer.run))
+        for name, run in self._background:
+            self._tasks.append(_supervised(name, run))
         for hook in self.on_started:
             await hook()
         log.info("service started", topics=[t.name for t in self.all_topics()])
@@ -112,6 +124,8 @@ class ServiceRuntime:
     async def stop(self) -> None:
         for consumer in self.consumers:
             consumer.stop()
+        for stop in self._stop_background:
+            stop()
         if self.relay:
             self.relay.stop()
         if self._tasks:

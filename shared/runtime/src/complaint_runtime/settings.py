@@ -40,4 +40,7 @@ class ServiceSettings(BaseSettings):
         10000, description="How long a dead consumer keeps its partitions before a rebalance"
     )
     kafka_request_timeout_ms: int = 15000
+    auth_jwt_secret: str = Field(
+        "", description="HS256 secret verifying staff and service tokens (shared by services)"
+    )
     retry_after_s: int = Field(5, description="Retry-After sent with 503 when a dependency is down")
