@@ -1,0 +1,1 @@
+"""sla-watch's HTTP API."""

@@ -1,0 +1,1 @@
+"""Pure SLA rules: calendars, clock arithmetic, thresholds, targets. No I/O."""
