@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 PY := .venv/bin/python
 PG ?= 0
 
-.PHONY: help install lint test test-unit test-integration up down bench schemas kafka-jars clean
+.PHONY: help install lint test test-unit up down mail bench schemas kafka-jars clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ test-unit: install ## Only the tests that need no Kafka or PostgreSQL
 
 up: install kafka-jars ## Run the platform locally (SQLite; PG=1 for PostgreSQL)
 	$(PY) scripts/platform.py up $(if $(filter 1,$(PG)),--postgres)
+
+mail: ## List the e-mails the platform sent (the development mail server of `make up`)
+	@$(PY) scripts/platform.py mail
 
 down: ## Stop everything `make up` started
 	@if [ -x $(PY) ]; then $(PY) scripts/platform.py down; else echo "nothing to stop"; fi

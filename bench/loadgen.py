@@ -103,7 +103,7 @@ def _lua_long_string(text: str) -> str:
 def _wrk_script(path: str, bodies: Sequence[bytes], headers: dict[str, str]) -> str:
     body_list = ",\n".join(_lua_long_string(b.decode()) for b in bodies)
     header_list = ", ".join(
-        f"[{_lua_long_string(k)}] = {_lua_long_string(v)}" for k, v in headers.items()
+        f"[ {_lua_long_string(k)} ] = {_lua_long_string(v)}" for k, v in headers.items()
     )
     return f"""
 local bodies = {{
@@ -174,7 +174,7 @@ def run_wrk(
                 wrk,
                 f"-t{threads}",
                 f"-c{connections}",
-                f"-d{max(int(round(duration_s)), 1)}s",
+                f"-d{max(round(duration_s), 1)}s",
                 "--timeout",
                 "10s",
                 "-s",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,14 +19,31 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from secrets import token_urlsafe
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN = ROOT / ".run"
+RUN = Path(os.environ.get("PLATFORM_STATE_DIR", ROOT / ".run")).resolve()
 BIN = ROOT / ".venv" / "bin"
 SERVICES = {  # name → (app factory, preferred port)
     "intake": ("intake.main:create_app", 8001),
     "routing": ("routing.main:create_app", 8002),
+    "sla-watch": ("sla_watch.main:create_app", 8003),
+    "feedback": ("feedback.main:create_app", 8004),
+    "notify": ("notify.main:create_app", 8005),
 }
+SMTP_PORT = 8025
+# Development teams, one agent and one lead each (the admin API comes with the full
+# assignment engine); tokens for them are printed by `make up`.
+TEAMS = (
+    "quality",
+    "service",
+    "logistics",
+    "billing",
+    "privacy",
+    "tech-support",
+    "policy",
+    "general",
+)
 
 
 def say(message: str) -> None:
@@ -65,12 +83,14 @@ def secrets() -> dict[str, str]:
     """Development secrets, made once and kept in .run/secrets.env (git-ignored)."""
     path = RUN / "secrets.env"
     found = read_env_file(path)
-    if not found:
+    if "CONTACT_ENCRYPTION_KEY" not in found:
         output = subprocess.run(
             [BIN / "intake-admin", "generate-keys"], check=True, capture_output=True, text=True
         ).stdout
-        found = dict(line.split("=", 1) for line in output.split())
-        write_env_file(path, found)
+        found.update(line.split("=", 1) for line in output.split())
+    for name in ("AUTH_JWT_SECRET", "FEEDBACK_LINK_SECRET"):
+        found.setdefault(name, token_urlsafe(32))
+    write_env_file(path, found)
     return found
 
 
@@ -88,13 +108,58 @@ def wait_ready(name: str, url: str, log: Path, timeout_s: float = 60) -> None:
     raise SystemExit(f"{name} did not become ready within {timeout_s:.0f} s; log {log}:\n{tail}")
 
 
+def service_settings(urls: dict[str, str], keys: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Each service's own environment for a development run."""
+    agents = [{"id": f"agent-{t}", "team": t, "level": "senior", "capacity": 20} for t in TEAMS]
+    directory = {
+        "users": {
+            user: {"email": f"{user}@staff.example.com", "name": user, "language": "zh-CN"}
+            for team in TEAMS
+            for user in (f"agent-{team}", f"lead-{team}")
+        },
+        "team_leads": {team: f"lead-{team}" for team in TEAMS},
+    }
+    return {
+        "intake": {
+            "CONTACT_ENCRYPTION_KEY": keys["CONTACT_ENCRYPTION_KEY"],
+            "CUSTOMER_REF_KEY": keys["CUSTOMER_REF_KEY"],
+        },
+        "routing": {"ROUTING_AGENTS": json.dumps(agents)},
+        "sla-watch": {},
+        "feedback": {"FEEDBACK_LINK_SECRET": keys["FEEDBACK_LINK_SECRET"]},
+        "notify": {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": keys["SMTP_PORT"],
+            "SMTP_FROM": "complaints@platform.example.com",
+            "INTAKE_INTERNAL_URL": urls["intake"],
+            "FEEDBACK_INTERNAL_URL": urls["feedback"],
+            "NOTIFY_STAFF_DIRECTORY": json.dumps(directory),
+        },
+    }
+
+
+def start_process(name: str, command: list[str], env: dict[str, str]) -> dict[str, object]:
+    log = RUN / "logs" / f"{name}.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=ROOT,
+        )
+    return {"pid": process.pid, "log": str(log)}
+
+
 def up(use_postgres: bool) -> None:
     started = time.monotonic()
     if (RUN / "services.json").exists():
-        say("already running (make down first); current settings in .run/platform.env")
+        say(f"already running (make down first); settings in {RUN / 'platform.env'}")
         return
-    RUN.mkdir(exist_ok=True)
-    (RUN / "logs").mkdir(exist_ok=True)
+    (RUN / "logs").mkdir(parents=True, exist_ok=True)
+    (RUN / "mail").mkdir(exist_ok=True)
     infra_args = [str(BIN / "platform-infra"), "up", "--state-dir", str(RUN)]
     if not use_postgres:
         infra_args.append("--no-postgres")
@@ -103,25 +168,44 @@ def up(use_postgres: bool) -> None:
     infra = json.loads((RUN / "infra.json").read_text())
     bootstrap = infra["kafka"]["bootstrap_servers"]
     keys = secrets()
+    keys["SMTP_PORT"] = str(free_port(SMTP_PORT))
     running: dict[str, dict[str, object]] = {}
-    urls: dict[str, str] = {}
-    for name, (factory, preferred) in SERVICES.items():
-        port = free_port(preferred)
-        url = f"http://127.0.0.1:{port}"
+    say(f"starting the development mail server on 127.0.0.1:{keys['SMTP_PORT']}")
+    running["mail"] = start_process(
+        "mail",
+        [
+            str(BIN / "python"),
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{keys['SMTP_PORT']}",
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+            str(RUN / "mail"),
+        ],
+        dict(os.environ),
+    )
+    (RUN / "services.json").write_text(json.dumps(running, indent=2))
+    urls = {name: f"http://127.0.0.1:{free_port(port)}" for name, (_, port) in SERVICES.items()}
+    own = service_settings(urls, keys)
+    for name, (factory, _) in SERVICES.items():
         database_url = database_for(name, infra if use_postgres else None)
         env = {
             **os.environ,
-            **keys,
+            **own[name],
             "SERVICE_NAME": name,
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "PUBLIC_BASE_URL": url,
+            "AUTH_JWT_SECRET": keys["AUTH_JWT_SECRET"],
+            "PUBLIC_BASE_URL": urls[name],
             "LOG_JSON": "true",
         }
-        log = RUN / "logs" / f"{name}.log"
-        say(f"starting {name} on {url} ({'PostgreSQL' if use_postgres else 'SQLite'})")
-        with log.open("ab") as out:
-            process = subprocess.Popen(
+        port = urls[name].rsplit(":", 1)[1]
+        say(f"starting {name} on {urls[name]} ({'PostgreSQL' if use_postgres else 'SQLite'})")
+        running[name] = {
+            **start_process(
+                name,
                 [
                     str(BIN / "uvicorn"),
                     "--factory",
@@ -129,35 +213,73 @@ def up(use_postgres: bool) -> None:
                     "--host",
                     "127.0.0.1",
                     "--port",
-                    str(port),
+                    port,
                     "--no-access-log",
                 ],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                cwd=ROOT,
-            )
-        running[name] = {"pid": process.pid, "url": url, "log": str(log), "database": database_url}
-        urls[name] = url
+                env,
+            ),
+            "url": urls[name],
+            "database": database_url,
+        }
         (RUN / "services.json").write_text(json.dumps(running, indent=2))
-    for name, info in running.items():
+    for name in SERVICES:
+        info = running[name]
         wait_ready(name, str(info["url"]), Path(str(info["log"])))
         say(f"{name} ready")
     api_key = dev_api_key(str(running["intake"]["database"]), keys)
     env_values = {
         "INTAKE_URL": urls["intake"],
         "ROUTING_URL": urls["routing"],
+        "SLA_WATCH_URL": urls["sla-watch"],
+        "FEEDBACK_URL": urls["feedback"],
+        "NOTIFY_URL": urls["notify"],
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "INTAKE_API_KEY": api_key,
+        "SMTP_URL": f"smtp://127.0.0.1:{keys['SMTP_PORT']}",
+        "MAIL_DIR": str(RUN / "mail"),
+        **role_tokens(keys["AUTH_JWT_SECRET"]),
     }
     write_env_file(RUN / "platform.env", env_values)
     print()
     for key, value in env_values.items():
-        print(f"  {key}={value}")
-    print(f"\n  logs: {RUN / 'logs'}   settings for scripts: {RUN / 'platform.env'}")
+        shown = value if not key.endswith("_TOKEN") else value[:24] + "…"
+        print(f"  {key}={shown}")
+    print(f"\n  e-mails land in {RUN / 'mail'} (list them with `make mail`)")
+    print(f"  logs: {RUN / 'logs'}   settings and full tokens for scripts: {RUN / 'platform.env'}")
     print(f"  up in {time.monotonic() - started:.1f} s; stop with `make down`\n")
+
+
+def role_tokens(secret: str) -> dict[str, str]:
+    """One development token per role; agents and leads of the billing team by default."""
+    from complaint_runtime.auth import issue_token
+
+    return {
+        "AGENT_TOKEN": issue_token(
+            secret=secret, subject="agent-billing", roles=["agent"], team="billing"
+        ),
+        "LEAD_TOKEN": issue_token(
+            secret=secret, subject="lead-billing", roles=["lead"], team="billing"
+        ),
+        "MANAGER_TOKEN": issue_token(secret=secret, subject="manager-1", roles=["manager"]),
+        "ADMIN_TOKEN": issue_token(secret=secret, subject="admin-1", roles=["admin"]),
+    }
+
+
+def mail() -> None:
+    """List what the development mail server received, newest last, with the last body."""
+    import mailbox
+
+    box = mailbox.Maildir(RUN / "mail", create=False)
+    messages = sorted(box, key=lambda m: m.get_date())
+    if not messages:
+        say(f"no e-mail yet in {RUN / 'mail'}")
+        return
+    for message in messages:
+        print(f"{message['Date']}  to {message['To']}  {message['Subject']}")
+    last = messages[-1]
+    payload = last.get_payload(decode=True)
+    body = payload.decode(errors="replace") if isinstance(payload, bytes) else str(payload)
+    print(f"\n--- last message ({last['Subject']}) ---\n{body}")
 
 
 def database_for(name: str, infra: dict[str, dict[str, str]] | None) -> str:
@@ -211,6 +333,7 @@ def down() -> None:
     # Databases of a stopped platform are throw-away, like the Kafka data.
     for leftover in [*RUN.glob("*.db*"), RUN / "dev-api-key"]:
         leftover.unlink(missing_ok=True)
+    shutil.rmtree(RUN / "mail", ignore_errors=True)
     say("stopped")
 
 
@@ -232,10 +355,15 @@ def stop_process(name: str, pid: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument("command", choices=["up", "down", "mail"])
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     args = parser.parse_args()
-    up(args.postgres) if args.command == "up" else down()
+    if args.command == "up":
+        up(args.postgres)
+    elif args.command == "mail":
+        mail()
+    else:
+        down()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from complaint_contracts.topics import all_topics
-from harness import ROOT, ServiceProcess
+from complaint_runtime.auth import issue_token
+from harness import ROOT, ServiceProcess, free_port
 from intake.cli import create_api_key, generate_keys
+from mail import MailSink
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -26,19 +29,69 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+TEAMS = (
+    "quality",
+    "service",
+    "logistics",
+    "billing",
+    "privacy",
+    "tech-support",
+    "policy",
+    "general",
+)
+SERVICES = {  # name → app factory
+    "intake": "intake.main:create_app",
+    "routing": "routing.main:create_app",
+    "sla-watch": "sla_watch.main:create_app",
+    "feedback": "feedback.main:create_app",
+    "notify": "notify.main:create_app",
+}
+# P1 clocks run in seconds here so a test can watch warnings and a breach happen; the
+# other priorities keep targets far beyond the suite's length.
+SLA_FIRST_RESPONSE_TARGETS_S = {"P1": 6, "P2": 14_400, "P3": 86_400, "P4": 172_800}
+SLA_RESOLUTION_TARGETS_S = {"P1": 12, "P2": 172_800, "P3": 259_200, "P4": 432_000}
+
+
+def agent_id(team: str) -> str:
+    return f"agent-{team}"
+
+
+def staff_email(user_id: str) -> str:
+    return f"{user_id}@staff.example.com"
+
+
 @dataclass
 class Platform:
-    intake: ServiceProcess
-    routing: ServiceProcess
+    services: dict[str, ServiceProcess]
     bootstrap_servers: str
     api_key: str
     database_urls: dict[str, str]
     secrets: dict[str, str]
     postgres: Any
+    mail: MailSink
+    jwt_secret: str
+
+    @property
+    def intake(self) -> ServiceProcess:
+        return self.services["intake"]
+
+    @property
+    def routing(self) -> ServiceProcess:
+        return self.services["routing"]
 
     def client(self) -> httpx.Client:
         return httpx.Client(
             base_url=self.intake.url, headers={"X-API-Key": self.api_key}, timeout=30
+        )
+
+    def token(self, subject: str, roles: list[str], team: str | None = None) -> str:
+        return issue_token(secret=self.jwt_secret, subject=subject, roles=roles, team=team)
+
+    def staff_client(self, service: str, subject: str, roles: list[str]) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.services[service].url,
+            headers={"Authorization": f"Bearer {self.token(subject, roles)}"},
+            timeout=30,
         )
 
 
@@ -48,41 +101,84 @@ def platform(
 ) -> Iterator[Platform]:
     bootstrap = local_kafka.bootstrap_servers
     local_kafka.create_topics([(t.name, t.partitions) for t in all_topics()])
-    urls = {name: local_postgres.create_database(name) for name in ("intake", "routing")}
+    urls = {name: local_postgres.create_database(name.replace("-", "_")) for name in SERVICES}
     keys = generate_keys()
+    jwt_secret = secrets.token_urlsafe(32)
     api_key = asyncio.run(
         create_api_key(database_url=urls["intake"], label="integration", channels=["*"])
     )
+    mail = MailSink()
+    mail.start()
     log_dir = tmp_path_factory.mktemp("service-logs")
+    ports = {name: free_port() for name in SERVICES}
+    base = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     common = {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "AUTH_JWT_SECRET": jwt_secret,
         "LOG_JSON": "true",
         "OUTBOX_POLL_INTERVAL_S": "0.2",
         "CONSUMER_RETRY_BACKOFF_S": "0.05",
         "RETRY_AFTER_S": "2",
         "DB_STATEMENT_TIMEOUT_S": "3",
         "CONSUMER_SESSION_TIMEOUT_MS": "6000",
-        **keys,
     }
-    intake = ServiceProcess(
-        "intake",
-        "intake.main:create_app",
-        {**common, "SERVICE_NAME": "intake", "DATABASE_URL": urls["intake"]},
-        log_dir,
-    )
-    routing = ServiceProcess(
-        "routing",
-        "routing.main:create_app",
-        {**common, "SERVICE_NAME": "routing", "DATABASE_URL": urls["routing"]},
-        log_dir,
-    )
+    per_service = {
+        "intake": keys,
+        "routing": {
+            "ROUTING_AGENTS": json.dumps(
+                [{"id": agent_id(t), "team": t, "level": "senior", "capacity": 1000} for t in TEAMS]
+            )
+        },
+        "sla-watch": {
+            "SLA_FIRST_RESPONSE_TARGETS_S": json.dumps(SLA_FIRST_RESPONSE_TARGETS_S),
+            "SLA_RESOLUTION_TARGETS_S": json.dumps(SLA_RESOLUTION_TARGETS_S),
+            "SLA_TICK_S": "0.2",
+            "SLA_LATE_AFTER_S": "2",
+        },
+        "feedback": {"FEEDBACK_LINK_SECRET": secrets.token_urlsafe(32), "FEEDBACK_TICK_S": "0.5"},
+        "notify": {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(mail.port),
+            "SMTP_FROM": "complaints@platform.example.com",
+            "INTAKE_INTERNAL_URL": base["intake"],
+            "FEEDBACK_INTERNAL_URL": base["feedback"],
+            "NOTIFY_STAFF_DIRECTORY": json.dumps(
+                {
+                    "users": {
+                        user: {"email": staff_email(user), "name": user, "language": "en"}
+                        for team in TEAMS
+                        for user in (agent_id(team), f"lead-{team}")
+                    },
+                    "team_leads": {team: f"lead-{team}" for team in TEAMS},
+                }
+            ),
+        },
+    }
+    services = {
+        name: ServiceProcess(
+            name,
+            factory,
+            {
+                **common,
+                **per_service[name],
+                "SERVICE_NAME": name,
+                "DATABASE_URL": urls[name],
+            },
+            log_dir,
+            port=ports[name],
+        )
+        for name, factory in SERVICES.items()
+    }
     try:
-        intake.start()
-        routing.start()
-        yield Platform(intake, routing, bootstrap, api_key, urls, keys, local_postgres)
+        for service in services.values():
+            service.start(wait=False)
+        for service in services.values():
+            service.wait_ready()
+        yield Platform(services, bootstrap, api_key, urls, keys, local_postgres, mail, jwt_secret)
     finally:
-        for service in (routing, intake):
+        for service in reversed(services.values()):
             service.stop()
+        mail.stop()
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +192,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.when == "call" and report.failed and "platform" in getattr(item, "funcargs", {}):
         platform: Platform = item.funcargs["platform"]  # type: ignore[attr-defined]
-        for service in (platform.intake, platform.routing):
+        for service in platform.services.values():
             report.sections.append((f"{service.name} log (tail)", service.log_tail(60)))
     return report

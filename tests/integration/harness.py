@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -27,11 +27,13 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    def __init__(self, name: str, factory: str, env: dict[str, str], log_dir: Path):
+    def __init__(
+        self, name: str, factory: str, env: dict[str, str], log_dir: Path, port: int | None = None
+    ):
         self.name = name
         self.factory = factory
         self.env = env
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -115,3 +117,14 @@ def wait_for(
 def without_expected(sample: dict[str, object]) -> dict[str, object]:
     """A labelled sample as a front end would post it."""
     return {key: value for key, value in sample.items() if key != "expected"}
+
+
+def lifecycle(view: dict[str, Any]) -> list[str]:
+    """The complaint-state events of a GET view's history, as short names, in order
+    (SLA clocks and notifications are left out)."""
+    prefix = "org.opencomplaints.complaint."
+    return [
+        h["type"][len(prefix) :].rsplit(".", 1)[0]
+        for h in view["history"]
+        if h["type"].startswith(prefix)
+    ]

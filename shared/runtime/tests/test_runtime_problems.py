@@ -292,6 +292,7 @@ async def test_correlation_id_is_generated_when_missing(client: httpx.AsyncClien
         ("GET", "/problem", None),
         ("POST", "/items", b"{}"),
         ("GET", "/operational", None),
+        ("GET", "/boom", None),
         ("POST", "/raw", b"x" * (LIMIT + 1)),
     ],
 )

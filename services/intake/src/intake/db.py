@@ -59,6 +59,9 @@ class Complaint(Base):
     language: Mapped[str] = mapped_column(String(8))
     preferred_channel: Mapped[str | None] = mapped_column(String(16))
     tracking_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Encrypted too, because notify must put the customer's tracking link in messages.
+    tracking_token_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     category: Mapped[str | None] = mapped_column(String(40))
     subcategory: Mapped[str | None] = mapped_column(String(60))
     priority: Mapped[str | None] = mapped_column(String(4))
@@ -79,6 +82,19 @@ class HistoryEntry(Base):
     source: Mapped[str] = mapped_column(String(40))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CustomerMessage(Base):
+    """A message the customer sent about their complaint (raw text stays here)."""
+
+    __tablename__ = "customer_messages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ApiKey(Base):

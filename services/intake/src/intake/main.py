@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from intake import messaging, service
 from intake.api.auth import ApiKeyCache
 from intake.api.complaints import router as complaints_router
+from intake.api.internal import router as internal_router
 from intake.config import IntakeSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -19,12 +20,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, produces=[topics.INTAKE])
-    runtime.consume(topics=[topics.ROUTING], handlers=messaging.HANDLERS)
+    runtime.consume(topics=messaging.PROJECTED_TOPICS, handlers=messaging.HANDLERS)
     app = build_app(
         runtime=runtime,
         title="Complaint intake",
         description="Front ends post complaints here; customers track them with their token.",
-        routers=[complaints_router],
+        routers=[complaints_router, internal_router],
     )
     app.state.settings = settings
     app.state.secrets = service.Secrets.from_settings(

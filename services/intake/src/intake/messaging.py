@@ -1,14 +1,18 @@
-"""Intake's consumers: it projects the other services' events onto its complaints."""
+"""Intake's consumers: it projects every other service's events onto its complaints, so a
+front end or the customer sees status and history in one place."""
 
 from __future__ import annotations
 
+from complaint_contracts import topics
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope
-from complaint_contracts.events import ComplaintAssigned, ComplaintTriaged
+from complaint_contracts.events import EVENTS_BY_TOPIC
 from complaint_runtime.consumer import Handler
 from complaint_runtime.database import UnitOfWork
 
 from intake import service
+
+PROJECTED_TOPICS = (topics.ROUTING, topics.SLA, topics.FEEDBACK, topics.NOTIFY)
 
 
 async def on_complaint_event(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -16,6 +20,5 @@ async def on_complaint_event(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 HANDLERS: dict[type[EventData], Handler] = {
-    ComplaintTriaged: on_complaint_event,
-    ComplaintAssigned: on_complaint_event,
+    model: on_complaint_event for topic in PROJECTED_TOPICS for model in EVENTS_BY_TOPIC[topic.name]
 }

@@ -11,8 +11,22 @@ from zoneinfo import ZoneInfo
 
 import uuid_utils
 from complaint_contracts import topics
+from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope
-from complaint_contracts.events import ComplaintAssigned, ComplaintReceived, ComplaintTriaged
+from complaint_contracts.events import (
+    ComplaintAssigned,
+    ComplaintAwaitingCustomer,
+    ComplaintClosed,
+    ComplaintConfirmationRequested,
+    ComplaintFirstResponseSent,
+    ComplaintRecategorized,
+    ComplaintReceived,
+    ComplaintReopened,
+    ComplaintResolved,
+    ComplaintResumed,
+    ComplaintTriaged,
+    CustomerMessageReceived,
+)
 from complaint_contracts.events.intake import AttachmentRef, CustomerView
 from complaint_contracts.privacy import mask_email, mask_phone, redact_contacts
 from complaint_runtime.database import Database, UnitOfWork
@@ -20,8 +34,14 @@ from complaint_runtime.problems import Problem
 from cryptography.fernet import Fernet
 from sqlalchemy.exc import IntegrityError
 
-from intake.api.schemas import ComplaintIn
-from intake.db import Complaint, ComplaintRepository, HistoryEntry, IdempotencyRecord
+from intake.api.schemas import AttachmentIn, ComplaintIn, MessageIn
+from intake.db import (
+    Complaint,
+    ComplaintRepository,
+    CustomerMessage,
+    HistoryEntry,
+    IdempotencyRecord,
+)
 from intake.domain.customers import customer_ref, keyed_hash, normalize_email, normalize_phone
 from intake.domain.references import format_reference
 
@@ -50,7 +70,14 @@ class Secrets:
             raise RuntimeError(
                 f"{' and '.join(missing)} not set: create them with `intake-admin generate-keys`"
             )
-        return cls(Fernet(contact_encryption_key.encode()), customer_ref_key.encode())
+        try:
+            fernet = Fernet(contact_encryption_key.encode())
+        except ValueError as exc:
+            raise RuntimeError(
+                "CONTACT_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64-encoded bytes): "
+                "create one with `intake-admin generate-keys`"
+            ) from exc
+        return cls(fernet, customer_ref_key.encode())
 
     def encrypt(self, value: str | None) -> bytes | None:
         return None if value is None else self.fernet.encrypt(value.encode())
@@ -168,6 +195,8 @@ async def _store_complaint(
         language=customer.language,
         preferred_channel=customer.preferred_channel,
         tracking_token_hash=hash_token(tracking_token),
+        tracking_token_enc=secrets_.encrypt(tracking_token),
+        status_at=now,
     )
     uow.session.add(row)
     event = ComplaintReceived(
@@ -188,10 +217,7 @@ async def _store_complaint(
         order_ref=complaint.order_ref,
         occurred_at=complaint.occurred_at,
         received_at=now,
-        attachments=tuple(
-            AttachmentRef(url=redact_contacts(a.url), media_type=a.media_type, size=a.size)
-            for a in complaint.attachments
-        ),
+        attachments=_attachment_refs(complaint.attachments),
         metadata={redact_contacts(k): redact_contacts(v) for k, v in complaint.metadata.items()},
     )
     event_id = uow.add_event(event, topic=topics.INTAKE.name, source=SOURCE, subject=complaint_id)
@@ -216,6 +242,21 @@ async def _store_complaint(
     }
 
 
+# The status each event means for the customer's view. Routing owns the state machine;
+# feedback's events mark the steps routing records without an event of its own.
+STATUS_AFTER: dict[type[EventData], str] = {
+    ComplaintTriaged: "triaged",
+    ComplaintAssigned: "assigned",
+    ComplaintFirstResponseSent: "in_progress",
+    ComplaintAwaitingCustomer: "awaiting_customer",
+    ComplaintResumed: "in_progress",
+    ComplaintResolved: "resolved",
+    ComplaintConfirmationRequested: "awaiting_confirmation",
+    ComplaintReopened: "reopened",
+    ComplaintClosed: "closed",
+}
+
+
 async def project_event(*, uow: UnitOfWork, envelope: Envelope) -> None:
     """Fold another service's event into the complaint's status and history."""
     complaint = await ComplaintRepository(uow.session).get(envelope.subject)
@@ -227,11 +268,21 @@ async def project_event(*, uow: UnitOfWork, envelope: Envelope) -> None:
         complaint.subcategory = data.subcategory
         complaint.priority = data.priority
         complaint.emotion = data.emotion
-        complaint.status = "triaged"
+    elif isinstance(data, ComplaintRecategorized):
+        complaint.category = data.new_category
+        complaint.subcategory = data.new_subcategory
+        complaint.priority = data.new_priority
     elif isinstance(data, ComplaintAssigned):
         complaint.team = data.team
         complaint.assignee = data.assignee
-        complaint.status = "assigned"
+    new_status = STATUS_AFTER.get(type(data))
+    if isinstance(data, ComplaintAssigned) and data.handoff:
+        new_status = None  # a transfer changes hands, not the state
+    # Topics are ordered per complaint but not with each other: a status only moves
+    # forward in event time, so a late event from another topic cannot roll it back.
+    if new_status and (complaint.status_at is None or envelope.time >= complaint.status_at):
+        complaint.status = new_status
+        complaint.status_at = envelope.time
     complaint.updated_at = datetime.now(UTC)
     uow.session.add(
         HistoryEntry(
@@ -242,6 +293,84 @@ async def project_event(*, uow: UnitOfWork, envelope: Envelope) -> None:
             occurred_at=envelope.time,
             data=data.model_dump(mode="json"),
         )
+    )
+
+
+async def add_customer_message(
+    *, database: Database, complaint_id: str, message: MessageIn
+) -> dict[str, Any]:
+    """Store a customer's message and announce it (``customer_message_received``)."""
+    now = datetime.now(UTC)
+    async with database.unit_of_work() as uow:
+        complaint = await ComplaintRepository(uow.session).get(complaint_id)
+        if complaint is None:
+            raise Problem(404, "Complaint not found", kind="not-found")
+        message_id = str(uuid_utils.uuid7())
+        uow.session.add(
+            CustomerMessage(
+                id=message_id,
+                complaint_id=complaint_id,
+                channel=message.channel or complaint.channel,
+                text=message.text,
+                attachments=[a.model_dump() for a in message.attachments],
+                received_at=now,
+            )
+        )
+        event = CustomerMessageReceived(
+            complaint_id=complaint_id,
+            message_id=message_id,
+            channel=message.channel or complaint.channel,
+            customer_ref=complaint.customer_ref,
+            text=redact_contacts(message.text),
+            attachments=_attachment_refs(message.attachments),
+            received_at=now,
+        )
+        event_id = uow.add_event(
+            event, topic=topics.INTAKE.name, source=SOURCE, subject=complaint_id
+        )
+        uow.session.add(
+            HistoryEntry(
+                complaint_id=complaint_id,
+                event_id=event_id,
+                event_type=event.ce_type(),
+                source=SOURCE,
+                occurred_at=now,
+                data={"message_id": message_id, "channel": event.channel},
+            )
+        )
+        complaint.updated_at = now
+    return {"message_id": message_id, "complaint_id": complaint_id, "received_at": now.isoformat()}
+
+
+async def contact_card(
+    *, database: Database, secrets_: Secrets, complaint_id: str, public_base_url: str
+) -> dict[str, Any] | None:
+    """Raw contacts for a notification about to be sent: the only way they leave intake."""
+    async with database.sessions() as session:
+        complaint = await ComplaintRepository(session).get(complaint_id)
+    if complaint is None:
+        return None
+    token = secrets_.decrypt(complaint.tracking_token_enc)
+    return {
+        "complaint_id": complaint.id,
+        "reference": complaint.reference,
+        "name": secrets_.decrypt(complaint.customer_name_enc),
+        "email": secrets_.decrypt(complaint.email_enc),
+        "phone": secrets_.decrypt(complaint.phone_enc),
+        "language": complaint.language,
+        "preferred_channel": complaint.preferred_channel,
+        "tracking_url": (
+            f"{public_base_url}/v1/complaints/{complaint.id}?token={token}" if token else None
+        ),
+        "team": complaint.team,
+        "assignee": complaint.assignee,
+    }
+
+
+def _attachment_refs(attachments: list[AttachmentIn]) -> tuple[AttachmentRef, ...]:
+    return tuple(
+        AttachmentRef(url=redact_contacts(a.url), media_type=a.media_type, size=a.size)
+        for a in attachments
     )
 
 

@@ -1,16 +1,37 @@
-"""Routing's tables: one case per complaint, with the triage decision that explains it."""
+"""Routing's tables: one case per complaint with the triage decision that explains it, the
+case's action history, and the agents cases are assigned to."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from complaint_runtime.database import Base, OutboxMessage, ProcessedEvent, UTCDateTime
-from sqlalchemy import JSON, Float, String
+from complaint_runtime.database import (
+    Base,
+    BigId,
+    OutboxMessage,
+    ProcessedEvent,
+    UTCDateTime,
+    dialect_insert,
+    utcnow,
+)
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["Base", "Case", "CaseRepository", "OutboxMessage", "ProcessedEvent"]
+from routing.domain.assignment import AgentLoad
+
+__all__ = [
+    "Agent",
+    "AgentRepository",
+    "Base",
+    "Case",
+    "CaseAction",
+    "CaseRepository",
+    "OutboxMessage",
+    "ProcessedEvent",
+]
 
 
 class Case(Base):
@@ -30,10 +51,47 @@ class Case(Base):
     emotion: Mapped[str] = mapped_column(String(8))
     rules_fired: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     team: Mapped[str | None] = mapped_column(String(60))
-    assignee: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
     owner: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    solution_summary: Mapped[str | None] = mapped_column(Text)
+    solution_type: Mapped[str | None] = mapped_column(String(20))
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    preventive_measure: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_reason: Mapped[str | None] = mapped_column(String(20))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class CaseAction(Base):
+    """One entry of a case's history: who did what, when, and which event recorded it."""
+
+    __tablename__ = "case_actions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("cases.complaint_id"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    event_id: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    team: Mapped[str] = mapped_column(String(60), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    capacity: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CaseRepository:
@@ -43,5 +101,65 @@ class CaseRepository:
     async def get(self, complaint_id: str) -> Case | None:
         return await self.session.get(Case, complaint_id)
 
+    async def get_for_update(self, complaint_id: str) -> Case | None:
+        """The case, row-locked on PostgreSQL so that concurrent transitions serialise
+        (SQLite serialises writers with BEGIN IMMEDIATE already)."""
+        return await self.session.get(Case, complaint_id, with_for_update=True)
+
     def add(self, case: Case) -> None:
         self.session.add(case)
+
+    def add_action(self, action: CaseAction) -> None:
+        self.session.add(action)
+
+    async def actions(self, complaint_id: str, *, limit: int = 1000) -> list[CaseAction]:
+        rows = await self.session.scalars(
+            select(CaseAction)
+            .where(CaseAction.complaint_id == complaint_id)
+            .order_by(CaseAction.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+
+class AgentRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def upsert(self, agents: Iterable[tuple[str, str, str, int]]) -> int:
+        """Insert or update ``(id, team, level, capacity)`` rows; returns how many."""
+        rows = [
+            {"id": i, "team": t, "level": lv, "capacity": c, "updated_at": utcnow()}
+            for i, t, lv, c in agents
+        ]
+        if not rows:
+            return 0
+        insert = dialect_insert(self.session)
+        statement = insert(Agent).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=[Agent.id],
+            set_={
+                "team": statement.excluded.team,
+                "level": statement.excluded.level,
+                "capacity": statement.excluded.capacity,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+        await self.session.execute(statement)
+        return len(rows)
+
+    async def loads(self, *, team: str, active_states: Collection[str]) -> list[AgentLoad]:
+        """Every agent of ``team`` with the number of its cases in ``active_states``."""
+        agents = list(await self.session.scalars(select(Agent).where(Agent.team == team)))
+        if not agents:
+            return []  # the common case without ROUTING_AGENTS: no count query at all
+        result = await self.session.execute(
+            select(Case.assignee, func.count())
+            .where(
+                Case.assignee.in_([a.id for a in agents]),
+                Case.status.in_(list(active_states)),
+            )
+            .group_by(Case.assignee)
+        )
+        counts: dict[str | None, int] = {assignee: count for assignee, count in result}
+        return [AgentLoad(a.id, a.team, a.capacity, int(counts.get(a.id, 0))) for a in agents]

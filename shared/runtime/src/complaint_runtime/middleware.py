@@ -105,9 +105,23 @@ class RequestContextMiddleware:
                 ]
             await send(message)
 
+        started_response = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         with caused_by(correlation_id=correlation_id, causation_id=None):
             try:
-                await self.app(scope, receive, send_with_id)
+                await self.app(scope, receive, tracked_send)
+            except Exception:
+                # Answer here rather than in Starlette's outermost error middleware, so the
+                # 500 still carries the correlation id the caller can quote.
+                if started_response:
+                    raise
+                structlog.get_logger(__name__).exception("unhandled error", path=scope["path"])
+                await _internal_error(scope, send_with_id)
             finally:
                 route = _route_template(scope)
                 metrics.HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
@@ -115,6 +129,29 @@ class RequestContextMiddleware:
                     time.perf_counter() - started
                 )
                 structlog.contextvars.unbind_contextvars("complaint_id")
+
+
+async def _internal_error(scope: Scope, send: Send) -> None:
+    body = json.dumps(
+        {
+            "type": "https://docs.opencomplaints.org/problems/internal",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "An unexpected error occurred.",
+            "instance": scope.get("path", ""),
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _route_template(scope: Scope) -> str:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any, Literal
 
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from complaint_runtime.database import UTCDateTime
 
 # Serialises concurrent replicas migrating the same database at start-up.
 MIGRATION_LOCK_KEY = 7_261_126_002
@@ -51,11 +54,19 @@ async def _run_online(url: str, target_metadata: MetaData) -> None:
     await engine.dispose()
 
 
+def _render_item(kind: str, item: Any, autogen_context: Any) -> str | Literal[False]:
+    # Migrations stay plain SQLAlchemy: UTCDateTime is a Python-side wrapper only.
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _migrate(connection: Connection, target_metadata: MetaData) -> None:
     is_postgres = connection.dialect.name == "postgresql"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        render_item=_render_item,
         render_as_batch=not is_postgres,  # SQLite cannot ALTER most things in place
     )
     with context.begin_transaction():

@@ -79,7 +79,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ())]
         where = location[0] if location else "body"
-        path = location[1:] if where in {"body", "query", "path", "header"} else location
+        path = location[1:] if where in {"body", "query", "path", "header", "cookie"} else location
         errors.append(
             {
                 "in": where,

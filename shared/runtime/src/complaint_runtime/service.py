@@ -58,6 +58,9 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.dead_letter_topic = dead_letter_topic(settings.service_name)
         self.on_started: list[Callable[[], Awaitable[None]]] = []
+        # Run after migrations, before any consumer or background loop: seed data that
+        # handlers rely on (e.g. routing's agents) goes here.
+        self.on_migrated: list[Callable[[], Awaitable[None]]] = []
         self._background: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._stop_background: list[Callable[[], None]] = []
 
@@ -86,6 +89,8 @@ class ServiceRuntime:
         settings = self.settings
         if settings.migrate_on_start:
             await upgrade_to_head(self.migrations, settings.database_url)
+        for hook in self.on_migrated:
+            await hook()
         await wait_for_topics(settings.kafka_bootstrap_servers, self.all_topics())
         self.producer = idempotent_producer(
             settings.kafka_bootstrap_servers, request_timeout_ms=settings.kafka_request_timeout_ms

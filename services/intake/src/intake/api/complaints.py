@@ -18,6 +18,8 @@ from intake.api.schemas import (
     ComplaintOut,
     CustomerOut,
     HistoryItem,
+    MessageAccepted,
+    MessageIn,
 )
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
@@ -71,6 +73,28 @@ async def post_complaint(
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
     return JSONResponse(result.body, status_code=201, headers=headers)
+
+
+@router.post(
+    "/{complaint_id}/messages",
+    status_code=201,
+    response_model=MessageAccepted,
+    responses={400: PROBLEM, 401: PROBLEM, 404: PROBLEM, 413: PROBLEM, 422: PROBLEM, 503: PROBLEM},
+    summary="The customer writes about their complaint (resumes it when it awaits them)",
+)
+async def post_message(
+    complaint_id: str, message: MessageIn, request: Request, caller: ViewerDep
+) -> MessageAccepted:
+    database = runtime_of(request).database
+    found = None
+    if len(complaint_id) <= 36:
+        found = await service.find_complaint(database=database, complaint_id=complaint_id)
+    if found is None or not caller.may_view(found[0].tracking_token_hash):
+        raise Problem(404, "Complaint not found", kind="not-found")
+    accepted = await service.add_customer_message(
+        database=database, complaint_id=complaint_id, message=message
+    )
+    return MessageAccepted.model_validate(accepted)
 
 
 @router.get(

@@ -86,7 +86,7 @@ class CustomerIn(Strict):
 
 class AttachmentIn(Strict):
     url: Annotated[
-        str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://\\S+$"), Printable
+        str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://\S+$"), Printable
     ]
     media_type: Annotated[
         str,
@@ -119,6 +119,35 @@ class ComplaintIn(Strict):
         if self.occurred_at is not None and self.occurred_at.tzinfo is None:
             raise ValueError("occurred_at needs a time zone offset, e.g. 2026-11-23T10:00:00+08:00")
         return self
+
+
+class MessageIn(Strict):
+    """A customer's message about their complaint (e.g. the information an agent asked for)."""
+
+    text: Description
+    channel: Channel | None = Field(None, description="Defaults to the complaint's channel")
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+
+
+class MessageAccepted(BaseModel):
+    message_id: str
+    complaint_id: str
+    received_at: datetime
+
+
+class ContactCard(BaseModel):
+    """Raw contacts, for notify only (role ``service``)."""
+
+    complaint_id: str
+    reference: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    language: str
+    preferred_channel: str | None
+    tracking_url: str | None
+    team: str | None
+    assignee: str | None
 
 
 class ComplaintAccepted(BaseModel):

@@ -13,8 +13,11 @@ import re
 
 
 def normalize_phone(phone: str) -> str:
+    """Mainland numbers the same whichever way they were written: +86…, 0086…, 86… or bare."""
     digits = re.sub(r"\D", "", phone)
-    if digits.startswith("86") and len(digits) == 13:
+    if digits.startswith("0086") and len(digits) == 15:
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
     return digits
 

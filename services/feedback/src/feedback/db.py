@@ -1,0 +1,186 @@
+"""Feedback's tables: what it knows of each complaint, and the confirmation requests with
+the customers' raw answers (the comment is masked only when it goes into an event)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from complaint_runtime.database import Base, OutboxMessage, ProcessedEvent, UTCDateTime
+from sqlalchemy import Boolean, Index, Select, SmallInteger, String, Text, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+__all__ = [
+    "Base",
+    "ComplaintInfo",
+    "ConfirmationRequest",
+    "OutboxMessage",
+    "ProcessedEvent",
+    "Requests",
+]
+
+_PENDING = text("status = 'pending'")
+_WAITING = text("status = 'waiting'")
+
+
+class ComplaintInfo(Base):
+    """From complaint.received: how to address the customer about this complaint."""
+
+    __tablename__ = "feedback_complaints"
+
+    complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConfirmationRequest(Base):
+    """One per resolution of a complaint; answered, expired or superseded at most once."""
+
+    __tablename__ = "confirmation_requests"
+    __table_args__ = (
+        # The auto-close loop and the contact-wait fallback scan only live rows.
+        Index(
+            "ix_confirmation_requests_due",
+            "expires_at",
+            postgresql_where=_PENDING,
+            sqlite_where=_PENDING,
+        ),
+        Index(
+            "ix_confirmation_requests_waiting",
+            "created_at",
+            postgresql_where=_WAITING,
+            sqlite_where=_WAITING,
+        ),
+    )
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reference: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    solved: Mapped[bool | None] = mapped_column(Boolean)
+    csat: Mapped[int | None] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reopen_reason: Mapped[str | None] = mapped_column(String(20))
+    ended_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, doc="When it expired, was superseded or cancelled"
+    )
+
+
+class Requests:
+    """Queries on confirmation requests; state changes are conditional UPDATEs, so two
+    writers racing for the same row (two answers, an answer and the auto-close) cannot
+    both win."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def get(self, request_id: str) -> ConfirmationRequest | None:
+        return await self.session.get(ConfirmationRequest, request_id)
+
+    async def complaint(self, complaint_id: str) -> ComplaintInfo | None:
+        return await self.session.get(ComplaintInfo, complaint_id)
+
+    async def end_live(self, *, complaint_id: str, status: str, at: datetime) -> int:
+        """Supersede or cancel the complaint's waiting and pending requests."""
+        result = await self.session.execute(
+            update(ConfirmationRequest)
+            .where(
+                ConfirmationRequest.complaint_id == complaint_id,
+                ConfirmationRequest.status.in_(("waiting", "pending")),
+            )
+            .values(status=status, ended_at=at)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def waiting(
+        self, *, complaint_id: str | None = None, created_before: datetime | None = None, limit: int
+    ) -> Sequence[ConfirmationRequest]:
+        query = select(ConfirmationRequest).where(ConfirmationRequest.status == "waiting")
+        if complaint_id is not None:
+            query = query.where(ConfirmationRequest.complaint_id == complaint_id)
+        if created_before is not None:
+            query = query.where(ConfirmationRequest.created_at <= created_before)
+        query = query.order_by(ConfirmationRequest.created_at).limit(limit)
+        return (await self.session.scalars(self._locked(query))).all()
+
+    async def due(self, *, now: datetime, limit: int) -> Sequence[ConfirmationRequest]:
+        query = (
+            select(ConfirmationRequest)
+            .where(ConfirmationRequest.status == "pending", ConfirmationRequest.expires_at <= now)
+            .order_by(ConfirmationRequest.expires_at)
+            .limit(limit)
+        )
+        return (await self.session.scalars(self._locked(query))).all()
+
+    def _locked(self, query: Select[Any]) -> Select[Any]:
+        # Replicas share the work instead of queueing on each other's rows; SQLite has a
+        # single writer anyway (BEGIN IMMEDIATE) and no FOR UPDATE.
+        if self.session.get_bind().dialect.name == "postgresql":
+            return query.with_for_update(skip_locked=True)
+        return query
+
+    async def transition(
+        self, *, request_id: str, from_status: str, to_status: str, **values: object
+    ) -> bool:
+        """Move one request on if, and only if, it is still in ``from_status``."""
+        result = await self.session.execute(
+            update(ConfirmationRequest)
+            .where(
+                ConfirmationRequest.request_id == request_id,
+                ConfirmationRequest.status == from_status,
+            )
+            .values(status=to_status, **values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def record_answer(
+        self,
+        *,
+        request_id: str,
+        complaint_id: str,
+        now: datetime,
+        solved: bool,
+        csat: int,
+        comment: str | None,
+        outcome: str,
+        reopen_reason: str | None,
+    ) -> bool:
+        """The single use of a link: only the first answer before expiry sets answered_at."""
+        result = await self.session.execute(
+            update(ConfirmationRequest)
+            .where(
+                ConfirmationRequest.request_id == request_id,
+                ConfirmationRequest.complaint_id == complaint_id,
+                ConfirmationRequest.status == "pending",
+                ConfirmationRequest.answered_at.is_(None),
+                ConfirmationRequest.expires_at > now,
+            )
+            .values(
+                status="answered",
+                answered_at=now,
+                solved=solved,
+                csat=csat,
+                comment=comment,
+                outcome=outcome,
+                reopen_reason=reopen_reason,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def erase_comments(self, *, complaint_id: str) -> None:
+        await self.session.execute(
+            update(ConfirmationRequest)
+            .where(ConfirmationRequest.complaint_id == complaint_id)
+            .values(comment=None)
+        )

@@ -1,0 +1,16 @@
+"""Feedback's own Prometheus counters (the shared ones are in complaint_runtime.metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+REQUESTS = Counter(
+    "feedback_confirmation_requests_total",
+    "Confirmation requests sent to customers",
+    ["defaults"],  # "true" when sent without knowing the complaint's channel and language
+)
+ANSWERS = Counter(
+    "feedback_answers_total", "Survey answers recorded, by outcome", ["outcome", "reason"]
+)
+AUTO_CLOSED = Counter("feedback_auto_closed_total", "Confirmation requests that expired unanswered")
+REFUSED = Counter("feedback_answers_refused_total", "Survey answers refused, by reason", ["reason"])

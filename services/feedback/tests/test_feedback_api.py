@@ -1,0 +1,262 @@
+"""Feedback's routers in-process (httpx ASGITransport), without the Kafka lifespan: the
+routers are mounted on a small app with the runtime's problem handlers and a stand-in
+runtime carrying the database and settings. The consumer path runs the runtime's
+EventConsumer batch processing over records built with the contracts' encoder."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import ConsumerRecord
+from complaint_contracts import topics
+from complaint_contracts.base import EventData
+from complaint_contracts.envelope import decode, encode
+from complaint_contracts.events import ComplaintReceived, ComplaintResolved, CustomerView
+from complaint_contracts.examples import example_for
+from complaint_runtime.auth import issue_token
+from complaint_runtime.consumer import EventConsumer
+from complaint_runtime.database import Database, OutboxMessage
+from complaint_runtime.problems import install_problem_handlers
+from fastapi import FastAPI
+from feedback import messaging
+from feedback.api.internal import router as internal_router
+from feedback.api.surveys import router as surveys_router
+from feedback.config import FeedbackSettings
+from feedback.domain.links import issue_link_token
+from sqlalchemy import select
+
+AUTH_SECRET = "auth-secret-for-tests-0123456789abcdef"
+LINK_SECRET = "link-secret-for-tests-0123456789abcdef"
+SETTINGS = FeedbackSettings(
+    auth_jwt_secret=AUTH_SECRET,
+    feedback_link_secret=LINK_SECRET,
+    public_base_url="https://feedback.example.org/",
+)
+
+
+@pytest.fixture
+async def client(database: Database) -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.include_router(surveys_router)
+    app.include_router(internal_router)
+    app.state.runtime = SimpleNamespace(database=database, settings=SETTINGS)
+    app.state.settings = SETTINGS
+    app.state.link_secret = LINK_SECRET
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://feedback") as http:
+        yield http
+
+
+class _NoProducer:
+    async def send_and_wait(self, *args: Any, **kwargs: Any) -> None:
+        raise AssertionError("nothing should be dead-lettered")
+
+
+def _record(data: EventData, topic: str, offset: int) -> ConsumerRecord[bytes, bytes]:
+    complaint_id = data.complaint_id  # type: ignore[attr-defined]
+    _, record = encode(data, topic=topic, source=topic.split(".")[1], subject=complaint_id)
+    return ConsumerRecord(
+        topic, 0, offset, 0, 0, record.key, record.value, None, 0, 0, list(record.headers)
+    )
+
+
+async def _consume(database: Database, *records: ConsumerRecord[bytes, bytes]) -> None:
+    consumer = EventConsumer(
+        database=database,
+        bootstrap_servers="unused:9092",
+        group_id="feedback",
+        topics=[topics.INTAKE.name, topics.ROUTING.name],
+        handlers=messaging.handlers(SETTINGS.policy()),
+        dead_letter_topic="complaints.dlq.feedback.v1",
+        producer=_NoProducer(),  # type: ignore[arg-type]
+    )
+    await consumer._process_batch(list(records))
+
+
+async def _resolved_complaint(database: Database, *, language: str = "en") -> str:
+    complaint_id = str(uuid.uuid4())
+    received = example_for(ComplaintReceived)
+    resolved = example_for(ComplaintResolved)
+    view = CustomerView(customer_ref="cr_test", language=language, preferred_channel="email")
+    await _consume(
+        database,
+        _record(
+            received.model_copy(update={"complaint_id": complaint_id, "customer": view}),
+            topics.INTAKE.name,
+            1,
+        ),
+        _record(resolved.model_copy(update={"complaint_id": complaint_id}), topics.ROUTING.name, 2),
+    )
+    return complaint_id
+
+
+async def _events(database: Database) -> list[EventData]:
+    async with database.sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    return [decode(r.key, r.value, [(n, v.encode()) for n, v in r.headers]).data for r in rows]
+
+
+def _service_headers(roles: list[str] | None = None) -> dict[str, str]:
+    token = issue_token(secret=AUTH_SECRET, subject="notify", roles=roles or ["service"])
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _link(client: httpx.AsyncClient, database: Database) -> dict[str, Any]:
+    [requested] = [e for e in await _events(database) if e.event_name.endswith("requested")]
+    answer = await client.get(
+        f"/internal/v1/confirmation-requests/{requested.request_id}",  # type: ignore[attr-defined]
+        headers=_service_headers(),
+    )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def _path(survey_url: str) -> str:
+    return survey_url.removeprefix("https://feedback.example.org")
+
+
+async def test_consumed_resolution_gives_notify_a_link(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    complaint_id = await _resolved_complaint(database)
+    body = await _link(client, database)
+    assert body["complaint_id"] == complaint_id
+    assert body["reference"] == example_for(ComplaintReceived).reference  # type: ignore[attr-defined]
+    assert body["language"] == "en" and body["channel"] == "email" and body["status"] == "pending"
+    assert body["survey_url"].startswith("https://feedback.example.org/v1/surveys/")
+    token = body["survey_url"].rsplit("/", 1)[1]
+    async with database.sessions() as session:
+        values = [row.value for row in await session.scalars(select(OutboxMessage))]
+    assert values and all(token.encode() not in v for v in values)
+
+
+async def test_the_same_records_again_change_nothing(database: Database) -> None:
+    complaint_id = str(uuid.uuid4())
+    records = [
+        _record(
+            example_for(ComplaintReceived).model_copy(update={"complaint_id": complaint_id}),
+            topics.INTAKE.name,
+            1,
+        ),
+        _record(
+            example_for(ComplaintResolved).model_copy(update={"complaint_id": complaint_id}),
+            topics.ROUTING.name,
+            2,
+        ),
+    ]
+    await _consume(database, *records)
+    await _consume(database, *records)
+    await _consume(database, records[1])
+    assert [e.event_name for e in await _events(database)] == ["complaint.confirmation_requested"]
+
+
+async def test_internal_api_needs_a_service_token(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    url = f"/internal/v1/confirmation-requests/{uuid.uuid4()}"
+    assert (await client.get(url)).status_code == 401
+    forbidden = await client.get(url, headers=_service_headers(["agent"]))
+    assert forbidden.status_code == 403
+    missing = await client.get(url, headers=_service_headers())
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+async def test_survey_answer_then_conflict(client: httpx.AsyncClient, database: Database) -> None:
+    await _resolved_complaint(database)
+    path = _path((await _link(client, database))["survey_url"])
+    shown = await client.get(path)
+    assert shown.status_code == 200
+    survey = shown.json()
+    assert survey["language"] == "en" and survey["answered"] is False
+    assert survey["questions"][0]["text"] == "Is your complaint solved?"
+    assert [q["id"] for q in survey["questions"]] == ["solved", "csat", "comment"]
+
+    answered = await client.post(path, json={"solved": True, "csat": 5, "comment": "great"})
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["outcome"] == "confirmed"
+    again = await client.post(path, json={"solved": False, "csat": 1, "comment": None})
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    assert (await client.get(path)).json()["answered"] is True
+    names = [e.event_name for e in await _events(database)]
+    assert names == ["complaint.confirmation_requested", "complaint.confirmed"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [({"solved": False, "csat": 4}, "not_solved"), ({"solved": True, "csat": 1}, "low_csat")],
+)
+async def test_reopening_through_the_link(
+    client: httpx.AsyncClient, database: Database, answer: dict[str, Any], reason: str
+) -> None:
+    await _resolved_complaint(database, language="zh-CN")
+    path = _path((await _link(client, database))["survey_url"])
+    assert (await client.get(path)).json()["questions"][0]["text"] == "您的投诉问题是否已经解决？"
+    answered = await client.post(path, json=answer)
+    assert answered.json() == answered.json() | {"outcome": "reopened", "reason": reason}
+
+
+async def test_forged_and_unknown_links_are_not_found(client: httpx.AsyncClient) -> None:
+    expires = datetime.now(UTC) + timedelta(days=1)
+    unknown = issue_link_token(
+        secret=LINK_SECRET, request_id="nope", complaint_id=str(uuid.uuid4()), expires_at=expires
+    )
+    forged = issue_link_token(
+        secret="another-secret-another-secret-xx",
+        request_id="nope",
+        complaint_id=str(uuid.uuid4()),
+        expires_at=expires,
+    )
+    for token in (unknown, forged, "garbage", "x" * 3000):
+        for answer in (
+            await client.get(f"/v1/surveys/{token}"),
+            await client.post(f"/v1/surveys/{token}", json={"solved": True, "csat": 5}),
+        ):
+            assert answer.status_code == 404
+            assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_expired_link_is_gone(client: httpx.AsyncClient) -> None:
+    token = issue_link_token(
+        secret=LINK_SECRET,
+        request_id="whatever",
+        complaint_id=str(uuid.uuid4()),
+        expires_at=datetime.now(UTC) - timedelta(seconds=5),
+    )
+    for answer in (
+        await client.get(f"/v1/surveys/{token}"),
+        await client.post(f"/v1/surveys/{token}", json={"solved": True, "csat": 5}),
+    ):
+        assert answer.status_code == 410
+        assert answer.json()["type"].endswith("/survey-expired")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"solved": True, "csat": 6},
+        {"solved": True, "csat": 0},
+        {"solved": True},
+        {"csat": 3},
+        {"solved": True, "csat": 3, "comment": "x" * 2001},
+        {"solved": True, "csat": 3, "extra": 1},
+    ],
+)
+async def test_invalid_answers_are_problems(
+    client: httpx.AsyncClient, database: Database, body: dict[str, Any]
+) -> None:
+    await _resolved_complaint(database)
+    path = _path((await _link(client, database))["survey_url"])
+    answer = await client.post(path, json=body)
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert (await client.get(path)).json()["answered"] is False

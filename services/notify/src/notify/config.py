@@ -1,0 +1,69 @@
+"""Notify's settings (environment variables, no prefix; every one has a default)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from complaint_runtime.settings import ServiceSettings
+from pydantic import Field
+
+
+class NotifySettings(ServiceSettings):
+    service_name: str = "notify"
+    database_url: str = "sqlite+aiosqlite:///./.run/notify.db"
+
+    intake_internal_url: str = Field(
+        "http://127.0.0.1:8001", description="Base URL of intake's internal API (contacts)"
+    )
+    feedback_internal_url: str = Field(
+        "http://127.0.0.1:8004", description="Base URL of feedback's internal API (survey links)"
+    )
+    internal_http_timeout_s: float = Field(5.0, description="Timeout of each internal API call")
+
+    notify_channel: Literal["smtp", "log"] = Field(
+        "smtp", description="smtp: send e-mail; log: only log a masked summary (no SMTP server)"
+    )
+    notify_expected_first_response_h: int = Field(
+        24, ge=1, description="'within N hours' promised in the acknowledgement"
+    )
+    notify_staff_directory: str = Field(
+        "",
+        description=(
+            "Staff directory: inline JSON, or the path of a JSON file, "
+            '{"users": {id: {email, name, language}}, "team_leads": {team: user id}}'
+        ),
+    )
+    notify_default_staff_language: Literal["zh-CN", "en"] = "zh-CN"
+    notify_display_timezone: str = Field(
+        "Asia/Shanghai", description="Time zone of the times shown in messages"
+    )
+    notify_recipient_hash_key: str = Field(
+        "",
+        description=(
+            "HMAC key of the recipient hash stored with a delivery; empty: derived from "
+            "AUTH_JWT_SECRET"
+        ),
+    )
+
+    notify_max_attempts: int = Field(5, ge=1, description="Send attempts before final failure")
+    notify_retry_backoff_s: float = Field(60.0, gt=0, description="First retry delay (doubles)")
+    notify_retry_backoff_max_s: float = Field(1800.0, gt=0, description="Cap of the retry delay")
+    notify_poll_interval_s: float = Field(1.0, gt=0, description="Delivery loop poll interval")
+    notify_batch_size: int = Field(20, ge=1, le=500, description="Deliveries claimed per round")
+    notify_send_concurrency: int = Field(4, ge=1, le=64, description="Parallel sends per round")
+    notify_sending_lease_s: float = Field(
+        300.0,
+        ge=0,
+        description=(
+            "A delivery another process left in 'sending' longer than this is declared "
+            "uncertain (that process crashed); must exceed one send's worst-case duration"
+        ),
+    )
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_from: str = Field("OpenComplaints <no-reply@opencomplaints.invalid>")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = Field(False, description="Upgrade the connection with STARTTLS")
+    smtp_timeout_s: float = Field(30.0, gt=0, description="Timeout of each SMTP command")

@@ -1,0 +1,57 @@
+"""Words shown in messages for the platform's codes, per language, and display times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+METRICS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "first_response": "首次响应",
+        "next_response": "后续响应",
+        "resolution": "解决",
+    },
+    "en": {
+        "first_response": "first response",
+        "next_response": "next response",
+        "resolution": "resolution",
+    },
+}
+SOLUTION_TYPES: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "apology": "致歉",
+        "explanation": "解释说明",
+        "refund": "退款",
+        "compensation": "补偿",
+        "repair": "维修",
+        "replacement": "更换",
+        "process_fix": "流程改进",
+        "other": "其他",
+    },
+    "en": {
+        "apology": "apology",
+        "explanation": "explanation",
+        "refund": "refund",
+        "compensation": "compensation",
+        "repair": "repair",
+        "replacement": "replacement",
+        "process_fix": "process improvement",
+        "other": "other",
+    },
+}
+
+
+def label(table: dict[str, dict[str, str]], *, language: str, code: str | None) -> str:
+    """The word for ``code`` in ``language``; an unknown code is shown as itself."""
+    if code is None:
+        return ""
+    return table.get(language, table["en"]).get(code, code)
+
+
+def display_time(value: str | datetime | None, *, zone: str) -> str:
+    """An instant as a reader in ``zone`` sees it, e.g. ``2026-11-23 18:00 (Asia/Shanghai)``."""
+    if value is None:
+        return ""
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} ({zone})"

@@ -1,0 +1,75 @@
+"""The variables each template gets: the event's stored facts plus what was looked up just
+before sending (reference, the recipient's name, links), with codes turned into words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from notify.domain.labels import METRICS, SOLUTION_TYPES, display_time, label
+
+
+@dataclass(frozen=True)
+class LookedUp:
+    """Facts fetched just in time; none of them is stored."""
+
+    reference: str
+    recipient_name: str | None
+    language: str
+    team: str | None = None
+    tracking_url: str | None = None
+    survey_url: str | None = None
+    survey_expires_at: str | None = None
+
+
+def message_context(
+    *,
+    template: str,
+    stored: dict[str, Any],
+    looked_up: LookedUp,
+    expected_first_response_h: int,
+    zone: str,
+) -> dict[str, Any]:
+    lang = looked_up.language
+    context: dict[str, Any] = {
+        "reference": looked_up.reference,
+        "name": looked_up.recipient_name,
+        "language": lang,
+    }
+    if template == "acknowledgement":
+        context |= {
+            "expected_hours": expected_first_response_h,
+            "tracking_url": looked_up.tracking_url,
+        }
+    elif template == "assignment":
+        context |= {
+            "team": stored.get("team") or looked_up.team or "-",
+            "handoff": bool(stored.get("handoff")),
+            "reason": stored.get("reason") or "",
+        }
+    elif template in ("sla_warning", "sla_breach"):
+        context |= {
+            "team": looked_up.team or "-",
+            "metric": label(METRICS, language=lang, code=stored.get("metric")),
+            "due_at": display_time(stored.get("due_at"), zone=zone),
+            "priority": stored.get("priority"),
+            "late": bool(stored.get("late")),
+        }
+        if template == "sla_warning":
+            context["percent"] = stored.get("percent")
+        else:
+            context["breach_count"] = stored.get("breach_count")
+    elif template == "resolution":
+        context |= {
+            "solution_summary": stored.get("solution_summary") or "",
+            "solution_type": label(SOLUTION_TYPES, language=lang, code=stored.get("solution_type")),
+            "owner": stored.get("owner") or "-",
+        }
+    elif template == "survey_invitation":
+        expires = looked_up.survey_expires_at or stored.get("expires_at")
+        context |= {
+            "survey_url": looked_up.survey_url,
+            "expires_at": display_time(expires, zone=zone),
+            "reminder": bool(stored.get("reminder")),
+        }
+    return context

@@ -1,0 +1,113 @@
+"""GET /v1/deliveries: the delivery log of a complaint, for leads, managers and services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from complaint_contracts import topics
+from complaint_contracts.envelope import decode, encode
+from complaint_contracts.events import ComplaintReceived
+from complaint_contracts.examples import COMPLAINT_ID, example_for
+from complaint_runtime.auth import issue_token
+from complaint_runtime.database import Base
+from fastapi import FastAPI
+from notify import service
+from notify.config import NotifySettings
+from notify.domain.directory import InvalidDirectory
+from notify.main import create_app, load_directory
+
+SECRET = "api-test-secret-0123456789abcdef0123"
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
+    settings = NotifySettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/notify.db", auth_jwt_secret=SECRET
+    )
+    app = create_app(settings)
+    database = app.state.runtime.database
+    async with database.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    _, kafka = encode(
+        example_for(ComplaintReceived),
+        topic=topics.INTAKE.name,
+        source="intake",
+        subject=COMPLAINT_ID,
+    )
+    async with database.unit_of_work() as uow:
+        await service.record_deliveries(
+            uow=uow, envelope=decode(kafka.key, kafka.value, list(kafka.headers))
+        )
+    yield app
+    await database.dispose()
+
+
+def _client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify")
+
+
+def _auth(*roles: str) -> dict[str, str]:
+    token = issue_token(secret=SECRET, subject="someone", roles=list(roles))
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("role", ["lead", "manager", "service"])
+async def test_deliveries_of_a_complaint(app: FastAPI, role: str) -> None:
+    async with _client(app) as client:
+        response = await client.get(
+            "/v1/deliveries", params={"complaint_id": COMPLAINT_ID}, headers=_auth(role)
+        )
+    assert response.status_code == 200
+    body = response.json()
+    [delivery] = body["deliveries"]
+    assert delivery["template"] == "acknowledgement"
+    assert delivery["status"] == "pending"
+    assert delivery["attempts"] == 0
+    assert delivery["recipient"] == "customer"  # no address known before the send
+    assert delivery["complaint_id"] == COMPLAINT_ID
+
+
+async def test_another_complaint_has_no_deliveries(app: FastAPI) -> None:
+    async with _client(app) as client:
+        response = await client.get(
+            "/v1/deliveries",
+            params={"complaint_id": "0195f3c2-0000-7000-8000-000000000000"},
+            headers=_auth("lead"),
+        )
+    assert response.json()["deliveries"] == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "params", "status"),
+    [
+        ({}, {"complaint_id": COMPLAINT_ID}, 401),
+        ({"Authorization": "Bearer not-a-token"}, {"complaint_id": COMPLAINT_ID}, 401),
+        ("agent", {"complaint_id": COMPLAINT_ID}, 403),
+        ("lead", {}, 422),
+        ("lead", {"complaint_id": "not-a-uuid"}, 422),
+        ("lead", {"complaint_id": COMPLAINT_ID, "limit": "100000"}, 422),
+    ],
+)
+async def test_bad_requests_get_problem_documents(
+    app: FastAPI, headers: dict[str, str] | str, params: dict[str, str], status: int
+) -> None:
+    sent = _auth(headers) if isinstance(headers, str) else headers
+    async with _client(app) as client:
+        response = await client.get("/v1/deliveries", params=params, headers=sent)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == status
+
+
+def test_staff_directory_from_a_file_or_inline(tmp_path: Path) -> None:
+    path = tmp_path / "staff.json"
+    path.write_text('{"team_leads": {"billing": "lead-wang"}}', encoding="utf-8")
+    from_file = load_directory(NotifySettings(notify_staff_directory=str(path)))
+    inline = load_directory(NotifySettings(notify_staff_directory='{"team_leads": {"a": "b"}}'))
+    assert from_file.team_lead_of("billing") == "lead-wang"
+    assert inline.team_lead_of("a") == "b"
+    with pytest.raises(InvalidDirectory):
+        load_directory(NotifySettings(notify_staff_directory="{not json"))

@@ -1,0 +1,185 @@
+"""The consumer side of notify: events become pending deliveries, once per message."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from complaint_contracts import topics
+from complaint_contracts.base import EventData
+from complaint_contracts.envelope import Envelope, decode, encode
+from complaint_contracts.events import (
+    ComplaintAssigned,
+    ComplaintConfirmationRequested,
+    ComplaintReceived,
+    ComplaintResolved,
+    ComplaintTriaged,
+    ErasureRequested,
+    SlaBreached,
+    SlaWarning,
+)
+from complaint_contracts.examples import COMPLAINT_ID, example_for
+from complaint_runtime.consumer import EventConsumer
+from complaint_runtime.database import Database, OutboxMessage
+from complaint_runtime.migrations import upgrade_to_head
+from notify import messaging
+from notify.db import Delivery
+from notify.main import MIGRATIONS
+from sqlalchemy import func, select
+
+_offsets = itertools.count()
+
+
+@dataclass
+class FakeRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+@dataclass
+class FakeProducer:
+    sent: list[Any] = field(default_factory=list)
+
+    async def send_and_wait(self, topic: str, **kwargs: Any) -> None:
+        self.sent.append((topic, kwargs))
+
+
+def record_of(data: EventData, topic: topics.Topic, *, event_id: str | None = None) -> FakeRecord:
+    _, record = encode(
+        data, topic=topic.name, source=topic.producer, subject=COMPLAINT_ID, event_id=event_id
+    )
+    return FakeRecord(topic.name, 0, next(_offsets), record.key, record.value, list(record.headers))
+
+
+def envelope_of(record: FakeRecord) -> Envelope:
+    return decode(record.key, record.value, record.headers)
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    url = f"sqlite+aiosqlite:///{tmp_path}/notify.db"
+    await upgrade_to_head(MIGRATIONS, url)  # the real migration, not create_all
+    db = Database(url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def consumer(database: Database) -> EventConsumer:
+    return EventConsumer(
+        database=database,
+        bootstrap_servers="127.0.0.1:1",  # run() is never called: batches are fed directly
+        group_id="notify",
+        topics=[t.name for t in (topics.INTAKE, topics.ROUTING, topics.SLA, topics.FEEDBACK)],
+        handlers=messaging.HANDLERS,
+        dead_letter_topic="complaints.dlq.notify.v1",
+        producer=FakeProducer(),  # type: ignore[arg-type]
+    )
+
+
+async def _deliveries(database: Database) -> list[Delivery]:
+    async with database.sessions() as session:
+        return list(await session.scalars(select(Delivery).order_by(Delivery.created_at)))
+
+
+async def _outbox_count(database: Database) -> int:
+    async with database.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+
+def _assigned() -> EventData:
+    data = example_for(ComplaintAssigned)
+    return data.model_copy(update={"assignee": "agent-li"})
+
+
+NOTIFYING = [
+    (example_for(ComplaintReceived), topics.INTAKE, "acknowledgement", "customer"),
+    (_assigned(), topics.ROUTING, "assignment", "agent"),
+    (example_for(ComplaintResolved), topics.ROUTING, "resolution", "customer"),
+    (example_for(SlaWarning), topics.SLA, "sla_warning", "team_lead"),
+    (example_for(SlaBreached), topics.SLA, "sla_breach", "team_lead"),
+    (
+        example_for(ComplaintConfirmationRequested),
+        topics.FEEDBACK,
+        "survey_invitation",
+        "customer",
+    ),
+]
+
+
+async def test_every_notifying_event_records_one_pending_delivery(
+    consumer: EventConsumer, database: Database
+) -> None:
+    records = [record_of(data, topic) for data, topic, _, _ in NOTIFYING]
+    records.append(record_of(example_for(ComplaintTriaged), topics.ROUTING))
+    await consumer._process_batch(records)  # type: ignore[arg-type]
+    rows = await _deliveries(database)
+    assert sorted((r.template, r.recipient_role) for r in rows) == sorted(
+        (template, role) for _, _, template, role in NOTIFYING
+    )
+    for row in rows:
+        assert row.status == "pending"
+        assert row.attempts == 0
+        assert row.complaint_id == COMPLAINT_ID
+        assert row.recipient_masked is None  # no address is known, let alone stored, yet
+    assert await _outbox_count(database) == 0  # nothing is reported before a send
+
+
+async def test_a_redelivered_event_adds_nothing(
+    consumer: EventConsumer, database: Database
+) -> None:
+    record = record_of(example_for(ComplaintReceived), topics.INTAKE)
+    await consumer._process_batch([record])  # type: ignore[arg-type]
+    await consumer._process_batch([record])  # type: ignore[arg-type]
+    assert len(await _deliveries(database)) == 1
+
+
+async def test_the_handler_called_twice_for_one_event_records_one_delivery(
+    database: Database,
+) -> None:
+    # Bypasses processed_events: the unique (event, template, role) is the second guard.
+    envelope = envelope_of(record_of(example_for(SlaBreached), topics.SLA))
+    for _ in range(2):
+        async with database.unit_of_work() as uow:
+            await messaging.on_notifying_event(uow, envelope)
+    [row] = await _deliveries(database)
+    assert (row.event_id, row.template, row.recipient_role) == (
+        envelope.id,
+        "sla_breach",
+        "team_lead",
+    )
+
+
+async def test_each_event_of_a_kind_is_its_own_message(database: Database) -> None:
+    # A reminder is a new event: it is a new message, not a duplicate.
+    data = example_for(ComplaintConfirmationRequested)
+    for reminder in (False, True):
+        record = record_of(data.model_copy(update={"reminder": reminder}), topics.FEEDBACK)
+        async with database.unit_of_work() as uow:
+            await messaging.on_notifying_event(uow, envelope_of(record))
+    assert len(await _deliveries(database)) == 2
+
+
+async def test_erasure_drops_unsent_customer_messages(database: Database) -> None:
+    for data, topic in (
+        (example_for(ComplaintReceived), topics.INTAKE),
+        (_assigned(), topics.ROUTING),
+    ):
+        async with database.unit_of_work() as uow:
+            await messaging.on_notifying_event(uow, envelope_of(record_of(data, topic)))
+    erasure = envelope_of(record_of(example_for(ErasureRequested), topics.INTAKE))
+    async with database.unit_of_work() as uow:
+        await messaging.on_erasure(uow, erasure)
+    rows = {row.template: row for row in await _deliveries(database)}
+    assert rows["acknowledgement"].status == "skipped"
+    assert rows["acknowledgement"].context == {}
+    assert rows["assignment"].status == "pending"  # staff notices are not customer data
+    assert await _outbox_count(database) == 1  # notification.failed for the dropped one

@@ -1,0 +1,169 @@
+"""Notify's pure rules: planning, retry, directory, recipients, labels."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from complaint_contracts.events import (
+    ComplaintAssigned,
+    ComplaintConfirmationRequested,
+    ComplaintReceived,
+    ComplaintResolved,
+    ComplaintTriaged,
+    SlaBreached,
+    SlaWarning,
+)
+from complaint_contracts.examples import example_for
+from complaint_contracts.privacy import find_contacts
+from hypothesis import given
+from hypothesis import strategies as st
+from notify.domain.directory import InvalidDirectory, parse_directory
+from notify.domain.labels import SOLUTION_TYPES, display_time, label
+from notify.domain.planning import plan_deliveries
+from notify.domain.recipients import (
+    looks_like_address,
+    masked_address,
+    recipient_hash,
+)
+from notify.domain.retry import after_failure, backoff_s
+
+
+def _assigned(assignee: str | None) -> ComplaintAssigned:
+    data = example_for(ComplaintAssigned)
+    assert isinstance(data, ComplaintAssigned)
+    return data.model_copy(update={"assignee": assignee})
+
+
+@pytest.mark.parametrize(
+    ("data", "template", "role"),
+    [
+        (example_for(ComplaintReceived), "acknowledgement", "customer"),
+        (_assigned("agent-li"), "assignment", "agent"),
+        (example_for(ComplaintResolved), "resolution", "customer"),
+        (example_for(SlaWarning), "sla_warning", "team_lead"),
+        (example_for(SlaBreached), "sla_breach", "team_lead"),
+        (example_for(ComplaintConfirmationRequested), "survey_invitation", "customer"),
+    ],
+)
+def test_each_notifying_event_plans_one_delivery(data, template: str, role: str) -> None:
+    [planned] = plan_deliveries(data)
+    assert (planned.template, planned.recipient_role) == (template, role)
+    json.dumps(planned.context)  # stored as JSON
+
+
+def test_assignment_names_the_agent_and_queued_assignments_notify_nobody() -> None:
+    [planned] = plan_deliveries(_assigned("agent-li"))
+    assert planned.recipient_user == "agent-li"
+    assert plan_deliveries(_assigned(None)) == ()
+
+
+def test_events_nobody_is_told_about_plan_nothing() -> None:
+    assert plan_deliveries(example_for(ComplaintTriaged)) == ()
+
+
+def test_planned_context_carries_no_raw_contacts() -> None:
+    for model in (ComplaintReceived, ComplaintResolved, SlaWarning, SlaBreached):
+        for planned in plan_deliveries(example_for(model)):
+            assert not find_contacts(json.dumps(planned.context, ensure_ascii=False))
+
+
+@given(
+    attempts=st.integers(min_value=0, max_value=10_000),
+    base=st.floats(min_value=0.001, max_value=3600),
+    cap=st.floats(min_value=0.001, max_value=86_400),
+)
+def test_backoff_is_positive_bounded_and_monotonic(attempts: int, base: float, cap: float) -> None:
+    delay = backoff_s(attempts=attempts, base_s=base, cap_s=cap)
+    assert 0 < delay <= max(cap, 0)
+    assert delay <= backoff_s(attempts=attempts + 1, base_s=base, cap_s=cap)
+
+
+def test_backoff_doubles_from_the_base() -> None:
+    assert [backoff_s(attempts=n, base_s=60, cap_s=1800) for n in (1, 2, 3, 4, 5, 6)] == [
+        60,
+        120,
+        240,
+        480,
+        960,
+        1800,
+    ]
+
+
+@given(
+    attempts=st.integers(min_value=1, max_value=50),
+    max_attempts=st.integers(min_value=1, max_value=50),
+    retryable=st.booleans(),
+)
+def test_retry_only_while_attempts_remain(
+    attempts: int, max_attempts: int, retryable: bool
+) -> None:
+    decision = after_failure(attempts=attempts, max_attempts=max_attempts, retryable=retryable)
+    assert (decision == "retry") == (retryable and attempts < max_attempts)
+
+
+def test_directory_parses_users_and_team_leads() -> None:
+    directory = parse_directory(
+        json.dumps(
+            {
+                "users": {
+                    "agent-li": {"email": "li@corp.example", "name": "李娜", "language": "zh-CN"},
+                    "lead-wang": {"email": "wang@corp.example"},
+                },
+                "team_leads": {"billing": "lead-wang"},
+            }
+        ),
+        default_language="en",
+    )
+    lead = directory.user(directory.team_lead_of("billing"))
+    assert lead is not None
+    assert (lead.email, lead.name, lead.language) == ("wang@corp.example", "lead-wang", "en")
+    assert directory.user("nobody") is None
+    assert directory.team_lead_of("logistics") is None
+    assert directory.team_lead_of(None) is None
+
+
+@pytest.mark.parametrize("text", ["not json", '{"users": []}', '{"leads": {}}'])
+def test_bad_directory_is_refused(text: str) -> None:
+    with pytest.raises(InvalidDirectory):
+        parse_directory(text)
+
+
+def test_empty_directory_is_empty() -> None:
+    assert parse_directory("").users == {}
+
+
+emails = st.emails().filter(lambda e: len(e) <= 320)
+
+
+@given(email=emails)
+def test_masked_address_never_holds_the_raw_address(email: str) -> None:
+    masked = masked_address(email)
+    assert "***@" in masked
+    assert not find_contacts(masked)
+
+
+@given(email=emails, key=st.binary(min_size=1, max_size=64))
+def test_recipient_hash_is_stable_case_insensitive_and_not_the_address(
+    email: str, key: bytes
+) -> None:
+    digest = recipient_hash(key=key, address=email)
+    assert digest == recipient_hash(key=key, address=f"  {email.upper()} ")
+    assert len(digest) == 64
+    assert email.lower() not in digest
+
+
+def test_addresses_worth_sending_to() -> None:
+    assert looks_like_address("zhang.wei@example.com")
+    for bad in (None, "", "zhang", "a@b", "a b@example.com", "x" * 400 + "@example.com"):
+        assert not looks_like_address(bad)
+
+
+def test_labels_and_times() -> None:
+    assert label(SOLUTION_TYPES, language="zh-CN", code="refund") == "退款"
+    assert label(SOLUTION_TYPES, language="en", code="process_fix") == "process improvement"
+    assert label(SOLUTION_TYPES, language="en", code="unknown-code") == "unknown-code"
+    shown = display_time(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), zone="Asia/Shanghai")
+    assert shown == "2026-11-23 18:00 (Asia/Shanghai)"
+    assert display_time("2026-11-23T10:00:00+00:00", zone="UTC") == "2026-11-23 10:00 (UTC)"

@@ -1,0 +1,151 @@
+"""Every template renders in both languages from the context notify builds for it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jinja2 import UndefinedError
+from notify.domain.messages import LookedUp, message_context
+from notify.domain.planning import TEMPLATES
+from notify.rendering import LANGUAGES, TEMPLATE_DIR, Renderer
+
+RENDERER = Renderer()
+
+STORED: dict[str, dict[str, object]] = {
+    "acknowledgement": {"reference": "C-20261123-000042"},
+    "assignment": {"team": "billing", "handoff": False, "reason": "team billing owns it"},
+    "sla_warning": {
+        "metric": "first_response",
+        "percent": 75,
+        "due_at": "2026-11-23T10:00:00+00:00",
+        "priority": "P2",
+        "late": False,
+    },
+    "sla_breach": {
+        "metric": "resolution",
+        "due_at": "2026-11-23T10:00:00+00:00",
+        "priority": "P1",
+        "breach_count": 2,
+        "late": True,
+    },
+    "resolution": {
+        "solution_summary": "已全额退款",
+        "solution_type": "refund",
+        "owner": "agent-li",
+    },
+    "survey_invitation": {
+        "request_id": "req-1",
+        "reminder": True,
+        "expires_at": "2026-11-30T10:00:00+00:00",
+    },
+}
+
+
+def _context(template: str, language: str, name: str | None = "张伟") -> dict[str, object]:
+    return message_context(
+        template=template,
+        stored=STORED[template],
+        looked_up=LookedUp(
+            reference="C-20261123-000042",
+            recipient_name=name,
+            language=language,
+            team="billing",
+            tracking_url="https://track.example.com/c/abc",
+            survey_url="https://survey.example.com/s/xyz",
+            survey_expires_at="2026-11-30T10:00:00+00:00",
+        ),
+        expected_first_response_h=24,
+        zone="Asia/Shanghai",
+    )
+
+
+def test_every_template_exists_in_every_language() -> None:
+    for language in LANGUAGES:
+        for template in TEMPLATES:
+            assert (TEMPLATE_DIR / language / f"{template}.txt").is_file()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_template_renders_subject_and_body(template: str, language: str) -> None:
+    message = RENDERER.render(
+        template=template, language=language, context=_context(template, language)
+    )
+    assert message.subject
+    assert "\n" not in message.subject
+    assert "C-20261123-000042" in message.subject + message.body
+    assert message.body.strip()
+    assert "{{" not in message.body and "{%" not in message.body
+
+
+def test_templates_show_what_each_notice_promises() -> None:
+    ack = RENDERER.render(
+        template="acknowledgement", language="en", context=_context("acknowledgement", "en")
+    )
+    assert "within 24 hours" in ack.body
+    assert "https://track.example.com/c/abc" in ack.body
+    zh = RENDERER.render(
+        template="acknowledgement", language="zh-CN", context=_context("acknowledgement", "zh-CN")
+    )
+    assert "24 小时内" in zh.body
+    resolution = RENDERER.render(
+        template="resolution", language="zh-CN", context=_context("resolution", "zh-CN")
+    )
+    assert "已全额退款" in resolution.body and "退款" in resolution.body
+    assert "agent-li" in resolution.body
+    survey = RENDERER.render(
+        template="survey_invitation", language="en", context=_context("survey_invitation", "en")
+    )
+    assert survey.subject.startswith("[Reminder]")
+    assert "https://survey.example.com/s/xyz" in survey.body
+    warning = RENDERER.render(
+        template="sla_warning", language="zh-CN", context=_context("sla_warning", "zh-CN")
+    )
+    assert "75%" in warning.subject and "首次响应" in warning.body
+    assert "2026-11-23 18:00" in warning.body
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_a_missing_variable_is_an_error_not_a_blank(template: str) -> None:
+    context = _context(template, "en")
+    for key in list(context):
+        if key == "language":
+            continue
+        partial = {k: v for k, v in context.items() if k != key}
+        with pytest.raises(UndefinedError):
+            RENDERER.render(template=template, language="en", context=partial)
+
+
+def test_customer_without_a_name_gets_a_generic_greeting() -> None:
+    message = RENDERER.render(
+        template="acknowledgement",
+        language="en",
+        context=_context("acknowledgement", "en", name=None),
+    )
+    assert message.body.startswith("Dear customer,")
+
+
+def test_unknown_language_falls_back_to_chinese() -> None:
+    message = RENDERER.render(
+        template="resolution", language="fr", context=_context("resolution", "zh-CN")
+    )
+    assert "处理完毕" in message.subject
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    template=st.sampled_from(TEMPLATES),
+    language=st.sampled_from(LANGUAGES),
+    text=st.text(max_size=300),
+)
+def test_any_text_value_renders_and_never_breaks_the_subject_line(
+    template: str, language: str, text: str
+) -> None:
+    context = _context(template, language)
+    context = {
+        k: (text if isinstance(v, str) and k != "language" else v) for k, v in context.items()
+    }
+    message = RENDERER.render(template=template, language=language, context=context)
+    assert "\n" not in message.subject and "\r" not in message.subject
+    assert len(message.subject) <= 200

@@ -1,0 +1,115 @@
+"""Fixtures for routing's service and API tests: a SQLite database with routing's tables
+(no migrations, no Kafka), and helpers to create cases, feed events and read the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from complaint_contracts.base import EventData
+from complaint_contracts.envelope import Envelope, decode
+from complaint_contracts.events import ComplaintReceived, CustomerView
+from complaint_runtime.database import Database
+from routing import messaging, service
+from routing.agents import seed_agents
+from routing.config import AgentConfig
+from routing.db import Base, OutboxMessage
+from sqlalchemy import select
+
+NewCase = Callable[..., Awaitable[str]]
+Feed = Callable[[EventData], Awaitable[str]]
+Outbox = Callable[..., Awaitable[list[Envelope]]]
+Seed = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+BILLING_TEXT = "我10月28日申请的退款到现在还没到账，退款延迟太久了。"
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'routing.db'}")
+    async with db.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def new_case(database: Database) -> NewCase:
+    """Triage a new complaint (billing refund by default); returns its id."""
+
+    async def make(*, description: str = BILLING_TEXT, tier: str = "standard") -> str:
+        complaint_id = str(uuid.uuid4())
+        received = ComplaintReceived(
+            complaint_id=complaint_id,
+            reference="C-20261129-000001",
+            channel="web",
+            customer=CustomerView(customer_ref="ref-1", tier=tier),
+            subject="退款迟迟未到账",
+            description=description,
+            received_at=datetime.now(UTC),
+        )
+        async with database.unit_of_work() as uow:
+            await service.triage_and_assign(uow=uow, received=received, event_id="ev-received")
+        return complaint_id
+
+    return make
+
+
+@pytest.fixture
+def feed(database: Database) -> Feed:
+    """Deliver one consumed event to routing's handler, as the consumer would."""
+
+    async def deliver(data: EventData) -> str:
+        event_id = str(uuid.uuid4())
+        envelope = Envelope(
+            id=event_id,
+            type=data.ce_type(),
+            source="test",
+            subject=data.complaint_id,  # type: ignore[attr-defined]
+            time=datetime.now(UTC),
+            data=data,
+            correlation_id=event_id,
+            causation_id=None,
+        )
+        async with database.unit_of_work() as uow:
+            await messaging.HANDLERS[type(data)](uow, envelope)
+        return event_id
+
+    return deliver
+
+
+@pytest.fixture
+def outbox(database: Database) -> Outbox:
+    """The routing events staged so far, decoded, in order (optionally for one case)."""
+
+    async def read(complaint_id: str | None = None) -> list[Envelope]:
+        async with database.sessions() as session:
+            rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        envelopes = [
+            decode(r.key, r.value, [(name, value.encode()) for name, value in r.headers])
+            for r in rows
+        ]
+        return [e for e in envelopes if complaint_id is None or e.subject == complaint_id]
+
+    return read
+
+
+@pytest.fixture
+def seed(database: Database) -> Seed:
+    async def run(agents: list[dict[str, Any]]) -> None:
+        await seed_agents(database=database, agents=[AgentConfig(**a) for a in agents])
+
+    return run
+
+
+def event_names(envelopes: list[Envelope]) -> list[str]:
+    return [type(e.data).event_name for e in envelopes]  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def names() -> Callable[[list[Envelope]], list[str]]:
+    return event_names

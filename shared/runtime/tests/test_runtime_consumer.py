@@ -1,0 +1,386 @@
+"""The consumer's batch logic without Kafka: applied once, duplicates skipped, poison records
+dead-lettered once, failing handlers retried then dead-lettered, transient errors raised."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaTimeoutError
+from complaint_contracts import topics
+from complaint_contracts.envelope import Envelope, decode, encode
+from complaint_contracts.events import (
+    ComplaintAssigned,
+    ComplaintClosed,
+    ComplaintResolved,
+    ComplaintTriaged,
+)
+from complaint_contracts.examples import COMPLAINT_ID, example_for
+from complaint_runtime.consumer import EventConsumer, TransientError, is_transient
+from complaint_runtime.database import Base, Database, OutboxMessage, ProcessedEvent, UnitOfWork
+from prometheus_client import REGISTRY
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+TOPIC = topics.ROUTING.name
+DLQ = "complaints.dlq.test.v1"
+_offsets = itertools.count()
+_groups = itertools.count()
+
+
+@dataclass
+class FakeRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+@dataclass
+class FakeProducer:
+    sent: list[FakeRecord] = field(default_factory=list)
+    fail: bool = False
+
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        if self.fail:
+            raise KafkaTimeoutError()
+        self.sent.append(FakeRecord(topic, 0, len(self.sent), key, value, list(headers or [])))
+
+
+def record_of(data, *, correlation_id: str | None = None, partition: int = 0) -> FakeRecord:
+    _, record = encode(
+        data, topic=TOPIC, source="routing", subject=COMPLAINT_ID, correlation_id=correlation_id
+    )
+    return FakeRecord(
+        TOPIC, partition, next(_offsets), record.key, record.value, list(record.headers)
+    )
+
+
+def event_id_of(record: FakeRecord) -> str:
+    return dict(record.headers)["ce_id"].decode()
+
+
+class Handlers:
+    """Triaged: applied (writes an outbox row). Resolved: writes, then always fails.
+    Assigned: a dependency failure. Closed: no handler at all."""
+
+    def __init__(self) -> None:
+        self.applied: list[Envelope] = []
+        self.failing_calls = 0
+        self.transient_calls = 0
+
+    async def applied_handler(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        self.applied.append(envelope)
+        uow.add_event(
+            example_for(ComplaintAssigned), topic=TOPIC, source="routing", subject=COMPLAINT_ID
+        )
+
+    async def failing_handler(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        self.failing_calls += 1
+        uow.add_event(
+            example_for(ComplaintAssigned), topic=TOPIC, source="routing", subject=COMPLAINT_ID
+        )
+        await uow.mark_processed(consumer="side-effect", event_id=envelope.id, outcome="x")
+        raise ValueError("cannot apply this one")
+
+    async def transient_handler(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        self.transient_calls += 1
+        raise OperationalError("UPDATE cases", {}, ConnectionResetError("server closed"))
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    async with db.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    yield db
+    await db.dispose()
+
+
+@dataclass
+class Setup:
+    consumer: EventConsumer
+    handlers: Handlers
+    producer: FakeProducer
+    database: Database
+    group: str
+
+
+@pytest.fixture
+def setup(database: Database) -> Setup:
+    handlers = Handlers()
+    producer = FakeProducer()
+    group = f"test-group-{next(_groups)}"
+    consumer = EventConsumer(
+        database=database,
+        bootstrap_servers="127.0.0.1:1",  # nothing listens: run() is never called here
+        group_id=group,
+        topics=[TOPIC],
+        handlers={
+            ComplaintTriaged: handlers.applied_handler,
+            ComplaintResolved: handlers.failing_handler,
+            ComplaintAssigned: handlers.transient_handler,
+        },
+        dead_letter_topic=DLQ,
+        producer=producer,
+        max_attempts=3,
+        retry_backoff_s=0,
+    )
+    return Setup(consumer, handlers, producer, database, group)
+
+
+async def _processed(db: Database) -> dict[tuple[str, str], str]:
+    async with db.sessions() as session:
+        rows = (await session.scalars(select(ProcessedEvent))).all()
+    return {(r.consumer, r.event_id): r.outcome for r in rows}
+
+
+async def _outbox(db: Database) -> list[OutboxMessage]:
+    async with db.sessions() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def _consumed(group: str, outcome: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "events_consumed_total", {"group": group, "topic": TOPIC, "outcome": outcome}
+    )
+    return value or 0.0
+
+
+def test_constructor_creates_no_kafka_client(setup: Setup) -> None:
+    assert not hasattr(setup.consumer, "_consumer")
+
+
+async def test_handler_applied_once_and_redelivery_skipped(setup: Setup) -> None:
+    record = record_of(example_for(ComplaintTriaged), correlation_id="corr-7")
+    await setup.consumer._process_batch([record])
+
+    assert [e.id for e in setup.handlers.applied] == [event_id_of(record)]
+    assert await _processed(setup.database) == {(setup.group, event_id_of(record)): "applied"}
+    assert _consumed(setup.group, "applied") == 1
+
+    await setup.consumer._process_batch([record])  # redelivered after a lost offset commit
+    assert len(setup.handlers.applied) == 1
+    assert _consumed(setup.group, "duplicate") == 1
+    assert _consumed(setup.group, "applied") == 1
+    assert len(await _outbox(setup.database)) == 1
+    assert setup.producer.sent == []
+
+
+async def test_duplicate_within_one_batch_is_skipped(setup: Setup) -> None:
+    record = record_of(example_for(ComplaintTriaged))
+    await setup.consumer._process_batch([record, record])
+    assert len(setup.handlers.applied) == 1
+    assert _consumed(setup.group, "duplicate") == 1
+
+
+async def test_events_of_the_handler_carry_the_cause(setup: Setup) -> None:
+    record = record_of(example_for(ComplaintTriaged), correlation_id="corr-7")
+    await setup.consumer._process_batch([record])
+    [row] = await _outbox(setup.database)
+    produced = decode(row.key, row.value, [(n, v.encode()) for n, v in row.headers])
+    assert produced.correlation_id == "corr-7"
+    assert produced.causation_id == event_id_of(record)
+
+
+async def test_garbage_is_dead_lettered_once(setup: Setup) -> None:
+    garbage = FakeRecord(TOPIC, 3, 41, b"k", b"\x00not an event", [("x-trace", b"t1")])
+    await setup.consumer._process_batch([garbage])
+
+    [letter] = setup.producer.sent
+    assert letter.topic == DLQ
+    assert letter.value == garbage.value
+    assert letter.key == garbage.key
+    headers = dict(letter.headers)
+    assert headers["x-trace"] == b"t1"  # the original headers travel along
+    assert headers["dlq_error"].startswith(b"invalid event:")
+    assert headers["dlq_original_topic"] == TOPIC.encode()
+    assert headers["dlq_original_partition"] == b"3"
+    assert headers["dlq_original_offset"] == b"41"
+    assert headers["dlq_consumer_group"] == setup.group.encode()
+    assert await _processed(setup.database) == {(setup.group, f"{TOPIC}:3:41"): "dead_lettered"}
+
+    await setup.consumer._process_batch([garbage])  # redelivered: already dead-lettered
+    assert len(setup.producer.sent) == 1
+
+
+async def test_same_garbage_at_another_offset_is_a_new_dead_letter(setup: Setup) -> None:
+    first = FakeRecord(TOPIC, 0, 1, None, b"junk", [])
+    second = FakeRecord(TOPIC, 0, 2, None, b"junk", [])
+    await setup.consumer._process_batch([first, second])
+    assert [dict(s.headers)["dlq_original_offset"] for s in setup.producer.sent] == [b"1", b"2"]
+
+
+async def test_tombstone_is_dead_lettered(setup: Setup) -> None:
+    await setup.consumer._process_batch([FakeRecord(TOPIC, 0, 9, b"k", None, [])])
+    [letter] = setup.producer.sent
+    assert b"tombstone" in dict(letter.headers)["dlq_error"]
+
+
+async def test_failing_handler_is_retried_then_dead_lettered_alone(setup: Setup) -> None:
+    before = record_of(example_for(ComplaintTriaged))
+    failing = record_of(example_for(ComplaintResolved))
+    after = record_of(example_for(ComplaintTriaged))
+
+    await setup.consumer._process_batch([before, failing, after])
+
+    assert setup.handlers.failing_calls == 3
+    [letter] = setup.producer.sent
+    headers = dict(letter.headers)
+    assert headers["dlq_error"] == b"ValueError: cannot apply this one"
+    assert headers["dlq_original_offset"] == str(failing.offset).encode()
+    assert letter.value == failing.value
+    # The failing handler's own writes are gone; the other records' writes are committed.
+    assert await _processed(setup.database) == {
+        (setup.group, event_id_of(before)): "applied",
+        (setup.group, event_id_of(failing)): "dead_lettered",
+        (setup.group, event_id_of(after)): "applied",
+    }
+    assert len(await _outbox(setup.database)) == 2
+    assert [e.id for e in setup.handlers.applied] == [event_id_of(before), event_id_of(after)]
+
+    await setup.consumer._process_batch([failing])  # redelivered: not retried, not re-sent
+    assert setup.handlers.failing_calls == 3
+    assert len(setup.producer.sent) == 1
+
+
+async def test_constraint_violation_in_a_handler_is_dead_lettered(setup: Setup) -> None:
+    """A failed flush inside the savepoint must leave the session usable for the rest."""
+    calls = 0
+
+    async def violating(uow: UnitOfWork, envelope: Envelope) -> None:
+        nonlocal calls
+        calls += 1
+        uow.session.add(ProcessedEvent(consumer="x", event_id="same", outcome="a"))
+        uow.session.add(ProcessedEvent(consumer="x", event_id="same", outcome="b"))
+        await uow.session.flush()
+
+    setup.consumer._handlers[ComplaintResolved] = violating
+    failing = record_of(example_for(ComplaintResolved))
+    after = record_of(example_for(ComplaintTriaged))
+
+    await setup.consumer._process_batch([failing, after])
+
+    assert calls == 3
+    [letter] = setup.producer.sent
+    assert dict(letter.headers)["dlq_error"].startswith(b"IntegrityError")
+    assert await _processed(setup.database) == {
+        (setup.group, event_id_of(failing)): "dead_lettered",
+        (setup.group, event_id_of(after)): "applied",
+    }
+
+
+async def test_transient_error_propagates_and_nothing_commits(setup: Setup) -> None:
+    applied = record_of(example_for(ComplaintTriaged))
+    garbage = FakeRecord(TOPIC, 0, next(_offsets), None, b"junk", [])
+    transient = record_of(example_for(ComplaintAssigned))
+
+    with pytest.raises(OperationalError):
+        await setup.consumer._process_batch([applied, garbage, transient])
+
+    assert setup.handlers.transient_calls == 1  # not retried per record: the batch is
+    assert setup.producer.sent == []  # never dead-lettered
+    assert await _processed(setup.database) == {}
+    assert await _outbox(setup.database) == []
+
+
+async def test_process_with_retries_retries_transient_failures(setup: Setup) -> None:
+    calls = 0
+
+    async def flaky(uow: UnitOfWork, envelope: Envelope) -> None:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise TransientError("database restarting")
+
+    setup.consumer._handlers[ComplaintTriaged] = flaky
+    record = record_of(example_for(ComplaintTriaged))
+    await setup.consumer._process_with_retries(TopicPartition(TOPIC, 0), [record])
+    assert calls == 3
+    assert await _processed(setup.database) == {(setup.group, event_id_of(record)): "applied"}
+    assert setup.producer.sent == []
+
+
+async def test_process_with_retries_raises_other_failures(setup: Setup) -> None:
+    setup.producer.fail = True  # the dead-letter topic is unreachable
+    with pytest.raises(KafkaTimeoutError):
+        await setup.consumer._process_with_retries(
+            TopicPartition(TOPIC, 0),
+            [FakeRecord(TOPIC, 0, 5, None, b"junk", [])],
+        )
+
+
+async def test_dead_letter_send_failure_rolls_back_the_batch(setup: Setup) -> None:
+    applied = record_of(example_for(ComplaintTriaged))
+    garbage = FakeRecord(TOPIC, 0, next(_offsets), None, b"junk", [])
+    setup.producer.fail = True
+
+    with pytest.raises(KafkaTimeoutError):
+        await setup.consumer._process_batch([applied, garbage])
+    assert await _processed(setup.database) == {}
+
+    setup.producer.fail = False  # redelivery dead-letters it after all
+    await setup.consumer._process_batch([applied, garbage])
+    assert len(setup.producer.sent) == 1
+    assert len(await _processed(setup.database)) == 2
+
+
+async def test_event_without_a_handler_is_ignored(setup: Setup) -> None:
+    record = record_of(example_for(ComplaintClosed))
+    await setup.consumer._process_batch([record])
+    assert await _processed(setup.database) == {}
+    assert setup.producer.sent == []
+    assert _consumed(setup.group, "ignored") == 1
+
+
+class _Sqlstate(Exception):
+    def __init__(self, sqlstate: str):
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+class _Pgcode(Exception):
+    def __init__(self, pgcode: str):
+        super().__init__(pgcode)
+        self.pgcode = pgcode
+
+
+@pytest.mark.parametrize(
+    ("exc", "transient"),
+    [
+        (TransientError("x"), True),
+        (OperationalError("SELECT 1", {}, Exception("down")), True),
+        (InterfaceError("SELECT 1", {}, Exception("closed")), True),
+        (ConnectionRefusedError(), True),
+        (ConnectionResetError(), True),
+        (TimeoutError(), True),
+        (OSError("network unreachable"), True),
+        (DBAPIError("SELECT 1", {}, _Sqlstate("57P01")), True),  # admin shutdown
+        (DBAPIError("SELECT 1", {}, _Sqlstate("08006")), True),  # connection failure
+        (DBAPIError("SELECT 1", {}, _Pgcode("53300")), True),  # too many connections
+        (DBAPIError("SELECT 1", {}, Exception("?"), connection_invalidated=True), True),
+        (DBAPIError("INSERT", {}, _Sqlstate("22021")), False),  # bad byte sequence
+        (DBAPIError("INSERT", {}, _Sqlstate("23505")), False),  # unique violation
+        (DBAPIError("INSERT", {}, Exception("no sqlstate")), False),
+        (IntegrityError("INSERT", {}, _Sqlstate("23505")), False),
+        (ValueError("bad data"), False),
+        (KeyError("x"), False),
+        (LookupError("unknown complaint"), False),
+        (RuntimeError("bug"), False),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v),
+)
+def test_is_transient(exc: BaseException, transient: bool) -> None:
+    assert is_transient(exc) is transient

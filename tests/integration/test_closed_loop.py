@@ -1,0 +1,162 @@
+"""The closed loop of requirements §3 through every service, real Kafka, real PostgreSQL
+and a real SMTP server: receive → triage → assign → respond → resolve → survey →
+confirmed → closed, and a reopen by a low CSAT that goes back to the owner, raised."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from conftest import Platform, agent_id, staff_email
+from harness import lifecycle, wait_for
+
+SURVEY_LINK = re.compile(r"https?://\S+/v1/surveys/[\w.\-~%]+")
+
+
+def _post(platform: Platform, body: dict[str, Any]) -> dict[str, Any]:
+    with platform.client() as client:
+        response = client.post("/v1/complaints", json=body)
+    assert response.status_code == 201, response.text
+    accepted: dict[str, Any] = response.json()
+    return accepted
+
+
+def _view(platform: Platform, complaint_id: str) -> dict[str, Any]:
+    with platform.client() as client:
+        view: dict[str, Any] = client.get(f"/v1/complaints/{complaint_id}").json()
+    return view
+
+
+def _wait_status(platform: Platform, complaint_id: str, status: str, timeout_s: float = 30) -> Any:
+    return wait_for(
+        lambda: (v := _view(platform, complaint_id))["status"] == status and v,
+        timeout_s=timeout_s,
+        what=f"{complaint_id} to be {status}",
+    )
+
+
+def _complaint(email: str, subject: str, description: str) -> dict[str, Any]:
+    return {
+        "channel": "email",
+        "customer": {
+            "external_ref": f"loop-{email}",
+            "name": "Loop Tester",
+            "email": email,
+            "language": "en",
+            "tier": "standard",
+            "preferred_channel": "email",
+        },
+        "subject": subject,
+        "description": description,
+        "order_ref": "ORD-20261128-4242",
+    }
+
+
+def _agent(platform: Platform, team: str) -> httpx.Client:
+    return platform.staff_client("routing", agent_id(team), ["agent"])
+
+
+def _survey_link(platform: Platform, email: str) -> str:
+    def find() -> str | None:
+        for mail in platform.mail.to(email):
+            if match := SURVEY_LINK.search(mail.body):
+                return match.group(0)
+        return None
+
+    return wait_for(find, timeout_s=30, what=f"a survey e-mail to {email}")
+
+
+def _resolve(agent: httpx.Client, complaint_id: str) -> None:
+    guard = agent.post(f"/v1/cases/{complaint_id}/resolve", json={"solution_type": "refund"})
+    assert guard.status_code == 422, guard.text
+    assert guard.headers["content-type"] == "application/problem+json"
+    missing = {error["field"] for error in guard.json()["errors"]}
+    assert {"solution_summary", "root_cause"} <= missing, guard.json()
+    resolved = agent.post(
+        f"/v1/cases/{complaint_id}/resolve",
+        json={
+            "solution_summary": "Refund re-issued and confirmed by the bank",
+            "solution_type": "refund",
+            "root_cause": "The refund batch job skipped orders paid with vouchers",
+            "preventive_measure": "Batch job fixed and monitored",
+        },
+    )
+    assert resolved.status_code == 200, resolved.text
+
+
+def test_complaint_goes_round_the_closed_loop(platform: Platform) -> None:
+    email = "loop.confirmed@example.com"
+    accepted = _post(
+        platform,
+        _complaint(email, "Refund not received", "My refund for the returned kettle is delayed."),
+    )
+    complaint_id = accepted["id"]
+    view = _wait_status(platform, complaint_id, "assigned")
+    team = view["team"]
+    assert view["assignee"] == agent_id(team)
+
+    acknowledgement = wait_for(lambda: platform.mail.to(email), what="the acknowledgement")
+    assert accepted["reference"] in acknowledgement[0].subject + acknowledgement[0].body
+    wait_for(lambda: platform.mail.to(staff_email(agent_id(team))), what="the assignment notice")
+
+    with _agent(platform, team) as agent:
+        response = agent.post(f"/v1/cases/{complaint_id}/first-response", json={})
+        assert response.status_code == 200, response.text
+        _wait_status(platform, complaint_id, "in_progress")
+        _resolve(agent, complaint_id)
+
+    link = _survey_link(platform, email)
+    survey = httpx.get(link, timeout=10)
+    assert survey.status_code == 200, survey.text
+    answer = httpx.post(link, json={"solved": True, "csat": 5, "comment": "Quick, thanks"})
+    assert answer.status_code == 200, answer.text
+    again = httpx.post(link, json={"solved": True, "csat": 5, "comment": None})
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+
+    closed = _wait_status(platform, complaint_id, "closed")
+    assert lifecycle(closed) == [
+        "received",
+        "triaged",
+        "assigned",
+        "first_response_sent",
+        "resolved",
+        "confirmation_requested",
+        "confirmed",
+        "closed",
+    ], closed["history"]
+    times = [h["time"] for h in closed["history"]]
+    assert times == sorted(times)
+
+
+def test_low_csat_reopens_to_the_same_owner_with_priority_raised(platform: Platform) -> None:
+    email = "loop.reopened@example.com"
+    accepted = _post(
+        platform,
+        _complaint(email, "Refund still missing", "The refund for my order is delayed again."),
+    )
+    complaint_id = accepted["id"]
+    view = _wait_status(platform, complaint_id, "assigned")
+    team, owner, priority = view["team"], view["assignee"], view["priority"]
+    assert priority == "P3", view
+    with _agent(platform, team) as agent:
+        assert agent.post(f"/v1/cases/{complaint_id}/first-response", json={}).status_code == 200
+        _resolve(agent, complaint_id)
+    link = _survey_link(platform, email)
+    answer = httpx.post(link, json={"solved": True, "csat": 2, "comment": "Took too long"})
+    assert answer.status_code == 200, answer.text
+
+    reassigned = wait_for(
+        lambda: (
+            (v := _view(platform, complaint_id))["status"] == "assigned"
+            and "reopened" in lifecycle(v)
+            and v
+        ),
+        timeout_s=30,
+        what="the reopened complaint to be assigned again",
+    )
+    assert reassigned["assignee"] == owner
+    assert reassigned["priority"] == "P2"
+    steps = lifecycle(reassigned)
+    assert steps[steps.index("reopened") :] == ["reopened", "recategorized", "assigned"], steps
