@@ -39,13 +39,13 @@ test-unit: install ## Only the tests that need no Kafka or PostgreSQL
 	$(PY) -m pytest -m "not integration"
 
 up: install kafka-jars ## Run the platform locally (SQLite; PG=1 for PostgreSQL)
-	$(PY) scripts/platform.py up $(if $(filter 1,$(PG)),--postgres)
+	$(PY) scripts/local_platform.py up $(if $(filter 1,$(PG)),--postgres)
 
 mail: ## List the e-mails the platform sent (the development mail server of `make up`)
-	@$(PY) scripts/platform.py mail
+	@$(PY) scripts/local_platform.py mail
 
 down: ## Stop everything `make up` started
-	@if [ -x $(PY) ]; then $(PY) scripts/platform.py down; else echo "nothing to stop"; fi
+	@if [ -x $(PY) ]; then $(PY) scripts/local_platform.py down; else echo "nothing to stop"; fi
 
 bench: install kafka-jars ## Benchmarks: intake throughput vs a bare endpoint, POST-to-assigned latency
 	$(PY) bench/run.py

@@ -40,15 +40,17 @@ class _Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         import asyncio
 
-        self.sink.data_started.set()
-        if self.sink.delay_s:
-            await asyncio.sleep(self.sink.delay_s)
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self.sink.lock:
             self.sink.messages.append(
                 ReceivedMail(tuple(envelope.rcpt_tos), message, time.monotonic())
             )
+        if self.sink.hold_for in envelope.rcpt_tos:
+            # Accepted, but the answer is held back: a sender killed now never learns that
+            # its message went through — the window a notifier must not resend in.
+            self.sink.data_started.set()
+            await asyncio.sleep(self.sink.delay_s)
         return "250 Message accepted for delivery"
 
 
@@ -58,6 +60,7 @@ class MailSink:
         self.messages: list[ReceivedMail] = []
         self.lock = threading.Lock()
         self.delay_s = 0.0
+        self.hold_for = ""
         self.data_started = threading.Event()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 

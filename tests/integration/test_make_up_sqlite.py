@@ -1,4 +1,4 @@
-"""`make up`'s default: every service on SQLite, run by scripts/platform.py exactly as a
+"""`make up`'s default: every service on SQLite, run by scripts/local_platform.py exactly as a
 newcomer runs it, and a complaint walked round the closed loop with the printed settings."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def sqlite_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
     state = tmp_path_factory.mktemp("make-up")
     env = {**os.environ, "PLATFORM_STATE_DIR": str(state)}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    script = [sys.executable, str(ROOT / "scripts" / "platform.py")]
+    script = [sys.executable, str(ROOT / "scripts" / "local_platform.py")]
     try:
         up = subprocess.run(
             [*script, "up"], env=env, capture_output=True, text=True, timeout=180, cwd=ROOT
@@ -39,7 +39,7 @@ def sqlite_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
 
 
 def _mail_to(mail_dir: str, address: str) -> list[str]:
-    box = mailbox.Maildir(Path(mail_dir), create=False)
+    box = mailbox.Maildir(Path(mail_dir), create=True)
     bodies = []
     for message in box:
         if address in str(message["To"]):

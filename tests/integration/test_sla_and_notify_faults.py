@@ -113,6 +113,7 @@ def test_notify_killed_mid_delivery_sends_no_duplicate(platform: Platform) -> No
     email = "notify.crash@example.com"
     platform.mail.wait_quiet()
     platform.mail.delay_s = 3.0  # the SMTP server holds the DATA answer: a delivery in flight
+    platform.mail.hold_for = email
     platform.mail.data_started.clear()
     try:
         body = {
@@ -127,6 +128,7 @@ def test_notify_killed_mid_delivery_sends_no_duplicate(platform: Platform) -> No
         notify.kill()  # after the message went over the wire, before notify heard the answer
     finally:
         platform.mail.delay_s = 0.0
+        platform.mail.hold_for = ""
     notify.start()
     wait_for(lambda: platform.mail.to(email), timeout_s=30, what="the acknowledgement")
     # A later message still flows, and the interrupted one is never sent again.

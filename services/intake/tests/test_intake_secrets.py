@@ -66,5 +66,5 @@ def test_another_key_cannot_decrypt() -> None:
 
 
 def test_malformed_encryption_key_is_refused_at_start() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(RuntimeError, match="CONTACT_ENCRYPTION_KEY"):
         Secrets.from_settings(contact_encryption_key="not-a-fernet-key", customer_ref_key="r")

@@ -44,6 +44,7 @@ from intake.db import (
 )
 from intake.domain.customers import customer_ref, keyed_hash, normalize_email, normalize_phone
 from intake.domain.references import format_reference
+from intake.references import ReferenceAllocator
 
 SOURCE = "intake"
 REFERENCE_ZONE = ZoneInfo("Asia/Shanghai")
@@ -105,17 +106,29 @@ def hash_token(token: str) -> str:
 
 
 async def submit_complaint(
-    *, database: Database, secrets_: Secrets, submission: Submission, public_base_url: str
+    *,
+    database: Database,
+    secrets_: Secrets,
+    references: ReferenceAllocator,
+    submission: Submission,
+    public_base_url: str,
 ) -> SubmissionResult:
     """Store a complaint and its ``received`` event, honouring the Idempotency-Key."""
     if submission.idempotency_key:
         replay = await _replay(database, submission)
         if replay is not None:
             return replay
+    now = datetime.now(UTC)
+    number = await references.next_number(now.astimezone(REFERENCE_ZONE).date())
     try:
         async with database.unit_of_work() as uow:
             body = await _store_complaint(
-                uow, submission.complaint, secrets_=secrets_, public_base_url=public_base_url
+                uow,
+                submission.complaint,
+                secrets_=secrets_,
+                public_base_url=public_base_url,
+                now=now,
+                reference=format_reference(now.astimezone(REFERENCE_ZONE).date(), number),
             )
             if submission.idempotency_key:
                 uow.session.add(
@@ -156,13 +169,15 @@ async def _replay(database: Database, submission: Submission) -> SubmissionResul
 
 
 async def _store_complaint(
-    uow: UnitOfWork, complaint: ComplaintIn, *, secrets_: Secrets, public_base_url: str
+    uow: UnitOfWork,
+    complaint: ComplaintIn,
+    *,
+    secrets_: Secrets,
+    public_base_url: str,
+    now: datetime,
+    reference: str,
 ) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    repository = ComplaintRepository(uow.session)
-    [number] = await repository.next_reference_numbers(now.astimezone(REFERENCE_ZONE).date(), 1)
     complaint_id = str(uuid_utils.uuid7())
-    reference = format_reference(now.astimezone(REFERENCE_ZONE).date(), number)
     tracking_token = secrets.token_urlsafe(24)
     customer = complaint.customer
     phone, email = customer.phone, customer.email

@@ -110,8 +110,11 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10, statement_timeout_s: float = 10.0):
         self.url = url
         self.is_postgres = url.startswith("postgresql")
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        kwargs: dict[str, Any] = {}
         if self.is_postgres:
+            # No pre-ping: it costs a round trip per checkout on the hot path. A connection
+            # that died with the server fails its statement instead, SQLAlchemy invalidates
+            # the pool on that disconnect error, and the caller gets a 503 and retries.
             kwargs |= {
                 "pool_size": pool_size,
                 "max_overflow": pool_size,

@@ -66,6 +66,7 @@ async def post_complaint(
     result = await service.submit_complaint(
         database=runtime_of(request).database,
         secrets_=request.app.state.secrets,
+        references=request.app.state.references,
         submission=service.Submission(complaint, caller.api_key_id, idempotency_key, body_hash),
         public_base_url=request.app.state.settings.public_base_url,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import mailbox
 import os
 import shutil
 import signal
@@ -159,7 +160,7 @@ def up(use_postgres: bool) -> None:
         say(f"already running (make down first); settings in {RUN / 'platform.env'}")
         return
     (RUN / "logs").mkdir(parents=True, exist_ok=True)
-    (RUN / "mail").mkdir(exist_ok=True)
+    mailbox.Maildir(RUN / "mail", create=True)  # cur/, new/, tmp/ for the mail server
     infra_args = [str(BIN / "platform-infra"), "up", "--state-dir", str(RUN)]
     if not use_postgres:
         infra_args.append("--no-postgres")
@@ -267,9 +268,7 @@ def role_tokens(secret: str) -> dict[str, str]:
 
 def mail() -> None:
     """List what the development mail server received, newest last, with the last body."""
-    import mailbox
-
-    box = mailbox.Maildir(RUN / "mail", create=False)
+    box = mailbox.Maildir(RUN / "mail", create=True)
     messages = sorted(box, key=lambda m: m.get_date())
     if not messages:
         say(f"no e-mail yet in {RUN / 'mail'}")
