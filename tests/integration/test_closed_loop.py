@@ -104,6 +104,21 @@ def test_complaint_goes_round_the_closed_loop(platform: Platform) -> None:
         response = agent.post(f"/v1/cases/{complaint_id}/first-response", json={})
         assert response.status_code == 200, response.text
         _wait_status(platform, complaint_id, "in_progress")
+        asked = agent.post(
+            f"/v1/cases/{complaint_id}/awaiting-customer",
+            json={"reason": "Please send the bank statement"},
+        )
+        assert asked.status_code == 200, asked.text
+        _wait_status(platform, complaint_id, "awaiting_customer")
+        # The customer answers with their tracking token: the case resumes by itself.
+        message = httpx.post(
+            f"{platform.intake.url}/v1/complaints/{complaint_id}/messages",
+            params={"token": accepted["tracking_token"]},
+            json={"text": "Statement attached, my phone is 13812345678"},
+            timeout=10,
+        )
+        assert message.status_code == 201, message.text
+        _wait_status(platform, complaint_id, "in_progress")
         _resolve(agent, complaint_id)
 
     link = _survey_link(platform, email)
@@ -121,6 +136,9 @@ def test_complaint_goes_round_the_closed_loop(platform: Platform) -> None:
         "triaged",
         "assigned",
         "first_response_sent",
+        "awaiting_customer",
+        "customer_message_received",
+        "resumed",
         "resolved",
         "confirmation_requested",
         "confirmed",
@@ -128,6 +146,10 @@ def test_complaint_goes_round_the_closed_loop(platform: Platform) -> None:
     ], closed["history"]
     times = [h["time"] for h in closed["history"]]
     assert times == sorted(times)
+    clocks = [h["type"].split(".")[-2] for h in closed["history"] if ".sla." in h["type"]]
+    assert {"clock_started", "clock_paused", "clock_resumed", "clock_stopped"} <= set(clocks)
+    mails = [m.subject for m in platform.mail.to(email)]
+    assert len(mails) == len(set(mails)) >= 3, mails  # acknowledgement, resolution, survey
 
 
 def test_low_csat_reopens_to_the_same_owner_with_priority_raised(platform: Platform) -> None:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import Any
 
 from complaint_contracts import topics
-from conftest import SLA_FIRST_RESPONSE_TARGETS_S, SLA_RESOLUTION_TARGETS_S, Platform
+from conftest import SLA_FIRST_RESPONSE_TARGETS_S, SLA_RESOLUTION_TARGETS_S, Platform, staff_email
 from harness import wait_for
 from kafka_tools import header, read_all
 
@@ -60,6 +60,12 @@ def _firings(events: list[dict[str, Any]]) -> dict[str, list[tuple[int, bool]]]:
 EXPECTED = [50, 75, 90, 100]
 
 
+def complaint_reference(platform: Platform, complaint_id: str) -> str:
+    with platform.client() as client:
+        reference: str = client.get(f"/v1/complaints/{complaint_id}").json()["reference"]
+    return reference
+
+
 def _all_fired(platform: Platform, complaint_id: str) -> dict[str, list[tuple[int, bool]]] | None:
     fired = _firings(_sla_events(platform, complaint_id))
     done = all(
@@ -82,6 +88,19 @@ def test_clock_warnings_and_breach_fire_exactly_once(platform: Platform) -> None
         assert not any(late for _, late in fired[metric]), fired
     started = [e for e in _sla_events(platform, complaint_id) if e["kind"] == "clock_started"]
     assert {e["metric"] for e in started} == {"first_response", "resolution"}
+    # The team lead is told of each warning and breach, once each.
+    with platform.client() as client:
+        team = client.get(f"/v1/complaints/{complaint_id}").json()["team"]
+    reference = complaint_reference(platform, complaint_id)
+    lead = staff_email(f"lead-{team}")
+
+    def ours() -> list[Any]:
+        return [m for m in platform.mail.to(lead) if reference in m.subject + m.body]
+
+    wait_for(lambda: len(ours()) >= 8, timeout_s=30, what="8 SLA e-mails to the team lead")
+    time.sleep(1.0)
+    assert len(ours()) == 8, [m.subject for m in ours()]
+    assert len({m.message_id for m in ours()}) == 8
 
 
 def test_sla_watch_killed_before_due_emits_late_once_after_restart(platform: Platform) -> None:
