@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from email.header import decode_header, make_header
 from pathlib import Path
 from secrets import token_urlsafe
 
@@ -274,11 +275,16 @@ def mail() -> None:
         say(f"no e-mail yet in {RUN / 'mail'}")
         return
     for message in messages:
-        print(f"{message['Date']}  to {message['To']}  {message['Subject']}")
+        print(f"{message['Date']}  to {_header(message['To'])}  {_header(message['Subject'])}")
     last = messages[-1]
     payload = last.get_payload(decode=True)
     body = payload.decode(errors="replace") if isinstance(payload, bytes) else str(payload)
-    print(f"\n--- last message ({last['Subject']}) ---\n{body}")
+    print(f"\n--- last message ({_header(last['Subject'])}) ---\n{body}")
+
+
+def _header(value: str | None) -> str:
+    """Headers as a person reads them (RFC 2047 encoded words decoded)."""
+    return str(make_header(decode_header(value or "")))
 
 
 def database_for(name: str, infra: dict[str, dict[str, str]] | None) -> str:
