@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from complaint_runtime.migrations import create_runtime_tables, drop_runtime_tables
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -88,31 +89,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("api_key_id", "key", name=op.f("pk_idempotency_keys")),
     )
-    op.create_table(
-        "outbox_messages",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("topic", sa.String(length=200), nullable=False),
-        sa.Column("key", sa.LargeBinary(), nullable=False),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("headers", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_messages")),
-        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_messages_event_id")),
-    )
-    op.create_table(
-        "processed_events",
-        sa.Column("consumer", sa.String(length=100), nullable=False),
-        sa.Column("event_id", sa.String(length=200), nullable=False),
-        sa.Column("outcome", sa.String(length=20), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_processed_events")),
-    )
+    create_runtime_tables()
     op.create_table(
         "reference_counters",
         sa.Column("day", sa.DateTime(), nullable=False),
@@ -156,8 +133,7 @@ def downgrade() -> None:
 
     op.drop_table("complaint_history")
     op.drop_table("reference_counters")
-    op.drop_table("processed_events")
-    op.drop_table("outbox_messages")
+    drop_runtime_tables()
     op.drop_table("idempotency_keys")
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_complaints_phone_hash"))
