@@ -15,10 +15,9 @@ Decisions taken here:
 
 - ``closed`` is terminal. A customer message on a closed complaint (§3, 30 days) is a
   later issue; until then nothing leaves ``closed``.
-- Reopen raises the priority by one level, **capped at P1** (P4→P3→P2→P1). §3 says
-  "priority +1" without exception; §4 reserves P1 for leak/safety *at triage*, but a P2
-  complaint the customer rejected twice over is exactly what a supervisor would raise, so
-  the reopen raise may enter P1. A P1 stays P1.
+- Reopen raises the priority by one level, **capped at P2** (P4→P3→P2, P2 stays P2, P1
+  stays P1): §3 says "priority +1", and §4 reserves P1 for a leak, a safety hazard or a
+  supervisor's decision, which a reopen is not. A supervisor can still raise it to P1.
 - The closure guard is checked after the state: a resolve in the wrong state is illegal
   whatever it carries, a resolve in ``in_progress`` lists every missing field at once.
 - ``RequestConfirmation`` in ``awaiting_confirmation`` keeps the state: feedback's reminder
@@ -67,7 +66,7 @@ GRAPH: Final[dict[State, frozenset[State]]] = {
 }
 
 CLOSURE_FIELDS: Final[tuple[str, ...]] = ("solution_summary", "solution_type", "root_cause")
-_RAISE: Final[dict[Priority, Priority]] = {"P4": "P3", "P3": "P2", "P2": "P1", "P1": "P1"}
+_RAISE: Final[dict[Priority, Priority]] = {"P4": "P3", "P3": "P2", "P2": "P2", "P1": "P1"}
 
 
 # -- commands
@@ -209,7 +208,7 @@ def missing_closure_fields(
 
 
 def raise_priority(priority: Priority) -> Priority:
-    """One level up, capped at P1 (see the module docstring for why P1 is reachable)."""
+    """One level up, capped at P2: only leak/safety rules or a supervisor reach P1."""
     return _RAISE[priority]
 
 
