@@ -1,10 +1,17 @@
-"""End-to-end latency at a fixed open-loop rate: POST -> ``assigned`` visible in GET.
+"""End-to-end latency at a fixed open-loop rate: POST -> ``assigned`` visible in GET, and
+POST -> the customer's acknowledgement e-mail accepted by the SMTP server.
 
-Method: a Kafka consumer (no group; all partitions of ``complaints.routing.v1`` from their
-end) sees routing's ``complaint.assigned`` event; from that moment, and only then, the
-complaint is polled with GET every ``poll_interval_s`` until intake shows ``assigned``.
-So the GET load is a few requests per complaint, not a poll loop over every complaint in
-flight. Every complaint is confirmed with one last GET at the end.
+Method: a Kafka consumer (no group; all partitions of the routing topic, and of intake's
+topic when given, from their end) sees intake's ``complaint.received`` and routing's
+``complaint.assigned`` events; from the assigned event on, and only then, the complaint is
+polled with GET every ``poll_interval_s`` until intake shows ``assigned``. So the GET load is
+a few requests per complaint, not a poll loop over every complaint in flight. Every complaint
+is confirmed with one last GET at the end.
+
+With ``email_prefix`` and ``mail`` every complaint carries its own customer e-mail address
+(``<prefix>-<n>@customers.example.com``); the SMTP sink in this process timestamps the first
+message accepted for that address, which is the acknowledgement (the only mail a customer
+gets before resolution).
 
 Times are taken in this process (monotonic clock): t0 = just before the POST is sent.
 """
@@ -12,6 +19,7 @@ Times are taken in this process (monotonic clock): t0 = just before the POST is 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,9 +27,11 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from complaint_contracts.events import ComplaintAssigned
+from complaint_contracts.events import ComplaintAssigned, ComplaintReceived
+from mailsink import MailSink
 
 ASSIGNED_TYPE = ComplaintAssigned.ce_type().encode()
+RECEIVED_TYPE = ComplaintReceived.ce_type().encode()
 
 
 @dataclass
@@ -33,6 +43,9 @@ class Tracked:
     event_at: float | None = None
     visible_at: float | None = None
     polls: int = 0
+    email: str | None = None
+    received_at: float | None = None  # complaint.received seen on intake's topic
+    ack_at: float | None = None  # acknowledgement accepted by the SMTP sink
 
 
 @dataclass
@@ -52,9 +65,17 @@ class LatencyResult:
     late_sends: int
     method: str
     errors: list[str] = field(default_factory=list)
+    received_event_ms: dict[str, float] = field(default_factory=dict)
+    acks_expected: int = 0
+    acks_arrived: int = 0
+    acks_missing: list[str] = field(default_factory=list)  # complaint ids, first 20
+    acks_duplicated: int = 0
+    ack_ms: dict[str, float] = field(default_factory=dict)
+    ack_wait_s: float = 0.0
+    items: list[Tracked] = field(default_factory=list)  # per complaint, not in as_dict
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "items"}
 
 
 def percentiles_ms(values: Sequence[float]) -> dict[str, float]:
@@ -87,11 +108,18 @@ async def run_latency(
     settle_timeout_s: float = 30.0,
     poll_interval_s: float = 0.01,
     progress: Callable[[str], None] = print,
+    intake_topic: str | None = None,
+    mail: MailSink | None = None,
+    email_prefix: str | None = None,
+    ack_timeout_s: float = 60.0,
 ) -> LatencyResult:
     total = max(int(rate_per_s * duration_s), 1)
     tracked: list[Tracked] = []
     by_id: dict[str, Tracked] = {}
     early_events: dict[str, float] = {}  # assigned seen before the POST's answer was read
+    early_received: dict[str, float] = {}
+    templates = [json.loads(b) for b in bodies] if email_prefix else []
+    track_acks = mail is not None and email_prefix is not None
     pollers: set[asyncio.Task[None]] = set()
     counters = {"get": 0}
     errors: list[str] = []
@@ -103,14 +131,19 @@ async def run_latency(
         base_url=intake_url, headers={"X-API-Key": api_key}, timeout=30, limits=limits
     )
     try:
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
-        ]
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = [
-                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
+        watched = [topic] + ([intake_topic] if intake_topic else [])
+
+        def all_partitions() -> list[TopicPartition]:
+            return [
+                TopicPartition(t, p)
+                for t in watched
+                for p in sorted(consumer.partitions_for_topic(t) or [])
             ]
+
+        partitions = all_partitions()
+        if len({tp.topic for tp in partitions}) < len(watched):
+            await consumer._client.force_metadata_update()
+            partitions = all_partitions()
         consumer.assign(partitions)
         await consumer.seek_to_end(*partitions)
         for tp in partitions:
@@ -142,10 +175,18 @@ async def run_latency(
                 for records in batches.values():
                     for record in records:
                         ce_type = dict(record.headers).get("ce_type")
-                        if ce_type != ASSIGNED_TYPE or record.key is None:
+                        if record.key is None:
                             continue
                         cid = record.key.decode()
                         item = by_id.get(cid)
+                        if ce_type == RECEIVED_TYPE:
+                            if item is None:
+                                early_received.setdefault(cid, now)
+                            elif item.received_at is None:
+                                item.received_at = now
+                            continue
+                        if ce_type != ASSIGNED_TYPE:
+                            continue
                         if item is None:
                             early_events.setdefault(cid, now)
                         elif item.event_at is None:
@@ -168,6 +209,8 @@ async def run_latency(
             cid = answer.json()["id"]
             item.complaint_id = cid
             by_id[cid] = item
+            if cid in early_received:
+                item.received_at = early_received.pop(cid)
             if cid in early_events:
                 item.event_at = early_events.pop(cid)
                 start_polling(item)
@@ -184,22 +227,50 @@ async def run_latency(
                 await asyncio.sleep(delay)
             elif delay < -0.005:
                 late += 1
-            item = Tracked(posted_at=time.monotonic())
+            body = bodies[i % len(bodies)]
+            email = None
+            if email_prefix:
+                email = f"{email_prefix}-{i}@customers.example.com"
+                sample = templates[i % len(templates)]
+                body = json.dumps(
+                    {**sample, "customer": {**sample["customer"], "email": email}},
+                    ensure_ascii=False,
+                ).encode()
+            item = Tracked(posted_at=time.monotonic(), email=email)
             tracked.append(item)
-            senders.append(asyncio.create_task(post(item, bodies[i % len(bodies)])))
+            senders.append(asyncio.create_task(post(item, body)))
             if time.monotonic() >= next_report:
                 done = sum(1 for t in tracked if t.visible_at is not None)
                 progress(f"    {i + 1}/{total} posted, {done} assigned and visible")
                 next_report += 5
         send_window = time.monotonic() - started
         await asyncio.gather(*senders)
+        sent_all = time.monotonic()
+
+        def collect_acks() -> bool:
+            waiting = False
+            for t in tracked:
+                if t.complaint_id is not None and t.email and t.ack_at is None:
+                    assert mail is not None
+                    t.ack_at = mail.accepted_at(t.email)
+                    waiting = waiting or t.ack_at is None
+            return not waiting
+
         # Wait for the stragglers, then confirm every one with a single GET.
         deadline = time.monotonic() + settle_timeout_s
-        while time.monotonic() < deadline:
+        ack_deadline = time.monotonic() + ack_timeout_s
+        assigned_done = False
+        while True:
             accepted = [t for t in tracked if t.complaint_id is not None]
-            if all(t.visible_at is not None for t in accepted) and not pollers:
+            if not assigned_done:
+                assigned_done = (
+                    all(t.visible_at is not None for t in accepted) and not pollers
+                ) or time.monotonic() >= deadline
+            acks_done = not track_acks or collect_acks() or time.monotonic() >= ack_deadline
+            if assigned_done and acks_done:
                 break
             await asyncio.sleep(0.1)
+        ack_wait = time.monotonic() - sent_all
         stop_consuming.set()
         await consumer_task
         for task in list(pollers):
@@ -223,6 +294,23 @@ async def run_latency(
     post_lat = [t.answered_at - t.posted_at for t in accepted if t.answered_at is not None]
     event_lat = [t.event_at - t.posted_at for t in accepted if t.event_at is not None]
     visible_lat = [t.visible_at - t.posted_at for t in accepted if t.visible_at is not None]
+    received_lat = [t.received_at - t.posted_at for t in accepted if t.received_at is not None]
+    ack_lat = [t.ack_at - t.posted_at for t in accepted if t.ack_at is not None]
+    expected = [t for t in accepted if t.email]
+    missing = [t.complaint_id or "" for t in expected if t.ack_at is None]
+    duplicated = (
+        sum(1 for t in expected if mail.count_to(t.email or "") > 1) if mail is not None else 0
+    )
+    method = (
+        "Kafka consumer on the routing topic catches complaint.assigned, then GET every "
+        f"{poll_interval_s * 1000:.0f} ms until intake shows status=assigned; one "
+        "confirming GET per complaint at the end"
+    )
+    if track_acks:
+        method += (
+            "; every complaint has its own customer e-mail address, and the SMTP sink in the "
+            "bench process timestamps the first message accepted for it (end of DATA)"
+        )
     return LatencyResult(
         rate_per_s=rate_per_s,
         duration_s=duration_s,
@@ -237,10 +325,14 @@ async def run_latency(
         visible_ms=percentiles_ms(visible_lat),
         achieved_rate_per_s=round(len(tracked) / send_window, 1) if send_window > 0 else 0.0,
         late_sends=late,
-        method=(
-            "Kafka consumer on the routing topic catches complaint.assigned, then GET every "
-            f"{poll_interval_s * 1000:.0f} ms until intake shows status=assigned; one "
-            "confirming GET per complaint at the end"
-        ),
+        method=method,
         errors=errors[:20],
+        received_event_ms=percentiles_ms(received_lat),
+        acks_expected=len(expected) if track_acks else 0,
+        acks_arrived=len(ack_lat),
+        acks_missing=missing[:20] if track_acks else [],
+        acks_duplicated=duplicated,
+        ack_ms=percentiles_ms(ack_lat),
+        ack_wait_s=round(ack_wait, 1),
+        items=tracked,
     )

@@ -27,6 +27,18 @@ def value(dsn: str, query: str) -> Any:
     return asyncio.run(fetch_value(dsn, query))
 
 
+async def _fetch_rows(dsn: str, query: str, *params: Any) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return [dict(row) for row in await conn.fetch(query, *params)]
+    finally:
+        await conn.close()
+
+
+def fetch_rows(dsn: str, query: str, *params: Any) -> list[dict[str, Any]]:
+    return asyncio.run(_fetch_rows(dsn, query, *params))
+
+
 _ACTIVITY = """
 SELECT state, coalesce(wait_event_type, '') AS wtype, coalesce(wait_event, '') AS wevent,
        left(regexp_replace(query, '\\s+', ' ', 'g'), 60) AS query

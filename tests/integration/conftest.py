@@ -137,6 +137,8 @@ def platform(
         },
         "feedback": {"FEEDBACK_LINK_SECRET": secrets.token_urlsafe(32), "FEEDBACK_TICK_S": "0.5"},
         "notify": {
+            "NOTIFY_SENDING_LEASE_S": "3",
+            "NOTIFY_POLL_INTERVAL_S": "0.2",
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(mail.port),
             "SMTP_FROM": "complaints@platform.example.com",

@@ -142,12 +142,15 @@ def test_notify_killed_mid_delivery_sends_no_duplicate(platform: Platform) -> No
             "description": "The parcel shows delivered but never arrived.",
         }
         with platform.client() as client:
-            assert client.post("/v1/complaints", json=body).status_code == 201
+            posted = client.post("/v1/complaints", json=body)
+            assert posted.status_code == 201, posted.text
+            complaint_id = posted.json()["id"]
         assert platform.mail.data_started.wait(timeout=30), "no delivery started"
         notify.kill()  # after the message went over the wire, before notify heard the answer
     finally:
         platform.mail.delay_s = 0.0
         platform.mail.hold_for = ""
+    time.sleep(3.5)  # past the claim lease, so the restarted notify settles the row at once
     notify.start()
     wait_for(lambda: platform.mail.to(email), timeout_s=30, what="the acknowledgement")
     # A later message still flows, and the interrupted one is never sent again.
@@ -159,3 +162,18 @@ def test_notify_killed_mid_delivery_sends_no_duplicate(platform: Platform) -> No
     time.sleep(2)
     ids = [m.message_id for m in platform.mail.to(email)]
     assert len(ids) == len(set(ids)) == 1, ids
+
+    # The interrupted delivery is reported, not silently dropped.
+    def uncertain() -> list[Any]:
+        return [
+            json.loads(r.value)
+            for r in read_all(platform.bootstrap_servers, topics.NOTIFY.name)
+            if header(r, "ce_subject") == complaint_id
+            and (header(r, "ce_type") or "").endswith("notification.failed.v1")
+            and b"outcome unknown" in r.value
+        ]
+
+    failed = wait_for(uncertain, timeout_s=20, what="notification.failed for the lost answer")
+    # Other deliveries in flight at the kill (e.g. the agent's notice) are reported too.
+    acknowledgements = [f for f in failed if f["template"] == "acknowledgement"]
+    assert len(acknowledgements) == 1 and acknowledgements[0]["final"] is True, failed

@@ -348,9 +348,11 @@ async def test_rows_left_sending_become_uncertain_at_start_up_and_are_never_rese
     harness: Harness,
 ) -> None:
     await harness.record(example_for(ComplaintReceived), topics.INTAKE)
-    async with harness.database.unit_of_work() as uow:  # a process claimed it, then died
-        [claimed] = await DeliveryRepository(uow.session).claim_due(
-            now=utcnow(), limit=10, claimer="notify-crashed"
+    async with harness.database.unit_of_work() as uow:  # a process began sending, then died
+        repository = DeliveryRepository(uow.session)
+        [claimed] = await repository.claim_due(now=utcnow(), limit=10, claimer="notify-crashed")
+        assert await repository.start_transmitting(
+            delivery_id=claimed.delivery_id, claimer="notify-crashed", now=utcnow()
         )
     before = REGISTRY.get_sample_value("notify_uncertain_deliveries_total") or 0.0
 
@@ -490,3 +492,25 @@ async def test_the_loop_runs_in_the_background_and_stops(harness: Harness) -> No
     loop.stop()
     await asyncio.wait_for(task, timeout=5)
     assert len(harness.sink.messages) == 1
+
+
+async def test_claims_abandoned_before_transmitting_are_sent_after_the_lease(
+    harness: Harness,
+) -> None:
+    await harness.record(example_for(ComplaintReceived), topics.INTAKE)
+    async with harness.database.unit_of_work() as uow:  # claimed, then died while preparing
+        [claimed] = await DeliveryRepository(uow.session).claim_due(
+            now=utcnow(), limit=10, claimer="notify-crashed"
+        )
+    patient = harness.loop()  # within the lease the claim is left alone
+    await patient.run_once()
+    [row] = await harness.rows()
+    assert row.status == "preparing" and harness.sink.messages == []
+
+    restarted = harness.loop(notify_sending_lease_s=0)
+    for _ in range(3):
+        await restarted.run_once()
+    [row] = await harness.rows()
+    assert row.delivery_id == claimed.delivery_id
+    assert row.status == "sent"
+    assert len(harness.sink.messages) == 1  # sent once, nothing lost

@@ -26,9 +26,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 __all__ = ["Base", "Delivery", "DeliveryRepository", "OutboxMessage", "ProcessedEvent"]
 
-Status = Literal["pending", "sending", "sent", "logged", "failed", "skipped", "uncertain"]
+Status = Literal[
+    "pending", "preparing", "sending", "sent", "logged", "failed", "skipped", "uncertain"
+]
 STATUSES: tuple[Status, ...] = (
     "pending",
+    "preparing",
     "sending",
     "sent",
     "logged",
@@ -91,9 +94,9 @@ class DeliveryRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def claim_due(self, *, now: datetime, limit: int, claimer: str) -> list[Delivery]:
-        """Mark up to ``limit`` due pending rows ``sending`` for ``claimer``; the caller
-        commits before sending. SKIP LOCKED lets replicas claim disjoint rows (SQLite
-        serialises writers with BEGIN IMMEDIATE instead)."""
+        """Mark up to ``limit`` due pending rows ``preparing`` for ``claimer`` (nothing sent
+        yet: safe to hand back after a crash). SKIP LOCKED lets replicas claim disjoint rows
+        (SQLite serialises writers with BEGIN IMMEDIATE instead)."""
         query = (
             select(Delivery)
             .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
@@ -104,12 +107,27 @@ class DeliveryRepository:
             query = query.with_for_update(skip_locked=True)
         rows = list(await self.session.scalars(query))
         for row in rows:
-            row.status = "sending"
+            row.status = "preparing"
             row.attempts += 1
             row.claimed_by = claimer
             row.claimed_at = now
             row.updated_at = now
         return rows
+
+    async def start_transmitting(self, *, delivery_id: str, claimer: str, now: datetime) -> bool:
+        """``preparing`` → ``sending``, committed right before the SMTP session: from here
+        on the outcome can be unknown after a crash."""
+        result = await self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.delivery_id == delivery_id,
+                Delivery.status == "preparing",
+                Delivery.claimed_by == claimer,
+            )
+            .values(status="sending", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def finish(
         self, *, delivery_id: str, claimer: str, now: datetime, values: dict[str, Any]
@@ -120,7 +138,7 @@ class DeliveryRepository:
             update(Delivery)
             .where(
                 Delivery.delivery_id == delivery_id,
-                Delivery.status == "sending",
+                Delivery.status.in_(("preparing", "sending")),
                 Delivery.claimed_by == claimer,
             )
             .values(**values, updated_at=now)
@@ -138,7 +156,7 @@ class DeliveryRepository:
         query = (
             select(Delivery)
             .where(
-                Delivery.status == "sending",
+                Delivery.status.in_(("preparing", "sending")),
                 Delivery.claimed_at <= claimed_before,
                 (Delivery.claimed_by != not_claimer) | Delivery.claimed_by.is_(None),
             )

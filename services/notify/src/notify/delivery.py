@@ -4,19 +4,21 @@ Never the same message twice
 ----------------------------
 1. The consumer only records a ``pending`` row; UNIQUE (event, template, recipient role)
    makes a redelivered event add nothing.
-2. The loop claims a row (``sending``, attempts + 1) and COMMITS that claim before any
-   byte goes to the SMTP server.
-3. It sends, then in a new transaction marks the row ``sent`` and stages
+2. The loop claims a batch (``preparing``, attempts + 1): contacts are looked up and the
+   message rendered. Nothing has been sent, so a claim abandoned by a crash is handed back
+   (``pending``) after the lease and sent then.
+3. Right before its SMTP session, one row moves to ``sending`` in its own committed
+   transaction; then it is sent, and a new transaction marks it ``sent`` and stages
    ``notification.sent`` in the outbox (or ``failed`` / back to ``pending`` with back-off).
 
-A process that dies between the server accepting the message (its answer to DATA) and the
-commit of step 3 leaves the row in ``sending``. Whether that message went out is unknown,
-so such a row is **never resent**: at start-up (and periodically, for rows of replicas that
-died) rows left in ``sending`` longer than ``NOTIFY_SENDING_LEASE_S`` are marked
+A process that dies during that SMTP session or before the commit of ``sent`` leaves the
+row in ``sending``. Whether the message went out is unknown, so such a row is **never
+resent**: rows left in ``sending`` longer than ``NOTIFY_SENDING_LEASE_S`` (checked at
+start-up and every 30 s, so that a live replica's rows are not touched) are marked
 ``uncertain``, ``notification.failed`` (final, "outcome unknown after a crash") is staged,
 and ``notify_uncertain_deliveries_total`` counts them. The same holds for a connection lost
-while DATA is in flight. This is an at-most-once window of milliseconds (one SMTP answer
-plus one commit), narrowed by committing the claim before sending and by a deterministic
+while DATA is in flight. The at-most-once window is one SMTP session plus one commit of one
+message (milliseconds on a local relay), narrowed by the deterministic
 ``Message-ID: <delivery_id@opencomplaints>`` with which a receiving system can drop a
 duplicate should an operator redeliver by hand.
 """
@@ -148,14 +150,28 @@ class DeliveryLoop:
             self._last_metrics = now
         return len(rows)
 
+    async def _start_transmitting(self, row: Delivery) -> bool:
+        async with self._database.unit_of_work() as uow:
+            return await DeliveryRepository(uow.session).start_transmitting(
+                delivery_id=row.delivery_id, claimer=self.instance_id, now=self._clock()
+            )
+
     async def recover_abandoned(self) -> int:
-        """Declare rows another (dead) process left in ``sending`` uncertain; never resend."""
+        """Rows another (dead) process left: ``preparing`` ones were never sent and go back
+        to ``pending``; ``sending`` ones may have been, so they become uncertain and are
+        never resent."""
         now = self._clock()
         lease = timedelta(seconds=self._settings.notify_sending_lease_s)
         async with self._database.unit_of_work() as uow:
-            rows = await DeliveryRepository(uow.session).abandoned_sending(
+            found = await DeliveryRepository(uow.session).abandoned_sending(
                 not_claimer=self.instance_id, claimed_before=now - lease, limit=1000
             )
+            rows = [row for row in found if row.status == "sending"]
+            for row in found:
+                if row.status == "preparing":
+                    row.status = "pending"
+                    row.claimed_by = None
+                    row.updated_at = now
             for row in rows:
                 row.status = "uncertain"
                 row.last_error = UNCERTAIN_ERROR
@@ -183,6 +199,8 @@ class DeliveryLoop:
     async def _deliver(self, row: Delivery) -> None:
         try:
             email = await self._prepare(row)
+            if not await self._start_transmitting(row):
+                return  # declared abandoned meanwhile and handed to another process
             await self._channel.send(email)
         except Skip as exc:
             await self._finish_skipped(row, str(exc))

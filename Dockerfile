@@ -1,0 +1,60 @@
+# syntax=docker/dockerfile:1
+# One image for all five services (intake, routing, sla-watch, feedback, notify). Each
+# Kubernetes Deployment picks its service with its `command`
+# (uvicorn --factory <package>.main:create_app ...); without one, the image runs the service
+# named by SERVICE_MODULE (build-arg or env; default intake).
+#
+#   docker build -t complaint-platform:dev .
+#   docker run --rm -e SERVICE_MODULE=routing -p 8000:8000 complaint-platform:dev
+#
+# No secrets are built in: every secret is an environment variable set at run time.
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# ---- build: the locked dependencies and the workspace packages into /app/.venv -------------
+FROM ${PYTHON_IMAGE} AS build
+# The uv version the Makefile pins, from PyPI.
+ARG UV_VERSION=0.13.9
+RUN pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
+ENV UV_PROJECT_ENVIRONMENT=/app/.venv \
+    UV_PYTHON=/usr/local/bin/python3.11 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_LINK_MODE=copy \
+    UV_COMPILE_BYTECODE=1 \
+    UV_NO_CACHE=1
+WORKDIR /src
+
+# Third-party dependencies first (a layer that only changes with the lock file).
+COPY pyproject.toml uv.lock ./
+COPY shared/schemas/pyproject.toml shared/schemas/
+COPY shared/runtime/pyproject.toml shared/runtime/
+COPY shared/devinfra/pyproject.toml shared/devinfra/
+COPY services/intake/pyproject.toml services/intake/
+COPY services/routing/pyproject.toml services/routing/
+COPY services/sla-watch/pyproject.toml services/sla-watch/
+COPY services/feedback/pyproject.toml services/feedback/
+COPY services/notify/pyproject.toml services/notify/
+RUN uv sync --frozen --no-dev --all-packages --no-install-workspace
+
+# Then the workspace packages themselves, installed as wheels (not editable): the runtime
+# image needs /app/.venv only, not the sources.
+COPY shared/ shared/
+COPY services/ services/
+RUN uv sync --frozen --no-dev --all-packages --no-editable
+
+# ---- runtime ----------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+ARG SERVICE_MODULE=intake
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin app
+COPY --from=build /app/.venv /app/.venv
+ENV PATH=/app/.venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    SERVICE_MODULE=${SERVICE_MODULE}
+WORKDIR /app
+# Numeric, so Kubernetes can verify runAsNonRoot.
+USER 10001:10001
+EXPOSE 8000
+CMD ["sh", "-c", "exec uvicorn --factory \"${SERVICE_MODULE}.main:create_app\" --host 0.0.0.0 --port 8000 --no-access-log"]

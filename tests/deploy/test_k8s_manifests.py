@@ -1,0 +1,691 @@
+"""The Kubernetes manifests, rendered with a real kustomize and checked document by document.
+
+Both overlays of ``deploy/k8s`` (and dev with the optional migration-jobs component) are
+rendered from a temporary copy in which the dev overlay's git-ignored ``secrets.env`` is the
+committed example: the developer's real secrets are never read. The checks: every service has
+its Deployment, Service, ServiceAccount, PodDisruptionBudget, NetworkPolicy and ConfigMap;
+probes, security context and graceful shutdown; the NetworkPolicies allow exactly what
+``deploy/k8s/README.md`` says; every setting a service's pydantic settings class needs is wired
+(plain values from its ConfigMap, secrets from the Secret) and the rendered values parse; no
+secret value comes from git.
+
+kustomize comes from PATH when it is v5, otherwise it is installed once with ``go install``
+into the git-ignored ``.tools/go/bin`` (about a minute the first time) and reused.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import os
+import re
+import shutil
+import subprocess
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from complaint_contracts import topics
+from pydantic_core import PydanticUndefined
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+SECRETS_EXAMPLE = K8S / "overlays" / "dev" / "secrets.env.example"
+
+KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5"
+KUSTOMIZE_VERSION = "v5.8.2"  # building it needs Go >= 1.26
+GOBIN = ROOT / ".tools" / "go" / "bin"
+
+NAMESPACE = "complaints"
+SECRET_NAME = "complaints-secrets"
+INGRESS_LABEL = "complaints.opencomplaints.org/ingress-controller"
+HTTP_PORT = 8000
+
+SERVICES = {  # name → (package, settings class)
+    "intake": ("intake", "IntakeSettings"),
+    "routing": ("routing", "RoutingSettings"),
+    "sla-watch": ("sla_watch", "SlaSettings"),
+    "feedback": ("feedback", "FeedbackSettings"),
+    "notify": ("notify", "NotifySettings"),
+}
+# Settings that are secrets: wired from the Secret, never from a ConfigMap.
+SECRET_FIELD = re.compile(r"secret|_key$|password|username|^database_url$")
+# Secrets a service runs without (notify: no SMTP login; hash key derived from AUTH_JWT_SECRET).
+OPTIONAL_SECRETS = {"smtp_username", "smtp_password", "notify_recipient_hash_key"}
+# A default naming the laptop (127.0.0.1, SQLite file) is wrong in a cluster: must be set.
+LAPTOP_DEFAULT = re.compile(r"127\.0\.0\.1|localhost|sqlite")
+# Who may call each service (README): the ingress controller, and notify for internal APIs.
+INGRESS_PEERS = {
+    "intake": {"ingress-controller", "notify"},
+    "routing": {"ingress-controller"},
+    "sla-watch": {"ingress-controller"},
+    "feedback": {"ingress-controller", "notify"},
+    "notify": {"ingress-controller"},
+}
+
+OVERLAYS = ("dev", "production")
+MIGRATIONS_VARIANT = "dev-with-migration-jobs"
+
+Doc = dict[str, Any]
+
+
+# ---- kustomize -------------------------------------------------------------------------------
+
+
+def _version(binary: str | Path) -> str:
+    try:
+        out = subprocess.run(
+            [str(binary), "version"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
+    except OSError:
+        return ""
+    found = re.search(r"v\d+\.\d+\.\d+", out)
+    return found.group(0) if found else ""
+
+
+def _install_kustomize(say: Any) -> Path:
+    go = shutil.which("go")
+    if go is None:
+        pytest.fail(
+            f"kustomize is not on PATH and Go is not installed, so {KUSTOMIZE_MODULE}@"
+            f"{KUSTOMIZE_VERSION} cannot be built: install Go >= 1.26 (https://go.dev/dl/) or "
+            "put a kustomize v5 binary on PATH",
+            pytrace=False,
+        )
+    go_version = subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
+    say(
+        f"kustomize is not on PATH: go install {KUSTOMIZE_MODULE}@{KUSTOMIZE_VERSION} into "
+        f"{GOBIN.relative_to(ROOT)} with {go_version} (first run only, about a minute)"
+    )
+    GOBIN.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [go, "install", "-v", f"{KUSTOMIZE_MODULE}@{KUSTOMIZE_VERSION}"],
+        env={**os.environ, "GOBIN": str(GOBIN)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    built = 0
+    for line in process.stdout:
+        output.append(line.rstrip())
+        if line.startswith("go: "):  # downloads, and errors such as a refusing proxy
+            say(line.rstrip())
+        else:  # -v: one line per package compiled
+            built += 1
+            if built % 50 == 0:
+                say(f"compiled {built} packages ({time.monotonic() - started:.0f} s)")
+    code = process.wait()
+    binary = GOBIN / "kustomize"
+    if code != 0 or not binary.exists():
+        tail = "\n".join(output[-30:])
+        pytest.fail(
+            f"go install {KUSTOMIZE_MODULE}@{KUSTOMIZE_VERSION} failed (exit {code}):\n{tail}",
+            pytrace=False,
+        )
+    say(f"installed kustomize {_version(binary)} in {time.monotonic() - started:.0f} s")
+    return binary
+
+
+@pytest.fixture(scope="session")
+def kustomize(pytestconfig: pytest.Config) -> str:
+    on_path = shutil.which("kustomize")
+    if on_path and _version(on_path).startswith("v5."):
+        return on_path
+    cached = GOBIN / "kustomize"
+    if cached.exists() and _version(cached) == KUSTOMIZE_VERSION:
+        return str(cached)
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+
+    def say(message: str) -> None:
+        if capture is None:
+            print(f"[kustomize] {message}", flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            print(f"[kustomize] {message}", flush=True)
+
+    return str(_install_kustomize(say))
+
+
+# ---- rendering -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def rendered(kustomize: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Doc]]:
+    """Each overlay's documents, rendered from a copy where secrets.env is the example."""
+    tree = tmp_path_factory.mktemp("deploy") / "k8s"
+    # The developer's own secrets.env (git-ignored) is not copied, let alone rendered.
+    shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("secrets.env"))
+    dev = tree / "overlays" / "dev"
+    shutil.copyfile(SECRETS_EXAMPLE, dev / "secrets.env")
+    # dev with the optional component, as README shows enabling it (in the overlay itself).
+    variant = tree / "overlays" / MIGRATIONS_VARIANT
+    shutil.copytree(dev, variant)
+    kustomization = yaml.safe_load((variant / "kustomization.yaml").read_text())
+    kustomization["components"] = ["../../components/migration-jobs"]
+    (variant / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    out: dict[str, list[Doc]] = {}
+    for overlay in (*OVERLAYS, MIGRATIONS_VARIANT):
+        result = subprocess.run(
+            [kustomize, "build", str(tree / "overlays" / overlay)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, f"kustomize build {overlay} failed:\n{result.stderr}"
+        out[overlay] = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return out
+
+
+def by_kind(docs: list[Doc], kind: str) -> dict[str, Doc]:
+    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
+
+
+def get(docs: list[Doc], kind: str, name: str) -> Doc:
+    found = by_kind(docs, kind)
+    assert name in found, f"no {kind} {name!r}; there are {sorted(found)}"
+    return found[name]
+
+
+def pod_specs(docs: list[Doc]) -> Iterator[tuple[str, Doc]]:
+    """Every pod template: Deployments' and Jobs'."""
+    for doc in docs:
+        if doc["kind"] in ("Deployment", "Job"):
+            yield f"{doc['kind']}/{doc['metadata']['name']}", doc["spec"]["template"]
+
+
+def selects(selector: Doc, labels: dict[str, str]) -> bool:
+    """A label selector (matchLabels / matchExpressions) against a pod's labels."""
+    if any(labels.get(key) != value for key, value in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        value, operator = labels.get(expression["key"]), expression["operator"]
+        if operator == "In" and value not in expression["values"]:
+            return False
+        if operator == "NotIn" and value in expression["values"]:
+            return False
+        if operator == "Exists" and value is None:
+            return False
+        if operator == "DoesNotExist" and value is not None:
+            return False
+    return True
+
+
+def container(deployment: Doc) -> Doc:
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    return containers[0]
+
+
+def settings_class(service: str) -> Any:
+    package, name = SERVICES[service]
+    return getattr(importlib.import_module(f"{package}.config"), name)
+
+
+def field_default(info: Any) -> Any:
+    if info.default is not PydanticUndefined:
+        return info.default
+    if info.default_factory is not None:
+        return info.default_factory()
+    return PydanticUndefined
+
+
+def wired_env(docs: list[Doc], spec: Doc) -> dict[str, dict[str, Any]]:
+    """A container's environment: variable → {"value": ...} or {"secret": (name, key, opt)}."""
+    env: dict[str, dict[str, Any]] = {}
+    for source in spec.get("envFrom", []):
+        assert set(source) == {"configMapRef"}, f"unexpected envFrom {source}"
+        configmap = get(docs, "ConfigMap", source["configMapRef"]["name"])
+        for key, value in configmap.get("data", {}).items():
+            env[key] = {"value": value, "from": f"ConfigMap/{configmap['metadata']['name']}"}
+    for item in spec.get("env", []):
+        if "value" in item:
+            env[item["name"]] = {"value": item["value"], "from": "env"}
+            continue
+        ref = item["valueFrom"]
+        assert set(ref) == {"secretKeyRef"}, f"{item['name']}: unexpected valueFrom {ref}"
+        secret = ref["secretKeyRef"]
+        env[item["name"]] = {
+            "secret": (secret["name"], secret["key"], bool(secret.get("optional", False)))
+        }
+    return env
+
+
+# ---- every service's objects ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_has_its_objects(
+    rendered: dict[str, list[Doc]], overlay: str, service: str
+) -> None:
+    docs = rendered[overlay]
+    deployment = get(docs, "Deployment", service)
+    for kind in ("Service", "ServiceAccount", "PodDisruptionBudget", "NetworkPolicy"):
+        get(docs, kind, service)
+    refs = [s["configMapRef"]["name"] for s in container(deployment).get("envFrom", [])]
+    assert len(refs) == 1 and refs[0].startswith(f"{service}-config-"), refs
+    get(docs, "ConfigMap", refs[0])
+
+
+@pytest.mark.parametrize("overlay", (*OVERLAYS, MIGRATIONS_VARIANT))
+def test_everything_in_the_namespace(rendered: dict[str, list[Doc]], overlay: str) -> None:
+    docs = rendered[overlay]
+    namespace = get(docs, "Namespace", NAMESPACE)
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    for doc in docs:
+        if doc["kind"] != "Namespace":
+            where = doc["metadata"].get("namespace")
+            assert where == NAMESPACE, f"{doc['kind']}/{doc['metadata']['name']} in {where}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", SERVICES)
+def test_deployment_probes_shutdown_and_command(
+    rendered: dict[str, list[Doc]], overlay: str, service: str
+) -> None:
+    deployment = get(rendered[overlay], "Deployment", service)
+    pod = deployment["spec"]["template"]["spec"]
+    spec = container(deployment)
+    ports = {p["name"]: p["containerPort"] for p in spec["ports"]}
+    assert ports == {"http": HTTP_PORT}
+    for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/livez")):
+        assert spec[probe]["httpGet"]["path"] == path, probe
+    assert "httpGet" in spec["startupProbe"]
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        port = spec[probe]["httpGet"]["port"]
+        assert ports.get(port, port) == HTTP_PORT, f"{probe} probes port {port}"
+    assert pod["terminationGracePeriodSeconds"] >= 30
+    # The command starts this service's app factory on the container port.
+    command = spec["command"]
+    assert command[:3] == ["uvicorn", "--factory", f"{SERVICES[service][0]}.main:create_app"]
+    assert command[command.index("--port") + 1] == str(HTTP_PORT)
+    module, factory = command[2].split(":")
+    assert callable(getattr(importlib.import_module(module), factory))
+    for kind in ("requests", "limits"):
+        assert {"cpu", "memory"} <= set(spec["resources"][kind]), f"resources.{kind}"
+    image = spec["image"]
+    assert ":" in image and not image.endswith(":latest"), image
+
+
+@pytest.mark.parametrize("overlay", (*OVERLAYS, MIGRATIONS_VARIANT))
+def test_pods_run_restricted(rendered: dict[str, list[Doc]], overlay: str) -> None:
+    docs = rendered[overlay]
+    accounts = by_kind(docs, "ServiceAccount")
+    for where, template in pod_specs(docs):
+        pod = template["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, where
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", where
+        assert pod["automountServiceAccountToken"] is False, where
+        account = pod["serviceAccountName"]
+        assert account == template["metadata"]["labels"]["app.kubernetes.io/name"], where
+        assert accounts[account]["automountServiceAccountToken"] is False, where
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for spec in pod["containers"]:
+            context = spec["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True, where
+            assert context["allowPrivilegeEscalation"] is False, where
+            assert context["capabilities"]["drop"] == ["ALL"], where
+            tmp = [m for m in spec["volumeMounts"] if m["mountPath"] == "/tmp"]
+            assert tmp and "emptyDir" in volumes[tmp[0]["name"]], f"{where}: /tmp emptyDir"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_and_budget_select_only_their_pods(
+    rendered: dict[str, list[Doc]], overlay: str, service: str
+) -> None:
+    docs = rendered[overlay]
+    pods = {
+        name: d["spec"]["template"]["metadata"]["labels"]
+        for name, d in by_kind(docs, "Deployment").items()
+    }
+    svc = get(docs, "Service", service)["spec"]
+    assert svc.get("type", "ClusterIP") == "ClusterIP"
+    assert [(p["port"], p["targetPort"]) for p in svc["ports"]] == [(80, "http")]
+    assert {
+        n for n, labels in pods.items() if selects({"matchLabels": svc["selector"]}, labels)
+    } == {service}
+    budget = get(docs, "PodDisruptionBudget", service)["spec"]
+    assert {n for n, labels in pods.items() if selects(budget["selector"], labels)} == {service}
+    assert "maxUnavailable" in budget or "minAvailable" in budget
+
+
+# ---- settings: every one a service needs is wired, and the values parse ----------------------
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", SERVICES)
+def test_settings_are_wired(
+    rendered: dict[str, list[Doc]],
+    overlay: str,
+    service: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    docs = rendered[overlay]
+    cls = settings_class(service)
+    fields = cls.model_fields
+    env = wired_env(docs, container(get(docs, "Deployment", service)))
+
+    unknown = set(env) - {name.upper() for name in fields}
+    assert not unknown, f"{service} is given variables its settings do not read: {unknown}"
+    secrets = set(get_secret_names(docs))
+    for name, info in fields.items():
+        var, default = name.upper(), field_default(info)
+        if SECRET_FIELD.search(name):
+            if name in OPTIONAL_SECRETS and var not in env:
+                continue
+            assert var in env, f"{service}: secret {var} is not wired"
+            assert "secret" in env[var], f"{service}: secret {var} comes from {env[var]['from']}"
+            secret_name, _, optional = env[var]["secret"]
+            assert optional == (name in OPTIONAL_SECRETS), f"{service}: {var} optional={optional}"
+            if overlay == "production":  # provided by the secret manager under this name
+                assert secret_name == SECRET_NAME, secret_name
+            else:
+                assert secret_name in secrets, f"{service}: {var} from missing Secret {secret_name}"
+                data = get(docs, "Secret", secret_name)["data"]
+                assert env[var]["secret"][1] in data, f"{service}: {var}: no such key"
+        elif default is PydanticUndefined or LAPTOP_DEFAULT.search(str(default)):
+            assert var in env, f"{service}: {var} must be set (default {default!r})"
+            assert "value" in env[var]
+
+    # The values as the pod sees them parse with the service's own settings class.
+    for name in fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    for var, source in env.items():
+        monkeypatch.setenv(var, source["value"] if "value" in source else f"test-{var.lower()}")
+    settings = cls()
+    assert settings.service_name == service
+    assert settings.database_url == "test-database_url"  # from the Secret, not a default
+    assert not LAPTOP_DEFAULT.search(settings.kafka_bootstrap_servers)
+    assert settings.kafka_bootstrap_servers.endswith(":9092")  # the port NetworkPolicy allows
+
+
+def get_secret_names(docs: list[Doc]) -> list[str]:
+    return list(by_kind(docs, "Secret"))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_notify_reaches_intake_feedback_and_its_directory(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    from notify.domain.directory import parse_directory
+
+    docs = rendered[overlay]
+    deployment = get(docs, "Deployment", "notify")
+    env = wired_env(docs, container(deployment))
+    for var, target in (("INTAKE_INTERNAL_URL", "intake"), ("FEEDBACK_INTERNAL_URL", "feedback")):
+        # http://<Service>[.<namespace>[.svc...]] on the Service port (80).
+        url = urlsplit(env[var]["value"])
+        host = (url.hostname or "").split(".")
+        assert url.scheme == "http" and host[0] == target, f"{var}={url.geturl()}"
+        assert len(host) == 1 or host[1] == NAMESPACE, f"{var}={url.geturl()}"
+        assert url.port in (None, 80), f"{var}={url.geturl()}"
+        get(docs, "Service", target)
+    # The staff directory: a file mounted from a ConfigMap that parses.
+    path = Path(env["NOTIFY_STAFF_DIRECTORY"]["value"])
+    pod = deployment["spec"]["template"]["spec"]
+    mount = next(
+        m for m in container(deployment)["volumeMounts"] if m["mountPath"] == str(path.parent)
+    )
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    configmap = get(docs, "ConfigMap", volume["configMap"]["name"])
+    parse_directory(configmap["data"][path.name])
+
+
+# ---- secrets ----------------------------------------------------------------------------------
+
+
+def example_keys() -> dict[str, str]:
+    lines = SECRETS_EXAMPLE.read_text().splitlines()
+    pairs = [line.split("=", 1) for line in lines if line.strip() and not line.startswith("#")]
+    return {key.strip(): value for key, value in pairs}
+
+
+def test_secret_example_lists_every_key_with_no_value(rendered: dict[str, list[Doc]]) -> None:
+    example = example_keys()
+    assert example, "secrets.env.example is empty"
+    assert {k: v for k, v in example.items() if v.strip()} == {}, "example holds values"
+    referenced = {
+        source["secret"][1]
+        for overlay in (*OVERLAYS, MIGRATIONS_VARIANT)
+        for _, template in pod_specs(rendered[overlay])
+        for spec in template["spec"]["containers"]
+        for source in wired_env(rendered[overlay], spec).values()
+        if "secret" in source
+    }
+    assert referenced == set(example), (
+        f"not in the example: {referenced - set(example)}; unused: {set(example) - referenced}"
+    )
+
+
+def test_no_secret_value_comes_from_git(rendered: dict[str, list[Doc]]) -> None:
+    """Rendered from the committed example, the dev Secret holds nothing but empty values."""
+    secrets = by_kind(rendered["dev"], "Secret")
+    assert len(secrets) == 1, sorted(secrets)
+    ((name, secret),) = secrets.items()
+    assert name.startswith(f"{SECRET_NAME}-")
+    assert "stringData" not in secret
+    assert set(secret["data"]) == set(example_keys())
+    filled = {k for k, v in secret["data"].items() if base64.b64decode(v or "")}
+    assert not filled, f"values from git in {filled}"
+    # Production renders no Secret at all (the secret manager provides it); no overlay puts a
+    # secret into a ConfigMap.
+    assert by_kind(rendered["production"], "Secret") == {}
+    for overlay in (*OVERLAYS, MIGRATIONS_VARIANT):
+        for configmap in by_kind(rendered[overlay], "ConfigMap").values():
+            leaked = [k for k in configmap.get("data", {}) if SECRET_FIELD.search(k.lower())]
+            assert not leaked, f"{overlay}: {configmap['metadata']['name']} holds {leaked}"
+
+
+def test_real_secrets_file_is_ignored_by_git() -> None:
+    git = shutil.which("git")
+    if git is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    secrets_file = "deploy/k8s/overlays/dev/secrets.env"
+    ignored = subprocess.run([git, "check-ignore", "-q", secrets_file], cwd=ROOT, check=False)
+    assert ignored.returncode == 0, f"{secrets_file} is not git-ignored"
+    tracked = subprocess.run(
+        [git, "ls-files", "--", "deploy"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert not [path for path in tracked if Path(path).name == "secrets.env"]
+
+
+# ---- NetworkPolicies ----------------------------------------------------------------------------
+
+
+def peer_kind(peer: Doc) -> str:
+    """Names a NetworkPolicy peer the way README does."""
+    if "ipBlock" in peer:
+        return f"ipBlock:{peer['ipBlock']['cidr']}"
+    pod = peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
+    namespace = peer.get("namespaceSelector")
+    if pod is None and namespace is not None:
+        labels = namespace.get("matchLabels", {})
+        if labels == {INGRESS_LABEL: "true"}:
+            return "ingress-controller"
+        if labels == {"kubernetes.io/metadata.name": "kube-system"}:
+            return "kube-system"
+    if pod is not None:
+        return pod if namespace is None else f"{pod}@any-namespace"
+    raise AssertionError(f"unexpected peer {peer}")
+
+
+def rule_ports(rule: Doc) -> set[tuple[int, str]]:
+    assert rule.get("ports"), f"a rule without ports allows every port: {rule}"
+    return {(p["port"], p.get("protocol", "TCP")) for p in rule["ports"]}
+
+
+def allowed(rules: list[Doc], key: str) -> dict[str, set[tuple[int, str]]]:
+    out: dict[str, set[tuple[int, str]]] = {}
+    for rule in rules:
+        assert rule.get(key), f"a rule without peers allows everyone: {rule}"
+        for peer in rule[key]:
+            out.setdefault(peer_kind(peer), set()).update(rule_ports(rule))
+    return out
+
+
+@pytest.mark.parametrize("overlay", (*OVERLAYS, MIGRATIONS_VARIANT))
+def test_default_deny(rendered: dict[str, list[Doc]], overlay: str) -> None:
+    policies = by_kind(rendered[overlay], "NetworkPolicy")
+    deny = policies["default-deny-all"]["spec"]
+    assert deny["podSelector"] == {}
+    assert set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert not deny.get("ingress") and not deny.get("egress")
+    # No pod is left with nothing but the default deny.
+    for where, template in pod_specs(rendered[overlay]):
+        labels = template["metadata"]["labels"]
+        own = [
+            name
+            for name, policy in policies.items()
+            if name != "default-deny-all" and selects(policy["spec"]["podSelector"], labels)
+        ]
+        assert own, f"{where} is selected by no allowing NetworkPolicy"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", SERVICES)
+def test_network_policy_of_each_service(
+    rendered: dict[str, list[Doc]], overlay: str, service: str
+) -> None:
+    docs = rendered[overlay]
+    policy = get(docs, "NetworkPolicy", service)["spec"]
+    assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+    pods = {
+        n: d["spec"]["template"]["metadata"]["labels"]
+        for n, d in by_kind(docs, "Deployment").items()
+    }
+    assert {n for n, labels in pods.items() if selects(policy["podSelector"], labels)} == {service}
+
+    ingress = allowed(policy.get("ingress", []), "from")
+    assert set(ingress) == INGRESS_PEERS[service]
+    assert all(ports == {(HTTP_PORT, "TCP")} for ports in ingress.values()), ingress
+
+    expected = {
+        "kafka@any-namespace": {(9092, "TCP")},
+        "postgresql@any-namespace": {(5432, "TCP")},
+        "kube-system": {(53, "UDP"), (53, "TCP")},
+    }
+    if service == "notify":
+        expected["intake"] = expected["feedback"] = {(HTTP_PORT, "TCP")}
+        smtp = {k: v for k, v in allowed(policy["egress"], "to").items() if k.startswith("ipBlock")}
+        assert len(smtp) == 1 and next(iter(smtp.values())) == {(587, "TCP"), (25, "TCP")}
+        expected.update(smtp)
+    assert allowed(policy["egress"], "to") == expected
+
+
+def test_notify_is_the_only_caller_intake_and_feedback_accept(
+    rendered: dict[str, list[Doc]],
+) -> None:
+    """Both ends agree: notify may send to intake/feedback, and they accept it from notify."""
+    docs = rendered["production"]
+    notify_egress = allowed(get(docs, "NetworkPolicy", "notify")["spec"]["egress"], "to")
+    for target in ("intake", "feedback"):
+        assert notify_egress[target] == {(HTTP_PORT, "TCP")}
+        ingress = allowed(get(docs, "NetworkPolicy", target)["spec"]["ingress"], "from")
+        assert ingress["notify"] == {(HTTP_PORT, "TCP")}
+
+
+def test_production_managed_postgres_egress_is_only_postgres(
+    rendered: dict[str, list[Doc]],
+) -> None:
+    extra = {
+        name: policy["spec"]
+        for name, policy in by_kind(rendered["production"], "NetworkPolicy").items()
+        if name not in SERVICES and name != "default-deny-all"
+    }
+    assert set(extra) == {"egress-managed-postgres"}
+    spec = extra["egress-managed-postgres"]
+    assert spec["policyTypes"] == ["Egress"]
+    assert {p for ports in allowed(spec["egress"], "to").values() for p in ports} == {(5432, "TCP")}
+
+
+# ---- overlays ----------------------------------------------------------------------------------
+
+
+def test_dev_overlay(rendered: dict[str, list[Doc]]) -> None:
+    deployments = by_kind(rendered["dev"], "Deployment")
+    assert {name: d["spec"]["replicas"] for name, d in deployments.items()} == dict.fromkeys(
+        SERVICES, 1
+    )
+    assert {container(d)["image"].rsplit(":", 1)[1] for d in deployments.values()} == {"dev"}
+    assert by_kind(rendered["dev"], "HorizontalPodAutoscaler") == {}
+
+
+def test_production_overlay(rendered: dict[str, list[Doc]]) -> None:
+    docs = rendered["production"]
+    deployments = by_kind(docs, "Deployment")
+    autoscalers = by_kind(docs, "HorizontalPodAutoscaler")
+    assert set(autoscalers) == {"intake", "routing"}
+    for name, hpa in autoscalers.items():
+        target = hpa["spec"]["scaleTargetRef"]
+        assert (target["kind"], target["name"]) == ("Deployment", name)
+        assert hpa["spec"]["minReplicas"] >= 2
+        # The autoscaler owns the count: an applied `replicas` would reset it on every apply.
+        assert "replicas" not in deployments[name]["spec"], name
+    # Beyond the partition count of what routing consumes, replicas sit idle in the group.
+    partitions = min(topics.INTAKE.partitions, topics.FEEDBACK.partitions)
+    assert autoscalers["routing"]["spec"]["maxReplicas"] <= partitions
+    for name, deployment in deployments.items():
+        if name not in autoscalers:
+            assert deployment["spec"]["replicas"] >= 2, name
+        resources = container(deployment)["resources"]
+        assert resources["requests"]["memory"] == resources["limits"]["memory"], name
+        assert not container(deployment)["image"].endswith((":dev", ":latest"))
+
+
+def test_migration_jobs_component(rendered: dict[str, list[Doc]]) -> None:
+    docs = rendered[MIGRATIONS_VARIANT]
+    jobs = by_kind(docs, "Job")
+    assert set(jobs) == {f"{service}-migrate" for service in SERVICES}
+    for service, (package, _) in SERVICES.items():
+        job = jobs[f"{service}-migrate"]
+        spec = job["spec"]["template"]["spec"]["containers"][0]
+        assert f"from {package}.main import MIGRATIONS" in spec["command"][-1]
+        # The Job migrates the database the service uses (same Secret key).
+        deployment = get(docs, "Deployment", service)
+        server_env = wired_env(docs, container(deployment))
+        assert wired_env(docs, spec)["DATABASE_URL"] == server_env["DATABASE_URL"]
+        assert server_env["MIGRATE_ON_START"]["value"] == "false"
+        # Its pods fall under the service's NetworkPolicy (PostgreSQL, DNS).
+        labels = job["spec"]["template"]["metadata"]["labels"]
+        assert selects(get(docs, "NetworkPolicy", service)["spec"]["podSelector"], labels)
+        assert labels["app.kubernetes.io/component"] == "migration"
+    # README's first step, `kubectl apply -l 'app.kubernetes.io/component!=server'`, brings
+    # the Jobs and all they need, and no server.
+    first = [
+        doc
+        for doc in docs
+        if doc["metadata"].get("labels", {}).get("app.kubernetes.io/component") != "server"
+    ]
+    kinds = {doc["kind"] for doc in first}
+    assert {"Namespace", "ConfigMap", "Secret", "ServiceAccount", "NetworkPolicy", "Job"} <= kinds
+    assert len(by_kind(first, "ServiceAccount")) == len(SERVICES)
+    assert not {"Deployment", "Service", "PodDisruptionBudget"} & kinds
+    # Without the component, services migrate themselves at start-up.
+    for service in SERVICES:
+        env = wired_env(rendered["dev"], container(get(rendered["dev"], "Deployment", service)))
+        assert env["MIGRATE_ON_START"]["value"] == "true"
+
+
+# ---- the image ---------------------------------------------------------------------------
+
+
+def test_dockerfile_copies_every_workspace_member() -> None:
+    """The dependency layer needs each member's pyproject.toml; a new member must be added."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    members = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]
+    for member in members["members"]:
+        assert f"COPY {member}/pyproject.toml {member}/" in dockerfile, member
+    assert "uv sync --frozen --no-dev --all-packages" in dockerfile
+    assert re.search(r"^USER 10001", dockerfile, re.MULTILINE)
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "**/secrets.env" in ignored
