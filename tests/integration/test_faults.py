@@ -20,6 +20,7 @@ from conftest import Platform
 from harness import lifecycle, wait_for, without_expected
 from intake import service as intake_service
 from intake.api.schemas import ComplaintIn
+from intake.group_commit import GroupCommitter
 from intake.references import ReferenceAllocator
 from kafka_tools import POISON_HEADER, header, produce, read_all
 
@@ -248,6 +249,7 @@ async def _store_and_publish_without_marking(platform: Platform, sample: dict[st
             database=database,
             secrets_=secrets_,
             references=ReferenceAllocator(database),
+            writer=GroupCommitter(database),
             submission=intake_service.Submission(
                 ComplaintIn.model_validate(without_expected(sample)), 1, None, "x"
             ),

@@ -22,6 +22,9 @@ class IntakeSettings(ServiceSettings):
     )
     api_key_cache_s: float = Field(30.0, description="How long a verified API key is cached")
     max_metadata_entries: int = 50
+    group_commit_max: int = Field(
+        256, ge=1, le=10_000, description="Most concurrent complaints written in one transaction"
+    )
     reference_block_size: int = Field(
         50, ge=1, le=10_000, description="Reference numbers a process reserves at a time"
     )

@@ -13,6 +13,7 @@ from intake.api.auth import ApiKeyCache
 from intake.api.complaints import router as complaints_router
 from intake.api.internal import router as internal_router
 from intake.config import IntakeSettings
+from intake.group_commit import GroupCommitter
 from intake.references import ReferenceAllocator
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -34,6 +35,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         customer_ref_key=settings.customer_ref_key,
     )
     app.state.api_key_cache = ApiKeyCache(settings.api_key_cache_s)
+    app.state.writer = GroupCommitter(runtime.database, max_batch=settings.group_commit_max)
     app.state.references = ReferenceAllocator(
         runtime.database, block_size=settings.reference_block_size
     )

@@ -44,6 +44,7 @@ from intake.db import (
 )
 from intake.domain.customers import customer_ref, keyed_hash, normalize_email, normalize_phone
 from intake.domain.references import format_reference
+from intake.group_commit import GroupCommitter
 from intake.references import ReferenceAllocator
 
 SOURCE = "intake"
@@ -110,6 +111,7 @@ async def submit_complaint(
     database: Database,
     secrets_: Secrets,
     references: ReferenceAllocator,
+    writer: GroupCommitter,
     submission: Submission,
     public_base_url: str,
 ) -> SubmissionResult:
@@ -119,34 +121,41 @@ async def submit_complaint(
         if replay is not None:
             return replay
     now = datetime.now(UTC)
-    number = await references.next_number(now.astimezone(REFERENCE_ZONE).date())
+    day = now.astimezone(REFERENCE_ZONE).date()
+    reference = format_reference(day, await references.next_number(day))
+
+    async def store(uow: UnitOfWork) -> dict[str, Any]:
+        body = _store_complaint(
+            uow,
+            submission.complaint,
+            secrets_=secrets_,
+            public_base_url=public_base_url,
+            now=now,
+            reference=reference,
+        )
+        if submission.idempotency_key:
+            uow.session.add(
+                IdempotencyRecord(
+                    api_key_id=submission.api_key_id,
+                    key=submission.idempotency_key,
+                    request_hash=submission.body_hash,
+                    status_code=201,
+                    response=body,
+                )
+            )
+        return body
+
+    if not submission.idempotency_key:
+        return SubmissionResult(await writer.write(store), replayed=False)
     try:
         async with database.unit_of_work() as uow:
-            body = await _store_complaint(
-                uow,
-                submission.complaint,
-                secrets_=secrets_,
-                public_base_url=public_base_url,
-                now=now,
-                reference=format_reference(now.astimezone(REFERENCE_ZONE).date(), number),
-            )
-            if submission.idempotency_key:
-                uow.session.add(
-                    IdempotencyRecord(
-                        api_key_id=submission.api_key_id,
-                        key=submission.idempotency_key,
-                        request_hash=submission.body_hash,
-                        status_code=201,
-                        response=body,
-                    )
-                )
+            body = await store(uow)
         return SubmissionResult(body, replayed=False)
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key won the race.
-        if submission.idempotency_key:
-            replay = await _replay(database, submission)
-            if replay is not None:
-                return replay
+        replay = await _replay(database, submission)
+        if replay is not None:
+            return replay
         raise
 
 
@@ -168,7 +177,7 @@ async def _replay(database: Database, submission: Submission) -> SubmissionResul
     return SubmissionResult(record.response, replayed=True)
 
 
-async def _store_complaint(
+def _store_complaint(
     uow: UnitOfWork,
     complaint: ComplaintIn,
     *,
@@ -236,7 +245,8 @@ async def _store_complaint(
         metadata={redact_contacts(k): redact_contacts(v) for k, v in complaint.metadata.items()},
     )
     event_id = uow.add_event(event, topic=topics.INTAKE.name, source=SOURCE, subject=complaint_id)
-    await uow.session.flush()  # the history row references the complaint row
+    # No flush here: the unit of work inserts complaints before the history rows that
+    # reference them, and a group commit then batches each table's INSERTs.
     uow.session.add(
         HistoryEntry(
             complaint_id=complaint_id,

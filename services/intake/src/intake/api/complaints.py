@@ -67,6 +67,7 @@ async def post_complaint(
         database=runtime_of(request).database,
         secrets_=request.app.state.secrets,
         references=request.app.state.references,
+        writer=request.app.state.writer,
         submission=service.Submission(complaint, caller.api_key_id, idempotency_key, body_hash),
         public_base_url=request.app.state.settings.public_base_url,
     )
