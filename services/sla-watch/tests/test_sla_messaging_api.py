@@ -171,6 +171,41 @@ async def test_reopen_with_a_higher_priority_restarts_resolution(database: Datab
     ]
 
 
+async def test_reopen_keeping_its_priority_restarts_the_stopped_resolution_clock(
+    database: Database,
+) -> None:
+    await deliver(database, triaged("P2"))
+    resolved_at = T0 + timedelta(seconds=30)
+    await deliver(
+        database,
+        ComplaintResolved(
+            complaint_id=CID,
+            solution_summary="fixed",
+            solution_type="refund",
+            root_cause="bug",
+            actor="agent-1",
+            resolved_at=resolved_at,
+        ),
+    )
+    reopened = ComplaintRecategorized(
+        complaint_id=CID,
+        old_category="other",
+        new_category="other",
+        old_priority="P2",
+        new_priority="P2",  # a reopen raises at most to P2
+        reason="reopened: low_csat",
+        actor="customer",
+    )
+    await deliver(database, reopened, T0 + timedelta(seconds=60))
+    await deliver(database, reopened.model_copy(update={"reason": "supervisor note"}))
+    assert summary(await drain(database)) == [
+        ("sla.clock_started:first_response", None),
+        ("sla.clock_started:resolution", None),
+        ("sla.clock_stopped:resolution", "met"),
+        ("sla.clock_started:resolution", None),
+    ]
+
+
 async def test_the_loop_fires_and_stops(database: Database) -> None:
     await deliver(database, triaged())
     await drain(database)

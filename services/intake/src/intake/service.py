@@ -238,7 +238,7 @@ def _store_complaint(
         ),
         subject=redact_contacts(complaint.subject),
         description=redact_contacts(complaint.description),
-        order_ref=complaint.order_ref,
+        order_ref=redact_contacts(complaint.order_ref) if complaint.order_ref else None,
         occurred_at=complaint.occurred_at,
         received_at=now,
         attachments=_attachment_refs(complaint.attachments),

@@ -64,14 +64,16 @@ def test_agents_only_on_their_own_cases() -> None:
     assert not agent_li(None)
 
 
-def test_leads_on_their_team_or_every_team_without_a_team_claim() -> None:
+def test_leads_on_their_own_team_only_and_never_without_a_team_claim() -> None:
     assert may_act(
         roles={"lead"}, subject="x", team="billing", case_team="billing", case_assignee=None
     )
     assert not may_act(
         roles={"lead"}, subject="x", team="quality", case_team="billing", case_assignee=None
     )
-    assert may_act(roles={"lead"}, subject="x", team=None, case_team="billing", case_assignee="li")
+    assert not may_act(
+        roles={"lead"}, subject="x", team=None, case_team="billing", case_assignee="li"
+    )
 
 
 def test_managers_on_every_case_and_other_roles_on_none() -> None:

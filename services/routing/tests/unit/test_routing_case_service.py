@@ -267,7 +267,7 @@ async def test_reassign_to_another_team_picks_its_free_agent(
         await handling.reassign(
             database=database,
             complaint_id=complaint_id,
-            principal=lead(None),
+            principal=lead("quality"),
             team="quality",
             assignee="agent-q",
             reason="again",

@@ -114,7 +114,15 @@ def handlers(rules: SlaRules) -> dict[type[EventData], Handler]:
         data = envelope.data
         assert isinstance(data, ComplaintRecategorized)
         if data.new_priority == data.old_priority:
-            return  # a category-only correction leaves the targets alone
+            # A category-only correction leaves the targets alone; but routing records a
+            # reopen as a recategorization too (reason "reopened: …"), and a reopened P1/P2
+            # keeps its priority while its resolution clock, stopped at resolution, must
+            # run again.
+            reopened = data.reason.startswith("reopened")
+            if not reopened or await service.has_open_clock(
+                uow=uow, complaint_id=data.complaint_id, metric="resolution"
+            ):
+                return
         await service.restart_resolution(
             uow=uow,
             rules=rules,

@@ -341,6 +341,12 @@ async def resume_clocks(
     return resumed
 
 
+async def has_open_clock(*, uow: UnitOfWork, complaint_id: str, metric: str) -> bool:
+    """Whether the complaint has a running or paused clock of this metric."""
+    repository = ClockRepository(uow.session)
+    return bool(await repository.open_of_complaint(complaint_id, metric=metric))
+
+
 async def restart_resolution(
     *,
     uow: UnitOfWork,

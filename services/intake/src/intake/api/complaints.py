@@ -23,6 +23,7 @@ from intake.api.schemas import (
 )
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
+CUSTOMER_VISIBLE = "org.opencomplaints.complaint."
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -141,8 +142,11 @@ async def get_complaint(complaint_id: str, request: Request, caller: ViewerDep) 
                 type=h.event_type,
                 source=h.source,
                 time=h.occurred_at,
-                data=h.data,
+                # A customer sees the steps of their complaint, not the internals (root
+                # causes, staff ids, rules, SLA clocks, deliveries).
+                data=h.data if caller.front_end is not None else {},
             )
             for h in history
+            if caller.front_end is not None or h.event_type.startswith(CUSTOMER_VISIBLE)
         ],
     )

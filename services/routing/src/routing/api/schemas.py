@@ -27,7 +27,7 @@ class FirstResponseIn(_In):
 class ReplyIn(_In):
     message: str | None = Field(None, max_length=TEXT)
     in_reply_to: str | None = Field(
-        None, min_length=1, max_length=200, description="message_id of the customer message"
+        None, pattern=USER_ID, max_length=200, description="message_id of the customer message"
     )
     channel: PreferredChannel | None = None
 
@@ -51,7 +51,9 @@ class ReassignIn(_In):
         None, pattern=USER_ID, description="The agent's user id; omitted: least-loaded free agent"
     )
     team: str | None = Field(
-        None, min_length=1, max_length=60, description="The new team; omitted: the same team"
+        None,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,59}$",
+        description="The new team (a team code such as 'billing'); omitted: the same team",
     )
     reason: str = Field(min_length=1, max_length=REASON)
 

@@ -18,10 +18,11 @@ def may_act(
 ) -> bool:
     """Any one role that grants access is enough (a lead is often an agent as well).
 
-    A lead without a ``team`` claim leads every team (small organisations have one lead).
+    A lead acts on their own team's cases only; a lead token without a ``team`` claim grants
+    nothing as a lead (failing closed): a lead for all teams is a manager.
     """
     if "manager" in roles:
         return True
-    if "lead" in roles and (team is None or team == case_team):
+    if "lead" in roles and team is not None and team == case_team:
         return True
     return "agent" in roles and case_assignee is not None and case_assignee == subject
