@@ -48,7 +48,7 @@ class NotifySettings(ServiceSettings):
     notify_max_attempts: int = Field(5, ge=1, description="Send attempts before final failure")
     notify_retry_backoff_s: float = Field(60.0, gt=0, description="First retry delay (doubles)")
     notify_retry_backoff_max_s: float = Field(1800.0, gt=0, description="Cap of the retry delay")
-    notify_poll_interval_s: float = Field(0.2, gt=0, description="Delivery loop poll interval (idle)")
+    notify_poll_interval_s: float = Field(0.2, gt=0, description="Idle poll interval")
     notify_batch_size: int = Field(20, ge=1, le=500, description="Deliveries claimed per round")
     notify_send_concurrency: int = Field(4, ge=1, le=64, description="Parallel sends per round")
     notify_sending_lease_s: float = Field(
