@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
+from complaint_runtime.consumer import is_transient
 from complaint_runtime.context import caused_by
 from complaint_runtime.database import Database
 
@@ -40,7 +41,16 @@ async def fire_due(
                 complaint_id=clock.complaint_id,
                 clock_id=clock.clock_id,
             ):
-                await fire_thresholds(uow=uow, rules=rules, clock=clock, now=now)
+                try:
+                    # One clock's failure must not hold back every other complaint's
+                    # warnings: each clock fires in its own savepoint.
+                    async with uow.session.begin_nested():
+                        await fire_thresholds(uow=uow, rules=rules, clock=clock, now=now)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    log.exception("firing a clock failed; the others go on")
+                    metrics.FIRE_FAILURES.inc()
     return len(due)
 
 

@@ -11,3 +11,6 @@ EVENTS_FIRED = Counter(
     "sla_events_fired_total", "SLA warnings and breaches staged for sending", ["kind", "late"]
 )
 FIRE_ROUNDS = Counter("sla_fire_rounds_total", "Rounds of the firing loop", ["outcome"])
+FIRE_FAILURES = Counter(
+    "sla_fire_failures_total", "Clocks whose firing failed (skipped, retried next tick)"
+)
