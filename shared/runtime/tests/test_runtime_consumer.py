@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from aiokafka import TopicPartition
 from aiokafka.errors import KafkaTimeoutError
 from complaint_contracts import topics
 from complaint_contracts.envelope import Envelope, decode, encode
@@ -307,7 +306,7 @@ async def test_process_with_retries_retries_transient_failures(setup: Setup) -> 
 
     setup.consumer._handlers[ComplaintTriaged] = flaky
     record = record_of(example_for(ComplaintTriaged))
-    await setup.consumer._process_with_retries(TopicPartition(TOPIC, 0), [record])
+    await setup.consumer._process_with_retries([record])
     assert calls == 3
     assert await _processed(setup.database) == {(setup.group, event_id_of(record)): "applied"}
     assert setup.producer.sent == []
@@ -316,10 +315,7 @@ async def test_process_with_retries_retries_transient_failures(setup: Setup) -> 
 async def test_process_with_retries_raises_other_failures(setup: Setup) -> None:
     setup.producer.fail = True  # the dead-letter topic is unreachable
     with pytest.raises(KafkaTimeoutError):
-        await setup.consumer._process_with_retries(
-            TopicPartition(TOPIC, 0),
-            [FakeRecord(TOPIC, 0, 5, None, b"junk", [])],
-        )
+        await setup.consumer._process_with_retries([FakeRecord(TOPIC, 0, 5, None, b"junk", [])])
 
 
 async def test_dead_letter_send_failure_rolls_back_the_batch(setup: Setup) -> None:
