@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -117,7 +118,7 @@ async def submit_complaint(
 ) -> SubmissionResult:
     """Store a complaint and its ``received`` event, honouring the Idempotency-Key."""
     if submission.idempotency_key:
-        replay = await _replay(database, submission)
+        replay = await _replay(database, secrets_, submission)
         if replay is not None:
             return replay
     now = datetime.now(UTC)
@@ -140,7 +141,7 @@ async def submit_complaint(
                     key=submission.idempotency_key,
                     request_hash=submission.body_hash,
                     status_code=201,
-                    response=body,
+                    response=_seal(secrets_, body),
                 )
             )
         return body
@@ -153,13 +154,15 @@ async def submit_complaint(
         return SubmissionResult(body, replayed=False)
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key won the race.
-        replay = await _replay(database, submission)
+        replay = await _replay(database, secrets_, submission)
         if replay is not None:
             return replay
         raise
 
 
-async def _replay(database: Database, submission: Submission) -> SubmissionResult | None:
+async def _replay(
+    database: Database, secrets_: Secrets, submission: Submission
+) -> SubmissionResult | None:
     assert submission.idempotency_key is not None
     async with database.sessions() as session:
         record = await ComplaintRepository(session).idempotency_record(
@@ -174,7 +177,21 @@ async def _replay(database: Database, submission: Submission) -> SubmissionResul
             "This Idempotency-Key was already used for another request; use a new key.",
             kind="idempotency-key-reused",
         )
-    return SubmissionResult(record.response, replayed=True)
+    return SubmissionResult(_unseal(secrets_, record.response), replayed=True)
+
+
+def _seal(secrets_: Secrets, body: dict[str, Any]) -> dict[str, Any]:
+    """The stored answer holds the tracking token, which is a credential: encrypted."""
+    sealed = secrets_.encrypt(json.dumps(body))
+    assert sealed is not None
+    return {"sealed": sealed.decode()}
+
+
+def _unseal(secrets_: Secrets, stored: dict[str, Any]) -> dict[str, Any]:
+    plain = secrets_.decrypt(str(stored["sealed"]).encode())
+    assert plain is not None
+    body: dict[str, Any] = json.loads(plain)
+    return body
 
 
 def _store_complaint(

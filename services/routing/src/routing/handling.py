@@ -18,8 +18,9 @@ from complaint_contracts.events import (
 from complaint_runtime.auth import Principal
 from complaint_runtime.database import Database, UnitOfWork
 from complaint_runtime.problems import Problem
+from sqlalchemy import select
 
-from routing.db import AgentRepository, Case, CaseAction, CaseRepository
+from routing.db import Agent, AgentRepository, Case, CaseAction, CaseRepository
 from routing.domain.access import may_act
 from routing.domain.assignment import pick_agent
 from routing.domain.lifecycle import (
@@ -31,6 +32,7 @@ from routing.domain.lifecycle import (
     Resolve,
     Resume,
 )
+from routing.domain.teams import DEFAULT_TEAM_OWNERSHIP
 from routing.transitions import Actor, decide_or_raise, load_case, masked, move, now_utc
 
 
@@ -244,6 +246,29 @@ async def resolve(
     return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
 
 
+async def _check_reassign_target(
+    uow: UnitOfWork, *, team: str | None, assignee: str | None, new_team: str
+) -> None:
+    """A hand-off must land somewhere real: a known team, an agent of that team."""
+    errors = []
+    if team is not None:
+        known = team in DEFAULT_TEAM_OWNERSHIP.values() or await uow.session.scalar(
+            select(Agent.id).where(Agent.team == team).limit(1)
+        )
+        if not known:
+            errors.append({"field": "team", "detail": f"no team {team!r}"})
+    if assignee is not None:
+        agent = await uow.session.get(Agent, assignee)
+        if agent is None:
+            errors.append({"field": "assignee", "detail": f"no agent {assignee!r}"})
+        elif agent.team != new_team:
+            errors.append({"field": "assignee", "detail": f"{assignee} is not in team {new_team}"})
+    if errors:
+        for error in errors:
+            error |= {"in": "body", "pointer": f"/{error['field']}", "code": "unknown"}
+        raise Problem(422, "Unknown reassignment target", kind="unknown-target", errors=errors)
+
+
 async def reassign(
     *,
     database: Database,
@@ -261,6 +286,7 @@ async def reassign(
     async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
         transition = decide_or_raise(case, Reassign())
         new_team = team or case.team or ""
+        await _check_reassign_target(uow, team=team, assignee=assignee, new_team=new_team)
         new_assignee = assignee
         if new_assignee is None:
             loads = await AgentRepository(uow.session).loads(team=new_team, active_states=ACTIVE)

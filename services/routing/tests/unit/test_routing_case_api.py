@@ -34,7 +34,12 @@ SERVICE = auth("notify", "service")
 
 @pytest.fixture
 async def client(database: Database, seed: Any) -> AsyncIterator[httpx.AsyncClient]:
-    await seed([{"id": "agent-li", "team": "billing", "capacity": 10}])
+    await seed(
+        [
+            {"id": "agent-li", "team": "billing", "capacity": 10},
+            {"id": "agent-wang", "team": "billing", "capacity": 0},  # only a transfer target
+        ]
+    )
     app = FastAPI()
     install_problem_handlers(app)
     app.include_router(router)

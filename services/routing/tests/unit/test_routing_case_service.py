@@ -64,7 +64,13 @@ async def to_resolved(database: Database, complaint_id: str) -> None:
 
 @pytest.fixture
 async def li(seed: Any) -> None:
-    await seed([{"id": "agent-li", "team": "billing", "level": "senior", "capacity": 10}])
+    # agent-wang has capacity 0: never picked by triage, but a valid reassignment target.
+    await seed(
+        [
+            {"id": "agent-li", "team": "billing", "level": "senior", "capacity": 10},
+            {"id": "agent-wang", "team": "billing", "level": "senior", "capacity": 0},
+        ]
+    )
 
 
 # -- triage and assignment
@@ -244,6 +250,22 @@ async def test_reassign_is_a_handoff_keeping_the_owner(
             database=database, complaint_id=complaint_id, principal=agent(), reason="x"
         )
     assert caught.value.status == 403  # an agent, even the owner, cannot hand off
+
+
+async def test_reassign_to_an_unknown_agent_or_team_is_refused(
+    database: Database, new_case: Any, li: None
+) -> None:
+    complaint_id = await new_case()
+    for target in ({"assignee": "agent-nobody"}, {"team": "no-such-team"}):
+        with pytest.raises(Problem) as caught:
+            await handling.reassign(
+                database=database,
+                complaint_id=complaint_id,
+                principal=lead(),
+                reason="try",
+                **target,
+            )
+        assert caught.value.status == 422 and caught.value.kind == "unknown-target"
 
 
 async def test_reassign_to_another_team_picks_its_free_agent(
