@@ -127,6 +127,8 @@ async def triage_and_assign(
         priority=decision.priority,
         emotion=decision.emotion,
         rules_fired=rules,
+        channel=received.channel,
+        customer_tier=received.customer.tier,
     )
     move(
         uow,

@@ -15,10 +15,12 @@ from complaint_contracts.base import EventData
 from complaint_contracts.events.common import Actor, ComplaintId, MaskedText, Timestamp
 from complaint_contracts.vocabulary import (
     Category,
+    Channel,
     EmotionLevel,
     PreferredChannel,
     Priority,
     SolutionType,
+    Tier,
 )
 
 DuplicateMatch = Literal[
@@ -54,6 +56,12 @@ class ComplaintTriaged(EventData):
         0,
         ge=0,
         description="Earlier complaints of the same customer and category in the last 30 days",
+    )
+    channel: Channel | None = Field(
+        None, description="The channel the complaint came in on (SLA policies match on it)"
+    )
+    customer_tier: Tier | None = Field(
+        None, description="The customer's tier (SLA policies and assignment match on it)"
     )
     actor: Actor = "routing"
 
