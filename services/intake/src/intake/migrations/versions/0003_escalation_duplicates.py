@@ -1,0 +1,21 @@
+"""projection of escalation level, duplicate-of and repeat count
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-28 23:45:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass  # placeholder, filled in by the change that owns this revision
+
+
+def downgrade() -> None:
+    pass
