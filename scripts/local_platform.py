@@ -113,13 +113,19 @@ def wait_ready(name: str, url: str, log: Path, timeout_s: float = 60) -> None:
 def service_settings(urls: dict[str, str], keys: dict[str, str]) -> dict[str, dict[str, str]]:
     """Each service's own environment for a development run."""
     agents = [{"id": f"agent-{t}", "team": t, "level": "senior", "capacity": 20} for t in TEAMS]
+    # Escalations (§3): level 1 the team lead, 2 the team's manager, 3 the senior group.
+    senior_group = ["senior-1", "senior-2"]
     directory = {
         "users": {
             user: {"email": f"{user}@staff.example.com", "name": user, "language": "zh-CN"}
-            for team in TEAMS
-            for user in (f"agent-{team}", f"lead-{team}")
+            for user in [
+                *(f"{role}-{team}" for team in TEAMS for role in ("agent", "lead", "manager")),
+                *senior_group,
+            ]
         },
         "team_leads": {team: f"lead-{team}" for team in TEAMS},
+        "managers": {team: f"manager-{team}" for team in TEAMS},
+        "escalation_group": senior_group,
     }
     return {
         "intake": {

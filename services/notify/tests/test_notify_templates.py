@@ -39,6 +39,14 @@ STORED: dict[str, dict[str, object]] = {
         "reminder": True,
         "expires_at": "2026-11-30T10:00:00+00:00",
     },
+    "escalation": {
+        "level": 2,
+        "previous_level": 1,
+        "trigger": "resolution_breach",
+        "reason": "resolution clock breached after 3 working days",
+        "metric": "resolution",
+    },
+    "duplicate_notice": {"duplicate_of": "0196f7a2-0000-7000-8000-000000000001"},
 }
 
 
@@ -54,6 +62,9 @@ def _context(template: str, language: str, name: str | None = "张伟") -> dict[
             tracking_url="https://track.example.com/c/abc",
             survey_url="https://survey.example.com/s/xyz",
             survey_expires_at="2026-11-30T10:00:00+00:00",
+            priority="P2",
+            case_url="https://staff.example.com/cases/c-1",
+            standing_reference="C-20261120-000007",
         ),
         expected_first_response_h=24,
         zone="Asia/Shanghai",
@@ -149,3 +160,38 @@ def test_any_text_value_renders_and_never_breaks_the_subject_line(
     message = RENDERER.render(template=template, language=language, context=context)
     assert "\n" not in message.subject and "\r" not in message.subject
     assert len(message.subject) <= 200
+
+
+def test_an_escalation_names_level_priority_trigger_reason_and_link() -> None:
+    en = RENDERER.render(template="escalation", language="en", context=_context("escalation", "en"))
+    assert en.subject == "[Escalated to manager] Complaint C-20261123-000042 (P2)"
+    assert "level 2 (manager)" in en.body
+    assert "Trigger: resolution breach" in en.body
+    assert "Reason: resolution clock breached after 3 working days" in en.body
+    assert "https://staff.example.com/cases/c-1" in en.body
+    assert "team billing" in en.body
+    zh = RENDERER.render(
+        template="escalation", language="zh-CN", context=_context("escalation", "zh-CN")
+    )
+    assert "经理" in zh.subject and "P2" in zh.subject
+    assert "触发原因：解决超时" in zh.body
+    assert "https://staff.example.com/cases/c-1" in zh.body
+
+
+def test_an_escalation_without_a_configured_link_says_so() -> None:
+    context = {**_context("escalation", "en"), "case_url": None}
+    message = RENDERER.render(template="escalation", language="en", context=context)
+    assert "Open the case: (no link configured)" in message.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_duplicate_notice_tells_which_reference_stands(language: str) -> None:
+    message = RENDERER.render(
+        template="duplicate_notice",
+        language=language,
+        context=_context("duplicate_notice", language),
+    )
+    assert "C-20261123-000042" in message.subject
+    assert "C-20261120-000007" in message.subject
+    assert message.body.count("C-20261120-000007") >= 2
+    assert "https://track.example.com/c/abc" in message.body

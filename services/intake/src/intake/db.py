@@ -68,6 +68,12 @@ class Complaint(Base):
     emotion: Mapped[str | None] = mapped_column(String(8))
     team: Mapped[str | None] = mapped_column(String(60))
     assignee: Mapped[str | None] = mapped_column(String(100))
+    # Projected from sla-watch (escalation) and routing (duplicates, repeats); see
+    # intake.projection.
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duplicate_of: Mapped[str | None] = mapped_column(String(36))
+    duplicate_of_reference: Mapped[str | None] = mapped_column(String(32))
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class HistoryEntry(Base):

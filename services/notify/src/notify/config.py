@@ -30,7 +30,16 @@ class NotifySettings(ServiceSettings):
         "",
         description=(
             "Staff directory: inline JSON, or the path of a JSON file, "
-            '{"users": {id: {email, name, language}}, "team_leads": {team: user id}}'
+            '{"users": {id: {email, name, language}}, "team_leads": {team: user id}, '
+            '"managers": {team: user id}, "escalation_group": [user id, ...]}; '
+            "escalation level 1 tells the team lead, 2 the manager, 3 every group member"
+        ),
+    )
+    notify_staff_case_url: str = Field(
+        "http://127.0.0.1:8002/v1/cases/{complaint_id}",
+        description=(
+            "Link to a case in staff messages (escalations); {complaint_id} is replaced; "
+            "empty: no link"
         ),
     )
     notify_default_staff_language: Literal["zh-CN", "en"] = "zh-CN"

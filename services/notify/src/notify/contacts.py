@@ -38,6 +38,7 @@ class CustomerContact:
     tracking_url: str | None
     team: str | None
     assignee: str | None
+    priority: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class InternalApi:
             tracking_url=_str(data, "tracking_url"),
             team=_str(data, "team"),
             assignee=_str(data, "assignee"),
+            priority=_str(data, "priority"),
         )
 
     async def survey_link(self, request_id: str) -> SurveyLink:

@@ -46,8 +46,15 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         # The guard behind "never the same message twice for the same event": a redelivered
-        # or re-sent event cannot add a second row for the same template and recipient role.
-        UniqueConstraint("event_id", "template", "recipient_role", name="uq_deliveries_message"),
+        # or re-sent event cannot add a second row for the same template and recipient
+        # (role, and the member's slot when a group is told one by one).
+        UniqueConstraint(
+            "event_id",
+            "template",
+            "recipient_role",
+            "recipient_slot",
+            name="uq_deliveries_message",
+        ),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
     )
 
@@ -58,6 +65,9 @@ class Delivery(Base):
     template: Mapped[str] = mapped_column(String(40))
     recipient_role: Mapped[str] = mapped_column(String(20))
     recipient_user: Mapped[str | None] = mapped_column(String(200))
+    # '' for a single recipient; the member's user id for each message to a group. Fixed
+    # when planned (recipient_user of a team lead or manager is filled in only at sending).
+    recipient_slot: Mapped[str] = mapped_column(String(200), default="", server_default="")
     recipient_masked: Mapped[str | None] = mapped_column(String(320))
     recipient_key: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(16))
@@ -88,7 +98,9 @@ class DeliveryRepository:
         statement = (
             insert(Delivery)
             .values(**values)
-            .on_conflict_do_nothing(index_elements=["event_id", "template", "recipient_role"])
+            .on_conflict_do_nothing(
+                index_elements=["event_id", "template", "recipient_role", "recipient_slot"]
+            )
         )
         result = await self.session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -26,8 +26,6 @@ duplicate should an operator redeliver by hand.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -37,16 +35,15 @@ from complaint_runtime.consumer import TransientError
 from complaint_runtime.database import Database, utcnow
 
 from notify import metrics
-from notify.channels import Channel, OutgoingEmail, SendError, safe_error
+from notify.channels import Channel, SendError, safe_error
 from notify.config import NotifySettings
 from notify.contacts import BadResponse, InternalApi, NotFound
 from notify.db import Delivery, DeliveryRepository
+from notify.delivery_outcomes import OutcomeRecorder
 from notify.domain.directory import StaffDirectory
-from notify.domain.messages import LookedUp, message_context
-from notify.domain.recipients import looks_like_address, masked_address, recipient_hash
-from notify.domain.retry import after_failure, backoff_s
+from notify.message_preparation import MessagePreparer, Skip, recipient_hash_key
 from notify.rendering import Renderer
-from notify.service import stage_failed, stage_sent
+from notify.service import stage_failed
 
 log = structlog.get_logger(__name__)
 
@@ -54,21 +51,18 @@ UNCERTAIN_ERROR = "outcome unknown after a crash"
 RECOVERY_EVERY_S = 30.0
 METRICS_EVERY_S = 10.0
 
+__all__ = [
+    "METRICS_EVERY_S",
+    "RECOVERY_EVERY_S",
+    "UNCERTAIN_ERROR",
+    "DeliveryLoop",
+    "Skip",
+    "recipient_hash_key",
+]
+
 
 def _due(last: datetime | None, now: datetime, every_s: float) -> bool:
     return last is None or (now - last).total_seconds() >= every_s
-
-
-class Skip(Exception):
-    """Nobody to send to (no address, no directory entry): recorded, not retried."""
-
-
-def recipient_hash_key(settings: NotifySettings) -> bytes:
-    if settings.notify_recipient_hash_key:
-        return settings.notify_recipient_hash_key.encode()
-    # A sub-key of the shared secret, labelled so it is useless for signing tokens.
-    secret = settings.auth_jwt_secret.encode()
-    return hmac.new(secret, b"notify recipient hash key", hashlib.sha256).digest()
 
 
 class DeliveryLoop:
@@ -88,10 +82,13 @@ class DeliveryLoop:
         self._settings = settings
         self._api = api
         self._channel = channel
-        self._directory = directory
-        self._renderer = renderer or Renderer()
         self._clock = clock
-        self._hash_key = recipient_hash_key(settings)
+        self._preparer = MessagePreparer(
+            settings=settings, api=api, directory=directory, renderer=renderer or Renderer()
+        )
+        self._outcomes = OutcomeRecorder(
+            database=database, settings=settings, channel=channel, clock=clock
+        )
         self.instance_id = instance_id or f"notify-{uuid.uuid4()}"
         self._stopping = asyncio.Event()
         self._last_recovery: datetime | None = None
@@ -197,208 +194,33 @@ class DeliveryLoop:
             metrics.DELIVERIES.labels(status).set(count)
 
     async def _deliver(self, row: Delivery) -> None:
+        outcomes = self._outcomes
         try:
-            email = await self._prepare(row)
+            email = await self._preparer.prepare(row)
             if not await self._start_transmitting(row):
                 return  # declared abandoned meanwhile and handed to another process
             await self._channel.send(email)
         except Skip as exc:
-            await self._finish_skipped(row, str(exc))
+            await outcomes.finish_skipped(row, str(exc), claimer=self.instance_id)
         except NotFound as exc:
-            await self._finish_skipped(row, f"nothing to send to: {exc}")
+            await outcomes.finish_skipped(
+                row, f"nothing to send to: {exc}", claimer=self.instance_id
+            )
         except SendError as exc:
             if exc.uncertain:
-                await self._finish_uncertain(row, str(exc))
+                await outcomes.finish_uncertain(row, str(exc), claimer=self.instance_id)
             else:
-                await self._finish_failed(row, str(exc), retryable=exc.retryable)
+                await outcomes.finish_failed(
+                    row, str(exc), retryable=exc.retryable, claimer=self.instance_id
+                )
         except TransientError as exc:
-            await self._finish_failed(row, str(exc), retryable=True)
+            await outcomes.finish_failed(row, str(exc), retryable=True, claimer=self.instance_id)
         except BadResponse as exc:
-            await self._finish_failed(row, str(exc), retryable=False)
+            await outcomes.finish_failed(row, str(exc), retryable=False, claimer=self.instance_id)
         except Exception as exc:
             log.exception("delivery failed", delivery_id=row.delivery_id)
-            await self._finish_failed(row, f"{type(exc).__name__}: {exc}", retryable=False)
+            await outcomes.finish_failed(
+                row, f"{type(exc).__name__}: {exc}", retryable=False, claimer=self.instance_id
+            )
         else:
-            await self._finish_sent(row, email)
-
-    async def _prepare(self, row: Delivery) -> OutgoingEmail:
-        """Resolve the recipient just in time and render the message; nothing is stored."""
-        contact = await self._api.customer_contact(row.complaint_id)
-        if row.recipient_role == "customer":
-            address, name, language = contact.email, contact.name, contact.language
-            if not looks_like_address(address):
-                raise Skip("the customer has no e-mail address (other channels come later)")
-        else:
-            user_id = row.recipient_user
-            if row.recipient_role == "team_lead":
-                if contact.team is None:
-                    raise Skip("the complaint has no team yet")
-                user_id = self._directory.team_lead_of(contact.team)
-                if user_id is None:
-                    raise Skip(f"no team lead configured for team {contact.team}")
-                row.recipient_user = user_id
-            member = self._directory.user(user_id)
-            if member is None:
-                raise Skip(f"user {user_id} is not in the staff directory")
-            address, name, language = member.email, member.name, member.language
-            if not looks_like_address(address):
-                raise Skip(f"user {user_id} has no e-mail address in the staff directory")
-        assert address is not None
-        row.recipient_masked = masked_address(address)
-        row.recipient_key = recipient_hash(key=self._hash_key, address=address)
-        row.language = language if language in ("zh-CN", "en") else "zh-CN"
-        survey_url = survey_expires = None
-        if row.template == "survey_invitation":
-            link = await self._api.survey_link(str(row.context.get("request_id")))
-            survey_url, survey_expires = link.survey_url, link.expires_at
-        context = message_context(
-            template=row.template,
-            stored=row.context,
-            looked_up=LookedUp(
-                reference=contact.reference,
-                recipient_name=name,
-                language=row.language,
-                team=contact.team,
-                tracking_url=contact.tracking_url,
-                survey_url=survey_url,
-                survey_expires_at=survey_expires,
-            ),
-            expected_first_response_h=self._settings.notify_expected_first_response_h,
-            zone=self._settings.notify_display_timezone,
-        )
-        message = self._renderer.render(
-            template=row.template, language=row.language, context=context
-        )
-        return OutgoingEmail(
-            delivery_id=row.delivery_id,
-            to_address=address.strip(),
-            to_name=name,
-            subject=message.subject,
-            body=message.body,
-            template=row.template,
-            language=row.language,
-        )
-
-    def _resolved(self, row: Delivery) -> dict[str, object]:
-        return {
-            "recipient_user": row.recipient_user,
-            "recipient_masked": row.recipient_masked,
-            "recipient_key": row.recipient_key,
-            "language": row.language,
-        }
-
-    async def _finish_sent(self, row: Delivery, email: OutgoingEmail) -> None:
-        now = self._clock()
-        logged = self._channel.name == "log"
-        status = "logged" if logged else "sent"
-        values = {
-            **self._resolved(row),
-            "status": status,
-            "channel": self._channel.name,
-            "finished_at": now,
-            "last_error": None,
-        }
-        async with self._database.unit_of_work() as uow:
-            done = await DeliveryRepository(uow.session).finish(
-                delivery_id=row.delivery_id, claimer=self.instance_id, now=now, values=values
-            )
-            if done is not None:
-                if logged:
-                    # Nothing reached the recipient, and the log-only channel is not a
-                    # channel of the contract: the delivery log says so honestly.
-                    stage_failed(
-                        uow=uow,
-                        row=done,
-                        error="not sent: NOTIFY_CHANNEL=log only logged a masked summary",
-                        final=True,
-                        now=now,
-                    )
-                else:
-                    stage_sent(uow=uow, row=done, now=now)
-        self._after(row, status, done is not None)
-
-    async def _finish_skipped(self, row: Delivery, reason: str) -> None:
-        now = self._clock()
-        error = safe_error(f"skipped: {reason}")
-        values = {**self._resolved(row), "status": "skipped", "last_error": error}
-        async with self._database.unit_of_work() as uow:
-            done = await DeliveryRepository(uow.session).finish(
-                delivery_id=row.delivery_id,
-                claimer=self.instance_id,
-                now=now,
-                values={**values, "finished_at": now},
-            )
-            if done is not None:
-                stage_failed(uow=uow, row=done, error=error, final=True, now=now)
-        self._after(row, "skipped", done is not None, reason=error)
-
-    async def _finish_uncertain(self, row: Delivery, error: str) -> None:
-        now = self._clock()
-        values = {**self._resolved(row), "status": "uncertain", "last_error": safe_error(error)}
-        async with self._database.unit_of_work() as uow:
-            done = await DeliveryRepository(uow.session).finish(
-                delivery_id=row.delivery_id,
-                claimer=self.instance_id,
-                now=now,
-                values={**values, "finished_at": now, "channel": self._channel.name},
-            )
-            if done is not None:
-                stage_failed(uow=uow, row=done, error=error, final=True, now=now)
-        if done is not None:
-            metrics.UNCERTAIN.inc()
-        self._after(row, "uncertain", done is not None, reason=safe_error(error))
-
-    async def _finish_failed(self, row: Delivery, error: str, *, retryable: bool) -> None:
-        now = self._clock()
-        settings = self._settings
-        decision = after_failure(
-            attempts=row.attempts, max_attempts=settings.notify_max_attempts, retryable=retryable
-        )
-        error = safe_error(error)
-        values: dict[str, object] = {**self._resolved(row), "last_error": error}
-        next_at: datetime | None = None
-        if decision == "retry":
-            delay = backoff_s(
-                attempts=row.attempts,
-                base_s=settings.notify_retry_backoff_s,
-                cap_s=settings.notify_retry_backoff_max_s,
-            )
-            next_at = now + timedelta(seconds=delay)
-            values |= {"status": "pending", "next_attempt_at": next_at, "claimed_by": None}
-        else:
-            values |= {"status": "failed", "finished_at": now}
-        async with self._database.unit_of_work() as uow:
-            done = await DeliveryRepository(uow.session).finish(
-                delivery_id=row.delivery_id, claimer=self.instance_id, now=now, values=values
-            )
-            if done is not None:
-                stage_failed(
-                    uow=uow,
-                    row=done,
-                    error=error,
-                    final=decision == "final",
-                    now=now,
-                    next_attempt_at=next_at,
-                )
-        outcome = "retry" if decision == "retry" else "failed"
-        self._after(row, outcome, done is not None, reason=error)
-
-    def _after(self, row: Delivery, outcome: str, recorded: bool, reason: str = "") -> None:
-        if not recorded:
-            # Declared uncertain by another process while this one was sending.
-            log.warning(
-                "delivery no longer held; outcome not recorded", delivery_id=row.delivery_id
-            )
-            return
-        metrics.OUTCOMES.labels(outcome).inc()
-        log.info(
-            "delivery attempt finished",
-            delivery_id=row.delivery_id,
-            complaint_id=row.complaint_id,
-            template=row.template,
-            recipient_role=row.recipient_role,
-            recipient=row.recipient_masked,
-            attempts=row.attempts,
-            outcome=outcome,
-            reason=reason or None,
-        )
+            await outcomes.finish_sent(row, email, claimer=self.instance_id)

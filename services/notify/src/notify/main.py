@@ -43,9 +43,10 @@ def make_channel(settings: NotifySettings) -> Channel:
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, produces=[topics.NOTIFY])
+    directory = load_directory(settings)
     runtime.consume(
         topics=[topics.INTAKE, topics.ROUTING, topics.SLA, topics.FEEDBACK],
-        handlers=messaging.HANDLERS,
+        handlers=messaging.handlers_for(escalation_group=directory.escalation_group),
     )
     api = InternalApi(
         intake_url=settings.intake_internal_url,
@@ -58,7 +59,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         settings=settings,
         api=api,
         channel=make_channel(settings),
-        directory=load_directory(settings),
+        directory=directory,
     )
     runtime.run_in_background("delivery-loop", loop.run, stop=loop.stop)
     app = build_app(

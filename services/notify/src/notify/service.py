@@ -4,6 +4,7 @@ delivery log. Sending itself happens later, in the delivery loop (``delivery.py`
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from complaint_contracts import topics
@@ -19,16 +20,19 @@ SOURCE = "notify"
 EMAIL = "email"  # the only channel so far (SMS, webhooks and IM robots come later)
 
 
-async def record_deliveries(*, uow: UnitOfWork, envelope: Envelope) -> int:
+async def record_deliveries(
+    *, uow: UnitOfWork, envelope: Envelope, escalation_group: Sequence[str] = ()
+) -> int:
     """Record the notifications an event causes as ``pending`` rows; nothing is sent here.
 
     Returns how many rows were new: a redelivered event (or a copy under the same id)
-    adds none, thanks to the unique (event, template, recipient role).
+    adds none, thanks to the unique (event, template, recipient role, recipient slot).
+    ``escalation_group`` are the members told one by one about a level-3 escalation.
     """
     repository = DeliveryRepository(uow.session)
     now = utcnow()
     added = 0
-    for planned in plan_deliveries(envelope.data):
+    for planned in plan_deliveries(envelope.data, escalation_group=escalation_group):
         added += await repository.add_if_new(
             {
                 "delivery_id": str(uuid.uuid4()),
@@ -38,6 +42,7 @@ async def record_deliveries(*, uow: UnitOfWork, envelope: Envelope) -> int:
                 "template": planned.template,
                 "recipient_role": planned.recipient_role,
                 "recipient_user": planned.recipient_user,
+                "recipient_slot": planned.slot,
                 "context": planned.context,
                 "status": "pending",
                 "attempts": 0,

@@ -68,6 +68,11 @@ def _build() -> tuple[EventData, ...]:
                 tier="standard",
                 language="zh-CN",
                 preferred_channel="sms",
+                identity_keys=(
+                    "id:9f2c4e1a7b3d5c6e8f90a1b2c3d4e5f6",
+                    "phone:5f0c1d2e3a4b5c6d7e8f901a2b3c4d5e",
+                    "email:0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                ),
             ),
             subject="退款迟迟未到账",
             description="我10月28日申请的退款到现在还没到账，请回电138****5678。",

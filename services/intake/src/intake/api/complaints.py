@@ -21,9 +21,9 @@ from intake.api.schemas import (
     MessageAccepted,
     MessageIn,
 )
+from intake.projection import customer_data, visible_to_customer
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
-CUSTOMER_VISIBLE = "org.opencomplaints.complaint."
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -115,6 +115,7 @@ async def get_complaint(complaint_id: str, request: Request, caller: ViewerDep) 
     if found is None or not caller.may_view(found[0].tracking_token_hash):
         raise Problem(404, "Complaint not found", kind="not-found")
     complaint, history = found
+    staff = caller.front_end is not None
     return ComplaintOut(
         id=complaint.id,
         reference=complaint.reference,
@@ -127,6 +128,10 @@ async def get_complaint(complaint_id: str, request: Request, caller: ViewerDep) 
         emotion=complaint.emotion,
         team=complaint.team,
         assignee=complaint.assignee,
+        escalation_level=complaint.escalation_level if staff else None,
+        duplicate_of=complaint.duplicate_of if staff else None,
+        duplicate_of_reference=complaint.duplicate_of_reference,
+        repeat_count=complaint.repeat_count if staff else None,
         received_at=complaint.received_at,
         updated_at=complaint.updated_at,
         customer=CustomerOut(
@@ -143,10 +148,10 @@ async def get_complaint(complaint_id: str, request: Request, caller: ViewerDep) 
                 source=h.source,
                 time=h.occurred_at,
                 # A customer sees the steps of their complaint, not the internals (root
-                # causes, staff ids, rules, SLA clocks, deliveries).
-                data=h.data if caller.front_end is not None else {},
+                # causes, staff ids, rules, SLA clocks, escalations, deliveries).
+                data=h.data if staff else customer_data(h),
             )
             for h in history
-            if caller.front_end is not None or h.event_type.startswith(CUSTOMER_VISIBLE)
+            if staff or visible_to_customer(h.event_type)
         ],
     )

@@ -148,6 +148,7 @@ class ContactCard(BaseModel):
     tracking_url: str | None
     team: str | None
     assignee: str | None
+    priority: str | None = Field(None, description="For staff notices, e.g. escalations")
 
 
 class ComplaintAccepted(BaseModel):
@@ -187,6 +188,23 @@ class ComplaintOut(BaseModel):
     emotion: str | None
     team: str | None
     assignee: str | None
+    escalation_level: int | None = Field(
+        None,
+        description=(
+            "0 agent, 1 team lead, 2 manager, 3 senior escalation group; "
+            "front ends (API key) only, null for the customer"
+        ),
+    )
+    duplicate_of: str | None = Field(
+        None, description="Id of the open complaint this one duplicates (front ends only)"
+    )
+    duplicate_of_reference: str | None = Field(
+        None, description="Reference of the complaint that stands when this one is a duplicate"
+    )
+    repeat_count: int | None = Field(
+        None,
+        description="Earlier complaints of the same customer and category in 30 days (staff)",
+    )
     received_at: datetime
     updated_at: datetime
     customer: CustomerOut

@@ -42,3 +42,20 @@ def customer_ref(
     else:  # the request schema requires one of the three
         raise ValueError("a customer needs an id, a phone number or an e-mail address")
     return f"cus_{digest[:32]}"
+
+
+def identity_keys(
+    key: bytes, *, customer_id: str | None, phone: str | None, email: str | None
+) -> tuple[str, ...]:
+    """One ``kind:hash`` key per identifier given, for matching across channels (§4).
+
+    Unlike the customer reference, which hashes only the strongest identifier, every
+    identifier gets its own key: a web complaint with an e-mail address and an app
+    complaint with the same address and a phone number then share the e-mail key.
+    """
+    given = (
+        ("id", customer_id.strip() if customer_id else None),
+        ("phone", normalize_phone(phone) if phone else None),
+        ("email", normalize_email(email) if email else None),
+    )
+    return tuple(f"{kind}:{keyed_hash(key, kind, value)[:32]}" for kind, value in given if value)

@@ -1,8 +1,19 @@
-"""The staff directory: who agents and team leads are and where they read their mail.
+"""The staff directory: who agents, team leads, managers and the senior escalation group
+are, and where they read their mail.
 
 Staff contacts are not customer data: they come from configuration
 (``NOTIFY_STAFF_DIRECTORY``), not from intake. A user or team missing from it is a
 configuration gap, so the delivery is skipped with that reason rather than failing.
+
+The JSON shape (every key optional, so older directories stay valid)::
+
+    {"users": {"<user id>": {"email": "...", "name": "...", "language": "zh-CN|en"}},
+     "team_leads": {"<team>": "<user id>"},
+     "managers": {"<team>": "<user id>"},
+     "escalation_group": ["<user id>", ...]}
+
+Escalation levels (§3) map onto it: 1 the team's lead, 2 the team's manager, 3 every member
+of the escalation group.
 """
 
 from __future__ import annotations
@@ -11,10 +22,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 Language = Literal["zh-CN", "en"]
 MAX_DIRECTORY_ENTRIES = 10_000
+MAX_GROUP_MEMBERS = 50
 
 
 class _UserIn(BaseModel):
@@ -30,6 +42,18 @@ class _DirectoryIn(BaseModel):
 
     users: dict[str, _UserIn] = Field(default_factory=dict, max_length=MAX_DIRECTORY_ENTRIES)
     team_leads: dict[str, str] = Field(default_factory=dict, max_length=MAX_DIRECTORY_ENTRIES)
+    managers: dict[str, str] = Field(default_factory=dict, max_length=MAX_DIRECTORY_ENTRIES)
+    escalation_group: list[str] = Field(default_factory=list, max_length=MAX_GROUP_MEMBERS)
+
+    @field_validator("escalation_group")
+    @classmethod
+    def _distinct_members(cls, members: list[str]) -> list[str]:
+        # Listed twice would mean the same person told twice about one escalation.
+        if len(set(members)) != len(members):
+            raise ValueError("escalation_group lists a user more than once")
+        if any(not member.strip() for member in members):
+            raise ValueError("escalation_group has an empty user id")
+        return members
 
 
 @dataclass(frozen=True)
@@ -44,12 +68,17 @@ class StaffMember:
 class StaffDirectory:
     users: dict[str, StaffMember] = field(default_factory=dict)
     team_leads: dict[str, str] = field(default_factory=dict)
+    managers: dict[str, str] = field(default_factory=dict)
+    escalation_group: tuple[str, ...] = ()
 
     def user(self, user_id: str | None) -> StaffMember | None:
         return self.users.get(user_id) if user_id else None
 
     def team_lead_of(self, team: str | None) -> str | None:
         return self.team_leads.get(team) if team else None
+
+    def manager_of(self, team: str | None) -> str | None:
+        return self.managers.get(team) if team else None
 
 
 class InvalidDirectory(ValueError):
@@ -73,4 +102,39 @@ def parse_directory(text: str, *, default_language: Language = "zh-CN") -> Staff
         )
         for user_id, entry in parsed.users.items()
     }
-    return StaffDirectory(users=users, team_leads=dict(parsed.team_leads))
+    return StaffDirectory(
+        users=users,
+        team_leads=dict(parsed.team_leads),
+        managers=dict(parsed.managers),
+        escalation_group=tuple(parsed.escalation_group),
+    )
+
+
+class NoRecipient(LookupError):
+    """Nobody in the directory for a staff delivery; the message says which entry is missing."""
+
+
+_BY_TEAM: dict[str, tuple[str, str]] = {
+    "team_lead": ("team_leads", "team lead"),
+    "manager": ("managers", "manager"),
+}
+
+
+def staff_recipient(
+    directory: StaffDirectory, *, role: str, team: str | None, user_id: str | None
+) -> StaffMember:
+    """The staff member a delivery goes to: the team's lead or manager looked up by the
+    complaint's team, or the user the delivery names (an agent, a member of the group)."""
+    if role in _BY_TEAM:
+        key, title = _BY_TEAM[role]
+        if team is None:
+            raise NoRecipient("the complaint has no team yet")
+        user_id = getattr(directory, key).get(team)
+        if user_id is None:
+            raise NoRecipient(f"no {title} configured for team {team}")
+    elif role == "senior_group" and user_id is None:
+        raise NoRecipient("no escalation_group configured")
+    member = directory.user(user_id)
+    if member is None:
+        raise NoRecipient(f"user {user_id} is not in the staff directory")
+    return member

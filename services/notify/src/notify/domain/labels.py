@@ -40,6 +40,32 @@ SOLUTION_TYPES: dict[str, dict[str, str]] = {
     },
 }
 
+# Keyed by the level as text: codes of every table here are strings.
+ESCALATION_LEVELS: dict[str, dict[str, str]] = {
+    "zh-CN": {"0": "坐席", "1": "组长", "2": "经理", "3": "高级升级小组"},
+    "en": {"0": "agent", "1": "team lead", "2": "manager", "3": "senior escalation group"},
+}
+ESCALATION_TRIGGERS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "first_response_breach": "首次响应超时",
+        "next_response_breach": "后续响应超时",
+        "resolution_breach": "解决超时",
+        "p1_breach": "P1 投诉超时",
+        "repeated_breach": "再次超时",
+        "manual": "人工升级",
+        "de_escalation": "降级",
+    },
+    "en": {
+        "first_response_breach": "first-response breach",
+        "next_response_breach": "next-response breach",
+        "resolution_breach": "resolution breach",
+        "p1_breach": "P1 breach",
+        "repeated_breach": "second breach",
+        "manual": "manual escalation",
+        "de_escalation": "de-escalation",
+    },
+}
+
 
 def label(table: dict[str, dict[str, str]], *, language: str, code: str | None) -> str:
     """The word for ``code`` in ``language``; an unknown code is shown as itself."""

@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from notify.domain.labels import METRICS, SOLUTION_TYPES, display_time, label
+from notify.domain.labels import (
+    ESCALATION_LEVELS,
+    ESCALATION_TRIGGERS,
+    METRICS,
+    SOLUTION_TYPES,
+    display_time,
+    label,
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,9 @@ class LookedUp:
     tracking_url: str | None = None
     survey_url: str | None = None
     survey_expires_at: str | None = None
+    priority: str | None = None
+    case_url: str | None = None  # staff: where the case is opened
+    standing_reference: str | None = None  # a duplicate: the complaint that stands
 
 
 def message_context(
@@ -64,6 +74,23 @@ def message_context(
             "solution_summary": stored.get("solution_summary") or "",
             "solution_type": label(SOLUTION_TYPES, language=lang, code=stored.get("solution_type")),
             "owner": stored.get("owner") or "-",
+        }
+    elif template == "escalation":
+        level = stored.get("level")
+        context |= {
+            "team": looked_up.team or "-",
+            "level": level,
+            "level_name": label(ESCALATION_LEVELS, language=lang, code=str(level)),
+            "priority": looked_up.priority or "-",
+            "trigger": label(ESCALATION_TRIGGERS, language=lang, code=stored.get("trigger")),
+            "reason": stored.get("reason") or "",
+            "case_url": looked_up.case_url,
+        }
+    elif template == "duplicate_notice":
+        # The duplicate's own tracking link: its page shows the reference that stands.
+        context |= {
+            "standing_reference": looked_up.standing_reference,
+            "tracking_url": looked_up.tracking_url,
         }
     elif template == "survey_invitation":
         expires = looked_up.survey_expires_at or stored.get("expires_at")

@@ -7,6 +7,7 @@ the event itself carries (masked text, ids, times), so it is safe to keep in the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -14,6 +15,8 @@ from complaint_contracts.base import EventData
 from complaint_contracts.events import (
     ComplaintAssigned,
     ComplaintConfirmationRequested,
+    ComplaintDuplicateLinked,
+    ComplaintEscalated,
     ComplaintReceived,
     ComplaintResolved,
     SlaBreached,
@@ -27,6 +30,8 @@ TemplateName = Literal[
     "sla_breach",
     "resolution",
     "survey_invitation",
+    "escalation",
+    "duplicate_notice",
 ]
 TEMPLATES: tuple[TemplateName, ...] = (
     "acknowledgement",
@@ -35,8 +40,17 @@ TEMPLATES: tuple[TemplateName, ...] = (
     "sla_breach",
     "resolution",
     "survey_invitation",
+    "escalation",
+    "duplicate_notice",
 )
-RecipientRole = Literal["customer", "agent", "team_lead"]
+RecipientRole = Literal["customer", "agent", "team_lead", "manager", "senior_group"]
+# Who is told at each escalation level (§3): 1 the team lead, 2 the team's manager,
+# 3 every member of the senior escalation group. Level 0 is the agent: nobody is told.
+ESCALATION_RECIPIENTS: dict[int, RecipientRole] = {
+    1: "team_lead",
+    2: "manager",
+    3: "senior_group",
+}
 ContextValue = str | int | bool | None
 
 # Stored text fields are bounded so one event cannot make a huge row.
@@ -50,13 +64,53 @@ class PlannedDelivery:
     recipient_user: str | None = None  # staff user id when the event names one
     context: dict[str, ContextValue] = field(default_factory=dict)
 
+    @property
+    def slot(self) -> str:
+        """What tells apart several messages of one template and role for one event: the
+        member, for a group told one by one; empty for a single recipient."""
+        if self.recipient_role != "senior_group":
+            return ""
+        return self.recipient_user or ""
+
 
 def _text(value: str | None) -> str | None:
     return value[:MAX_CONTEXT_TEXT] if value is not None else None
 
 
-def plan_deliveries(data: EventData) -> tuple[PlannedDelivery, ...]:
-    """The notifications one event causes (none for events nobody is told about)."""
+def _escalation(
+    data: ComplaintEscalated, escalation_group: Sequence[str]
+) -> tuple[PlannedDelivery, ...]:
+    # Only a rise tells anyone: who is at a lower level after a de-escalation already
+    # knows the complaint, and a stream of "handed back" mails would be noise.
+    if data.level <= data.previous_level:
+        return ()
+    role = ESCALATION_RECIPIENTS[data.level]
+    context: dict[str, ContextValue] = {
+        "level": data.level,
+        "previous_level": data.previous_level,
+        "trigger": data.trigger,
+        "reason": _text(data.reason),
+        "metric": data.metric,
+    }
+    if role != "senior_group":
+        return (PlannedDelivery("escalation", role, context=context),)
+    # One message per member, each with its own row (its own retries and delivery log);
+    # without a configured group one row records the gap when it is skipped.
+    members: Sequence[str | None] = list(escalation_group) or [None]
+    return tuple(
+        PlannedDelivery("escalation", role, recipient_user=member, context=context)
+        for member in members
+    )
+
+
+def plan_deliveries(
+    data: EventData, *, escalation_group: Sequence[str] = ()
+) -> tuple[PlannedDelivery, ...]:
+    """The notifications one event causes (none for events nobody is told about).
+
+    ``escalation_group``: the user ids of the senior escalation group from the staff
+    directory, told one by one about a level-3 escalation.
+    """
     match data:
         case ComplaintReceived():
             return (
@@ -115,6 +169,15 @@ def plan_deliveries(data: EventData) -> tuple[PlannedDelivery, ...]:
                         "breach_count": data.breach_count,
                         "late": data.late,
                     },
+                ),
+            )
+        case ComplaintEscalated():
+            return _escalation(data, escalation_group)
+        case ComplaintDuplicateLinked():
+            # The standing complaint's reference and link are looked up when sending.
+            return (
+                PlannedDelivery(
+                    "duplicate_notice", "customer", context={"duplicate_of": data.duplicate_of}
                 ),
             )
         case ComplaintConfirmationRequested():

@@ -20,6 +20,14 @@ from complaint_contracts.events.common import (
 from complaint_contracts.vocabulary import Channel, Language, PreferredChannel, Tier
 
 MAX_ATTACHMENTS = 10
+IDENTITY_KINDS: tuple[str, ...] = ("id", "phone", "email")
+IdentityKey = Annotated[
+    str,
+    Field(
+        pattern=r"^(?:id|phone|email):[0-9a-f]{32}$",
+        description="kind:keyed-hash of one normalised identifier (HMAC-SHA256, 32 hex digits)",
+    ),
+]
 
 
 def _masked_metadata(values: dict[str, str]) -> dict[str, str]:
@@ -56,6 +64,18 @@ class CustomerView(BaseModel):
     language: Language = "zh-CN"
     preferred_channel: PreferredChannel | None = Field(
         None, description="Where the customer wants to be contacted"
+    )
+    identity_keys: tuple[IdentityKey, ...] = Field(
+        (),
+        max_length=3,
+        description=(
+            "One keyed hash per identifier the customer gave (customer id, phone, e-mail), "
+            "each prefixed by its kind, so that complaints sharing any one of them are "
+            "recognised as the same customer's across channels; never a raw contact"
+        ),
+        examples=[
+            ("phone:5f0c1d2e3a4b5c6d7e8f901a2b3c4d5e", "email:0a1b2c3d4e5f60718293a4b5c6d7e8f9")
+        ],
     )
 
 

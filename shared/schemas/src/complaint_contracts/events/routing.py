@@ -24,7 +24,12 @@ from complaint_contracts.vocabulary import (
 )
 
 DuplicateMatch = Literal[
-    "same_customer_ref", "same_phone", "same_email", "same_order_ref", "similar_text"
+    "same_customer_ref",
+    "same_customer_id",
+    "same_phone",
+    "same_email",
+    "same_order_ref",
+    "similar_text",
 ]
 CloseReason = Literal["confirmed", "auto_closed", "duplicate", "withdrawn"]
 
@@ -67,9 +72,11 @@ class ComplaintTriaged(EventData):
 
 
 class ComplaintRecategorized(EventData):
-    """The category or priority of a complaint changed after triage.
+    """The category, priority or emotion level of a complaint changed after triage.
 
-    A supervisor's correction, or routing raising the priority by one level on a reopen.
+    A supervisor's correction, routing raising the priority by one level on a reopen, or
+    routing turning the emotion yellow because the same irritation word came back in three
+    consecutive customer messages (then category and priority are unchanged).
     """
 
     event_name: ClassVar[str] = "complaint.recategorized"
@@ -83,6 +90,19 @@ class ComplaintRecategorized(EventData):
     new_priority: Priority
     reason: MaskedText = Field(min_length=1, description="Why the category or priority changed")
     actor: Actor
+    old_emotion: EmotionLevel | None = Field(
+        None, description="The emotion level before, when this change set a new one"
+    )
+    new_emotion: EmotionLevel | None = Field(
+        None, description="The emotion level after, when this change set a new one"
+    )
+    rules_fired: tuple[FiredRule, ...] = Field(
+        (),
+        description=(
+            "The rules behind the change, e.g. 'supervisor.decision' (the only way to P1 "
+            "after triage) or 'emotion.streak'"
+        ),
+    )
 
 
 class ComplaintDuplicateLinked(EventData):

@@ -1,0 +1,166 @@
+"""Recording how a delivery attempt ended: the row's final (or retry) state and the
+``notification.sent`` / ``notification.failed`` event staged with it in one transaction.
+
+Every update is conditional on the claim (``claimer``): a row declared uncertain by
+another process meanwhile is left alone and the outcome is only logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+from complaint_runtime.database import Database
+
+from notify import metrics
+from notify.channels import Channel, OutgoingEmail, safe_error
+from notify.config import NotifySettings
+from notify.db import Delivery, DeliveryRepository
+from notify.domain.retry import after_failure, backoff_s
+from notify.service import stage_failed, stage_sent
+
+log = structlog.get_logger(__name__)
+
+
+class OutcomeRecorder:
+    """Finishes claimed deliveries: sent (or logged), skipped, uncertain, failed or retry."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        settings: NotifySettings,
+        channel: Channel,
+        clock: Callable[[], datetime],
+    ):
+        self._database = database
+        self._settings = settings
+        self._channel = channel
+        self._clock = clock
+
+    def _resolved(self, row: Delivery) -> dict[str, object]:
+        return {
+            "recipient_user": row.recipient_user,
+            "recipient_masked": row.recipient_masked,
+            "recipient_key": row.recipient_key,
+            "language": row.language,
+        }
+
+    async def finish_sent(self, row: Delivery, email: OutgoingEmail, *, claimer: str) -> None:
+        now = self._clock()
+        logged = self._channel.name == "log"
+        status = "logged" if logged else "sent"
+        values = {
+            **self._resolved(row),
+            "status": status,
+            "channel": self._channel.name,
+            "finished_at": now,
+            "last_error": None,
+        }
+        async with self._database.unit_of_work() as uow:
+            done = await DeliveryRepository(uow.session).finish(
+                delivery_id=row.delivery_id, claimer=claimer, now=now, values=values
+            )
+            if done is not None:
+                if logged:
+                    # Nothing reached the recipient, and the log-only channel is not a
+                    # channel of the contract: the delivery log says so honestly.
+                    stage_failed(
+                        uow=uow,
+                        row=done,
+                        error="not sent: NOTIFY_CHANNEL=log only logged a masked summary",
+                        final=True,
+                        now=now,
+                    )
+                else:
+                    stage_sent(uow=uow, row=done, now=now)
+        self._after(row, status, done is not None)
+
+    async def finish_skipped(self, row: Delivery, reason: str, *, claimer: str) -> None:
+        now = self._clock()
+        error = safe_error(f"skipped: {reason}")
+        values = {**self._resolved(row), "status": "skipped", "last_error": error}
+        async with self._database.unit_of_work() as uow:
+            done = await DeliveryRepository(uow.session).finish(
+                delivery_id=row.delivery_id,
+                claimer=claimer,
+                now=now,
+                values={**values, "finished_at": now},
+            )
+            if done is not None:
+                stage_failed(uow=uow, row=done, error=error, final=True, now=now)
+        self._after(row, "skipped", done is not None, reason=error)
+
+    async def finish_uncertain(self, row: Delivery, error: str, *, claimer: str) -> None:
+        now = self._clock()
+        values = {**self._resolved(row), "status": "uncertain", "last_error": safe_error(error)}
+        async with self._database.unit_of_work() as uow:
+            done = await DeliveryRepository(uow.session).finish(
+                delivery_id=row.delivery_id,
+                claimer=claimer,
+                now=now,
+                values={**values, "finished_at": now, "channel": self._channel.name},
+            )
+            if done is not None:
+                stage_failed(uow=uow, row=done, error=error, final=True, now=now)
+        if done is not None:
+            metrics.UNCERTAIN.inc()
+        self._after(row, "uncertain", done is not None, reason=safe_error(error))
+
+    async def finish_failed(
+        self, row: Delivery, error: str, *, retryable: bool, claimer: str
+    ) -> None:
+        now = self._clock()
+        settings = self._settings
+        decision = after_failure(
+            attempts=row.attempts, max_attempts=settings.notify_max_attempts, retryable=retryable
+        )
+        error = safe_error(error)
+        values: dict[str, object] = {**self._resolved(row), "last_error": error}
+        next_at: datetime | None = None
+        if decision == "retry":
+            delay = backoff_s(
+                attempts=row.attempts,
+                base_s=settings.notify_retry_backoff_s,
+                cap_s=settings.notify_retry_backoff_max_s,
+            )
+            next_at = now + timedelta(seconds=delay)
+            values |= {"status": "pending", "next_attempt_at": next_at, "claimed_by": None}
+        else:
+            values |= {"status": "failed", "finished_at": now}
+        async with self._database.unit_of_work() as uow:
+            done = await DeliveryRepository(uow.session).finish(
+                delivery_id=row.delivery_id, claimer=claimer, now=now, values=values
+            )
+            if done is not None:
+                stage_failed(
+                    uow=uow,
+                    row=done,
+                    error=error,
+                    final=decision == "final",
+                    now=now,
+                    next_attempt_at=next_at,
+                )
+        outcome = "retry" if decision == "retry" else "failed"
+        self._after(row, outcome, done is not None, reason=error)
+
+    def _after(self, row: Delivery, outcome: str, recorded: bool, reason: str = "") -> None:
+        if not recorded:
+            # Declared uncertain by another process while this one was sending.
+            log.warning(
+                "delivery no longer held; outcome not recorded", delivery_id=row.delivery_id
+            )
+            return
+        metrics.OUTCOMES.labels(outcome).inc()
+        log.info(
+            "delivery attempt finished",
+            delivery_id=row.delivery_id,
+            complaint_id=row.complaint_id,
+            template=row.template,
+            recipient_role=row.recipient_role,
+            recipient=row.recipient_masked,
+            attempts=row.attempts,
+            outcome=outcome,
+            reason=reason or None,
+        )
