@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
+from complaint_contracts.vocabulary import Category, Language
 from complaint_runtime.settings import ServiceSettings
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,17 +21,81 @@ class AgentConfig(BaseModel):
     team: str = Field(min_length=1, max_length=60)
     level: Literal["junior", "intermediate", "senior"] = "intermediate"
     capacity: int = Field(10, ge=0, le=10_000, description="Max open cases at once")
+    # Optional: left out, a new agent gets none (qualified for all of the team's categories,
+    # every language, online) and an existing agent keeps what the admin API set.
+    categories: tuple[Category, ...] | None = Field(
+        None, max_length=20, description="Category skills; empty: all the team's categories"
+    )
+    languages: tuple[Language, ...] | None = Field(
+        None, max_length=10, description="Languages spoken; empty: every language"
+    )
+    availability: Literal["online", "offline"] | None = Field(
+        None, description="online or offline; left out: online for a new agent"
+    )
 
 
 class RoutingSettings(ServiceSettings):
     service_name: str = "routing"
     database_url: str = "sqlite+aiosqlite:///./.run/routing.db"
+    triage_classifier: Literal["rules", "model"] = Field(
+        "rules",
+        description=(
+            "TRIAGE_CLASSIFIER: `rules` (keyword and pattern rules, the default) or `model` "
+            "(the statistical model at TRIAGE_MODEL_PATH; start-up fails if it is missing)"
+        ),
+    )
+    triage_model_path: Path = Field(
+        Path(".run/routing-triage-model.joblib"),
+        description=(
+            "TRIAGE_MODEL_PATH: where `routing-triage train` saves the triage model and "
+            "where routing loads it from with TRIAGE_CLASSIFIER=model"
+        ),
+    )
     routing_agents: tuple[AgentConfig, ...] = Field(
         (),
         max_length=MAX_AGENTS,
         description=(
             "ROUTING_AGENTS: JSON list of agents upserted into the agents table at start-up, "
             'e.g. [{"id": "agent-li", "team": "billing", "level": "senior", "capacity": 10}]. '
-            "Agents missing from the list are kept (they may still own cases)."
+            "Agents missing from the list are kept (they may still own cases). Optional: "
+            '"categories", "languages" (skills; empty: all) and "availability" '
+            '("online"/"offline"), written only when given so a restart keeps admin changes.'
+        ),
+    )
+    duplicate_window_h: float = Field(
+        72.0,
+        gt=0,
+        le=24 * 90,
+        description=(
+            "DUPLICATE_WINDOW_H: a complaint of the same customer with the same order "
+            "reference or near-identical text within this many hours of an open one is its "
+            "duplicate (§4)"
+        ),
+    )
+    duplicate_text_similarity: float = Field(
+        0.90,
+        gt=0,
+        le=1,
+        description=(
+            "DUPLICATE_TEXT_SIMILARITY: from this similarity (0..1, RapidFuzz ratio or "
+            "token-sort ratio of the normalised descriptions) two texts are near-identical"
+        ),
+    )
+    repeat_window_days: float = Field(
+        30.0,
+        gt=0,
+        le=366,
+        description=(
+            "REPEAT_WINDOW_DAYS: earlier complaints of the same customer and category within "
+            "this many days make the repeat count (the priority rule raises from 2)"
+        ),
+    )
+    emotion_streak_length: int = Field(
+        3,
+        ge=2,
+        le=20,
+        description=(
+            "EMOTION_STREAK_LENGTH: the same irritation word in this many consecutive "
+            "customer messages (the description first) turns a blue case yellow"
         ),
     )

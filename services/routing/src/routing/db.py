@@ -3,7 +3,6 @@ case's action history, and the agents cases are assigned to."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -13,18 +12,14 @@ from complaint_runtime.database import (
     OutboxMessage,
     ProcessedEvent,
     UTCDateTime,
-    dialect_insert,
     utcnow,
 )
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from routing.domain.assignment import AgentLoad
-
 __all__ = [
     "Agent",
-    "AgentRepository",
     "Base",
     "Case",
     "CaseAction",
@@ -64,6 +59,10 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_reason: Mapped[str | None] = mapped_column(String(20))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set while the case waits in its team's queue (no assignee), cleared when taken.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 0 agent, 1 team lead, 2 manager, 3 senior escalation group (§3); sla-watch decides it.
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CaseAction(Base):
@@ -92,6 +91,13 @@ class Agent(Base):
     level: Mapped[str] = mapped_column(String(16))
     capacity: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The assignment engine's columns (routing.assignment_db keeps them): skills (empty:
+    # all), availability, and the open-case counter kept in the transaction of each change.
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    availability: Mapped[str] = mapped_column(String(8), default="online", server_default="online")
+    open_load: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CaseRepository:
@@ -120,46 +126,3 @@ class CaseRepository:
             .limit(limit)
         )
         return list(rows)
-
-
-class AgentRepository:
-    def __init__(self, session: AsyncSession):
-        self.session = session
-
-    async def upsert(self, agents: Iterable[tuple[str, str, str, int]]) -> int:
-        """Insert or update ``(id, team, level, capacity)`` rows; returns how many."""
-        rows = [
-            {"id": i, "team": t, "level": lv, "capacity": c, "updated_at": utcnow()}
-            for i, t, lv, c in agents
-        ]
-        if not rows:
-            return 0
-        insert = dialect_insert(self.session)
-        statement = insert(Agent).values(rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=[Agent.id],
-            set_={
-                "team": statement.excluded.team,
-                "level": statement.excluded.level,
-                "capacity": statement.excluded.capacity,
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
-        await self.session.execute(statement)
-        return len(rows)
-
-    async def loads(self, *, team: str, active_states: Collection[str]) -> list[AgentLoad]:
-        """Every agent of ``team`` with the number of its cases in ``active_states``."""
-        agents = list(await self.session.scalars(select(Agent).where(Agent.team == team)))
-        if not agents:
-            return []  # the common case without ROUTING_AGENTS: no count query at all
-        result = await self.session.execute(
-            select(Case.assignee, func.count())
-            .where(
-                Case.assignee.in_([a.id for a in agents]),
-                Case.status.in_(list(active_states)),
-            )
-            .group_by(Case.assignee)
-        )
-        counts: dict[str | None, int] = {assignee: count for assignee, count in result}
-        return [AgentLoad(a.id, a.team, a.capacity, int(counts.get(a.id, 0))) for a in agents]

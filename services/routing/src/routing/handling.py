@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from complaint_contracts.events import (
     ComplaintAgentReplied,
-    ComplaintAssigned,
     ComplaintAwaitingCustomer,
     ComplaintFirstResponseSent,
     ComplaintResolved,
@@ -18,21 +17,17 @@ from complaint_contracts.events import (
 from complaint_runtime.auth import Principal
 from complaint_runtime.database import Database, UnitOfWork
 from complaint_runtime.problems import Problem
-from sqlalchemy import select
 
-from routing.db import Agent, AgentRepository, Case, CaseAction, CaseRepository
+from routing.assignment import release_and_drain, transfer_case
+from routing.db import Case, CaseAction, CaseRepository
 from routing.domain.access import may_act
-from routing.domain.assignment import pick_agent
 from routing.domain.lifecycle import (
-    ACTIVE,
     AwaitCustomer,
-    Reassign,
     RecordFirstResponse,
     RecordReply,
     Resolve,
     Resume,
 )
-from routing.domain.teams import DEFAULT_TEAM_OWNERSHIP
 from routing.transitions import Actor, decide_or_raise, load_case, masked, move, now_utc
 
 
@@ -242,31 +237,12 @@ async def resolve(
             at=now,
             detail={"solution_type": solution_type},
         )
+        # Resolved waits for the customer, not the agent: the slot frees up at once and
+        # the team queue drains into it (a reopen claims a slot again).
+        case.queued_at = None
+        await release_and_drain(uow=uow, agent_id=case.assignee, at=now)
 
     return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
-
-
-async def _check_reassign_target(
-    uow: UnitOfWork, *, team: str | None, assignee: str | None, new_team: str
-) -> None:
-    """A hand-off must land somewhere real: a known team, an agent of that team."""
-    errors = []
-    if team is not None:
-        known = team in DEFAULT_TEAM_OWNERSHIP.values() or await uow.session.scalar(
-            select(Agent.id).where(Agent.team == team).limit(1)
-        )
-        if not known:
-            errors.append({"field": "team", "detail": f"no team {team!r}"})
-    if assignee is not None:
-        agent = await uow.session.get(Agent, assignee)
-        if agent is None:
-            errors.append({"field": "assignee", "detail": f"no agent {assignee!r}"})
-        elif agent.team != new_team:
-            errors.append({"field": "assignee", "detail": f"{assignee} is not in team {new_team}"})
-    if errors:
-        for error in errors:
-            error |= {"in": "body", "pointer": f"/{error['field']}", "code": "unknown"}
-        raise Problem(422, "Unknown reassignment target", kind="unknown-target", errors=errors)
 
 
 async def reassign(
@@ -277,61 +253,15 @@ async def reassign(
     reason: str,
     assignee: str | None = None,
     team: str | None = None,
+    roles: frozenset[str] = frozenset({"lead", "manager"}),
 ) -> CaseView:
-    """A hand-off (§5) by a lead or manager. Without an assignee the new team's
-    least-loaded free agent gets it (or its queue); without a team the case stays in its
-    team. The first-contact owner never changes, except that a case nobody owned yet gets
-    its first assignee as owner."""
+    """A hand-off (§5): see :func:`routing.assignment.transfer_case`. ``roles`` are the
+    roles that may ask: the reassign endpoint admits leads and managers, the transfer
+    endpoint the case's assignee as well."""
 
     async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
-        transition = decide_or_raise(case, Reassign())
-        new_team = team or case.team or ""
-        await _check_reassign_target(uow, team=team, assignee=assignee, new_team=new_team)
-        new_assignee = assignee
-        if new_assignee is None:
-            loads = await AgentRepository(uow.session).loads(team=new_team, active_states=ACTIVE)
-            new_assignee = pick_agent(
-                [a for a in loads if a.agent_id != case.assignee], team=new_team
-            )
-        if new_team == case.team and new_assignee == case.assignee:
-            raise Problem(
-                409,
-                "Nothing to reassign",
-                "The case already has this team and assignee.",
-                kind="no-change",
-            )
-        now = now_utc()
-        why = masked(reason) or ""
-        previous_team, previous_assignee = case.team, case.assignee
-        case.team, case.assignee = new_team, new_assignee
-        case.owner = case.owner or new_assignee
-        event = ComplaintAssigned(
-            complaint_id=case.complaint_id,
-            team=new_team,
-            assignee=new_assignee,
-            owner=case.owner,
-            actor=actor.id,
-            reason=why,
-            handoff=True,
-            previous_team=previous_team,
-            previous_assignee=previous_assignee,
-        )
-        detail = {
-            "team": new_team,
-            "assignee": new_assignee,
-            "previous_team": previous_team,
-            "previous_assignee": previous_assignee,
-            "reason": why,
-        }
-        move(
-            uow,
-            case,
-            transition,
-            actor=actor,
-            action="reassigned",
-            event=event,
-            at=now,
-            detail=detail,
+        await transfer_case(
+            uow=uow, case=case, actor=actor, reason=reason, assignee=assignee, team=team
         )
 
     return await _run(
@@ -339,5 +269,5 @@ async def reassign(
         complaint_id=complaint_id,
         principal=principal,
         step=step,
-        roles=frozenset({"lead", "manager"}),
+        roles=roles,
     )

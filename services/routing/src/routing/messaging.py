@@ -9,14 +9,17 @@ from complaint_contracts.events import (
     ComplaintAutoClosed,
     ComplaintConfirmationRequested,
     ComplaintConfirmed,
+    ComplaintEscalated,
     ComplaintReceived,
     ComplaintReopened,
     CustomerMessageReceived,
+    ErasureRequested,
 )
 from complaint_runtime.consumer import Handler
 from complaint_runtime.database import UnitOfWork
 
-from routing import service
+from routing import escalations, service
+from routing.customer_index_db import CustomerIndex
 
 
 async def on_received(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -47,9 +50,21 @@ async def on_reopened(uow: UnitOfWork, envelope: Envelope) -> None:
     await service.apply_reopened(uow=uow, reopened=envelope.data, event_id=envelope.id)
 
 
+async def on_escalated(uow: UnitOfWork, envelope: Envelope) -> None:
+    assert isinstance(envelope.data, ComplaintEscalated)
+    await escalations.apply_escalation(uow=uow, escalated=envelope.data, event_id=envelope.id)
+
+
+async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
+    assert isinstance(envelope.data, ErasureRequested)
+    # The customer index links complaints by keyed hashes and keeps the masked text (§10).
+    await CustomerIndex(uow.session).forget(envelope.data.complaint_id)
+
+
 INTAKE_HANDLERS: dict[type[EventData], Handler] = {
     ComplaintReceived: on_received,
     CustomerMessageReceived: on_customer_message,
+    ErasureRequested: on_erasure,
 }
 FEEDBACK_HANDLERS: dict[type[EventData], Handler] = {
     ComplaintConfirmationRequested: on_confirmation_requested,
@@ -57,4 +72,11 @@ FEEDBACK_HANDLERS: dict[type[EventData], Handler] = {
     ComplaintAutoClosed: on_closure,
     ComplaintReopened: on_reopened,
 }
-HANDLERS: dict[type[EventData], Handler] = {**INTAKE_HANDLERS, **FEEDBACK_HANDLERS}
+# Only escalations from the sla topic: the consumer skips every other (known) sla event
+# without a handler, no savepoint, no processed_events row and no dead letter.
+SLA_HANDLERS: dict[type[EventData], Handler] = {ComplaintEscalated: on_escalated}
+HANDLERS: dict[type[EventData], Handler] = {
+    **INTAKE_HANDLERS,
+    **FEEDBACK_HANDLERS,
+    **SLA_HANDLERS,
+}

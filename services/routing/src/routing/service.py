@@ -26,11 +26,11 @@ from complaint_contracts.events.routing import FiredRule
 from complaint_contracts.vocabulary import Priority
 from complaint_runtime.database import UnitOfWork
 
-from routing.db import AgentRepository, Case, CaseRepository
-from routing.domain.assignment import pick_agent
-from routing.domain.classification import Classifier, KeywordClassifier
+from routing import duplicates, streaks, triage_classifiers
+from routing.assignment import assign_new, assign_reopened
+from routing.db import Case, CaseRepository
+from routing.domain.classification import Classifier
 from routing.domain.lifecycle import (
-    ACTIVE,
     Assign,
     AutoClose,
     Confirm,
@@ -52,7 +52,6 @@ from routing.transitions import (
     record,
 )
 
-DEFAULT_CLASSIFIER: Classifier = KeywordClassifier()
 ROUTING = Actor(SOURCE)
 CUSTOMER = Actor("customer")
 
@@ -67,7 +66,7 @@ async def triage_and_assign(
     *,
     uow: UnitOfWork,
     received: ComplaintReceived,
-    classifier: Classifier = DEFAULT_CLASSIFIER,
+    classifier: Classifier | None = None,
     event_id: str | None = None,
 ) -> Case | None:
     """Classify and prioritise a new complaint, then give it to the team owning its
@@ -75,6 +74,14 @@ async def triage_and_assign(
     cases = CaseRepository(uow.session)
     if await cases.get(received.complaint_id) is not None:
         return None  # already triaged under another event id (e.g. a re-sent copy)
+    # §4 duplicates: a copy of an open complaint is linked to it, never triaged or assigned.
+    screening = await duplicates.screen(uow=uow, received=received)
+    if screening.original is not None:
+        return await duplicates.link_duplicate(
+            uow=uow, received=received, screening=screening, event_id=event_id
+        )
+    # None: the configured one (rules over the current category tree, or the model).
+    classifier = classifier or await triage_classifiers.classifier_for(uow.session)
     decision = triage(
         subject=received.subject,
         description=received.description,
@@ -82,8 +89,19 @@ async def triage_and_assign(
         tier=received.customer.tier,
         classifier=classifier,
     )
+    repeat_count = screening.repeat_count(decision.category)
+    if repeat_count:
+        # The repeat rule needs the category the first pass decided: decide again with it.
+        decision = triage(
+            subject=received.subject,
+            description=received.description,
+            language=received.customer.language,
+            tier=received.customer.tier,
+            classifier=classifier,
+            repeat_count=repeat_count,
+        )
     now = now_utc()
-    team = team_for_category(decision.category)
+    team = team_for_category(decision.category)  # until assign_new reads the ownership table
     rules = tuple(FiredRule(rule=r.rule, detail=r.detail) for r in decision.rules_fired)
     case = Case(
         complaint_id=received.complaint_id,
@@ -107,6 +125,8 @@ async def triage_and_assign(
         reopen_count=0,
     )
     cases.add(case)
+    duplicates.index(uow, screening, repeat_count=repeat_count)
+    streaks.start(uow=uow, complaint_id=case.complaint_id, description=received.description)
     await uow.session.flush()  # the history rows reference the case row
     record(
         uow,
@@ -127,6 +147,7 @@ async def triage_and_assign(
         priority=decision.priority,
         emotion=decision.emotion,
         rules_fired=rules,
+        repeat_count=repeat_count,
         channel=received.channel,
         customer_tier=received.customer.tier,
     )
@@ -140,12 +161,9 @@ async def triage_and_assign(
         at=now,
         detail={"category": decision.category, "priority": decision.priority},
     )
-    loads = await AgentRepository(uow.session).loads(team=team, active_states=ACTIVE)
-    agent = pick_agent(loads, team=team)
-    case.assignee = case.owner = agent
-    reason = f"team {team} owns category {decision.category}"
-    if agent is None and loads:
-        reason += "; every agent of the team is at capacity, queued"
+    # The engine (routing.assignment): owning team, best free agent or the team queue.
+    reason = await assign_new(uow=uow, case=case, at=now)
+    team, agent = case.team or team, case.assignee
     assigned = ComplaintAssigned(
         complaint_id=case.complaint_id,
         team=team,
@@ -181,6 +199,7 @@ async def apply_customer_message(
 ) -> None:
     """A customer message resumes a case awaiting the customer; otherwise it is history."""
     case = await _case_for(uow, message.complaint_id, event_id)
+    await streaks.observe_message(uow=uow, case=case, message=message, event_id=event_id)
     now = now_utc()
     detail = {"message_id": message.message_id, "channel": message.channel}
     if case.status != "awaiting_customer":
@@ -273,6 +292,8 @@ async def apply_closure(
         at=now,
         detail={"reason": reason, "evidence_event_id": event_id},
     )
+    # §4: a duplicate shares its original's SLA, and so its end.
+    await duplicates.close_duplicates_of(uow=uow, original=case, at=now, closed_event_id=event_id)
 
 
 async def apply_reopened(*, uow: UnitOfWork, reopened: ComplaintReopened, event_id: str) -> None:
@@ -315,9 +336,10 @@ async def apply_reopened(*, uow: UnitOfWork, reopened: ComplaintReopened, event_
         },
     )
     previous = case.assignee
-    assignee = case.owner or previous  # §3: back to the same owner
+    # §3: back to the same owner when they have room (else the team's best free agent or
+    # its queue: no agent is ever pushed past capacity).
+    assignee = await assign_reopened(uow=uow, case=case, at=now)
     changed = assignee != previous
-    case.assignee = assignee
     # Not a hand-off: the §3 rule moves the case (reopened → assigned), whereas a hand-off
     # keeps the state; consumers projecting the status rely on that difference.
     assigned = ComplaintAssigned(

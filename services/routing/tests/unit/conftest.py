@@ -47,7 +47,7 @@ def new_case(database: Database) -> NewCase:
             complaint_id=complaint_id,
             reference="C-20261129-000001",
             channel="web",
-            customer=CustomerView(customer_ref="ref-1", tier=tier),
+            customer=CustomerView(customer_ref=f"ref-{complaint_id}", tier=tier),
             subject="退款迟迟未到账",
             description=description,
             received_at=datetime.now(UTC),

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from routing.domain.classification import (
     DEFAULT_RULES,
     NO_MATCH_CONFIDENCE,
+    NO_MATCH_SUBCATEGORY,
     Classification,
     Classifier,
     KeywordClassifier,
@@ -102,13 +103,13 @@ def test_examples(subject: str, description: str, category: str, subcategory: st
 def test_fired_rule_names_the_rule_and_the_matched_words() -> None:
     result = classify("退款延迟", "")
     assert result.rules_fired[0].rule == "category.billing_refund.refund_delay"
-    assert result.rules_fired[0].detail == "matched '退款延迟'"
+    assert result.rules_fired[0].detail == "matched '退款延迟' in subject"
 
 
 def test_no_match_is_other_with_low_confidence() -> None:
     result = classify("Nice weather today", "Nothing else to say.", "en")
     assert result.category == "other"
-    assert result.subcategory is None
+    assert result.subcategory == NO_MATCH_SUBCATEGORY == "unclassified"
     assert result.confidence == NO_MATCH_CONFIDENCE
     assert [r.rule for r in result.rules_fired] == ["category.other.no_match"]
 

@@ -132,3 +132,15 @@ def test_level_is_valid_and_explained(description: str, subject: str) -> None:
 @given(st.text(max_size=200))
 def test_a_threat_always_makes_red(description: str) -> None:
     assert level(description + " 我要找律师") == "red"
+
+
+@pytest.mark.parametrize("text", ["热水器没有漏电", "no injury, thankfully", "并未发生泄露"])
+def test_a_denied_hazard_is_no_alarm(text: str) -> None:
+    assert level(text) == "blue"
+    assert "emotion.alarm" not in rules(text)
+    assert "emotion.negated" in rules(text)
+
+
+def test_a_denial_does_not_hide_a_hazard_in_the_next_clause() -> None:
+    assert level("没有漏电，但是插座起火了") == "red"
+    assert "emotion.alarm" in rules("没有漏电，但是插座起火了")

@@ -322,3 +322,62 @@ def test_every_raise_condition_that_holds_is_recorded(kwargs: dict) -> None:
     assert ("priority.raise.tier" in rules) == (kwargs["tier"] in ("gold", "vip"))
     assert ("priority.raise.emotion_red" in rules) == (kwargs["emotion"] == "red")
     assert ("priority.raise.repeat" in rules) == (kwargs["repeat_count"] >= 2)
+
+
+# -- negation: a hazard or leak the customer denies is no P1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "没有漏电，就是不加热",
+        "热水器没漏电，只是噪音大",
+        "并没有出现任何漏电",
+        "孩子没受伤，但盒子坏了",
+        "no injury, but the lid is cracked",
+        "there was no gas leak, the hob just clicks",
+        "This is not a data leak, my name is misspelt on the invoice",
+        "Nobody was injured; the box was dented",
+    ],
+)
+def test_a_denied_hazard_or_leak_is_not_p1(text: str) -> None:
+    decision = decide(text, category="product_quality")
+    assert decision.priority == "P3"
+    assert "priority.p1.safety_hazard" not in names(decision)
+    assert "priority.p1.privacy_leak" not in names(decision)
+    negated = [r for r in decision.rules_fired if r.rule == "priority.negated"]
+    assert len(negated) == 1
+    assert negated[0].detail.startswith("ignored '")
+
+
+@pytest.mark.parametrize(
+    ("text", "fired"),
+    [
+        ("没有漏电，但是起火了", "'起火'"),
+        ("没有漏电但起火了", "'起火'"),
+        ("Nobody was injured at first, but then it caught fire", "'caught fire'"),
+        ("no sparks at first; later it exploded", "'exploded'"),
+    ],
+)
+def test_a_denial_governs_its_own_clause_only(text: str, fired: str) -> None:
+    decision = decide(text, category="product_quality")
+    assert decision.priority == "P1"
+    hazard = next(r for r in decision.rules_fired if r.rule == "priority.p1.safety_hazard")
+    assert fired in hazard.detail
+    assert "priority.negated" in names(decision)
+
+
+def test_not_a_leak_versus_leaked_my_data() -> None:
+    denied = decide("It's not a data leak, just a wrong address", category="other")
+    leaked = decide("You leaked my data to a marketing firm", category="other")
+    assert (denied.priority, leaked.priority) == ("P3", "P1")
+    assert "priority.negated" in names(denied)
+    assert "priority.negated" not in names(leaked)
+    assert "priority.p1.privacy_leak" in names(leaked)
+
+
+def test_negation_does_not_lift_the_privacy_category() -> None:
+    # The category itself is P1 (§4); only the words are negated.
+    decision = decide("没有泄露我的信息，但骚扰电话不断", category="privacy_data_leak")
+    assert decision.priority == "P1"
+    assert "priority.negated" in names(decision)

@@ -37,7 +37,8 @@ async def client(database: Database, seed: Any) -> AsyncIterator[httpx.AsyncClie
     await seed(
         [
             {"id": "agent-li", "team": "billing", "capacity": 10},
-            {"id": "agent-wang", "team": "billing", "capacity": 0},  # only a transfer target
+            # Without the billing_refund skill: only a transfer target.
+            {"id": "agent-wang", "team": "billing", "capacity": 5, "categories": ["other"]},
         ]
     )
     app = FastAPI()

@@ -64,11 +64,18 @@ async def to_resolved(database: Database, complaint_id: str) -> None:
 
 @pytest.fixture
 async def li(seed: Any) -> None:
-    # agent-wang has capacity 0: never picked by triage, but a valid reassignment target.
+    # agent-wang lacks the billing_refund skill: never picked by triage, but a valid
+    # transfer target (skills are the lead's call; capacity and availability are not).
     await seed(
         [
             {"id": "agent-li", "team": "billing", "level": "senior", "capacity": 10},
-            {"id": "agent-wang", "team": "billing", "level": "senior", "capacity": 0},
+            {
+                "id": "agent-wang",
+                "team": "billing",
+                "level": "senior",
+                "capacity": 5,
+                "categories": ["other"],
+            },
         ]
     )
 

@@ -14,6 +14,7 @@ from routing.domain.lifecycle import (
     Assign,
     AutoClose,
     AwaitCustomer,
+    CloseDuplicate,
     Command,
     Confirm,
     IllegalTransition,
@@ -58,6 +59,7 @@ def moved(state: State, command: Command) -> State:
         ("awaiting_confirmation", Confirm(), "closed"),
         ("resolved", Confirm(), "closed"),
         ("awaiting_confirmation", AutoClose(), "closed"),
+        ("received", CloseDuplicate(), "closed"),
         ("resolved", AutoClose(), "closed"),
         ("resolved", Reopen(priority="P3"), "reopened"),
         ("awaiting_confirmation", Reopen(priority="P3"), "reopened"),
@@ -159,6 +161,7 @@ commands: st.SearchStrategy[Command] = st.one_of(
     st.just(AutoClose()),
     st.builds(Reopen, priority=st.sampled_from(PRIORITIES)),
     st.just(Reassign()),
+    st.just(CloseDuplicate()),
 )
 
 
@@ -227,6 +230,7 @@ def test_every_edge_of_the_graph_is_reachable_by_some_command() -> None:
         AutoClose(),
         Reopen(priority="P3"),
         Reassign(),
+        CloseDuplicate(),
     ]
     for state, targets in GRAPH.items():
         reached = {o.new_state for c in samples if isinstance(o := decide(state, c), Transition)}

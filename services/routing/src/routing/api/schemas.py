@@ -92,6 +92,9 @@ class CaseOut(BaseModel):
     closed_at: datetime | None
     close_reason: str | None
     reopen_count: int
+    escalation_level: int = Field(
+        description="0 agent, 1 team lead, 2 manager, 3 senior escalation group (set by sla-watch)"
+    )
     actions: list[ActionOut] = Field(description="The case's history, oldest first")
 
     @classmethod

@@ -2,9 +2,11 @@
 
 The table is long and changes for different reasons than the scoring does (a new phrase
 customers use, not a new way of weighing evidence), so it lives here as plain data and
-``routing.domain.classification`` turns each row into a ``KeywordRule``. Rows for
-delivery_logistics, technical_fault, service_attitude and process_policy are in
-``routing.domain.service_category_rules``, to keep each file readable.
+``routing.domain.classification`` turns each row into a ``KeywordRule``. Only the
+privacy rows are here; the other categories' rows are in ``product_rules``,
+``billing_rules``, ``service_category_rules`` and ``conduct_policy_rules``, to keep each
+file readable. A sub-category may have several rows of different weights (a phrase
+that names the problem, a weaker paraphrase); a row still fires at most once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import TypeAlias
 
 from complaint_contracts.vocabulary import Category
 
-from routing.domain.lexicon import PRIVACY_LEAK, SAFETY
+from routing.domain.billing_rules import BILLING_RULE_ROWS
+from routing.domain.conduct_policy_rules import CONDUCT_POLICY_RULE_ROWS
+from routing.domain.lexicon import PRIVACY_LEAK
+from routing.domain.product_rules import PRODUCT_RULE_ROWS
 from routing.domain.rules import Lexicon
 from routing.domain.service_category_rules import SERVICE_CATEGORY_RULE_ROWS
 
@@ -29,6 +34,35 @@ RULE_ROWS: tuple[RuleRow, ...] = (
     ("privacy_data_leak", "personal_data_leak", 3, PRIVACY_LEAK),
     (
         "privacy_data_leak",
+        "personal_data_leak",
+        2,
+        # Data reaching someone it should not, told without the word 泄露 / "leak".
+        (
+            "(信息|资料|数据|号码|手机号|电话|地址|住址)[^。!?,\n]{0,6}(被)?"
+            "(卖|告诉|透露|给了|交给|传给|泄)",
+            "(知道|报出|说出)(了)?我的(姓名|名字|地址|住址|电话|手机号|订单)",
+            "(看到|看见)[^。!?,\n]{0,8}(别人|另一个人|其他人|陌生人)的(订单|信息|地址|资料)",
+            "(别人|其他人|陌生人)[^。!?,\n]{0,4}(能|可以)?看到我的",
+            "(当众|大声)[^。!?,\n]{0,6}(念|读|说)",
+            "拿到我的(资料|信息|电话|号码)",
+            r"shared my (personal )?(address|details|data|information|number|email)",
+            r"(gave|passed|sold|handed) my (personal )?(address|details|data|information|number)",
+            r"third[- ]part(y|ies)",
+            r"knows? (exactly )?(what i (bought|ordered)|where i live|my (name|address|order))",
+            r"(my|our|personal) (details|data|information) (were|was|are|is) "
+            r"(exposed|visible|shared)",
+            r"other (customers|people)'?s? (addresses|details|e-?mails|data|orders|names)",
+            r"(cc|to) field",
+            r"(read|said|shouted) (out|aloud) my",
+            r"read out my",
+            r"(full|whole|entire) card number",
+            r"all (sixteen|16) digits",
+            r"(medical|health) (details|information|records|condition)",
+            r"(someone else's|another (customer|person)'s) (orders?|details|address|account)",
+        ),
+    ),
+    (
+        "privacy_data_leak",
         "account_compromise",
         3,
         (
@@ -37,24 +71,45 @@ RULE_ROWS: tuple[RuleRow, ...] = (
             "被盗号",
             "盗刷",
             "异地登录",
+            "(账号|账户)[^。!?,\n]{0,8}(被人|被别人)",
+            "(外省|外地|国外|陌生(的)?设备|不认识的(设备|手机))[^。!?,\n]{0,6}登录",
+            "登录记录",
+            "密码[^。!?,\n]{0,4}被(人)?(改|修改)",
+            "(余额|积分|钱|礼品卡)[^。!?,\n]{0,4}被(人|别人)",
+            "(我)?从来没(有)?(买|下单|消费)过",
+            "不是我(本人)?(买|下|消费|操作)的",
             r"hacked",
-            r"account (was |has been |got )?(compromised|stolen|taken over)",
-            r"someone (else )?(logged in|logged into|accessed) my account",
-            r"unauthori[sz]ed (login|access)",
+            r"account (was |has been |got )?(compromised|stolen|taken over|hijacked)",
+            r"someone (else )?(logged in|logged into|accessed|used|spent|changed)",
+            r"spent by someone",
+            r"unauthori[sz]ed (login|access|orders?|purchases?)",
+            r"(orders?|purchases?) (that )?i (never|did not|didn't) (place|make|made|placed)",
+            r"(never|did not|didn't) (place|make) (them|these|those|that|this)",
+            r"(changed|reset) (my )?(password|e-?mail( address)?) (without|to one)",
+            r"(unknown|unrecogni[sz]ed|strange) (device|login|sign-?in)",
+            r"(balance|points|gift card)[^.!?\n]{0,20}(stolen|spent by|used by|drained)",
         ),
     ),
     (
         "privacy_data_leak",
         "scam_calls",
-        2,
+        3,
         (
             "诈骗电话",
             "骚扰电话",
             "诈骗短信",
             "骚扰短信",
-            r"(scam|spam|fraudulent) "
+            "冒充",
+            "假冒(客服|工作人员)",
+            "(贷款|广告|营销|推广)[^。!?,\n]{0,4}(短信|电话)",
+            "让我转账",
+            r"(scam|spam|fraudulent|marketing|junk) "
             r"(calls?|texts?|messages?|e-?mails?)",
             r"phishing",
+            r"fake (calls?|callers?|texts?|sms|e-?mails?|websites?|support)",
+            r"pretending to be",
+            r"impersonat(ed|ing|or)",
+            r"asked (me )?for my (bank )?(pin|password|card|code)",
         ),
     ),
     (
@@ -66,229 +121,37 @@ RULE_ROWS: tuple[RuleRow, ...] = (
             "隐私",
             "住址",
             "身份证",
+            "资料",
             r"personal (data|information|details)",
             r"privacy",
             r"home address",
+            r"my details",
         ),
     ),
-    # -- product_quality
-    ("product_quality", "safety_hazard", 3, SAFETY),
-    (
-        "product_quality",
-        "counterfeit",
-        3,
-        (
-            "假货",
-            "不是正品",
-            "仿冒",
-            "山寨",
-            r"counterfeit",
-            r"fake",
-            r"not genuine",
-        ),
-    ),
-    (
-        "product_quality",
-        "defect",
-        2,
-        (
-            "质量问题",
-            "质量差",
-            "坏了",
-            "坏掉",
-            "不工作",
-            "不能用",
-            "用不了",
-            "没法用",
-            "不制冷",
-            "不加热",
-            "不出水",
-            "噪音",
-            "异响",
-            "漏水",
-            "开裂",
-            "裂了",
-            "掉漆",
-            "故障",
-            "失灵",
-            r"stopped working",
-            r"(does not|doesn't|did not|didn't|no longer) work",
-            r"not working",
-            r"broke(n)?",
-            r"defective",
-            r"faulty",
-            r"poor quality",
-            r"low quality",
-            r"fell apart",
-            r"cracked",
-            r"leak(s|ing)",
-            r"smells? burnt",
-            r"burnt smell",
-            r"malfunction(s|ed|ing)?",
-        ),
-    ),
-    (
-        "product_quality",
-        "damaged_item",
-        2,
-        (
-            "碎了",
-            "摔坏",
-            "损坏",
-            r"damaged",
-            r"smashed",
-            r"shattered",
-            r"scratched",
-            r"dented",
-        ),
-    ),
-    (
-        "product_quality",
-        "not_as_described",
-        2,
-        (
-            "与描述不符",
-            "色差",
-            "货不对板",
-            "实物与图片",
-            r"not as described",
-            r"different from the (picture|photo|description)",
-        ),
-    ),
-    (
-        "product_quality",
-        None,
-        1,
-        (
-            "质量",
-            "产品",
-            "电器",
-            "热水器",
-            "冰箱",
-            "洗衣机",
-            "空调",
-            "电饭煲",
-            "吹风机",
-            "充电器",
-            "耳机",
-            r"quality",
-            r"products?",
-            r"appliance",
-            r"blender",
-            r"kettle",
-            r"heater",
-            r"fridge",
-            r"washing machine",
-            r"charger",
-            r"headphones",
-            r"replacement",
-            r"motor",
-        ),
-    ),
-    # -- billing_refund
-    (
-        "billing_refund",
-        "refund_delay",
-        3,
-        (
-            "退款延迟",
-            "退款迟迟",
-            "退款[^。!?]{0,12}(没|未|还没)(有)?到账",
-            "迟迟未到账",
-            "还没退款",
-            "没有退款",
-            "未退款",
-            "退款[^。!?]{0,6}(太慢|拖)",
-            r"refund (is |was |has been )?(delayed|late|overdue)",
-            r"delayed refund",
-            r"(waiting|wait) (for|on) (my|the|a) refund",
-            r"(haven't|have not|not|never) (yet )?(received|got|gotten) (my|the|a) refund",
-        ),
-    ),
-    (
-        "billing_refund",
-        "price_mismatch",
-        3,
-        (
-            "价格不符",
-            "与宣传不符",
-            "(和|与)宣传不一致",
-            "虚假宣传",
-            "价格欺诈",
-            "差价",
-            "保价",
-            "标价",
-            "价签",
-            "免费[^。!?]{0,20}收了",
-            "优惠(券)?(没|未)(有)?(用上|生效|抵扣)",
-            r"price (mismatch|difference)",
-            r"(different|higher) price",
-            r"advertised (price|as free)",
-            r"(coupon|discount) (was not|wasn't|not) applied",
-            r"price (on|at) the (shelf|tag|website)",
-        ),
-    ),
-    (
-        "billing_refund",
-        "overcharge",
-        3,
-        (
-            "多扣",
-            "多收",
-            "重复扣款",
-            "扣了两次",
-            "乱收费",
-            "额外收费",
-            "收了[^。!?]{0,8}费",
-            "莫名扣费",
-            "自动续费",
-            r"overcharg(e|ed|ing)",
-            r"charged (me )?twice",
-            r"double[- ]charged",
-            r"charged (me )?(an |the )?(extra|again)",
-            r"hidden (fees?|charges?)",
-            r"unauthori[sz]ed (charges?|payments?|debits?)",
-        ),
-    ),
-    (
-        "billing_refund",
-        "refund_request",
-        2,
-        (
-            "退款",
-            "退钱",
-            "退费",
-            r"refund(s|ed)?",
-            r"money back",
-            r"reimburse(ment|d)?",
-        ),
-    ),
-    ("billing_refund", "invoice", 2, ("发票", "开票", r"invoices?", r"receipts?")),
-    (
-        "billing_refund",
-        None,
-        1,
-        (
-            "价格",
-            "收费",
-            "扣款",
-            "扣费",
-            "账单",
-            "付款",
-            "金额",
-            "费用",
-            "钱",
-            r"prices?",
-            r"charge(d|s)?",
-            r"bill(ed|ing)?",
-            r"payments?",
-            r"paid",
-            r"fees?",
-            r"money",
-        ),
-    ),
-    # -- delivery_logistics, technical_fault, service_attitude, process_policy
+    # -- product_quality, billing_refund
+    *PRODUCT_RULE_ROWS,
+    *BILLING_RULE_ROWS,
+    # -- delivery_logistics, technical_fault
     *SERVICE_CATEGORY_RULE_ROWS,
+    # -- service_attitude, process_policy, other
+    *CONDUCT_POLICY_RULE_ROWS,
+)
+
+# Rows whose words state a fault that a preceding negation denies (没有漏电, "not
+# damaged", "no sparks"). Rows whose patterns carry their own negation (没收到, "never
+# arrived") or name a wish (退款) are not here: a negation there IS the complaint.
+NEGATABLE: frozenset[tuple[Category, str]] = frozenset(
+    {
+        ("privacy_data_leak", "personal_data_leak"),
+        ("privacy_data_leak", "account_compromise"),
+        ("product_quality", "safety_hazard"),
+        ("product_quality", "counterfeit"),
+        ("product_quality", "defect"),
+        ("product_quality", "damaged_item"),
+        ("delivery_logistics", "damaged_in_transit"),
+        ("service_attitude", "rude_staff"),
+        ("privacy_data_leak", "scam_calls"),
+    }
 )
 
 # Tie-break: the category whose miss costs most comes first (a leak or a hazard left

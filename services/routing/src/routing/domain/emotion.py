@@ -2,7 +2,8 @@
 
 Scoring, kept small on purpose:
 - a threat to go public / legal, or alarm (a safety hazard or a data leak), is red at once:
-  such a customer is frightened or escalating whatever words they choose;
+  such a customer is frightened or escalating whatever words they choose; a hazard or
+  leak the customer denies (没有漏电, "no injury") is no alarm (``emotion.negated``);
 - otherwise points: 2 per strong negative word, 1 for any mild irritation (however many:
   impatience alone never makes red), 1 for exclamation (2 for three or more marks),
   2 for shouting in ALL CAPS (two or more capitalised words of three or more letters);
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from complaint_contracts.vocabulary import EmotionLevel
 
 from routing.domain.lexicon import NEGATIVE_MILD, NEGATIVE_STRONG, PRIVACY_LEAK, SAFETY, THREATS
+from routing.domain.negation import find_affirmed
 from routing.domain.rules import FiredRule, matched, normalize
 
 RED_SCORE = 3
@@ -89,10 +91,16 @@ def assess_emotion(*, subject: str, description: str) -> EmotionAssessment:
     if threats:
         rules.append(FiredRule("emotion.threat", matched(threats)))
         alarm = True
-    alarming = SAFETY.find_all(text) + PRIVACY_LEAK.find_all(text)
+    hazard = find_affirmed(SAFETY, text)
+    leak = find_affirmed(PRIVACY_LEAK, text)
+    alarming = hazard.found + leak.found
     if alarming:
         rules.append(FiredRule("emotion.alarm", matched(alarming)))
         alarm = True
+    denied = hazard.negated + leak.negated
+    if denied:
+        # "没有漏电" reassures rather than alarms; recorded so the level can be explained.
+        rules.append(FiredRule("emotion.negated", "ignored " + "; ".join(denied)))
     strong = NEGATIVE_STRONG.find_all(text)
     if strong:
         score += STRONG_POINTS * len(strong)

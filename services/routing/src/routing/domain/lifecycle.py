@@ -8,6 +8,7 @@ received → triaged → assigned → in_progress ⇄ awaiting_customer
 in_progress → resolved → awaiting_confirmation → closed
 resolved → closed                       (confirmation or auto-close without a request)
 resolved | awaiting_confirmation → reopened → assigned | in_progress
+received → closed                       (a duplicate, closed with its original)
 any open state → the same state         (Reassign: a hand-off; RecordReply; a reminder)
 ```
 
@@ -20,6 +21,8 @@ Decisions taken here:
   supervisor's decision, which a reopen is not. A supervisor can still raise it to P1.
 - The closure guard is checked after the state: a resolve in the wrong state is illegal
   whatever it carries, a resolve in ``in_progress`` lists every missing field at once.
+- A duplicate (§4) is never triaged: it stays ``received``, linked to its original, and
+  ``CloseDuplicate`` closes it when the original closes (it shares the original's SLA).
 - ``RequestConfirmation`` in ``awaiting_confirmation`` keeps the state: feedback's reminder
   re-sends the request and must not be refused.
 """
@@ -54,7 +57,7 @@ ACTIVE: Final[frozenset[State]] = frozenset(
 
 # The graph of §3; ``decide`` never leaves it (a property test checks it).
 GRAPH: Final[dict[State, frozenset[State]]] = {
-    "received": frozenset({"triaged"}),
+    "received": frozenset({"triaged", "closed"}),
     "triaged": frozenset({"assigned", "triaged"}),
     "assigned": frozenset({"in_progress", "assigned"}),
     "in_progress": frozenset({"in_progress", "awaiting_customer", "resolved"}),
@@ -134,6 +137,11 @@ class Reassign:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class CloseDuplicate:
+    pass
+
+
 Command = (
     Triage
     | Assign
@@ -147,6 +155,7 @@ Command = (
     | AutoClose
     | Reopen
     | Reassign
+    | CloseDuplicate
 )
 
 
@@ -188,6 +197,7 @@ _MOVES: Final[dict[type[Command], tuple[frozenset[State], State | None]]] = {
     AutoClose: (frozenset({"resolved", "awaiting_confirmation"}), "closed"),
     Reopen: (frozenset({"resolved", "awaiting_confirmation"}), "reopened"),
     Reassign: (REASSIGNABLE, None),
+    CloseDuplicate: (frozenset({"received"}), "closed"),
 }
 
 

@@ -2,7 +2,9 @@
 
 1. Base priority:
    - P1 for a data/privacy leak (category ``privacy_data_leak`` or a leak word in the
-     text), a safety hazard word, or a supervisor's decision;
+     text), a safety hazard word, or a supervisor's decision; a leak or hazard word the
+     customer denies in its clause (没有漏电, "no injury") does not count and is recorded
+     as ``priority.negated`` (``routing.domain.negation``);
    - P4 for a *pure* query or suggestion: the text has a query/suggestion marker
      (请问, 建议, "could you tell me", ...) and no complaint signal, i.e. none of the
      problem words (坏了, 没收到, "broken", "never arrived", ...), negative or irritation
@@ -36,6 +38,7 @@ from routing.domain.lexicon import (
     SAFETY,
     THREATS,
 )
+from routing.domain.negation import find_affirmed
 from routing.domain.rules import FiredRule, matched, normalize, quoted
 
 DEFAULT_RAISE_TIERS: frozenset[str] = frozenset({"gold", "vip"})
@@ -55,17 +58,21 @@ class PriorityDecision:
 
 def _base(category: Category, text: str, supervisor_p1: bool) -> tuple[Priority, list[FiredRule]]:
     rules: list[FiredRule] = []
-    leak = PRIVACY_LEAK.find_all(text)
-    if category == "privacy_data_leak" or leak:
+    leak = find_affirmed(PRIVACY_LEAK, text)
+    if category == "privacy_data_leak" or leak.found:
         reasons = ["category privacy_data_leak"] if category == "privacy_data_leak" else []
-        reasons += [matched(leak)] if leak else []
+        reasons += [matched(leak.found)] if leak.found else []
         rules.append(FiredRule("priority.p1.privacy_leak", "; ".join(reasons)))
-    hazard = SAFETY.find_all(text)
-    if hazard:
-        rules.append(FiredRule("priority.p1.safety_hazard", matched(hazard)))
+    hazard = find_affirmed(SAFETY, text)
+    if hazard.found:
+        rules.append(FiredRule("priority.p1.safety_hazard", matched(hazard.found)))
     if supervisor_p1:
         rules.append(FiredRule("priority.p1.supervisor", "set to P1 by a supervisor"))
-    if rules:
+    denied = leak.negated + hazard.negated
+    if denied:
+        # A denied hazard is no P1 ("没有漏电"), but the reader should see it was looked at.
+        rules.append(FiredRule("priority.negated", "ignored " + "; ".join(denied)))
+    if any(r.rule.startswith("priority.p1.") for r in rules):
         return "P1", rules
 
     markers = QUERY_MARKERS.find_all(text)

@@ -7,6 +7,9 @@ Create Date: 2026-11-28 23:45:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +17,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass  # placeholder, filled in by the change that owns this revision
+    # 0 (agent) for every existing case: none was escalated before sla-watch said so.
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("escalation_level", sa.Integer(), server_default="0", nullable=False)
+        )
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_column("escalation_level")

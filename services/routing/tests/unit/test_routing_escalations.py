@@ -1,0 +1,238 @@
+"""Escalations from sla-watch: the case's level, its history entry, the case API, the
+migration, and how routing's consumer treats the other events of the sla topic."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from complaint_contracts import topics
+from complaint_contracts.base import EventData
+from complaint_contracts.envelope import encode
+from complaint_contracts.events import ComplaintEscalated, SlaBreached, SlaWarning
+from complaint_contracts.examples import example_for
+from complaint_runtime.auth import issue_token
+from complaint_runtime.consumer import EventConsumer
+from complaint_runtime.database import Database, ProcessedEvent
+from complaint_runtime.migrations import upgrade_to_head
+from complaint_runtime.problems import install_problem_handlers
+from fastapi import FastAPI
+from routing import messaging
+from routing.api.cases import router
+from routing.db import Case, CaseAction
+from routing.main import MIGRATIONS
+from sqlalchemy import inspect, select
+
+SECRET = "test-secret-for-routing-escalations-0123456789"
+_offsets = itertools.count()
+
+
+def escalated(
+    complaint_id: str,
+    *,
+    level: int,
+    previous_level: int,
+    trigger: str = "resolution_breach",
+    reason: str = "resolution clock breached",
+) -> ComplaintEscalated:
+    return ComplaintEscalated.model_validate(
+        {
+            "complaint_id": complaint_id,
+            "level": level,
+            "previous_level": previous_level,
+            "trigger": trigger,
+            "reason": reason,
+            "clock_id": "clk-resolution-1",
+            "metric": "resolution",
+            "actor": "sla-watch",
+        }
+    )
+
+
+async def case_and_actions(database: Database, complaint_id: str) -> tuple[Case, list[CaseAction]]:
+    async with database.sessions() as session:
+        case = await session.get(Case, complaint_id)
+        assert case is not None
+        actions = list(
+            await session.scalars(
+                select(CaseAction)
+                .where(CaseAction.complaint_id == complaint_id)
+                .order_by(CaseAction.id)
+            )
+        )
+    return case, actions
+
+
+async def test_an_escalation_sets_the_level_and_records_why(
+    database: Database, new_case: Any, feed: Any, outbox: Any
+) -> None:
+    complaint_id = await new_case()
+    case, _ = await case_and_actions(database, complaint_id)
+    assert case.escalation_level == 0
+    staged_before = len(await outbox(complaint_id))
+
+    event_id = await feed(escalated(complaint_id, level=2, previous_level=0))
+
+    case, actions = await case_and_actions(database, complaint_id)
+    assert case.escalation_level == 2
+    assert case.status == "assigned"  # orthogonal to the state (§3)
+    last = actions[-1]
+    assert (last.actor, last.action, last.from_status, last.to_status, last.event_id) == (
+        "sla-watch",
+        "escalated",
+        "assigned",
+        "assigned",
+        event_id,
+    )
+    assert last.detail["trigger"] == "resolution_breach"
+    assert last.detail["reason"] == "resolution clock breached"
+    assert (last.detail["level"], last.detail["previous_level"]) == (2, 0)
+    assert last.detail["metric"] == "resolution"
+    # sla-watch's event is the record: routing stages nothing of its own.
+    assert len(await outbox(complaint_id)) == staged_before
+
+
+async def test_levels_follow_sla_watch_up_and_down(
+    database: Database, new_case: Any, feed: Any
+) -> None:
+    complaint_id = await new_case()
+    await feed(escalated(complaint_id, level=1, previous_level=0, trigger="first_response_breach"))
+    await feed(escalated(complaint_id, level=3, previous_level=1, trigger="repeated_breach"))
+    await feed(escalated(complaint_id, level=0, previous_level=3, trigger="de_escalation"))
+    case, actions = await case_and_actions(database, complaint_id)
+    assert case.escalation_level == 0
+    assert [(a.action, a.detail["level"]) for a in actions if "escalated" in a.action] == [
+        ("escalated", 1),
+        ("escalated", 3),
+        ("de_escalated", 0),
+    ]
+
+
+async def test_a_missed_escalation_is_visible_in_the_history(
+    database: Database, new_case: Any, feed: Any
+) -> None:
+    complaint_id = await new_case()
+    await feed(escalated(complaint_id, level=3, previous_level=2, trigger="p1_breach"))
+    case, actions = await case_and_actions(database, complaint_id)
+    assert case.escalation_level == 3
+    assert (actions[-1].detail["previous_level"], actions[-1].detail["level_before"]) == (2, 0)
+
+
+async def test_an_escalation_of_an_unknown_case_is_a_poison_record(feed: Any) -> None:
+    with pytest.raises(LookupError):
+        await feed(escalated(str(uuid.uuid4()), level=1, previous_level=0))
+
+
+async def test_the_case_api_shows_the_escalation_level(
+    database: Database, new_case: Any, feed: Any
+) -> None:
+    complaint_id = await new_case()
+    await feed(escalated(complaint_id, level=2, previous_level=0))
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.include_router(router)
+    app.state.runtime = SimpleNamespace(
+        database=database, settings=SimpleNamespace(auth_jwt_secret=SECRET)
+    )
+    token = issue_token(secret=SECRET, subject="mgr-sun", roles=["manager"], team=None)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://routing") as client:
+        response = await client.get(
+            f"/v1/cases/{complaint_id}", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["escalation_level"] == 2
+    assert body["actions"][-1]["action"] == "escalated"
+    assert body["actions"][-1]["detail"]["trigger"] == "resolution_breach"
+
+
+# -- the consumer over the sla topic
+
+
+@dataclass
+class FakeRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+@dataclass
+class FakeProducer:
+    sent: list[Any] = field(default_factory=list)
+
+    async def send_and_wait(self, topic: str, **kwargs: Any) -> None:
+        self.sent.append((topic, kwargs))
+
+
+def sla_record(data: EventData, subject: str) -> FakeRecord:
+    _, record = encode(data, topic=topics.SLA.name, source="sla-watch", subject=subject)
+    return FakeRecord(
+        topics.SLA.name, 0, next(_offsets), record.key, record.value, list(record.headers)
+    )
+
+
+@pytest.fixture
+async def consumer(database: Database) -> AsyncIterator[tuple[EventConsumer, FakeProducer]]:
+    producer = FakeProducer()
+    yield (
+        EventConsumer(
+            database=database,
+            bootstrap_servers="unused:9092",
+            group_id="routing",
+            topics=[topics.INTAKE.name, topics.FEEDBACK.name, topics.SLA.name],
+            handlers=messaging.HANDLERS,
+            dead_letter_topic=topics.dead_letter_topic("routing").name,
+            producer=producer,  # type: ignore[arg-type]
+        ),
+        producer,
+    )
+
+
+async def test_other_sla_events_are_skipped_not_dead_lettered(
+    database: Database, new_case: Any, consumer: tuple[EventConsumer, FakeProducer]
+) -> None:
+    events_consumer, producer = consumer
+    complaint_id = await new_case()
+    others = [
+        example_for(SlaWarning).model_copy(update={"complaint_id": complaint_id}),
+        example_for(SlaBreached).model_copy(update={"complaint_id": complaint_id}),
+    ]
+    records = [sla_record(data, complaint_id) for data in others]
+    escalation = sla_record(escalated(complaint_id, level=1, previous_level=0), complaint_id)
+
+    await events_consumer._process_batch([*records, escalation])
+
+    assert producer.sent == []  # nothing dead-lettered
+    async with database.sessions() as session:
+        processed = list(await session.scalars(select(ProcessedEvent)))
+    # Only the escalation was applied; the skipped events leave no row at all.
+    assert [(p.consumer, p.outcome) for p in processed] == [("routing", "applied")]
+    case, _ = await case_and_actions(database, complaint_id)
+    assert case.escalation_level == 1
+
+
+async def test_the_migration_adds_escalation_level_defaulting_to_zero(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
+    await upgrade_to_head(MIGRATIONS, url)
+    database = Database(url)
+    try:
+        async with database.engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: {c["name"]: c for c in inspect(sync).get_columns("cases")}
+            )
+    finally:
+        await database.dispose()
+    column = columns["escalation_level"]
+    assert column["nullable"] is False
+    assert str(column["default"]).strip("'\"") == "0"

@@ -1,0 +1,153 @@
+"""The optional statistical model: train, predict, explain, save/load; the start-up
+check; the evaluation's split and figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from complaint_contracts.vocabulary import CATEGORIES
+from routing import triage_classifiers
+from routing.config import RoutingSettings
+from routing.domain.classification import KeywordClassifier
+from routing.model import LabelledComplaint, ModelClassifier, load_labelled
+from routing.triage_cli import main as triage_cli
+from routing.triage_eval import evaluate, format_reports, split
+
+
+def sample(category: str, sub: str, subject: str, description: str = "") -> LabelledComplaint:
+    return LabelledComplaint(
+        "t", "zh-CN", "standard", subject, description, category, sub, "P3", "blue"
+    )  # type: ignore[arg-type]
+
+
+SMALL = [
+    sample("billing_refund", "refund_delay", "退款还没到账", "钱一直没退回来"),
+    sample("billing_refund", "refund_delay", "Refund still missing", "my money never came back"),
+    sample("billing_refund", "overcharge", "扣了两次钱", "同一订单扣款两次"),
+    sample("delivery_logistics", "late_delivery", "快递太慢", "包裹一周还没到"),
+    sample("delivery_logistics", "late_delivery", "Parcel late", "the parcel is a week late"),
+    sample("delivery_logistics", "lost_parcel", "包裹丢了", "快递员说找不到包裹"),
+    sample("technical_fault", "app_crash", "应用闪退", "打开应用就闪退"),
+    sample("technical_fault", "app_crash", "App crashes", "the app crashes on start"),
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> ModelClassifier:
+    return ModelClassifier.train(SMALL)
+
+
+def test_model_predicts_and_explains(model: ModelClassifier) -> None:
+    result = model.classify(subject="包裹还没到", description="快递一周了", language="zh-CN")
+    assert result.category == "delivery_logistics"
+    assert result.subcategory in {"late_delivery", "lost_parcel"}
+    assert 0.0 < result.confidence <= 1.0
+    assert result.rules_fired[0].rule == "model.delivery_logistics"
+    assert "top features" in result.rules_fired[0].detail
+    features = model.top_features("包裹还没到\n快递一周了", "delivery_logistics")
+    assert features and all(weight > 0 for _, weight in features)
+
+
+def test_subcategory_stays_within_the_predicted_category(model: ModelClassifier) -> None:
+    result = model.classify(subject="App crashes", description="again", language="en")
+    assert (result.category, result.subcategory) == ("technical_fault", "app_crash")
+
+
+def test_save_and_load_give_the_same_answers(model: ModelClassifier, tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "model.joblib"
+    model.save(path)
+    loaded = ModelClassifier.load(path)
+    for text in ("退款还没到账", "the app crashes", "快递丢了"):
+        assert loaded.classify(subject=text, description="", language="zh-CN") == model.classify(
+            subject=text, description="", language="zh-CN"
+        )
+
+
+def test_load_refuses_missing_or_foreign_files(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="routing-triage train"):
+        ModelClassifier.load(tmp_path / "absent.joblib")
+    import joblib
+
+    joblib.dump({"something": "else"}, tmp_path / "foreign.joblib")
+    with pytest.raises(ValueError, match="not a triage model"):
+        ModelClassifier.load(tmp_path / "foreign.joblib")
+
+
+def test_training_needs_two_categories() -> None:
+    with pytest.raises(ValueError, match="two categories"):
+        ModelClassifier.train(SMALL[:2])
+
+
+def test_model_mode_without_a_model_fails_at_start_up(tmp_path: Path) -> None:
+    settings = RoutingSettings(triage_classifier="model", triage_model_path=tmp_path / "none")
+    with pytest.raises(RuntimeError, match="TRIAGE_CLASSIFIER=model"):
+        triage_classifiers.configure(settings)
+    triage_classifiers.configure(RoutingSettings())  # back to the rules for other tests
+    assert triage_classifiers.current().model is None
+
+
+def test_model_mode_uses_the_model(model: ModelClassifier, tmp_path: Path) -> None:
+    path = tmp_path / "model.joblib"
+    model.save(path)
+    try:
+        provider = triage_classifiers.configure(
+            RoutingSettings(triage_classifier="model", triage_model_path=path)
+        )
+        assert isinstance(provider.model, ModelClassifier)
+    finally:
+        triage_classifiers.configure(RoutingSettings())
+
+
+def test_cli_train_writes_a_loadable_model(tmp_path: Path) -> None:
+    data = tmp_path / "data.jsonl"
+    import json
+
+    data.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "category": s.category,
+                    "subcategory": s.subcategory,
+                    "subject": s.subject,
+                    "description": s.description,
+                },
+                ensure_ascii=False,
+            )
+            for s in SMALL
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "m.joblib"
+    assert triage_cli(["train", "--data", str(data), "--out", str(out)]) == 0
+    assert ModelClassifier.load(out).trained_on == len(SMALL)
+    assert triage_cli(["train", "--data", str(tmp_path / "missing.jsonl"), "--out", str(out)]) == 2
+
+
+def test_shipped_labelled_set_covers_every_category() -> None:
+    samples = load_labelled()
+    assert len(samples) >= 250
+    assert {s.category for s in samples} == set(CATEGORIES)
+    assert {s.language for s in samples} == {"zh-CN", "en"}
+    assert all(s.priority in {"P1", "P2", "P3", "P4"} for s in samples)
+    assert all(s.emotion in {"blue", "yellow", "red"} for s in samples)
+
+
+def test_split_is_stratified_disjoint_and_reproducible() -> None:
+    samples = load_labelled()
+    train, test = split(samples, seed=7)
+    assert len(train) + len(test) == len(samples)
+    assert {id(s) for s in train}.isdisjoint({id(s) for s in test})
+    assert {s.category for s in test} == set(CATEGORIES)
+    assert [s.id for s in split(samples, seed=7)[1]] == [s.id for s in test]
+    assert [s.id for s in split(samples, seed=8)[1]] != [s.id for s in test]
+
+
+def test_evaluation_counts(model: ModelClassifier) -> None:
+    report = evaluate(KeywordClassifier(), SMALL)
+    assert report.total == len(SMALL)
+    assert report.correct == sum(report.confusion[(c, c)] for c in CATEGORIES)
+    assert report.correct + len(report.misses) == report.total
+    assert report.priority_total == len(SMALL)
+    text = format_reports("small", {"rules": report, "model": evaluate(model, SMALL)})
+    assert "confusion matrix (rules" in text and "confusion matrix (model" in text
