@@ -138,7 +138,8 @@ def test_a_pause_shifts_every_future_threshold_by_its_length(
         if before > at(pause_at):
             assert after - before == timedelta(seconds=paused_for)
     assert due_at(resumed) - due_at(view) == timedelta(seconds=paused_for)
-    assert dataclasses.replace(resumed, paused_seconds=0) == view
+    assert resumed.pauses == ((at(pause_at), at(pause_at + paused_for)),)
+    assert dataclasses.replace(resumed, paused_seconds=0, pauses=()) == view
 
 
 @given(

@@ -15,7 +15,8 @@ from complaint_contracts.events import (
     SlaWarning,
 )
 from complaint_runtime.database import Database, OutboxMessage
-from sla_watch import service
+from sla_watch import complaint_facts, service
+from sla_watch.clock_setup import StaticSetup
 from sla_watch.db import Clock
 from sla_watch.firing import fire_due
 from sla_watch.service import SlaRules
@@ -27,8 +28,11 @@ OTHER = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c"
 
 # Seconds, so a test walks through a whole clock: first response 100 s, resolution 1000 s.
 RULES = SlaRules(
-    first_response_targets={"P1": 100, "P2": 200, "P3": 300, "P4": 400},
-    resolution_targets={"P1": 1000, "P2": 2000, "P3": 3000, "P4": 4000},
+    setup=StaticSetup(
+        first_response={"P1": 100, "P2": 200, "P3": 300, "P4": 400},
+        resolution={"P1": 1000, "P2": 2000, "P3": 3000, "P4": 4000},
+        next_response={"P1": 50, "P2": 60, "P3": 70, "P4": 80},
+    ),
     warning_percents=(50, 75, 90),
     late_after_s=5.0,
 )
@@ -227,6 +231,7 @@ async def test_a_stop_found_late_reports_the_thresholds_it_passed(database: Data
         "sla.warning",
         "sla.warning",
         "sla.breached",
+        "complaint.escalated",  # a P1 breach: straight to level 3
         "sla.clock_stopped",
     ]
     assert all(late for _, _, late in thresholds(events))
@@ -252,7 +257,7 @@ async def test_a_new_priority_restarts_the_resolution_clock(database: Database) 
     await triage(database, priority="P3")
     await drain_outbox(database)
     async with database.unit_of_work() as uow:
-        await service.restart_resolution(
+        await complaint_facts.restart_resolution(
             uow=uow,
             rules=RULES,
             complaint_id=COMPLAINT,
@@ -278,7 +283,7 @@ async def test_events_for_complaints_without_clocks_are_harmless(database: Datab
         await service.pause_clocks(uow=uow, rules=RULES, complaint_id=OTHER, at=T0, reason="x")
         await service.resume_clocks(uow=uow, rules=RULES, complaint_id=OTHER, at=T0)
         assert (
-            await service.restart_resolution(
+            await complaint_facts.restart_resolution(
                 uow=uow, rules=RULES, complaint_id=OTHER, priority="P1", at=T0, reason="x"
             )
             is None

@@ -30,6 +30,7 @@ from complaint_runtime.migrations import upgrade_to_head
 from fastapi import FastAPI
 from pydantic import ValidationError
 from sla_watch import messaging, metrics
+from sla_watch.clock_setup import StaticSetup
 from sla_watch.config import SlaSettings
 from sla_watch.firing import FireLoop, count_running
 from sla_watch.main import MIGRATIONS, create_app
@@ -40,8 +41,11 @@ T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 CID = "0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40"
 SECRET = "test-secret-of-at-least-32-bytes-long"
 RULES = SlaRules(
-    first_response_targets={"P1": 100, "P2": 200, "P3": 300, "P4": 400},
-    resolution_targets={"P1": 1000, "P2": 2000, "P3": 3000, "P4": 4000},
+    setup=StaticSetup(
+        first_response={"P1": 100, "P2": 200, "P3": 300, "P4": 400},
+        resolution={"P1": 1000, "P2": 2000, "P3": 3000, "P4": 4000},
+        next_response={"P1": 50, "P2": 60, "P3": 70, "P4": 80},
+    ),
 )
 
 
@@ -163,12 +167,17 @@ async def test_reopen_with_a_higher_priority_restarts_resolution(database: Datab
     await deliver(database, same)
     higher = same.model_copy(update={"new_priority": "P2", "reason": "reopened"})
     await deliver(database, higher, T0 + timedelta(seconds=10))
-    assert summary(await drain(database)) == [
+    events = await drain(database)
+    assert summary(events) == [
         ("sla.clock_started:first_response", None),
         ("sla.clock_started:resolution", None),
         ("sla.clock_stopped:resolution", "cancelled"),
         ("sla.clock_started:resolution", None),
+        ("sla.clock_rescheduled:first_response", None),
     ]
+    rescheduled: Any = events[-1].data
+    assert (rescheduled.reason, rescheduled.target_seconds) == ("priority_changed", 200)
+    assert rescheduled.due_at == T0 + timedelta(seconds=200)
 
 
 async def test_reopen_keeping_its_priority_restarts_the_stopped_resolution_clock(
@@ -278,13 +287,9 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = SlaSettings()
     assert settings.service_name == "sla-watch"
     assert settings.sla_warning_percents == (50, 75, 90)
-    assert settings.sla_first_response_targets_s == {
-        "P1": 60,
-        "P2": 14400,
-        "P3": 86400,
-        "P4": 172800,
-    }
-    assert settings.sla_resolution_targets_s["P4"] == 120 * 3600
+    # An override of the default policies' targets; priorities left out keep theirs.
+    assert settings.sla_first_response_targets_s == {"P1": 60}
+    assert settings.sla_resolution_targets_s is None
     assert settings.sla_tick_s == 0.1
 
 

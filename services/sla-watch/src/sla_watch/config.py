@@ -8,11 +8,7 @@ from complaint_runtime.settings import ServiceSettings
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from sla_watch.domain.policy import (
-    DEFAULT_FIRST_RESPONSE_TARGETS_S,
-    DEFAULT_RESOLUTION_TARGETS_S,
-    merge_targets,
-)
+from sla_watch.domain.policy import check_targets
 
 
 class SlaSettings(ServiceSettings):
@@ -29,13 +25,28 @@ class SlaSettings(ServiceSettings):
     sla_late_after_s: float = Field(
         5.0, ge=0, description="A warning or breach sent later than this after it fell due is late"
     )
-    sla_first_response_targets_s: dict[str, int] = Field(
-        default_factory=lambda: dict(DEFAULT_FIRST_RESPONSE_TARGETS_S),
-        description='JSON, e.g. {"P1": 7200}; priorities left out keep their default',
+    sla_first_response_targets_s: dict[str, int] | None = Field(
+        None,
+        description='Development and test override, JSON, e.g. {"P1": 6}: at start the '
+        "default-Px policies get these first-response targets (business seconds of their "
+        "calendar). Unset: the policies stay as stored (managed with the admin API).",
     )
-    sla_resolution_targets_s: dict[str, int] = Field(
-        default_factory=lambda: dict(DEFAULT_RESOLUTION_TARGETS_S),
-        description='JSON, e.g. {"P1": 86400}; priorities left out keep their default',
+    sla_resolution_targets_s: dict[str, int] | None = Field(
+        None,
+        description='Development and test override, JSON, e.g. {"P1": 12}: at start the '
+        "default-Px policies get these resolution targets. Unset: policies stay as stored.",
+    )
+    sla_recompute_tick_s: float = Field(
+        1.0, gt=0, description="How often the recompute loop looks for pending jobs"
+    )
+    sla_recompute_batch: int = Field(
+        500,
+        gt=0,
+        le=10_000,
+        description="Open clocks recomputed per transaction after a policy or calendar change",
+    )
+    sla_ics_max_bytes: int = Field(
+        1_000_000, gt=0, description="Largest .ics file the calendar import accepts"
     )
     sla_metrics_refresh_s: float = Field(
         15.0, gt=0, description="How often the clocks-running gauge is recounted"
@@ -58,12 +69,7 @@ class SlaSettings(ServiceSettings):
             raise ValueError("warning percents must lie between 1 and 99")
         return tuple(sorted(set(value)))
 
-    @field_validator("sla_first_response_targets_s")
+    @field_validator("sla_first_response_targets_s", "sla_resolution_targets_s")
     @classmethod
-    def _first_response(cls, value: dict[str, int]) -> dict[str, int]:
-        return merge_targets(value, DEFAULT_FIRST_RESPONSE_TARGETS_S)
-
-    @field_validator("sla_resolution_targets_s")
-    @classmethod
-    def _resolution(cls, value: dict[str, int]) -> dict[str, int]:
-        return merge_targets(value, DEFAULT_RESOLUTION_TARGETS_S)
+    def _targets(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        return None if value is None else check_targets(value)

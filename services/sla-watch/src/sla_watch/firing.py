@@ -22,7 +22,9 @@ from complaint_runtime.database import Database
 
 from sla_watch import metrics
 from sla_watch.db import ClockRepository
-from sla_watch.service import SlaRules, fire_thresholds
+from sla_watch.domain.calendar import BusinessCalendar
+from sla_watch.rules import SlaRules
+from sla_watch.service import fire_thresholds
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +34,9 @@ async def fire_due(
 ) -> int:
     """One round: every threshold of up to ``batch`` due clocks; returns the clocks handled."""
     now = now or datetime.now(UTC)
+    # A round asks the setup once per calendar, not once per clock: a batch of 500 clocks
+    # usually shares a handful of calendars.
+    calendars: dict[str, BusinessCalendar] = {}
     async with database.unit_of_work() as uow:
         due = await ClockRepository(uow.session).due(now, limit=batch)
         for clock in due:
@@ -45,7 +50,13 @@ async def fire_due(
                     # One clock's failure must not hold back every other complaint's
                     # warnings: each clock fires in its own savepoint.
                     async with uow.session.begin_nested():
-                        await fire_thresholds(uow=uow, rules=rules, clock=clock, now=now)
+                        calendar = calendars.get(clock.calendar_id)
+                        if calendar is None:
+                            calendar = await rules.calendar_of(uow.session, clock)
+                            calendars[clock.calendar_id] = calendar
+                        await fire_thresholds(
+                            uow=uow, rules=rules, clock=clock, now=now, calendar=calendar
+                        )
                 except Exception as exc:
                     if is_transient(exc):
                         raise

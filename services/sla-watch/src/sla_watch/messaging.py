@@ -1,7 +1,10 @@
-"""sla-watch's consumers: routing's case transitions arm, pause, resume and stop clocks.
+"""sla-watch's consumers: routing's case transitions arm, pause, resume, stop and
+reschedule clocks; intake's customer messages start next-response clocks.
 
-Clocks count from when a transition happened (the event's own timestamp), not from when
-sla-watch read it, so a backlog or downtime does not shorten anybody's deadline.
+Consumed topics: ``complaints.routing.v1`` and ``complaints.intake.v1`` (one consumer
+group, ``sla-watch``). Clocks count from when a transition happened (the event's own
+timestamp), not from when sla-watch read it, so a backlog or downtime does not shorten
+anybody's deadline.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from datetime import UTC, datetime
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope
 from complaint_contracts.events import (
+    ComplaintAgentReplied,
+    ComplaintAssigned,
     ComplaintAwaitingCustomer,
     ComplaintClosed,
     ComplaintDuplicateLinked,
@@ -19,12 +24,13 @@ from complaint_contracts.events import (
     ComplaintResolved,
     ComplaintResumed,
     ComplaintTriaged,
+    CustomerMessageReceived,
 )
 from complaint_runtime.consumer import Handler
 from complaint_runtime.database import UnitOfWork
 
-from sla_watch import service
-from sla_watch.service import SlaRules
+from sla_watch import complaint_facts, next_response, service
+from sla_watch.rules import SlaRules
 
 
 def _aware(moment: datetime) -> datetime:
@@ -40,7 +46,37 @@ def handlers(rules: SlaRules) -> dict[type[EventData], Handler]:
             rules=rules,
             complaint_id=data.complaint_id,
             priority=data.priority,
+            category=data.category,
+            tier=data.customer_tier,
+            channel=data.channel,
             at=_aware(envelope.time),
+        )
+
+    async def on_assigned(uow: UnitOfWork, envelope: Envelope) -> None:
+        data = envelope.data
+        assert isinstance(data, ComplaintAssigned)
+        await complaint_facts.set_team(uow=uow, complaint_id=data.complaint_id, team=data.team)
+
+    async def on_customer_message(uow: UnitOfWork, envelope: Envelope) -> None:
+        data = envelope.data
+        assert isinstance(data, CustomerMessageReceived)
+        await next_response.start_next_response(
+            uow=uow,
+            rules=rules,
+            complaint_id=data.complaint_id,
+            message_id=data.message_id,
+            at=data.received_at,
+        )
+
+    async def on_agent_replied(uow: UnitOfWork, envelope: Envelope) -> None:
+        data = envelope.data
+        assert isinstance(data, ComplaintAgentReplied)
+        await next_response.record_agent_reply(
+            uow=uow,
+            rules=rules,
+            complaint_id=data.complaint_id,
+            at=data.replied_at,
+            reason=envelope.type,
         )
 
     async def on_first_response(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -51,6 +87,14 @@ def handlers(rules: SlaRules) -> dict[type[EventData], Handler]:
             rules=rules,
             complaint_id=data.complaint_id,
             metric="first_response",
+            at=data.responded_at,
+            reason=envelope.type,
+        )
+        # The first response answers the customer's messages before it, too.
+        await next_response.record_agent_reply(
+            uow=uow,
+            rules=rules,
+            complaint_id=data.complaint_id,
             at=data.responded_at,
             reason=envelope.type,
         )
@@ -84,6 +128,16 @@ def handlers(rules: SlaRules) -> dict[type[EventData], Handler]:
             at=data.resolved_at,
             reason=envelope.type,
         )
+        # Messages still waiting for a reply are moot once the complaint is resolved.
+        await service.stop_clocks(
+            uow=uow,
+            rules=rules,
+            complaint_id=data.complaint_id,
+            metric="next_response",
+            at=data.resolved_at,
+            reason=envelope.type,
+            cancel=True,
+        )
 
     async def on_closed(uow: UnitOfWork, envelope: Envelope) -> None:
         data = envelope.data
@@ -111,29 +165,26 @@ def handlers(rules: SlaRules) -> dict[type[EventData], Handler]:
         )
 
     async def on_recategorized(uow: UnitOfWork, envelope: Envelope) -> None:
+        # A supervisor's correction, or a reopen: routing records a reopen as a
+        # recategorization with a reason starting "reopened" (priority +1, at most P2).
         data = envelope.data
         assert isinstance(data, ComplaintRecategorized)
-        if data.new_priority == data.old_priority:
-            # A category-only correction leaves the targets alone; but routing records a
-            # reopen as a recategorization too (reason "reopened: …"), and a reopened P1/P2
-            # keeps its priority while its resolution clock, stopped at resolution, must
-            # run again.
-            reopened = data.reason.startswith("reopened")
-            if not reopened or await service.has_open_clock(
-                uow=uow, complaint_id=data.complaint_id, metric="resolution"
-            ):
-                return
-        await service.restart_resolution(
+        await complaint_facts.recategorize(
             uow=uow,
             rules=rules,
             complaint_id=data.complaint_id,
-            priority=data.new_priority,
+            old_priority=data.old_priority,
+            new_priority=data.new_priority,
+            new_category=data.new_category,
+            reason=data.reason,
             at=_aware(envelope.time),
-            reason=f"priority {data.old_priority} -> {data.new_priority}",
         )
 
     return {
         ComplaintTriaged: on_triaged,
+        ComplaintAssigned: on_assigned,
+        CustomerMessageReceived: on_customer_message,
+        ComplaintAgentReplied: on_agent_replied,
         ComplaintFirstResponseSent: on_first_response,
         ComplaintAwaitingCustomer: on_awaiting_customer,
         ComplaintResumed: on_resumed,

@@ -1,17 +1,25 @@
 """sla-watch's use cases. Each runs in the caller's transaction (the consumer's, or the
 firing loop's) and stages its events in the outbox, so a clock's row and the events that
-describe it commit together or not at all."""
+describe it commit together or not at all.
+
+Every computation uses the calendar of the clock at hand (``rules.setup`` caches them); new
+clocks take their target, policy and calendar from the first matching policy. Next-response
+clocks live in :mod:`sla_watch.next_response`; priority, category and team changes (and
+the restart of the resolution clock) in :mod:`sla_watch.complaint_facts`; escalation in
+:mod:`sla_watch.escalation`; rescheduling in :mod:`sla_watch.reschedule`.
+
+Lock order, everywhere: a complaint's clock rows before its ``complaint_sla`` row (the
+firing loop holds a clock when it escalates), so consumers and the loop never deadlock.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
 import structlog
-from complaint_contracts import topics
 from complaint_contracts.base import EventData
 from complaint_contracts.events import (
     SlaBreached,
@@ -25,52 +33,33 @@ from complaint_contracts.vocabulary import Priority
 from complaint_runtime.context import current_causation
 from complaint_runtime.database import UnitOfWork
 
-from sla_watch import metrics
-from sla_watch.config import SlaSettings
-from sla_watch.db import Clock, ClockRepository
+from sla_watch import escalation, metrics
+from sla_watch.clock_setup import ComplaintFacts, Metric
+from sla_watch.db import TEAM_LENGTH, Clock, ClockRepository, ComplaintSla, ComplaintSlaRepository
 from sla_watch.domain import clock as rules_of
-from sla_watch.domain.calendar import TWENTY_FOUR_SEVEN, BusinessCalendar
+from sla_watch.domain.calendar import BusinessCalendar
 from sla_watch.domain.clock import BREACH, ClockView, Threshold
-from sla_watch.domain.policy import Metric, target_for
+from sla_watch.reschedule import RescheduleReason, reschedule_clock
+from sla_watch.rules import SlaRules, emit, save
+
+__all__ = [
+    "RescheduleReason",
+    "SlaRules",
+    "fire_thresholds",
+    "has_open_clock",
+    "pause_clocks",
+    "reschedule_clock",
+    "resume_clocks",
+    "start_clock",
+    "start_clocks",
+    "stop_clock",
+    "stop_clocks",
+]
 
 log = structlog.get_logger(__name__)
 
-SOURCE = topics.SLA.producer
-METRICS: tuple[Metric, ...] = ("first_response", "resolution")
-
-
-@dataclass(frozen=True)
-class SlaRules:
-    """The configuration the use cases need, taken once from the settings."""
-
-    first_response_targets: Mapping[str, int]
-    resolution_targets: Mapping[str, int]
-    warning_percents: tuple[int, ...] = (50, 75, 90)
-    late_after_s: float = 5.0
-    calendar: BusinessCalendar = TWENTY_FOUR_SEVEN
-
-    @classmethod
-    def from_settings(cls, settings: SlaSettings) -> SlaRules:
-        return cls(
-            first_response_targets=settings.sla_first_response_targets_s,
-            resolution_targets=settings.sla_resolution_targets_s,
-            warning_percents=settings.sla_warning_percents,
-            late_after_s=settings.sla_late_after_s,
-        )
-
-
-def _emit(uow: UnitOfWork, clock: Clock, data: EventData, *, time: datetime) -> None:
-    uow.add_event(data, topic=topics.SLA.name, source=SOURCE, subject=clock.complaint_id, time=time)
-
-
-def _save(clock: Clock, view: ClockView, rules: SlaRules, now: datetime) -> None:
-    """Write the view back with the deadline and next firing instant it implies."""
-    clock.apply(view)
-    clock.due_at = rules_of.due_at(view, calendar=rules.calendar)
-    clock.next_fire_at = rules_of.next_fire_at(
-        view, rules.warning_percents, calendar=rules.calendar
-    )
-    clock.updated_at = now
+# Armed at triage; next_response clocks start on customer messages.
+TRIAGE_METRICS: tuple[Metric, ...] = ("first_response", "resolution")
 
 
 async def start_clocks(
@@ -80,70 +69,86 @@ async def start_clocks(
     complaint_id: str,
     priority: Priority,
     at: datetime,
+    category: str | None = None,
+    tier: str | None = None,
+    channel: str | None = None,
     now: datetime | None = None,
 ) -> list[Clock]:
-    """Arm first-response and resolution clocks for a triaged complaint (once)."""
+    """Arm first-response and resolution clocks for a triaged complaint (once), and
+    remember what its clocks match policies on."""
+    now = now or datetime.now(UTC)
     clocks = ClockRepository(uow.session, lock=True)
-    if await clocks.has_any(complaint_id):
+    complaints = ComplaintSlaRepository(uow.session, lock=True)
+    if await clocks.has_any(complaint_id) or await complaints.get(complaint_id) is not None:
         log.debug("complaint already has clocks, triage ignored")
         return []
-    return [
-        _start_clock(
-            uow,
-            rules,
+    facts = ComplaintFacts(priority=priority, category=category, tier=tier, channel=channel)
+    complaints.add(
+        ComplaintSla(
             complaint_id=complaint_id,
-            metric=m,
             priority=priority,
-            at=at,
-            now=now or datetime.now(UTC),
+            category=category,
+            tier=tier,
+            channel=channel,
+            escalation_level=0,
+            updated_at=now,
         )
-        for m in METRICS
+    )
+    return [
+        await start_clock(
+            uow=uow, rules=rules, complaint_id=complaint_id, metric=m, facts=facts, at=at, now=now
+        )
+        for m in TRIAGE_METRICS
     ]
 
 
-def _start_clock(
+async def start_clock(
+    *,
     uow: UnitOfWork,
     rules: SlaRules,
-    *,
     complaint_id: str,
     metric: Metric,
-    priority: Priority,
+    facts: ComplaintFacts,
     at: datetime,
     now: datetime,
+    team: str | None = None,
+    message_id: str | None = None,
 ) -> Clock:
-    target = target_for(
-        metric=metric,
-        priority=priority,
-        first_response=rules.first_response_targets,
-        resolution=rules.resolution_targets,
-    )
-    view = ClockView(started_at=at, target_seconds=target.seconds)
+    """One new clock with the terms of the first policy matching ``facts``."""
+    terms = await rules.setup.terms(uow.session, metric=metric, facts=facts)
+    view = ClockView(started_at=at, target_seconds=terms.target_seconds)
     clock = Clock(
         clock_id=str(uuid.uuid4()),
         complaint_id=complaint_id,
         metric=metric,
-        priority=priority,
-        policy_id=target.policy_id,
-        calendar_id=rules.calendar.calendar_id,
-        target_seconds=target.seconds,
+        priority=facts.priority,
+        category=facts.category,
+        tier=facts.tier,
+        channel=facts.channel,
+        team=team[:TEAM_LENGTH] if team else None,
+        message_id=message_id,
+        policy_id=terms.policy_id,
+        calendar_id=terms.calendar.calendar_id,
+        target_seconds=terms.target_seconds,
         started_at=at,
         correlation_id=current_causation().correlation_id,
     )
-    _save(clock, view, rules, now)
+    save(clock, view, rules, now, calendar=terms.calendar)
     ClockRepository(uow.session).add(clock)
-    _emit(
+    emit(
         uow,
         clock,
         SlaClockStarted(
             complaint_id=complaint_id,
             clock_id=clock.clock_id,
             metric=metric,
-            target_seconds=target.seconds,
+            target_seconds=terms.target_seconds,
             started_at=at,
             due_at=clock.due_at,
             calendar_id=clock.calendar_id,
-            policy_id=target.policy_id,
-            priority=priority,
+            policy_id=terms.policy_id,
+            priority=facts.priority,
+            message_id=message_id,
         ),
         time=at,
     )
@@ -157,24 +162,27 @@ async def fire_thresholds(
     clock: Clock,
     now: datetime,
     reached_by: datetime | None = None,
+    calendar: BusinessCalendar | None = None,
 ) -> list[Threshold]:
     """Send every threshold of ``clock`` reached by ``now`` (or ``reached_by``) and not sent
-    yet, and remember them on the row in the same transaction: exactly once per threshold."""
+    yet, and remember them on the row in the same transaction: exactly once per threshold.
+    A breach raises the complaint's escalation level when the ladder says so.
+    ``calendar``: the clock's calendar when the caller has it at hand (the firing loop)."""
+    calendar = calendar or await rules.calendar_of(uow.session, clock)
     view = clock.view()
     due = rules_of.due_thresholds(
         view,
         now,
         rules.warning_percents,
-        calendar=rules.calendar,
+        calendar=calendar,
         late_after_s=rules.late_after_s,
         reached_by=reached_by,
     )
     view = rules_of.record_fired(view, due)
-    _save(clock, view, rules, now)
+    save(clock, view, rules, now, calendar=calendar)
     for threshold in due:
         if threshold.percent == BREACH:
-            await uow.session.flush()  # so the count below includes this clock
-            count = await ClockRepository(uow.session).breached_count(clock.complaint_id)
+            count, escalated = await escalation.on_breach(uow=uow, clock=clock, now=now)
             data: EventData = SlaBreached(
                 complaint_id=clock.complaint_id,
                 clock_id=clock.clock_id,
@@ -182,8 +190,11 @@ async def fire_thresholds(
                 due_at=clock.due_at,
                 late=threshold.late,
                 priority=clock.priority,
-                breach_count=max(count, 1),
+                breach_count=count,
             )
+            emit(uow, clock, data, time=threshold.reached_at)
+            if escalated is not None:
+                emit(uow, clock, escalated, time=threshold.reached_at)
         else:
             data = SlaWarning(
                 complaint_id=clock.complaint_id,
@@ -195,7 +206,7 @@ async def fire_thresholds(
                 late=threshold.late,
                 priority=clock.priority,
             )
-        _emit(uow, clock, data, time=threshold.reached_at)
+            emit(uow, clock, data, time=threshold.reached_at)
         kind = "breached" if threshold.percent == BREACH else "warning"
         metrics.EVENTS_FIRED.labels(kind, str(threshold.late).lower()).inc()
         log.info(
@@ -208,26 +219,30 @@ async def fire_thresholds(
     return due
 
 
-async def _stop_clock(
+async def stop_clock(
+    *,
     uow: UnitOfWork,
     rules: SlaRules,
     clock: Clock,
-    *,
     at: datetime,
     now: datetime,
     reason: str,
     cancel: bool,
 ) -> None:
+    """Stop one open clock: met or breached, or cancelled when it became moot."""
     # Thresholds passed before the stop are reported first, even when the loop has not seen
     # them yet (backlog, downtime): every threshold a clock reached is sent exactly once.
-    await fire_thresholds(uow=uow, rules=rules, clock=clock, now=now, reached_by=at)
-    view = rules_of.stop(clock.view(), at, calendar=rules.calendar)
+    calendar = await rules.calendar_of(uow.session, clock)
+    await fire_thresholds(
+        uow=uow, rules=rules, clock=clock, now=now, reached_by=at, calendar=calendar
+    )
+    view = rules_of.stop(clock.view(), at, calendar=calendar)
     result: Literal["met", "breached", "cancelled"] = (
         "cancelled" if cancel else rules_of.outcome(view)
     )
-    _save(clock, view, rules, now)
+    save(clock, view, rules, now, calendar=calendar)
     clock.outcome = result
-    _emit(
+    emit(
         uow,
         clock,
         SlaClockStopped(
@@ -235,7 +250,7 @@ async def _stop_clock(
             clock_id=clock.clock_id,
             metric=clock.metric,
             stopped_at=view.stopped_at or at,
-            elapsed_seconds=rules_of.elapsed_seconds(view, at, calendar=rules.calendar),
+            elapsed_seconds=rules_of.elapsed_seconds(view, at, calendar=calendar),
             outcome=result,
             reason=reason[:200],
         ),
@@ -262,8 +277,14 @@ async def stop_clocks(
     if not open_clocks:
         log.debug("no open clock to stop", metric=metric)
     for clock in open_clocks:
-        await _stop_clock(
-            uow, rules, clock, at=at, now=now or datetime.now(UTC), reason=reason, cancel=cancel
+        await stop_clock(
+            uow=uow,
+            rules=rules,
+            clock=clock,
+            at=at,
+            now=now or datetime.now(UTC),
+            reason=reason,
+            cancel=cancel,
         )
     return open_clocks
 
@@ -286,10 +307,13 @@ async def pause_clocks(
     if not paused:
         log.debug("no running clock to pause", metric=metric)
     for clock in paused:
-        await fire_thresholds(uow=uow, rules=rules, clock=clock, now=now, reached_by=at)
+        calendar = await rules.calendar_of(uow.session, clock)
+        await fire_thresholds(
+            uow=uow, rules=rules, clock=clock, now=now, reached_by=at, calendar=calendar
+        )
         view = rules_of.pause(clock.view(), at)
-        _save(clock, view, rules, now)
-        _emit(
+        save(clock, view, rules, now, calendar=calendar)
+        emit(
             uow,
             clock,
             SlaClockPaused(
@@ -297,7 +321,7 @@ async def pause_clocks(
                 clock_id=clock.clock_id,
                 metric=metric,
                 paused_at=view.paused_at or at,
-                elapsed_seconds=rules_of.elapsed_seconds(view, at, calendar=rules.calendar),
+                elapsed_seconds=rules_of.elapsed_seconds(view, at, calendar=calendar),
                 reason=reason[:200] or "awaiting_customer",
             ),
             time=at,
@@ -323,9 +347,10 @@ async def resume_clocks(
     if not resumed:
         log.debug("no paused clock to resume", metric=metric)
     for clock in resumed:
-        view = rules_of.resume(clock.view(), at, calendar=rules.calendar)
-        _save(clock, view, rules, now)
-        _emit(
+        calendar = await rules.calendar_of(uow.session, clock)
+        view = rules_of.resume(clock.view(), at, calendar=calendar)
+        save(clock, view, rules, now, calendar=calendar)
+        emit(
             uow,
             clock,
             SlaClockResumed(
@@ -333,7 +358,7 @@ async def resume_clocks(
                 clock_id=clock.clock_id,
                 metric=metric,
                 resumed_at=at,
-                elapsed_seconds=rules_of.elapsed_seconds(view, at, calendar=rules.calendar),
+                elapsed_seconds=rules_of.elapsed_seconds(view, at, calendar=calendar),
                 due_at=clock.due_at,
             ),
             time=at,
@@ -345,53 +370,3 @@ async def has_open_clock(*, uow: UnitOfWork, complaint_id: str, metric: str) -> 
     """Whether the complaint has a running or paused clock of this metric."""
     repository = ClockRepository(uow.session)
     return bool(await repository.open_of_complaint(complaint_id, metric=metric))
-
-
-async def restart_resolution(
-    *,
-    uow: UnitOfWork,
-    rules: SlaRules,
-    complaint_id: str,
-    priority: Priority,
-    at: datetime,
-    reason: str,
-    now: datetime | None = None,
-) -> Clock | None:
-    """A new priority (e.g. raised on reopen) gets a fresh resolution clock with its target;
-    an open one is cancelled first. A paused clock's successor starts paused."""
-    now = now or datetime.now(UTC)
-    repository = ClockRepository(uow.session, lock=True)
-    if not await repository.has_any(complaint_id):
-        log.debug("priority change for a complaint without clocks ignored")
-        return None
-    open_before = await repository.open_of_complaint(complaint_id, metric="resolution")
-    was_paused = any(c.state == "paused" for c in open_before)
-    await stop_clocks(
-        uow=uow,
-        rules=rules,
-        complaint_id=complaint_id,
-        at=at,
-        reason=reason,
-        metric="resolution",
-        cancel=True,
-        now=now,
-    )
-    clock = _start_clock(
-        uow,
-        rules,
-        complaint_id=complaint_id,
-        metric="resolution",
-        priority=priority,
-        at=at,
-        now=now,
-    )
-    if was_paused:
-        await pause_clocks(
-            uow=uow,
-            rules=rules,
-            complaint_id=complaint_id,
-            at=at,
-            reason="awaiting_customer",
-            now=now,
-        )
-    return clock

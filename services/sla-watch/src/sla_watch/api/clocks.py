@@ -1,4 +1,7 @@
-"""Read access to a complaint's SLA clocks, for staff desktops and other services."""
+"""Read access to SLA clocks: a complaint's clocks, and the clocks at risk (supervisor view).
+
+Business time is counted under each clock's own calendar, the one its deadline uses.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +9,45 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from complaint_contracts.events.common import UUID_PATTERN
+from complaint_contracts.vocabulary import Priority
 from complaint_runtime.auth import Principal, require_roles
 from complaint_runtime.problems import Problem
 from complaint_runtime.service import runtime_of
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from sla_watch.db import Clock, ClockRepository
+from sla_watch.clock_setup import UnknownCalendarError
+from sla_watch.db import TEAM_LENGTH, Clock, ClockRepository, ComplaintSlaRepository
 from sla_watch.domain import clock as rules_of
-from sla_watch.domain.calendar import TWENTY_FOUR_SEVEN
+from sla_watch.domain.calendar import BusinessCalendar
+from sla_watch.rules import SlaRules
 
-router = APIRouter(prefix="/v1/complaints", tags=["clocks"])
+router = APIRouter(tags=["clocks"])
 
 Reader = Annotated[Principal, Depends(require_roles("agent", "lead", "manager", "service"))]
+Supervisor = Annotated[Principal, Depends(require_roles("lead", "manager", "admin", "service"))]
+MetricName = Literal["first_response", "next_response", "resolution"]
+AT_RISK_DEFAULT_LIMIT = 50
+AT_RISK_MAX_LIMIT = 500
+_UNKNOWN_CALENDAR = "None when the clock's calendar no longer exists"
+
+
+class PauseOut(BaseModel):
+    paused_at: datetime
+    resumed_at: datetime | None = Field(description="None while the pause lasts")
 
 
 class ClockOut(BaseModel):
     clock_id: str
-    metric: Literal["first_response", "next_response", "resolution"]
+    metric: MetricName
     state: Literal["running", "paused", "stopped"]
     priority: str
+    category: str | None
+    tier: str | None
+    channel: str | None
+    team: str | None
+    message_id: str | None = Field(description="next_response: the customer message answered")
     policy_id: str
     calendar_id: str
     target_seconds: int = Field(description="The target in business seconds")
@@ -34,28 +56,85 @@ class ClockOut(BaseModel):
     paused_at: datetime | None
     stopped_at: datetime | None
     outcome: Literal["met", "breached", "cancelled"] | None
-    elapsed_seconds: int = Field(description="Business seconds counted, pauses excluded")
-    remaining_seconds: int = Field(
-        description="Business seconds left until the deadline; negative once overdue"
+    elapsed_seconds: int | None = Field(
+        description=f"Business seconds counted, pauses excluded. {_UNKNOWN_CALENDAR}"
     )
+    remaining_seconds: int | None = Field(
+        description="Business seconds left until the deadline; negative once overdue. "
+        + _UNKNOWN_CALENDAR
+    )
+    pauses: list[PauseOut] = Field(description="The pause history, oldest first")
     fired_percents: list[int] = Field(description="Warning thresholds already sent")
     breached: bool
 
 
 class ClocksOut(BaseModel):
     complaint_id: str
+    escalation_level: int = Field(
+        description="0 agent, 1 team lead, 2 manager, 3 senior escalation group"
+    )
     clocks: list[ClockOut]
 
 
-def _out(clock: Clock, now: datetime) -> ClockOut:
+class AtRiskClockOut(BaseModel):
+    clock_id: str
+    complaint_id: str
+    metric: MetricName
+    priority: str
+    team: str | None
+    message_id: str | None
+    calendar_id: str
+    target_seconds: int
+    started_at: datetime
+    due_at: datetime
+    remaining_seconds: int | None = Field(
+        description="Business seconds left; negative when overdue and about to be reported. "
+        + _UNKNOWN_CALENDAR
+    )
+    fired_percents: list[int]
+
+
+class AtRiskOut(BaseModel):
+    clocks: list[AtRiskClockOut] = Field(description="Soonest deadline first")
+
+
+class _Calendars:
+    """The calendars one request needs, each asked of the setup once."""
+
+    def __init__(self, request: Request, session: AsyncSession):
+        self._rules: SlaRules = request.app.state.sla_rules
+        self._session = session
+        self._found: dict[str, BusinessCalendar | None] = {}
+
+    async def of(self, clock: Clock) -> BusinessCalendar | None:
+        if clock.calendar_id not in self._found:
+            try:
+                found: BusinessCalendar | None = await self._rules.calendar_of(self._session, clock)
+            except UnknownCalendarError:
+                found = None
+            self._found[clock.calendar_id] = found
+        return self._found[clock.calendar_id]
+
+
+def _elapsed(clock: Clock, calendar: BusinessCalendar | None, now: datetime) -> int | None:
+    if calendar is None:
+        return None
+    return rules_of.elapsed_seconds(clock.view(), now, calendar=calendar)
+
+
+def _out(clock: Clock, calendar: BusinessCalendar | None, now: datetime) -> ClockOut:
     view = clock.view()
-    # Only 24×7 exists yet; with more calendars this becomes a lookup by calendar_id.
-    elapsed = rules_of.elapsed_seconds(view, now, calendar=TWENTY_FOUR_SEVEN)
+    elapsed = _elapsed(clock, calendar, now)
     return ClockOut(
         clock_id=clock.clock_id,
         metric=clock.metric,
         state=clock.state,
         priority=clock.priority,
+        category=clock.category,
+        tier=clock.tier,
+        channel=clock.channel,
+        team=clock.team,
+        message_id=clock.message_id,
         policy_id=clock.policy_id,
         calendar_id=clock.calendar_id,
         target_seconds=clock.target_seconds,
@@ -65,14 +144,15 @@ def _out(clock: Clock, now: datetime) -> ClockOut:
         stopped_at=clock.stopped_at,
         outcome=clock.outcome,
         elapsed_seconds=elapsed,
-        remaining_seconds=clock.target_seconds - elapsed,
+        remaining_seconds=None if elapsed is None else clock.target_seconds - elapsed,
+        pauses=[PauseOut(paused_at=start, resumed_at=end) for start, end in view.pauses],
         fired_percents=sorted(clock.fired_percents),
         breached=clock.breached,
     )
 
 
 @router.get(
-    "/{complaint_id}/clocks",
+    "/v1/complaints/{complaint_id}/clocks",
     response_model=ClocksOut,
     summary="The SLA clocks of a complaint",
     responses={404: {"description": "No clocks for this complaint (not triaged yet?)"}},
@@ -84,14 +164,90 @@ async def get_clocks(
 ) -> ClocksOut:
     runtime = runtime_of(request)
     limit: int = request.app.state.settings.sla_api_max_clocks
-    async with runtime.database.sessions() as session:
-        clocks = await ClockRepository(session).of_complaint(complaint_id.lower(), limit=limit)
-    if not clocks:
-        raise Problem(
-            404,
-            "No clocks for this complaint",
-            "sla-watch has no clock for this complaint; it may not be triaged yet.",
-            kind="not-found",
-        )
+    complaint_id = complaint_id.lower()
     now = datetime.now(UTC)
-    return ClocksOut(complaint_id=complaint_id, clocks=[_out(c, now) for c in clocks])
+    async with runtime.database.sessions() as session:
+        clocks = await ClockRepository(session).of_complaint(complaint_id, limit=limit)
+        if not clocks:
+            raise Problem(
+                404,
+                "No clocks for this complaint",
+                "sla-watch has no clock for this complaint; it may not be triaged yet.",
+                kind="not-found",
+            )
+        row = await ComplaintSlaRepository(session).get(complaint_id)
+        calendars = _Calendars(request, session)
+        out = [_out(c, await calendars.of(c), now) for c in clocks]
+    return ClocksOut(
+        complaint_id=complaint_id,
+        escalation_level=row.escalation_level if row is not None else 0,
+        clocks=out,
+    )
+
+
+def _teams_visible(principal: Principal, team: str | None) -> list[str] | None:
+    """Which teams the caller may see: a lead only their own team (the token's team claim),
+    managers, admins and services any."""
+    if principal.has_any("manager", "admin", "service"):
+        return None if team is None else [team]
+    if principal.team is None:
+        raise Problem(
+            403,
+            "Forbidden",
+            "A team lead's token must carry the team claim to see clocks at risk.",
+            kind="forbidden",
+        )
+    if team is not None and team != principal.team:
+        raise Problem(
+            403,
+            "Forbidden",
+            "A team lead sees only the clocks of their own team.",
+            kind="forbidden",
+        )
+    return [principal.team]
+
+
+@router.get(
+    "/v1/clocks/at-risk",
+    response_model=AtRiskOut,
+    summary="Running clocks not breached yet, soonest deadline first (supervisor view)",
+)
+async def get_at_risk(
+    request: Request,
+    principal: Supervisor,
+    team: Annotated[str | None, Query(min_length=1, max_length=TEAM_LENGTH)] = None,
+    priority: Priority | None = None,
+    metric: MetricName | None = None,
+    limit: Annotated[int, Query(ge=1, le=AT_RISK_MAX_LIMIT)] = AT_RISK_DEFAULT_LIMIT,
+) -> AtRiskOut:
+    teams = _teams_visible(principal, team)
+    runtime = runtime_of(request)
+    now = datetime.now(UTC)
+    async with runtime.database.sessions() as session:
+        clocks = await ClockRepository(session).at_risk(
+            limit=limit,
+            teams=teams,
+            priorities=None if priority is None else [priority],
+            metric=metric,
+        )
+        calendars = _Calendars(request, session)
+        out = []
+        for clock in clocks:
+            elapsed = _elapsed(clock, await calendars.of(clock), now)
+            out.append(
+                AtRiskClockOut(
+                    clock_id=clock.clock_id,
+                    complaint_id=clock.complaint_id,
+                    metric=clock.metric,
+                    priority=clock.priority,
+                    team=clock.team,
+                    message_id=clock.message_id,
+                    calendar_id=clock.calendar_id,
+                    target_seconds=clock.target_seconds,
+                    started_at=clock.started_at,
+                    due_at=clock.due_at,
+                    remaining_seconds=None if elapsed is None else clock.target_seconds - elapsed,
+                    fired_percents=sorted(clock.fired_percents),
+                )
+            )
+    return AtRiskOut(clocks=out)

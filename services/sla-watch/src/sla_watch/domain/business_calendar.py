@@ -34,29 +34,36 @@ O(1) (a week then holds exactly the weekly working time). ``add`` searches at mo
 ``horizon_days`` (10 years by default) and raises :class:`NoWorkingTimeError` instead of
 looping; a calendar with no working time at all is refused when built.
 
-Offset changes of the zone are found by sampling the offset every 6 hours and bisecting to
-the second (tz-database transitions are whole seconds). This is exact as long as two offset
-changes of one zone are more than 6 hours apart; in tzdata 2026 the closest pair of
-offset changes in any zone is about 4 days apart (Africa/Freetown, 1939).
+Working intervals are parsed in :mod:`sla_watch.domain.working_intervals`; instants as
+integer microseconds and the zone's offset changes are in :mod:`sla_watch.domain.zone_offsets`
+(which says when locating those changes is exact).
 """
 
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from itertools import pairwise
+from datetime import date, datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+
+from sla_watch.domain.working_intervals import (
+    DAY_S,
+    Intervals,
+    IntervalSpec,
+    WorkingInterval,
+    as_intervals,
+    intervals,
+)
+from sla_watch.domain.zone_offsets import US, ZoneOffsets, from_us, to_us, zone_offsets
 
 if TYPE_CHECKING:
     from sla_watch.domain.calendar import BusinessCalendar
 
 __all__ = [
     "DEFAULT_TIME_ZONE",
+    "IntervalSpec",
+    "Intervals",
     "NoWorkingTimeError",
     "WorkingCalendar",
     "WorkingInterval",
@@ -66,87 +73,13 @@ __all__ = [
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 DEFAULT_HORIZON_DAYS = 3653  # ten years
 
-_US = 1_000_000  # microseconds per second
-_DAY_S = 86_400
-_DAY_US = _DAY_S * _US
-_WEEK_US = 7 * _DAY_US
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY_US = DAY_S * US
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_ONE_US = timedelta(microseconds=1)
-_SAMPLE_S = 6 * 3600  # offset sampling step, see the module docstring
 _CHUNK_CACHE_MAX = 8192
-
-_TIME_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 
 
 class NoWorkingTimeError(ValueError):
     """The calendar has no working time (at all, or within the search horizon)."""
-
-
-@dataclass(frozen=True, order=True)
-class WorkingInterval:
-    """Working time from ``start`` to ``end`` seconds after local midnight (end exclusive,
-    at most 86 400 = 24:00)."""
-
-    start: int
-    end: int
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.start < self.end <= _DAY_S:
-            raise ValueError(f"need 00:00 <= start < end <= 24:00, got {self.start}..{self.end}")
-
-    @classmethod
-    def parse(cls, text: str) -> WorkingInterval:
-        """``"09:00-12:00"``, ``"13:30:00–18:00"`` or ``"00:00-24:00"``."""
-        parts = re.split(r"\s*[-–]\s*", text.strip())
-        if len(parts) != 2:
-            raise ValueError(f"working interval must look like 09:00-12:00, got {text!r}")
-        return cls(_parse_time(parts[0]), _parse_time(parts[1]))
-
-    def __str__(self) -> str:
-        return f"{_format_time(self.start)}-{_format_time(self.end)}"
-
-    @property
-    def seconds(self) -> int:
-        return self.end - self.start
-
-
-Intervals = tuple[WorkingInterval, ...]
-IntervalSpec = str | WorkingInterval
-
-
-def _parse_time(text: str) -> int:
-    match = _TIME_RE.match(text)
-    if not match:
-        raise ValueError(f"time must look like HH:MM or HH:MM:SS, got {text!r}")
-    hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
-    if minutes > 59 or seconds > 59 or hours > 24 or (hours == 24 and minutes + seconds):
-        raise ValueError(f"not a time of day: {text!r}")
-    return hours * 3600 + minutes * 60 + seconds
-
-
-def _format_time(seconds: int) -> str:
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
-
-
-def intervals(*specs: IntervalSpec) -> Intervals:
-    """Sorted, validated working intervals of one day; overlapping intervals are refused,
-    touching ones (12:00-13:00, 13:00-14:00) are fine."""
-    parsed = sorted(
-        s if isinstance(s, WorkingInterval) else WorkingInterval.parse(s) for s in specs
-    )
-    for before, after in pairwise(parsed):
-        if after.start < before.end:
-            raise ValueError(f"working intervals overlap: {before} and {after}")
-    return tuple(parsed)
-
-
-def _as_intervals(value: Iterable[IntervalSpec]) -> Intervals:
-    if isinstance(value, str | WorkingInterval):
-        return intervals(value)
-    return intervals(*value)
 
 
 @dataclass(frozen=True)
@@ -167,7 +100,7 @@ class WorkingCalendar:
     overrides: tuple[tuple[date, Intervals], ...] = ()
     horizon_days: int = DEFAULT_HORIZON_DAYS
 
-    _zone: _ZoneOffsets = field(init=False, repr=False, compare=False, hash=False)
+    _zone: ZoneOffsets = field(init=False, repr=False, compare=False, hash=False)
     _by_date: dict[int, Intervals] = field(init=False, repr=False, compare=False, hash=False)
     _special: tuple[int, ...] = field(init=False, repr=False, compare=False, hash=False)
     _weekly_us: int = field(init=False, repr=False, compare=False, hash=False)
@@ -198,10 +131,10 @@ class WorkingCalendar:
         by_date: dict[int, Intervals] = {_day_index(d): () for d in self.holidays}
         by_date.update({_day_index(d): makeup for d in self.makeup_workdays})
         by_date.update({_day_index(d): ivs for d, ivs in overrides})
-        weekly_us = sum(iv.seconds for day in weekly for iv in day) * _US
+        weekly_us = sum(iv.seconds for day in weekly for iv in day) * US
         if weekly_us == 0 and not any(by_date.values()):
             raise NoWorkingTimeError(f"calendar {self.calendar_id!r} has no working time")
-        object.__setattr__(self, "_zone", _zone_offsets(self.time_zone))
+        object.__setattr__(self, "_zone", zone_offsets(self.time_zone))
         object.__setattr__(self, "_by_date", by_date)
         object.__setattr__(self, "_special", tuple(sorted(by_date)))
         object.__setattr__(self, "_weekly_us", weekly_us)
@@ -228,7 +161,7 @@ class WorkingCalendar:
         to their own hours (weekdays missing from it are closed). An override with no
         intervals closes the date."""
         if weekly is None:
-            day_hours = _as_intervals(hours)
+            day_hours = as_intervals(hours)
             days = set(workdays)
             if not days <= set(range(7)):
                 raise ValueError("workdays are 0 (Monday) .. 6 (Sunday)")
@@ -236,15 +169,15 @@ class WorkingCalendar:
         else:
             if not set(weekly) <= set(range(7)):
                 raise ValueError("weekly keys are 0 (Monday) .. 6 (Sunday)")
-            week = tuple(_as_intervals(weekly.get(wd, ())) for wd in range(7))
+            week = tuple(as_intervals(weekly.get(wd, ())) for wd in range(7))
         return cls(
             calendar_id=calendar_id,
             weekly=week,
             time_zone=time_zone,
             holidays=frozenset(holidays),
             makeup_workdays=frozenset(makeup_workdays),
-            makeup_intervals=None if makeup_hours is None else _as_intervals(makeup_hours),
-            overrides=tuple((d, _as_intervals(v)) for d, v in (overrides or {}).items()),
+            makeup_intervals=None if makeup_hours is None else as_intervals(makeup_hours),
+            overrides=tuple((d, as_intervals(v)) for d, v in (overrides or {}).items()),
             horizon_days=horizon_days,
         )
 
@@ -264,7 +197,7 @@ class WorkingCalendar:
         return self._intervals_at(_day_index(day))
 
     def is_working(self, moment: datetime) -> bool:
-        u = _to_us(moment)
+        u = to_us(moment)
         return any(a <= u < b for a, b in self._chunk(u // _DAY_US))
 
     def add(self, start: datetime, seconds: int) -> datetime:
@@ -272,10 +205,10 @@ class WorkingCalendar:
         ``start`` (``start`` itself for 0), in UTC."""
         if seconds < 0:
             raise ValueError("seconds must be >= 0")
-        origin = _to_us(start)
-        need = seconds * _US
+        origin = to_us(start)
+        need = seconds * US
         if need == 0:
-            return _from_us(origin)
+            return from_us(origin)
         day = origin // _DAY_US
         last_day = day + self.horizon_days
         while day <= last_day:
@@ -293,7 +226,7 @@ class WorkingCalendar:
                     continue
                 a = max(a, origin)
                 if b - a >= need:
-                    return _from_us(a + need)
+                    return from_us(a + need)
                 need -= b - a
             day += 1
         raise NoWorkingTimeError(
@@ -303,11 +236,11 @@ class WorkingCalendar:
 
     def elapsed(self, start: datetime, end: datetime) -> int:
         """Whole business seconds in ``[start, end)``; 0 when ``end <= start``."""
-        return self.elapsed_us(start, end) // _US
+        return self.elapsed_us(start, end) // US
 
     def elapsed_us(self, start: datetime, end: datetime) -> int:
         """Business microseconds in ``[start, end)``; 0 when ``end <= start``."""
-        lo, hi = _to_us(start), _to_us(end)
+        lo, hi = to_us(start), to_us(end)
         if hi <= lo:
             return 0
         total = 0
@@ -344,8 +277,8 @@ class WorkingCalendar:
             for local_day in range((lo + offset) // _DAY_US, (hi - 1 + offset) // _DAY_US + 1):
                 midnight = local_day * _DAY_US - offset
                 for iv in self._intervals_at(local_day):
-                    a = max(lo, midnight + iv.start * _US)
-                    b = min(hi, midnight + iv.end * _US)
+                    a = max(lo, midnight + iv.start * US)
+                    b = min(hi, midnight + iv.end * US)
                     if a < b:
                         if pieces and pieces[-1][1] == a:
                             pieces[-1] = (pieces[-1][0], b)
@@ -369,106 +302,15 @@ class WorkingCalendar:
             max_weeks = min(max_weeks, (self._special[at] - day - 1) // 7)
             if max_weeks <= 0:
                 return 0
-        start_s = day * _DAY_S
-        change = self._zone.next_change(start_s, start_s + max_weeks * 7 * _DAY_S)
+        start_s = day * DAY_S
+        change = self._zone.next_change(start_s, start_s + max_weeks * 7 * DAY_S)
         if change is not None:
-            max_weeks = min(max_weeks, (change - start_s) // (7 * _DAY_S))
+            max_weeks = min(max_weeks, (change - start_s) // (7 * DAY_S))
         return max(max_weeks, 0)
 
 
 def _day_index(day: date) -> int:
     return day.toordinal() - _EPOCH_ORDINAL
-
-
-def _to_us(moment: datetime) -> int:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("business calendars need timezone-aware datetimes")
-    return (moment - _EPOCH) // _ONE_US
-
-
-def _from_us(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
-class _ZoneOffsets:
-    """UTC offsets of one zone, with its offset changes located to the second."""
-
-    def __init__(self, key: str) -> None:
-        self.zone = ZoneInfo(key)
-        self._years: dict[int, tuple[list[int], list[int]]] = {}
-
-    def offset_s(self, t: int) -> int:
-        """UTC offset in seconds at the UTC second ``t``."""
-        local = (_EPOCH + timedelta(seconds=t)).astimezone(self.zone)
-        offset = local.utcoffset()
-        assert offset is not None
-        return offset // timedelta(seconds=1)
-
-    def _changes(self, year: int) -> tuple[list[int], list[int]]:
-        """(seconds at which the offset changes, offset from then on) within a UTC year."""
-        found = self._years.get(year)
-        if found is not None:
-            return found
-        first = (datetime(year, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(seconds=1)
-        last = (datetime(year + 1, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(seconds=1)
-        times: list[int] = []
-        offsets: list[int] = []
-        prev_t = first - 1
-        prev = self.offset_s(prev_t)
-        t = prev_t
-        while t < last - 1:
-            t = min(t + _SAMPLE_S, last - 1)
-            current = self.offset_s(t)
-            if current != prev:
-                lo, hi = prev_t, t  # offset(lo) == prev, offset(hi) == current
-                while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    if self.offset_s(mid) == prev:
-                        lo = mid
-                    else:
-                        hi = mid
-                times.append(hi)
-                offsets.append(current)
-            prev_t, prev = t, current
-        self._years[year] = (times, offsets)
-        return times, offsets
-
-    def next_change(self, after_s: int, until_s: int) -> int | None:
-        """The first offset change at a second in ``(after_s, until_s]``, if any."""
-        year = _from_us(after_s * _US).year
-        while True:
-            times, _ = self._changes(year)
-            i = bisect.bisect_right(times, after_s)
-            if i < len(times):
-                return times[i] if times[i] <= until_s else None
-            year += 1
-            if (datetime(year, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(seconds=1) > until_s:
-                return None
-
-    def segments(self, lo_us: int, hi_us: int) -> list[tuple[int, int, int]]:
-        """``[lo_us, hi_us)`` cut where the offset changes: ``(from, to, offset_us)``."""
-        lo_s = lo_us // _US
-        offset = self.offset_s(lo_s) * _US
-        out: list[tuple[int, int, int]] = []
-        cursor = lo_us
-        year = _from_us(lo_us).year
-        last_year = _from_us(hi_us - 1).year
-        while year <= last_year:
-            times, offsets = self._changes(year)
-            for i in range(bisect.bisect_right(times, lo_s), len(times)):
-                change_us = times[i] * _US
-                if change_us >= hi_us:
-                    break
-                out.append((cursor, change_us, offset))
-                cursor, offset = change_us, offsets[i] * _US
-            year += 1
-        out.append((cursor, hi_us, offset))
-        return out
-
-
-@lru_cache(maxsize=128)
-def _zone_offsets(key: str) -> _ZoneOffsets:
-    return _ZoneOffsets(key)
 
 
 if TYPE_CHECKING:

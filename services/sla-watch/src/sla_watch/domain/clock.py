@@ -1,4 +1,5 @@
-"""SLA clock arithmetic: thresholds, deadlines, pauses. Pure functions over a ClockView.
+"""SLA clock arithmetic: thresholds, deadlines, pauses, rescheduling. Pure functions over a
+ClockView.
 
 A threshold of p % is reached when the clock has counted ceil(target × p / 100) business
 seconds, pauses excluded. Under a calendar that is the instant
@@ -6,6 +7,10 @@ seconds, pauses excluded. Under a calendar that is the instant
 business seconds spent paused: a pause moves every later threshold by exactly its length.
 Thresholds already sent are remembered on the clock, so each is sent once however often,
 and however late, the firing loop looks.
+
+Every pause is also kept as an interval (``pauses``), so ``paused_seconds`` can be counted
+again under another calendar: a calendar or policy change reschedules an open clock exactly
+(:func:`reschedule`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from sla_watch.domain.calendar import TWENTY_FOUR_SEVEN, BusinessCalendar
 
 ClockState = Literal["running", "paused", "stopped"]
 BREACH = 100
+# (paused_at, resumed_at); resumed_at is None while the pause lasts.
+Pause = tuple[datetime, datetime | None]
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class ClockView:
     fired_percents: frozenset[int] = frozenset()
     breached: bool = False
     stopped_at: datetime | None = None
+    pauses: tuple[Pause, ...] = ()
 
 
 class Threshold(NamedTuple):
@@ -137,7 +145,10 @@ def pause(view: ClockView, at: datetime) -> ClockView:
     if view.state != "running":
         return view
     # A pause reported before the start (clock skew between services) pauses at the start.
-    return dataclasses.replace(view, state="paused", paused_at=max(at, view.started_at))
+    paused_at = max(at, view.started_at)
+    return dataclasses.replace(
+        view, state="paused", paused_at=paused_at, pauses=(*view.pauses, (paused_at, None))
+    )
 
 
 def resume(
@@ -145,10 +156,24 @@ def resume(
 ) -> ClockView:
     if view.state != "paused" or view.paused_at is None:
         return view
-    paused_for = calendar.elapsed(view.paused_at, at)
+    resumed_at = max(at, view.paused_at)
+    paused_for = calendar.elapsed(view.paused_at, resumed_at)
     return dataclasses.replace(
-        view, state="running", paused_at=None, paused_seconds=view.paused_seconds + paused_for
+        view,
+        state="running",
+        paused_at=None,
+        paused_seconds=view.paused_seconds + paused_for,
+        pauses=_close_last_pause(view.pauses, view.paused_at, resumed_at),
     )
+
+
+def _close_last_pause(
+    pauses: tuple[Pause, ...], paused_at: datetime, resumed_at: datetime
+) -> tuple[Pause, ...]:
+    if pauses and pauses[-1][1] is None:
+        return (*pauses[:-1], (pauses[-1][0], resumed_at))
+    # A clock paused before pauses were recorded: its history starts with this pause.
+    return (*pauses, (paused_at, resumed_at))
 
 
 def stop(
@@ -163,3 +188,24 @@ def stop(
 
 def outcome(view: ClockView) -> Literal["met", "breached"]:
     return "breached" if view.breached else "met"
+
+
+def paused_seconds_under(pauses: Iterable[Pause], calendar: BusinessCalendar) -> int:
+    """Business seconds of the finished pauses under ``calendar`` (an open pause counts
+    when it ends, as in :func:`resume`)."""
+    return sum(calendar.elapsed(start, end) for start, end in pauses if end is not None)
+
+
+def reschedule(view: ClockView, *, target_seconds: int, calendar: BusinessCalendar) -> ClockView:
+    """The clock under a new target and calendar: its pauses are counted again under the
+    new calendar; thresholds already sent stay sent (a threshold that the new terms put in
+    the past is then due at once, and goes out late)."""
+    if target_seconds <= 0:
+        raise ValueError("a target must be positive")
+    if view.state == "stopped":
+        return view
+    paused = view.paused_seconds
+    if view.pauses or not paused:
+        paused = paused_seconds_under(view.pauses, calendar)
+    # else: paused time recorded before pause histories existed cannot be recounted; kept.
+    return dataclasses.replace(view, target_seconds=target_seconds, paused_seconds=paused)
