@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 PY := .venv/bin/python
 PG ?= 0
 
-.PHONY: help install lint test test-unit up down mail bench schemas kafka-jars clean
+.PHONY: help install lint test test-unit up down mail bench eval-triage schemas kafka-jars clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -47,8 +47,11 @@ mail: ## List the e-mails the platform sent (the development mail server of `mak
 down: ## Stop everything `make up` started
 	@if [ -x $(PY) ]; then $(PY) scripts/local_platform.py down; else echo "nothing to stop"; fi
 
-bench: install kafka-jars ## Benchmarks: intake throughput vs a bare endpoint, POST-to-assigned latency
+bench: install kafka-jars ## Benchmarks: intake throughput vs a bare endpoint, POST-to-assigned latency, sla-watch with 1M open clocks
 	$(PY) bench/run.py
+
+eval-triage: install ## Triage accuracy, rules vs model: held-out labelled split and test fixtures
+	$(PY) -m routing.triage_cli eval --fixtures tests/fixtures/complaints.jsonl
 
 schemas: install ## Regenerate the JSON Schemas and the AsyncAPI document from the models
 	$(PY) -m complaint_contracts.generate

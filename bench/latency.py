@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from complaint_contracts.events import ComplaintAssigned, ComplaintReceived
+from loadgen import with_customer
 from mailsink import MailSink
 
 ASSIGNED_TYPE = ComplaintAssigned.ce_type().encode()
@@ -232,10 +233,11 @@ async def run_latency(
             if email_prefix:
                 email = f"{email_prefix}-{i}@customers.example.com"
                 sample = templates[i % len(templates)]
-                body = json.dumps(
-                    {**sample, "customer": {**sample["customer"], "email": email}},
-                    ensure_ascii=False,
-                ).encode()
+                # A customer of its own per complaint, or routing would link the
+                # samples' repeats as duplicates instead of assigning them.
+                posted = with_customer(sample, 1_000_000 + i)
+                posted["customer"]["email"] = email
+                body = json.dumps(posted, ensure_ascii=False).encode()
             item = Tracked(posted_at=time.monotonic(), email=email)
             tracked.append(item)
             senders.append(asyncio.create_task(post(item, body)))

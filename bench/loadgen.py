@@ -325,12 +325,32 @@ def run_python(
     )
 
 
-def fixture_bodies(path: Path) -> list[bytes]:
-    """The labelled samples without their ``expected`` key, as front ends would post them."""
-    bodies = []
+def fixture_bodies(path: Path, *, customers: int = 1) -> list[bytes]:
+    """The labelled samples without their ``expected`` key, as front ends would post them,
+    each posted by ``customers`` different customers (own id, phone and e-mail): routing links
+    the same customer's near-identical complaints as duplicates, so a load of copies of 36
+    samples would measure duplicate linking, not triage and assignment."""
+    samples = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             sample = json.loads(line)
             sample.pop("expected", None)
+            samples.append(sample)
+    bodies = []
+    for n in range(customers):
+        for i, sample in enumerate(samples):
+            if customers > 1:
+                sample = with_customer(sample, n * len(samples) + i)
             bodies.append(json.dumps(sample, ensure_ascii=False).encode())
     return bodies
+
+
+def with_customer(sample: dict[str, Any], number: int) -> dict[str, Any]:
+    """The sample as posted by bench customer ``number`` (a unique id, phone and e-mail)."""
+    customer = dict(sample["customer"])
+    customer["external_ref"] = f"bench-{number}"
+    if "phone" in customer:
+        customer["phone"] = f"+86139{number:08d}"
+    if "email" in customer:
+        customer["email"] = f"bench-{number}@customers.example.com"
+    return {**sample, "customer": customer}

@@ -1,0 +1,234 @@
+"""The platform phases' summary table: each figure, its baseline, and what limits it."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from common import busiest, say
+from latency import LatencyResult
+from loadgen import LoadResult
+
+GOAL_RATE = 3000.0
+GOAL_RATIO = 0.25
+SERVICE_NAMES = ("intake", "routing", "sla-watch", "feedback", "notify")
+
+
+def _intake_limit(cpu: dict[str, float], activity: dict[str, Any] | None, lg: str) -> str:
+    waits = (activity or {}).get("avg_connections_by_state", {})
+    lock_wait = sum(v for k, v in waits.items() if "Lock:" in k and "LWLock" not in k)
+    lwlock = sum(v for k, v in waits.items() if "LWLock:" in k)
+    in_tx_idle = sum(v for k, v in waits.items() if k.startswith("idle in transaction"))
+    active_cpu = sum(v for k, v in waits.items() if k.startswith("active / on CPU"))
+    wal = sum(v for k, v in waits.items() if "WAL" in k)
+    others = sum(cpu.get(name, 0) for name in SERVICE_NAMES if name != "intake")
+    return (
+        f"intake at {cpu.get('intake', 0):.0f}% of a core; the other four services "
+        f"{others:.0f}%, postgres {cpu.get('postgres', 0):.0f}%, kafka "
+        f"{cpu.get('kafka', 0):.0f}%, {lg} {cpu.get(lg, 0):.0f}%, other processes "
+        f"{cpu.get('other processes', 0):.0f}%, machine {cpu.get('machine', 0):.0f}% of 2 "
+        f"cores; intake's DB connections on average: {lock_wait:.1f} waiting on a lock, "
+        f"{lwlock:.1f} on an LWLock, {wal:.1f} on WAL, {active_cpu:.1f} executing, "
+        f"{in_tx_idle:.1f} idle in transaction (PostgreSQL waiting for intake's process)"
+    )
+
+
+def summarize(
+    results: dict[str, Any],
+    base: LoadResult,
+    base_cpu: dict[str, float],
+    thr: LoadResult,
+    thr_cpu: dict[str, float],
+    lat: LatencyResult,
+    lat_cpu: dict[str, float],
+    activity: dict[str, Any] | None,
+    args: argparse.Namespace,
+) -> None:
+    ratio = thr.rate(201) / base.rate(201) if base.rate(201) else 0.0
+    b_name, b_cpu = busiest(base_cpu)
+    lg = "wrk" if "wrk" in thr_cpu else "bench"
+    base_limit = (
+        f"bare uvicorn {base_cpu.get('bare uvicorn', 0):.0f}% of a core (one worker can use "
+        f"one core at most); load generator {base_cpu.get('wrk', base_cpu.get('bench', 0)):.0f}%"
+        f"; busiest: {b_name} {b_cpu:.0f}%"
+    )
+    intake_limit = _intake_limit(thr_cpu, activity, lg)
+    alone = results.get("intake_alone")
+    alone_rate = alone["load"]["rate_201_per_s"] if alone else 0.0
+    alone_limit = _intake_limit(alone["cpu_pct"], alone["pg_activity"], lg) if alone else ""
+    visible = lat.visible_ms
+    lat_limit = (
+        f"pipeline hops (outbox relay -> Kafka -> routing -> outbox -> Kafka -> intake "
+        f"projection); event p50 {lat.event_ms.get('p50', 0):.0f} ms, then projection; "
+        f"intake {lat_cpu.get('intake', 0):.0f}% / routing {lat_cpu.get('routing', 0):.0f}% CPU"
+    )
+    ack = lat.ack_ms
+    stages = (results.get("latency", {}).get("ack_breakdown") or {}).get("stages_ms", {})
+    if stages:
+        biggest = max(stages, key=lambda k: stages[k].get("p50", 0))
+        ack_limit = (
+            "hops POST -> received on Kafka -> notify row -> claimed -> SMTP, p50 "
+            + " / ".join(f"{v.get('p50', 0):,.0f}" for v in stages.values())
+            + f" ms; largest: {biggest}; notify {lat_cpu.get('notify', 0):.0f}% CPU"
+        )
+    else:
+        ack_limit = f"notify {lat_cpu.get('notify', 0):.0f}% CPU (no per-hop breakdown)"
+    rows = [
+        (
+            "bare FastAPI POST (baseline)",
+            f"{base.rate(201):,.0f}/s",
+            "-",
+            "-",
+            base_limit,
+        ),
+        (
+            "intake durable accept",
+            f"{thr.rate(201):,.0f}/s",
+            f"{base.rate(201):,.0f}/s",
+            f"{100 * ratio:.1f}%",
+            intake_limit,
+        ),
+        *(
+            [
+                (
+                    "intake durable accept, others stopped",
+                    f"{alone_rate:,.0f}/s",
+                    f"{base.rate(201):,.0f}/s",
+                    f"{100 * alone_rate / max(base.rate(201), 1e-9):.1f}%",
+                    alone_limit,
+                )
+            ]
+            if alone
+            else []
+        ),
+        (
+            f"POST->assigned p50 @{lat.achieved_rate_per_s:.0f}/s",
+            f"{visible.get('p50', 0):,.0f} ms",
+            "-",
+            "-",
+            lat_limit,
+        ),
+        (
+            "POST->assigned p90 / p99 / max",
+            f"{visible.get('p90', 0):,.0f} / {visible.get('p99', 0):,.0f} / "
+            f"{visible.get('max', 0):,.0f} ms",
+            "-",
+            "-",
+            f"{lat.assigned_visible}/{lat.accepted} assigned and visible",
+        ),
+        (
+            f"POST->ack e-mail p50 @{lat.achieved_rate_per_s:.0f}/s",
+            f"{ack.get('p50', 0):,.0f} ms",
+            "-",
+            "-",
+            ack_limit,
+        ),
+        (
+            "POST->ack e-mail p90 / p99 / max",
+            f"{ack.get('p90', 0):,.0f} / {ack.get('p99', 0):,.0f} / {ack.get('max', 0):,.0f} ms",
+            "-",
+            "-",
+            f"{lat.acks_arrived}/{lat.acks_expected} acknowledgements accepted by the SMTP "
+            f"sink, {lat.acks_expected - lat.acks_arrived} missing, "
+            f"{lat.acks_duplicated} duplicated",
+        ),
+    ]
+    drain = results.get("drain")
+    if drain:
+        rows.append(
+            (
+                "backlog assigned (routing+projection)",
+                f"{drain['assigned_per_s']:,.0f}/s",
+                f"{thr.rate(201):,.0f}/s",
+                f"{100 * drain['assigned_per_s'] / max(thr.rate(201), 1e-9):.0f}%",
+                "routing {routing:.0f}%, intake {intake:.0f}%, postgres {postgres:.0f}% CPU".format(
+                    **{k: drain["cpu_pct"].get(k, 0) for k in ("routing", "intake", "postgres")}
+                ),
+            )
+        )
+    say()
+    say("=" * 78)
+    say("SUMMARY")
+    say("=" * 78)
+    widths = (38, 20, 12, 7)
+    head = ("figure", "value", "baseline", "ratio")
+    say("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    say("-" * 82)
+    for figure, val, baseline, rat, limit in rows:
+        say(
+            "  ".join(c.ljust(w) for c, w in zip((figure, val, baseline, rat), widths, strict=True))
+        )
+        say(f"    what limits it: {limit}")
+    say("-" * 82)
+    reached_rate = thr.rate(201) >= GOAL_RATE
+    reached_ratio = ratio >= GOAL_RATIO
+    say(
+        f"goal >= {GOAL_RATE:,.0f} complaints/s on 2 cores: "
+        f"{'REACHED' if reached_rate else 'NOT reached'} ({thr.rate(201):,.0f}/s)"
+    )
+    say(
+        f"goal >= {100 * GOAL_RATIO:.0f}% of the bare endpoint: "
+        f"{'REACHED' if reached_ratio else 'NOT reached'} ({100 * ratio:.1f}%)"
+    )
+    say(
+        f"load generator: {thr.tool}, on the same 2 cores as the servers"
+        + ("" if args.loadgen != "python" and "wrk" in thr.tool else " (it competes for CPU)")
+    )
+    say(f"latency method: {lat.method}")
+    quiet = results.get("quiet_wait")
+    if quiet:
+        say(
+            f"machine before starting: waited {quiet['waited_s']:.0f} s for a 1-minute load "
+            f"average below {quiet['threshold']:.2f}: {quiet['load_at_start'][0]:.2f} -> "
+            f"{quiet['load_when_started'][0]:.2f}"
+            + ("" if quiet["quiet"] else " (NOT quiet: others' load was still running)")
+        )
+    if lat.post_ms.get("p50", 0) > 1000:
+        say(
+            f"NOTE: POST answers took p50 {lat.post_ms['p50']:,.0f} ms at "
+            f"{lat.achieved_rate_per_s:.0f}/s: intake did not keep up with the offered rate, so "
+            "the latency figure is mostly queueing in front of intake"
+        )
+    disturbed = {
+        name: cpu.get("other processes", 0.0)
+        for name, cpu in (
+            ("baseline", base_cpu),
+            ("intake", thr_cpu),
+            ("intake alone", alone["cpu_pct"] if alone else {}),
+            ("latency", lat_cpu),
+        )
+        if cpu.get("other processes", 0.0) > 20
+    }
+    if disturbed:
+        say(
+            "WARNING: processes the bench did not start used CPU while it measured "
+            + ", ".join(f"{k} {v:.0f}% of a core" for k, v in disturbed.items())
+            + ": another workload shares this machine, so these figures are lower and noisier "
+            "than on an otherwise idle machine; run again on a quiet machine"
+        )
+    results["disturbed_by_other_processes_cpu_pct"] = disturbed
+    results["summary"] = {
+        "baseline_per_s": round(base.rate(201), 1),
+        "intake_per_s": round(thr.rate(201), 1),
+        "intake_alone_per_s": alone_rate,
+        "ratio": round(ratio, 4),
+        "latency_visible_ms": visible,
+        "latency_event_ms": lat.event_ms,
+        "latency_load_per_s": lat.achieved_rate_per_s,
+        "latency_ack_ms": ack,
+        "acks": {
+            "expected": lat.acks_expected,
+            "arrived": lat.acks_arrived,
+            "missing": lat.acks_expected - lat.acks_arrived,
+            "duplicated": lat.acks_duplicated,
+        },
+        "goal_rate_reached": reached_rate,
+        "goal_ratio_reached": reached_ratio,
+        "what_limits": {
+            "baseline": base_limit,
+            "intake": intake_limit,
+            "intake_alone": alone_limit,
+            "latency": lat_limit,
+            "ack": ack_limit,
+        },
+    }
