@@ -75,7 +75,7 @@ def _wait_assigned(platform: Platform, complaint_id: str, timeout_s: float = 30)
 # What each consuming service reads; a poison record on each of these must reach its DLQ.
 SUBSCRIPTIONS = {
     "intake": (topics.ROUTING, topics.SLA, topics.FEEDBACK, topics.NOTIFY),
-    "routing": (topics.INTAKE, topics.FEEDBACK),
+    "routing": (topics.INTAKE, topics.FEEDBACK, topics.SLA),
     "sla-watch": (topics.ROUTING,),
     "feedback": (topics.INTAKE, topics.ROUTING),
     "notify": (topics.INTAKE, topics.ROUTING, topics.SLA, topics.FEEDBACK),
