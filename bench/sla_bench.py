@@ -300,8 +300,9 @@ class SlaPhase:
             "pg_activity": pg,
             "limit": (
                 f"sla-watch {catch_cpu.get('sla-watch', 0):.0f}% of a core (one event loop: "
-                "ORM rows, a savepoint per clock, outbox rows, the relay's produce, a log line "
-                f"per event), postgres {catch_cpu.get('postgres', 0):.0f}%, kafka "
+                "per round of clocks one transaction and one flush; per event its arithmetic, "
+                "CloudEvent encoding, ORM outbox row and log line, and the relay's produce), "
+                f"postgres {catch_cpu.get('postgres', 0):.0f}%, kafka "
                 f"{catch_cpu.get('kafka', 0):.0f}%, processes the bench did not start "
                 f"{catch_cpu.get('other processes', 0):.0f}%; rounds of SLA_FIRE_BATCH=500 clocks; "
                 f"start-up {ready_s:.1f} s; sla-watch's connections on average: {waits}"
@@ -371,8 +372,9 @@ class SlaPhase:
             "pg_activity": pg,
             "limit": (
                 f"sla-watch {arm_cpu.get('sla-watch', 0):.0f}% of a core (decode + validate each "
-                "CloudEvent, processed_events dedup row, policy lookup, 2 clock rows and 2 outbox "
-                f"rows per complaint, one transaction per poll of <= 500 records), postgres "
+                "CloudEvent, a complaint-row insert round trip, 2 clock rows and 2 outbox rows "
+                "per complaint; a poll of <= 500 records applied in one transaction, its "
+                f"processed_events rows in one insert, one flush), postgres "
                 f"{arm_cpu.get('postgres', 0):.0f}%, processes the bench did not start "
                 f"{arm_cpu.get('other processes', 0):.0f}%; the raw consumer only fetches "
                 f"({raw['bench_cpu_s']} s CPU); sla-watch's connections on average: {waits}"

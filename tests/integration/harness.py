@@ -145,10 +145,11 @@ def without_expected(sample: dict[str, object]) -> dict[str, object]:
 
 def lifecycle(view: dict[str, Any]) -> list[str]:
     """The complaint-state events of a GET view's history, as short names, in order
-    (SLA clocks and notifications are left out)."""
+    (SLA clocks, notifications and escalations — orthogonal to the state — are left out)."""
     prefix = "org.opencomplaints.complaint."
-    return [
+    names = [
         h["type"][len(prefix) :].rsplit(".", 1)[0]
         for h in view["history"]
         if h["type"].startswith(prefix)
     ]
+    return [name for name in names if name != "escalated"]

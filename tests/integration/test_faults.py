@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -76,7 +77,7 @@ def _wait_assigned(platform: Platform, complaint_id: str, timeout_s: float = 30)
 SUBSCRIPTIONS = {
     "intake": (topics.ROUTING, topics.SLA, topics.FEEDBACK, topics.NOTIFY),
     "routing": (topics.INTAKE, topics.FEEDBACK, topics.SLA),
-    "sla-watch": (topics.ROUTING,),
+    "sla-watch": (topics.ROUTING, topics.INTAKE),
     "feedback": (topics.INTAKE, topics.ROUTING),
     "notify": (topics.INTAKE, topics.ROUTING, topics.SLA, topics.FEEDBACK),
 }
@@ -130,11 +131,20 @@ def test_poison_records_are_dead_lettered_and_the_partition_moves_on(
                     assert header(record, "dlq_original_offset") is not None
             return found
 
-        wait_for(
-            lambda counts=counts, expected=expected: counts() == expected,
-            timeout_s=45,
-            what=f"{expected} in {dlq}",
-        )
+        seen: list[dict[str, int]] = []
+
+        def arrived(
+            counts: Callable[[], dict[str, int]] = counts,
+            expected: dict[str, int] = expected,
+            seen: list[dict[str, int]] = seen,
+        ) -> bool:
+            seen.append(counts())
+            return seen[-1] == expected
+
+        try:
+            wait_for(arrived, timeout_s=45, what=f"{expected} in {dlq}")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last seen {seen[-1:]}") from None
     orphan_letters = [
         r
         for r in read_all(bootstrap, topics.dead_letter_topic("intake").name)

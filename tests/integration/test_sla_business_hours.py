@@ -34,13 +34,14 @@ from complaint_contracts.events import (
     ComplaintResumed,
     ComplaintTriaged,
 )
+from complaint_runtime.database import OutboxMessage
 from conftest import SLA_FIRST_RESPONSE_TARGETS_S, SLA_RESOLUTION_TARGETS_S, Platform, agent_id
-from harness import wait_for
+from harness import ServiceProcess, wait_for
 from kafka_tools import header, produce, read_all
-from sla_watch.db import at_risk_query
-from sqlalchemy import text
+from sla_watch.db import Clock, at_risk_query
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOLIDAYS = {date(2025, 1, 1)} | {date(2025, 1, 28) + timedelta(days=d) for d in range(8)}
@@ -262,18 +263,89 @@ def test_a_reopen_restarts_the_resolution_clock(platform: Platform) -> None:
     assert instant(again["due_at"]) == add_business(reopened_at, P2_RESOLUTION_S)
 
 
+BATCH_COMPLAINTS = 100
+# On the restart that is killed, rounds run this far apart: the first one (at start) finds
+# nothing armed yet, the next one finds the whole batch, armed meanwhile.
+SLOW_TICK_S = 10
+
+
 def test_sla_watch_killed_while_firing_a_batch_sends_each_threshold_once(
     platform: Platform,
 ) -> None:
-    """100 P1 complaints (200 clocks) fall due while sla-watch is down, so the restarted
-    loop finds 800 thresholds due at once; it is killed again while firing that batch.
+    """100 P1 complaints (200 clocks, 800 thresholds) are posted and fall due while sla-watch
+    is down. The restarted process arms their clocks; its next firing round takes all 200
+    and is SIGKILLed in the middle of its transaction (held there by a lock on the outbox,
+    which it must write before it can commit). The next process must send each threshold
+    exactly once (late) and escalate each complaint exactly once.
 
     Real complaints (posted through intake), not crafted events: intake projects every sla
     event and would retry and dead-letter those of complaints it never received."""
+    began = time.monotonic()
     sla = platform.services["sla-watch"]
+    usual_env = sla.env
+    sla.stop()  # before the complaints exist: none of their thresholds can go out early
+    try:
+        complaints = _post_p1_complaints(platform, BATCH_COMPLAINTS)
+        triaged_at = wait_for(
+            lambda: _triage_times(platform, complaints),
+            timeout_s=60,
+            interval_s=0.5,
+            what=f"{BATCH_COMPLAINTS} complaints triaged",
+        )
+        # The clocks count from the triage events' own times; once the last breach is more
+        # than the lateness allowance old, every threshold is due and will be sent late.
+        all_late_at = max(triaged_at) + timedelta(seconds=SLA_RESOLUTION_TARGETS_S["P1"] + 3)
+        time.sleep(max(0.0, (all_late_at - datetime.now(UTC)).total_seconds()))
+        sla.env = {**usual_env, "SLA_TICK_S": str(SLOW_TICK_S)}
+        sla.start(wait=False)
+        held = asyncio.run(_kill_inside_a_firing_round(platform, sla, complaints))
+        # The round had taken every clock of the batch and not committed: nothing of it is
+        # recorded on the clocks, nothing reached the topic.
+        assert held == 2 * len(complaints), f"the killed round held {held} of the clocks"
+        recorded = _recorded_thresholds(platform, complaints)
+        assert len(recorded) == held and not any(recorded.values()), recorded
+        assert not _firings(sla_events(platform, complaints)), "the killed round leaked"
+        context = f"killed inside a round holding {held} clocks"
+        sla.env = usual_env
+        sla.start()
+    finally:
+        if sla.env is not usual_env:  # failed while the slow-ticking process ran
+            sla.kill()
+            sla.env = usual_env
+        if sla.process is None or sla.process.poll() is not None:
+            sla.start()
+
+    def everything_fired() -> list[dict[str, Any]] | None:
+        events = sla_events(platform, complaints)
+        per_clock = {(e["clock_id"], e.get("percent", 100)) for e in _firings(events)}
+        return events if len(per_clock) == 2 * 4 * len(complaints) else None
+
+    wait_for(everything_fired, timeout_s=90, interval_s=1, what="every threshold")
+    time.sleep(2)  # anything sent twice would show up now
+    events = sla_events(platform, complaints)
+    distinct = {e["id"]: e for e in _firings(events)}
+    per_threshold = Counter((e["clock_id"], e.get("percent", 100)) for e in distinct.values())
+    assert len(per_threshold) == 2 * 4 * len(complaints), context
+    assert set(per_threshold.values()) == {1}, (
+        context,
+        [k for k, n in per_threshold.items() if n > 1][:10],
+    )
+    assert all(e["late"] for e in distinct.values()), context
+    clocks: dict[str, list[int]] = defaultdict(list)
+    for event in distinct.values():
+        clocks[event["clock_id"]].append(event.get("percent", 100))
+    assert len(clocks) == 2 * len(complaints)
+    assert all(sorted(p) == [50, 75, 90, 100] for p in clocks.values())
+    escalations = {e["id"]: e for e in of_kind(events, "escalated")}
+    assert Counter(e["subject"] for e in escalations.values()) == dict.fromkeys(complaints, 1)
+    assert {(e["level"], e["trigger"]) for e in escalations.values()} == {(3, "p1_breach")}
+    print(f"{context}; {time.monotonic() - began:.0f} s")
+
+
+def _post_p1_complaints(platform: Platform, count: int) -> set[str]:
     complaints: set[str] = set()
     with platform.client() as client:
-        for n in range(100):
+        for n in range(count):
             body = {
                 "channel": "phone",
                 "customer": {"external_ref": f"batch-{uuid.uuid4()}", "language": "zh-CN"},
@@ -283,47 +355,96 @@ def test_sla_watch_killed_while_firing_a_batch_sends_each_threshold_once(
             posted = client.post("/v1/complaints", json=body)
             assert posted.status_code == 201, posted.text
             complaints.add(posted.json()["id"])
-    wait_for(
-        lambda: len(of_kind(sla_events(platform, complaints), "clock_started")) >= 200,
-        timeout_s=120,
-        interval_s=1,
-        what="200 clocks started",
-    )
-    sla.kill()
+    return complaints
+
+
+def _triage_times(platform: Platform, complaints: set[str]) -> list[datetime] | None:
+    """When routing triaged each complaint (the clocks' start), once it did for all."""
+    found: dict[str, datetime] = {}
+    for record in read_all(platform.bootstrap_servers, topics.ROUTING.name):
+        subject = header(record, "ce_subject")
+        if subject in complaints and (header(record, "ce_type") or "").split(".")[-2] == "triaged":
+            found[subject] = instant(header(record, "ce_time") or "")
+    return list(found.values()) if len(found) == len(complaints) else None
+
+
+# A backend of sla-watch that holds locks on the clocks (a firing round took its due clocks
+# FOR UPDATE) and waits for the outbox this test holds: a round stalled before its commit.
+STALLED_ROUND = text(
+    f"""
+    SELECT waiting.pid FROM pg_locks AS waiting JOIN pg_locks AS holding USING (pid)
+    WHERE NOT waiting.granted AND waiting.relation = '{OutboxMessage.__tablename__}'::regclass
+      AND holding.granted AND holding.relation = '{Clock.__tablename__}'::regclass
+      AND pid <> pg_backend_pid()
+    """
+)
+
+
+async def _kill_inside_a_firing_round(
+    platform: Platform, sla: ServiceProcess, complaints: set[str], timeout_s: float = 60
+) -> int:
+    """Once sla-watch (just started, slow ticks) has armed every clock of ``complaints`` and
+    sent none, lock its outbox so its next firing round stalls inside its transaction,
+    SIGKILL it there, and return how many of the clocks that round held."""
+    engine = create_async_engine(platform.database_urls["sla-watch"])
+    deadline = time.monotonic() + timeout_s
+    ours = select(Clock.clock_id, Clock.team).where(Clock.complaint_id.in_(complaints))
+
+    def alive(awaited: str) -> None:
+        assert sla.process is not None and sla.process.poll() is None, sla.log_tail()
+        assert time.monotonic() < deadline, f"timed out waiting for {awaited}: {sla.log_tail()}"
+
     try:
-        time.sleep(SLA_RESOLUTION_TARGETS_S["P1"] + 2)  # every threshold falls due meanwhile
-        sent_while_down = len(_firings(sla_events(platform, complaints)))
+        async with engine.connect() as connection:
+            # Armed and assigned: the consumer is done with the batch's clocks.
+            while True:
+                armed = (await connection.execute(ours)).all()
+                await connection.rollback()
+                if sum(1 for row in armed if row.team) == 2 * len(complaints):
+                    break
+                alive(f"the batch's clocks armed and assigned ({len(armed)} armed)")
+                await asyncio.sleep(0.05)
+            await connection.execute(
+                text(f"LOCK TABLE {OutboxMessage.__tablename__} IN EXCLUSIVE MODE")
+            )
+            # From here no round can commit a threshold; none had before. A stalled round
+            # gives up after the suite's statement timeout (3 s), so the kill must come soon.
+            assert not any((await _recorded(connection, complaints)).values())
+            while not (await connection.execute(STALLED_ROUND)).first():
+                alive("a firing round stalled on the outbox")
+                await asyncio.sleep(0.01)
+            # Rows a transaction holds FOR UPDATE are skipped by FOR KEY SHARE SKIP LOCKED.
+            free = await connection.execute(
+                ours.with_for_update(read=True, key_share=True, skip_locked=True)
+            )
+            held = len(armed) - len(free.all())
+            sla.kill()
+            await connection.rollback()
     finally:
-        sla.start()
-    time.sleep(0.3)  # the first round is firing the 200 due clocks now
-    sla.kill()
-    fired_at_kill = len({e["id"] for e in _firings(sla_events(platform, complaints))})
-    time.sleep(1)
-    sla.start()
+        await engine.dispose()
+    return held
 
-    def everything_fired() -> list[dict[str, Any]] | None:
-        events = sla_events(platform, complaints)
-        per_clock = {(e["clock_id"], e.get("percent", 100)) for e in _firings(events)}
-        return events if len(per_clock) == 200 * 4 else None
 
-    wait_for(everything_fired, timeout_s=120, interval_s=1, what="800 thresholds")
-    time.sleep(2)  # anything sent twice would show up now
-    events = sla_events(platform, complaints)
-    distinct = {e["id"]: e for e in _firings(events)}
-    per_threshold = Counter((e["clock_id"], e.get("percent", 100)) for e in distinct.values())
-    context = f"{sent_while_down} sent before the first kill, {fired_at_kill} by the second"
-    assert len(per_threshold) == 800 and set(per_threshold.values()) == {1}, (
-        context,
-        [k for k, n in per_threshold.items() if n > 1][:10],
+async def _recorded(connection: AsyncConnection, complaints: set[str]) -> dict[str, set[int]]:
+    """The clocks of ``complaints`` in sla-watch's database, each with the thresholds it
+    records as sent (committed)."""
+    query = select(Clock.clock_id, Clock.fired_percents, Clock.breached).where(
+        Clock.complaint_id.in_(complaints)
     )
-    clocks: dict[str, list[int]] = defaultdict(list)
-    for event in distinct.values():
-        clocks[event["clock_id"]].append(event.get("percent", 100))
-    assert len(clocks) == 200 and all(sorted(p) == [50, 75, 90, 100] for p in clocks.values())
-    escalations = {e["id"]: e for e in of_kind(events, "escalated")}
-    assert Counter(e["subject"] for e in escalations.values()) == dict.fromkeys(complaints, 1)
-    assert {(e["level"], e["trigger"]) for e in escalations.values()} == {(3, "p1_breach")}
-    print(context)
+    rows = (await connection.execute(query)).all()
+    return {clock_id: {*fired, *([100] if breached else [])} for clock_id, fired, breached in rows}
+
+
+def _recorded_thresholds(platform: Platform, complaints: set[str]) -> dict[str, set[int]]:
+    async def read() -> dict[str, set[int]]:
+        engine = create_async_engine(platform.database_urls["sla-watch"])
+        try:
+            async with engine.connect() as connection:
+                return await _recorded(connection, complaints)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def _firings(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

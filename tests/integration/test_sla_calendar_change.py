@@ -28,6 +28,7 @@ from sla_watch.domain.holidays_cn import china_calendar
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR = "it-cn-copy"
 POLICY = "it-p3-store-silver"
+WORKING_DAY_S = 27_000  # 09:00-12:00 and 13:30-18:00
 WORKING_DAY_S = 27_000
 
 
@@ -100,9 +101,6 @@ def test_a_holiday_added_by_an_admin_moves_an_open_clock(platform: Platform) -> 
             json={"kind": day["kind"], "name": day["name"], "intervals": day["intervals"]},
         )
         assert put.status_code == 200, put.text
-    default_p3 = next(
-        p for p in admin.get("/v1/admin/policies").json()["policies"] if p["priority"] == "P3"
-    )
     policy = admin.post(
         "/v1/admin/policies",
         json={
@@ -112,8 +110,10 @@ def test_a_holiday_added_by_an_admin_moves_an_open_clock(platform: Platform) -> 
             "channel": "store",
             "tier": "silver",
             "calendar_id": CALENDAR,
-            "first_response_s": default_p3["first_response_s"],
-            "resolution_s": default_p3["resolution_s"],
+            # Three and five working days, so the next working day (the holiday added
+            # below) lies wholly inside both windows whatever the hour the test runs at.
+            "first_response_s": 3 * WORKING_DAY_S,
+            "resolution_s": 5 * WORKING_DAY_S,
             "position": 1,
         },
     )

@@ -380,3 +380,68 @@ class _Pgcode(Exception):
 )
 def test_is_transient(exc: BaseException, transient: bool) -> None:
     assert is_transient(exc) is transient
+
+
+# A consumer whose handlers only write to its database may apply a whole batch at once (no
+# savepoint per record), falling back to record by record when that fails.
+
+
+@pytest.fixture
+def at_once(setup: Setup) -> Setup:
+    setup.consumer._apply_batch_at_once = True
+    return setup
+
+
+async def test_at_once_applies_each_new_event_once(at_once: Setup) -> None:
+    first, second = (record_of(example_for(ComplaintTriaged)) for _ in range(2))
+    unhandled = record_of(example_for(ComplaintClosed))
+    await at_once.consumer._process_batch([first, unhandled, second, first])
+
+    assert [e.id for e in at_once.handlers.applied] == [event_id_of(first), event_id_of(second)]
+    assert await _processed(at_once.database) == {
+        (at_once.group, event_id_of(first)): "applied",
+        (at_once.group, event_id_of(second)): "applied",
+    }
+    assert len(await _outbox(at_once.database)) == 2
+    assert (_consumed(at_once.group, "applied"), _consumed(at_once.group, "duplicate")) == (2, 1)
+    assert _consumed(at_once.group, "ignored") == 1
+
+    await at_once.consumer._process_batch([second, first])  # redelivered
+    assert len(at_once.handlers.applied) == 2
+    assert _consumed(at_once.group, "duplicate") == 3
+    assert len(await _outbox(at_once.database)) == 2
+
+
+async def test_at_once_falls_back_to_record_by_record(at_once: Setup) -> None:
+    before = record_of(example_for(ComplaintTriaged))
+    failing = record_of(example_for(ComplaintResolved))
+    garbage = FakeRecord(TOPIC, 0, 77, b"k", b"junk", [])
+    after = record_of(example_for(ComplaintTriaged))
+
+    await at_once.consumer._process_batch([before, failing, after])
+    await at_once.consumer._process_batch([garbage, before, after])
+
+    # The failed attempt at once left nothing behind; record by record, the failing record
+    # is dead-lettered alone and the others are applied exactly once.
+    assert [dict(s.headers)["dlq_original_offset"] for s in at_once.producer.sent] == [
+        str(failing.offset).encode(),
+        b"77",
+    ]
+    assert await _processed(at_once.database) == {
+        (at_once.group, event_id_of(before)): "applied",
+        (at_once.group, event_id_of(failing)): "dead_lettered",
+        (at_once.group, event_id_of(after)): "applied",
+        (at_once.group, f"{TOPIC}:0:77"): "dead_lettered",
+    }
+    assert len(await _outbox(at_once.database)) == 2
+    assert _consumed(at_once.group, "applied") == 2
+
+
+async def test_at_once_transient_error_propagates_and_nothing_commits(at_once: Setup) -> None:
+    applied = record_of(example_for(ComplaintTriaged))
+    transient = record_of(example_for(ComplaintAssigned))
+    with pytest.raises(OperationalError):
+        await at_once.consumer._process_batch([applied, transient])
+    assert at_once.handlers.transient_calls == 1  # not retried record by record
+    assert await _processed(at_once.database) == {}
+    assert await _outbox(at_once.database) == []

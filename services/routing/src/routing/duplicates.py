@@ -43,7 +43,17 @@ from routing.domain.duplicates import (
     normalize_order_ref,
 )
 from routing.domain.lifecycle import CloseDuplicate
-from routing.transitions import SOURCE, Actor, decide_or_raise, emit, move, now_utc, record
+from routing.transitions import (
+    SOURCE,
+    Actor,
+    decide_or_raise,
+    emit,
+    move,
+    now_utc,
+    received_case,
+    record,
+    record_received,
+)
 
 _policy = DuplicatePolicy()
 
@@ -116,15 +126,9 @@ async def link_duplicate(
     assert original is not None  # the index only lists complaints that have a case
     now = now_utc()
     matched = ", ".join(finding.matched_on)
-    case = Case(
-        complaint_id=received.complaint_id,
-        reference=received.reference,
-        status="received",
-        channel=received.channel,
-        customer_ref=received.customer.customer_ref,
-        tier=received.customer.tier,
-        language=received.customer.language,
-        # The original's triage stands for both: one case, one SLA.
+    # The original's triage stands for both: one case, one SLA.
+    case = received_case(
+        received,
         category=original.category,
         subcategory=original.subcategory,
         confidence=original.confidence,
@@ -137,26 +141,12 @@ async def link_duplicate(
             }
         ],
         team=None,
-        assignee=None,
-        owner=None,
-        received_at=received.received_at,
-        updated_at=now,
-        reopen_count=0,
+        at=now,
     )
     cases.add(case)
     index(uow, screening)
     await uow.session.flush()  # the history rows reference the case row
-    record(
-        uow,
-        case,
-        actor=Actor("intake"),
-        action="received",
-        from_status=None,
-        to_status="received",
-        event_id=event_id,
-        detail={"channel": received.channel},
-        at=received.received_at,
-    )
+    record_received(uow, case, received, event_id=event_id)
     linked = ComplaintDuplicateLinked(
         complaint_id=case.complaint_id,
         duplicate_of=original.complaint_id,

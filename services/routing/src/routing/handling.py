@@ -30,6 +30,10 @@ from routing.domain.lifecycle import (
 )
 from routing.transitions import Actor, decide_or_raise, load_case, masked, move, now_utc
 
+# Who may hand a case off through the reassign endpoint (the transfer endpoint adds the
+# case's assignee, see routing.api.queues).
+REASSIGN_ROLES = frozenset({"lead", "manager"})
+
 
 @dataclass(frozen=True)
 class CaseView:
@@ -253,7 +257,7 @@ async def reassign(
     reason: str,
     assignee: str | None = None,
     team: str | None = None,
-    roles: frozenset[str] = frozenset({"lead", "manager"}),
+    roles: frozenset[str] = REASSIGN_ROLES,
 ) -> CaseView:
     """A hand-off (§5): see :func:`routing.assignment.transfer_case`. ``roles`` are the
     roles that may ask: the reassign endpoint admits leads and managers, the transfer

@@ -49,7 +49,9 @@ from routing.transitions import (
     decide_or_none,
     move,
     now_utc,
+    received_case,
     record,
+    record_received,
 )
 
 ROUTING = Actor(SOURCE)
@@ -103,14 +105,8 @@ async def triage_and_assign(
     now = now_utc()
     team = team_for_category(decision.category)  # until assign_new reads the ownership table
     rules = tuple(FiredRule(rule=r.rule, detail=r.detail) for r in decision.rules_fired)
-    case = Case(
-        complaint_id=received.complaint_id,
-        reference=received.reference,
-        status="received",
-        channel=received.channel,
-        customer_ref=received.customer.customer_ref,
-        tier=received.customer.tier,
-        language=received.customer.language,
+    case = received_case(
+        received,
         category=decision.category,
         subcategory=decision.subcategory,
         confidence=decision.confidence,
@@ -118,27 +114,13 @@ async def triage_and_assign(
         emotion=decision.emotion,
         rules_fired=[r.model_dump() for r in rules],
         team=team,
-        assignee=None,
-        owner=None,
-        received_at=received.received_at,
-        updated_at=now,
-        reopen_count=0,
+        at=now,
     )
     cases.add(case)
     duplicates.index(uow, screening, repeat_count=repeat_count)
     streaks.start(uow=uow, complaint_id=case.complaint_id, description=received.description)
     await uow.session.flush()  # the history rows reference the case row
-    record(
-        uow,
-        case,
-        actor=Actor("intake"),
-        action="received",
-        from_status=None,
-        to_status="received",
-        event_id=event_id,
-        detail={"channel": received.channel},
-        at=received.received_at,
-    )
+    record_received(uow, case, received, event_id=event_id)
     triaged = ComplaintTriaged(
         complaint_id=case.complaint_id,
         category=decision.category,

@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
+from complaint_contracts.events import ComplaintReceived
 from complaint_contracts.privacy import redact_contacts
 from complaint_runtime.database import UnitOfWork
 from complaint_runtime.problems import Problem
@@ -164,6 +165,60 @@ def move(
         at=at,
     )
     return event_id
+
+
+def received_case(
+    received: ComplaintReceived,
+    *,
+    category: str,
+    subcategory: str | None,
+    confidence: float,
+    priority: str,
+    emotion: str,
+    rules_fired: list[dict[str, Any]],
+    team: str | None,
+    at: datetime,
+) -> Case:
+    """The new, ``received`` row of a complaint intake reported, unassigned, with the
+    triage it stands under (its own, or its original's for a duplicate)."""
+    return Case(
+        complaint_id=received.complaint_id,
+        reference=received.reference,
+        status="received",
+        channel=received.channel,
+        customer_ref=received.customer.customer_ref,
+        tier=received.customer.tier,
+        language=received.customer.language,
+        category=category,
+        subcategory=subcategory,
+        confidence=confidence,
+        priority=priority,
+        emotion=emotion,
+        rules_fired=rules_fired,
+        team=team,
+        assignee=None,
+        owner=None,
+        received_at=received.received_at,
+        updated_at=at,
+        reopen_count=0,
+    )
+
+
+def record_received(
+    uow: UnitOfWork, case: Case, received: ComplaintReceived, *, event_id: str | None
+) -> None:
+    """A case's first history entry: intake's ``complaint.received``, at its own time."""
+    record(
+        uow,
+        case,
+        actor=Actor("intake"),
+        action="received",
+        from_status=None,
+        to_status="received",
+        event_id=event_id,
+        detail={"channel": received.channel},
+        at=received.received_at,
+    )
 
 
 def record(

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope, decode
 from complaint_contracts.events import ComplaintReceived, CustomerView
 from complaint_runtime.database import Database
+from complaint_runtime.problems import install_problem_handlers
+from fastapi import APIRouter, FastAPI
 from routing import messaging, service
 from routing.agents import seed_agents
 from routing.config import AgentConfig
@@ -24,6 +29,7 @@ NewCase = Callable[..., Awaitable[str]]
 Feed = Callable[[EventData], Awaitable[str]]
 Outbox = Callable[..., Awaitable[list[Envelope]]]
 Seed = Callable[[list[dict[str, Any]]], Awaitable[None]]
+ApiClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 BILLING_TEXT = "我10月28日申请的退款到现在还没到账，退款延迟太久了。"
 
@@ -104,6 +110,27 @@ def seed(database: Database) -> Seed:
         await seed_agents(database=database, agents=[AgentConfig(**a) for a in agents])
 
     return run
+
+
+@pytest.fixture
+def api_client(database: Database) -> ApiClient:
+    """``api_client(*routers, secret=...)``: an HTTP client for those routers over the test
+    database, tokens signed with ``secret`` (httpx ASGITransport: no lifespan, no Kafka)."""
+
+    @asynccontextmanager
+    async def open_client(*routers: APIRouter, secret: str) -> AsyncIterator[httpx.AsyncClient]:
+        app = FastAPI()
+        install_problem_handlers(app)
+        for router in routers:
+            app.include_router(router)
+        app.state.runtime = SimpleNamespace(
+            database=database, settings=SimpleNamespace(auth_jwt_secret=secret)
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://routing") as client:
+            yield client
+
+    return open_client
 
 
 def event_names(envelopes: list[Envelope]) -> list[str]:

@@ -4,15 +4,11 @@ admin → queue → availability → transfer round trip."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 from complaint_runtime.auth import issue_token
-from complaint_runtime.database import Database
-from complaint_runtime.problems import install_problem_handlers
-from fastapi import FastAPI
 from routing.api.admin_teams import router as admin_router
 from routing.api.cases import router as cases_router
 from routing.api.queues import router as queues_router
@@ -34,16 +30,8 @@ WANG = auth("wang", "agent", team="billing")
 
 
 @pytest.fixture
-async def client(database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    install_problem_handlers(app)
-    for router in (cases_router, queues_router, admin_router):
-        app.include_router(router)
-    app.state.runtime = SimpleNamespace(
-        database=database, settings=SimpleNamespace(auth_jwt_secret=SECRET)
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://routing") as c:
+async def client(api_client: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(cases_router, queues_router, admin_router, secret=SECRET) as c:
         yield c
 
 

@@ -4,7 +4,6 @@ admin keywords reaching triage through the cached classifier."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -12,8 +11,6 @@ import pytest
 from complaint_contracts.vocabulary import CATEGORIES
 from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
-from complaint_runtime.problems import install_problem_handlers
-from fastapi import FastAPI
 from routing import triage_classifiers
 from routing.api.categories import router
 from routing.domain.categories import DEFAULT_TREE
@@ -41,15 +38,8 @@ AGENT = auth("agent")
 
 
 @pytest.fixture
-async def client(database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.include_router(router)
-    app.state.runtime = SimpleNamespace(
-        database=database, settings=SimpleNamespace(auth_jwt_secret=SECRET)
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://routing") as c:
+async def client(api_client: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(router, secret=SECRET) as c:
         yield c
 
 

@@ -4,15 +4,11 @@ problem documents and the case view with its history."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 from complaint_runtime.auth import issue_token
-from complaint_runtime.database import Database
-from complaint_runtime.problems import install_problem_handlers
-from fastapi import FastAPI
 from routing.api.cases import router
 
 SECRET = "test-secret-for-routing-api-tests-0123456789"
@@ -33,7 +29,7 @@ SERVICE = auth("notify", "service")
 
 
 @pytest.fixture
-async def client(database: Database, seed: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def client(api_client: Any, seed: Any) -> AsyncIterator[httpx.AsyncClient]:
     await seed(
         [
             {"id": "agent-li", "team": "billing", "capacity": 10},
@@ -41,14 +37,7 @@ async def client(database: Database, seed: Any) -> AsyncIterator[httpx.AsyncClie
             {"id": "agent-wang", "team": "billing", "capacity": 5, "categories": ["other"]},
         ]
     )
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.include_router(router)
-    app.state.runtime = SimpleNamespace(
-        database=database, settings=SimpleNamespace(auth_jwt_secret=SECRET)
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://routing") as c:
+    async with api_client(router, secret=SECRET) as c:
         yield c
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -25,8 +24,6 @@ from complaint_contracts.events import (
 )
 from complaint_runtime.auth import Principal, issue_token
 from complaint_runtime.database import Database
-from complaint_runtime.problems import install_problem_handlers
-from fastapi import FastAPI
 from routing import handling
 from routing.api.supervision import router as supervision_router
 from routing.customer_index_db import CustomerComplaint, CustomerIdentityKey
@@ -234,15 +231,8 @@ def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
 
 
 @pytest.fixture
-async def client(database: Database, li: None) -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.include_router(supervision_router)
-    app.state.runtime = SimpleNamespace(
-        database=database, settings=SimpleNamespace(auth_jwt_secret=SECRET)
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://routing") as c:
+async def client(api_client: Any, li: None) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(supervision_router, secret=SECRET) as c:
         yield c
 
 

@@ -8,10 +8,8 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import pytest
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
@@ -22,8 +20,6 @@ from complaint_runtime.auth import issue_token
 from complaint_runtime.consumer import EventConsumer
 from complaint_runtime.database import Database, ProcessedEvent
 from complaint_runtime.migrations import upgrade_to_head
-from complaint_runtime.problems import install_problem_handlers
-from fastapi import FastAPI
 from routing import messaging
 from routing.api.cases import router
 from routing.db import Case, CaseAction
@@ -131,19 +127,12 @@ async def test_an_escalation_of_an_unknown_case_is_a_poison_record(feed: Any) ->
 
 
 async def test_the_case_api_shows_the_escalation_level(
-    database: Database, new_case: Any, feed: Any
+    api_client: Any, new_case: Any, feed: Any
 ) -> None:
     complaint_id = await new_case()
     await feed(escalated(complaint_id, level=2, previous_level=0))
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.include_router(router)
-    app.state.runtime = SimpleNamespace(
-        database=database, settings=SimpleNamespace(auth_jwt_secret=SECRET)
-    )
     token = issue_token(secret=SECRET, subject="mgr-sun", roles=["manager"], team=None)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://routing") as client:
+    async with api_client(router, secret=SECRET) as client:
         response = await client.get(
             f"/v1/cases/{complaint_id}", headers={"Authorization": f"Bearer {token}"}
         )

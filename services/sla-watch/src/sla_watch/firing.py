@@ -5,26 +5,33 @@ clocks). Each round is one transaction: the outbox rows and the clocks' record o
 sent commit together, so a crash anywhere either sends a threshold and remembers it, or does
 neither and the next round (after a restart too) sends it, late if it is overdue by then.
 On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several replicas share the due clocks.
+
+A round first fires all its clocks in one go (one savepoint, one flush: a few statements
+per round, not per clock, since catching up after downtime is bound by round trips). Only
+if that fails is the round redone clock by clock, each in its own savepoint, so one clock's
+failure does not hold back every other complaint's warnings.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import structlog
 from complaint_runtime.consumer import is_transient
 from complaint_runtime.context import caused_by
-from complaint_runtime.database import Database
+from complaint_runtime.database import Database, UnitOfWork
+from sqlalchemy import select
 
 from sla_watch import metrics
-from sla_watch.db import ClockRepository
+from sla_watch.db import Clock, ClockRepository
 from sla_watch.domain.calendar import BusinessCalendar
+from sla_watch.domain.clock import BREACH, Threshold
+from sla_watch.escalation import BreachLedger
+from sla_watch.periodic import PeriodicLoop
 from sla_watch.rules import SlaRules
-from sla_watch.service import fire_thresholds
+from sla_watch.thresholds import due_now, fire_thresholds, report_fired, stage_thresholds
 
 log = structlog.get_logger(__name__)
 
@@ -34,35 +41,115 @@ async def fire_due(
 ) -> int:
     """One round: every threshold of up to ``batch`` due clocks; returns the clocks handled."""
     now = now or datetime.now(UTC)
-    # A round asks the setup once per calendar, not once per clock: a batch of 500 clocks
-    # usually shares a handful of calendars.
-    calendars: dict[str, BusinessCalendar] = {}
     async with database.unit_of_work() as uow:
         due = await ClockRepository(uow.session).due(now, limit=batch)
-        for clock in due:
-            with caused_by(
-                correlation_id=clock.correlation_id,
-                causation_id=None,
-                complaint_id=clock.complaint_id,
-                clock_id=clock.clock_id,
-            ):
-                try:
-                    # One clock's failure must not hold back every other complaint's
-                    # warnings: each clock fires in its own savepoint.
-                    async with uow.session.begin_nested():
-                        calendar = calendars.get(clock.calendar_id)
-                        if calendar is None:
-                            calendar = await rules.calendar_of(uow.session, clock)
-                            calendars[clock.calendar_id] = calendar
-                        await fire_thresholds(
-                            uow=uow, rules=rules, clock=clock, now=now, calendar=calendar
-                        )
-                except Exception as exc:
-                    if is_transient(exc):
-                        raise
-                    log.exception("firing a clock failed; the others go on")
-                    metrics.FIRE_FAILURES.inc()
+        if not due:
+            return 0
+        # A round asks the setup once per calendar, not once per clock: a batch of 500
+        # clocks usually shares a handful of calendars.
+        calendars: dict[str, BusinessCalendar] = {}
+        try:
+            async with uow.session.begin_nested():
+                fired = await _fire_together(uow, rules, due, now=now, calendars=calendars)
+                await uow.session.flush()
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning("firing a round in one go failed; clock by clock", error=repr(exc)[:300])
+            await _fire_one_by_one(uow, rules, [c.clock_id for c in due], now, calendars)
+            return len(due)
+    for clock, thresholds in fired:
+        with caused_by(
+            correlation_id=clock.correlation_id,
+            causation_id=None,
+            complaint_id=clock.complaint_id,
+            clock_id=clock.clock_id,
+        ):
+            report_fired(clock, thresholds)
     return len(due)
+
+
+async def _calendar(
+    uow: UnitOfWork, rules: SlaRules, clock: Clock, calendars: dict[str, BusinessCalendar]
+) -> BusinessCalendar:
+    calendar = calendars.get(clock.calendar_id)
+    if calendar is None:
+        calendar = await rules.calendar_of(uow.session, clock)
+        calendars[clock.calendar_id] = calendar
+    return calendar
+
+
+async def _fire_together(
+    uow: UnitOfWork,
+    rules: SlaRules,
+    clocks: Sequence[Clock],
+    *,
+    now: datetime,
+    calendars: dict[str, BusinessCalendar],
+) -> list[tuple[Clock, list[Threshold]]]:
+    """Stage the thresholds of every clock; the caller flushes and reports them."""
+    plans = []
+    for clock in clocks:
+        calendar = await _calendar(uow, rules, clock, calendars)
+        plans.append((clock, calendar, due_now(clock, rules, now, calendar=calendar)))
+    breaching = [c for c, _, due in plans if any(t.percent == BREACH for t in due)]
+    # The complaints' rows and breach counts in two statements, read before any clock of
+    # the round changes (see BreachLedger).
+    ledger = await BreachLedger.load(uow, breaching, now=now)
+    for clock, calendar, due in plans:
+        with caused_by(
+            correlation_id=clock.correlation_id,
+            causation_id=None,
+            complaint_id=clock.complaint_id,
+            clock_id=clock.clock_id,
+        ):
+            stage_thresholds(
+                uow=uow,
+                rules=rules,
+                clock=clock,
+                due=due,
+                now=now,
+                calendar=calendar,
+                ledger=ledger,
+            )
+    return [(clock, due) for clock, _, due in plans]
+
+
+async def _fire_one_by_one(
+    uow: UnitOfWork,
+    rules: SlaRules,
+    clock_ids: Sequence[str],
+    now: datetime,
+    calendars: dict[str, BusinessCalendar],
+) -> None:
+    # The rolled-back savepoint expired what it had changed: read the clocks again (still
+    # locked by this transaction).
+    clocks = (
+        await uow.session.scalars(
+            select(Clock)
+            .where(Clock.clock_id.in_(clock_ids))
+            .order_by(Clock.next_fire_at)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    for clock in clocks:
+        with caused_by(
+            correlation_id=clock.correlation_id,
+            causation_id=None,
+            complaint_id=clock.complaint_id,
+            clock_id=clock.clock_id,
+        ):
+            try:
+                async with uow.session.begin_nested():
+                    calendar = await _calendar(uow, rules, clock, calendars)
+                    await fire_thresholds(
+                        uow=uow, rules=rules, clock=clock, now=now, calendar=calendar
+                    )
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.exception("firing a clock failed; the others go on")
+                metrics.FIRE_FAILURES.inc()
 
 
 async def count_running(*, database: Database) -> None:
@@ -87,43 +174,32 @@ class FireLoop:
     ):
         self._database = database
         self._rules = rules
-        self._tick_s = tick_s
         self._batch = batch
         self._metrics_refresh_s = metrics_refresh_s
         self._clock = clock
-        self._stopping = asyncio.Event()
+        self._counted_at: float | None = None
+        # The database down or a replica holding a lock too long: nothing was committed,
+        # so the next round sends the same thresholds (late if need be).
+        self._loop = PeriodicLoop(
+            self._round,
+            name="sla firing",
+            tick_s=tick_s,
+            max_backoff_s=10.0,
+            on_outcome=lambda ok: metrics.FIRE_ROUNDS.labels("ok" if ok else "failed").inc(),
+        )
 
     def stop(self) -> None:
-        self._stopping.set()
+        self._loop.stop()
 
     async def run(self) -> None:
-        failures = 0
-        counted_at = 0.0
-        while not self._stopping.is_set():
-            handled = 0
-            try:
-                handled = await fire_due(
-                    database=self._database, rules=self._rules, now=self._clock(), batch=self._batch
-                )
-                if time.monotonic() - counted_at >= self._metrics_refresh_s:
-                    await count_running(database=self._database)
-                    counted_at = time.monotonic()
-                failures = 0
-                metrics.FIRE_ROUNDS.labels("ok").inc()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # The database is down or a replica holds a lock too long: nothing was
-                # committed, so the next round sends the same thresholds (late if need be).
-                failures += 1
-                metrics.FIRE_ROUNDS.labels("failed").inc()
-                delay = min(self._tick_s * 2**failures, 10.0)
-                log.warning("sla firing round failed", error=repr(exc)[:300], retry_in_s=delay)
-                await self._sleep(delay)
-                continue
-            if handled < self._batch:
-                await self._sleep(self._tick_s)
+        await self._loop.run()
 
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+    async def _round(self) -> bool:
+        handled = await fire_due(
+            database=self._database, rules=self._rules, now=self._clock(), batch=self._batch
+        )
+        loop_time = time.monotonic()
+        if self._counted_at is None or loop_time - self._counted_at >= self._metrics_refresh_s:
+            await count_running(database=self._database)
+            self._counted_at = loop_time
+        return handled >= self._batch

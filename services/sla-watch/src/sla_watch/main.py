@@ -27,7 +27,13 @@ def create_app(settings: SlaSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, produces=[topics.SLA])
     # Routing's transitions drive the clocks; intake's customer messages start
     # next-response clocks.
-    runtime.consume(topics=[topics.ROUTING, topics.INTAKE], handlers=messaging.handlers(rules))
+    # Its handlers only write sla-watch's tables: a poll is applied in one go (a savepoint
+    # per record only when that fails), which is what arming a triaged backlog is bound by.
+    runtime.consume(
+        topics=[topics.ROUTING, topics.INTAKE],
+        handlers=messaging.handlers(rules),
+        apply_batch_at_once=True,
+    )
     loop = FireLoop(
         database=runtime.database,
         rules=rules,

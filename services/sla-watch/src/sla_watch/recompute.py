@@ -14,8 +14,6 @@ which skips locked rows, fires it after the batch under its new deadline).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -29,6 +27,7 @@ from sqlalchemy import select
 from sla_watch.clock_setup import ClockSetup, ComplaintFacts, Metric
 from sla_watch.db import Clock
 from sla_watch.domain.policy import NoMatchingPolicyError
+from sla_watch.periodic import PeriodicLoop
 from sla_watch.reschedule import reschedule_clock
 from sla_watch.rules import SlaRules
 from sla_watch.setup_db import JobRepository, RecomputeJob
@@ -191,34 +190,21 @@ class RecomputeLoop:
     ):
         self._database = database
         self._rules = rules
-        self._tick_s = tick_s
         self._batch = batch
         self._clock = clock
-        self._stopping = asyncio.Event()
+        # A failed batch committed nothing; the job resumes from its cursor.
+        self._loop = PeriodicLoop(
+            self._round, name="recompute batch", tick_s=tick_s, max_backoff_s=30.0
+        )
 
     def stop(self) -> None:
-        self._stopping.set()
+        self._loop.stop()
 
     async def run(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                job = await recompute_batch(
-                    database=self._database, rules=self._rules, batch=self._batch, now=self._clock()
-                )
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # Nothing of the batch committed; the job resumes from its cursor.
-                failures += 1
-                delay = min(self._tick_s * 2**failures, 30.0)
-                log.warning("recompute batch failed", error=repr(exc)[:300], retry_in_s=delay)
-                await self._sleep(delay)
-                continue
-            if job is None:
-                await self._sleep(self._tick_s)
+        await self._loop.run()
 
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+    async def _round(self) -> bool:
+        job = await recompute_batch(
+            database=self._database, rules=self._rules, batch=self._batch, now=self._clock()
+        )
+        return job is not None

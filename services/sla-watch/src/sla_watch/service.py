@@ -5,42 +5,44 @@ describe it commit together or not at all.
 Every computation uses the calendar of the clock at hand (``rules.setup`` caches them); new
 clocks take their target, policy and calendar from the first matching policy. Next-response
 clocks live in :mod:`sla_watch.next_response`; priority, category and team changes (and
-the restart of the resolution clock) in :mod:`sla_watch.complaint_facts`; escalation in
-:mod:`sla_watch.escalation`; rescheduling in :mod:`sla_watch.reschedule`.
+the restart of the resolution clock) in :mod:`sla_watch.complaint_facts`; sending
+thresholds in :mod:`sla_watch.thresholds`; escalation in :mod:`sla_watch.escalation`;
+rescheduling in :mod:`sla_watch.reschedule`.
 
 Lock order, everywhere: a complaint's clock rows before its ``complaint_sla`` row (the
-firing loop holds a clock when it escalates), so consumers and the loop never deadlock.
+firing loop holds a clock when it escalates), so consumers and the loop never deadlock;
+several ``complaint_sla`` rows are locked in complaint id order (a firing round).
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, cast
 
 import structlog
-from complaint_contracts.base import EventData
 from complaint_contracts.events import (
-    SlaBreached,
     SlaClockPaused,
     SlaClockResumed,
     SlaClockStarted,
     SlaClockStopped,
-    SlaWarning,
 )
 from complaint_contracts.vocabulary import Priority
 from complaint_runtime.context import current_causation
 from complaint_runtime.database import UnitOfWork
+from sqlalchemy import Executable, Table, bindparam, exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from sla_watch import escalation, metrics
 from sla_watch.clock_setup import ComplaintFacts, Metric
-from sla_watch.db import TEAM_LENGTH, Clock, ClockRepository, ComplaintSla, ComplaintSlaRepository
+from sla_watch.db import TEAM_LENGTH, Clock, ClockRepository, ComplaintSla
 from sla_watch.domain import clock as rules_of
-from sla_watch.domain.calendar import BusinessCalendar
-from sla_watch.domain.clock import BREACH, ClockView, Threshold
+from sla_watch.domain.clock import ClockView
 from sla_watch.reschedule import RescheduleReason, reschedule_clock
 from sla_watch.rules import SlaRules, emit, save
+from sla_watch.thresholds import fire_thresholds
 
 __all__ = [
     "RescheduleReason",
@@ -77,29 +79,69 @@ async def start_clocks(
     """Arm first-response and resolution clocks for a triaged complaint (once), and
     remember what its clocks match policies on."""
     now = now or datetime.now(UTC)
-    clocks = ClockRepository(uow.session, lock=True)
-    complaints = ComplaintSlaRepository(uow.session, lock=True)
-    if await clocks.has_any(complaint_id) or await complaints.get(complaint_id) is not None:
+    facts = ComplaintFacts(priority=priority, category=category, tier=tier, channel=channel)
+    if not await _claim_complaint(uow, complaint_id=complaint_id, facts=facts, now=now):
         log.debug("complaint already has clocks, triage ignored")
         return []
-    facts = ComplaintFacts(priority=priority, category=category, tier=tier, channel=channel)
-    complaints.add(
-        ComplaintSla(
-            complaint_id=complaint_id,
-            priority=priority,
-            category=category,
-            tier=tier,
-            channel=channel,
-            escalation_level=0,
-            updated_at=now,
-        )
-    )
     return [
         await start_clock(
             uow=uow, rules=rules, complaint_id=complaint_id, metric=m, facts=facts, at=at, now=now
         )
         for m in TRIAGE_METRICS
     ]
+
+
+_CLAIM_COLUMNS = (
+    "complaint_id",
+    "priority",
+    "category",
+    "tier",
+    "channel",
+    "escalation_level",
+    "updated_at",
+)
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Executable:
+    """Built once per dialect (its parameters bound at execution): building it per
+    complaint cost more Python than its round trip."""
+    table = cast(Table, ComplaintSla.__table__)
+    source = select(
+        *(bindparam(name, type_=table.c[name].type).label(name) for name in _CLAIM_COLUMNS)
+    ).where(~exists().where(Clock.complaint_id == bindparam("complaint_id")))
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # On the Table, not the entity: an ORM insert executed with parameters is a bulk insert.
+    return (
+        insert(table)
+        .from_select(list(_CLAIM_COLUMNS), source)
+        .on_conflict_do_nothing()
+        .returning(table.c.complaint_id)
+    )
+
+
+async def _claim_complaint(
+    uow: UnitOfWork, *, complaint_id: str, facts: ComplaintFacts, now: datetime
+) -> bool:
+    """Insert the complaint's row unless it (or a clock of the complaint, armed before rows
+    existed) is there already; True when inserted. One statement, as arming a backlog of
+    triaged complaints is bound by round trips; a concurrent triage of the same complaint
+    waits on the row and then inserts nothing."""
+    statement = _claim_statement(uow.session.get_bind().dialect.name)
+    values = {
+        "complaint_id": complaint_id,
+        "priority": facts.priority,
+        "category": facts.category,
+        "tier": facts.tier,
+        "channel": facts.channel,
+        "escalation_level": 0,
+        "updated_at": now,
+    }
+    # No autoflush: the clocks and outbox rows of complaints armed before in this
+    # transaction go in one flush at its end, not one per complaint. A clock of this very
+    # complaint pending in the session means its row was inserted already (so nothing is).
+    with uow.session.no_autoflush:
+        return (await uow.session.execute(statement, values)).first() is not None
 
 
 async def start_clock(
@@ -153,70 +195,6 @@ async def start_clock(
         time=at,
     )
     return clock
-
-
-async def fire_thresholds(
-    *,
-    uow: UnitOfWork,
-    rules: SlaRules,
-    clock: Clock,
-    now: datetime,
-    reached_by: datetime | None = None,
-    calendar: BusinessCalendar | None = None,
-) -> list[Threshold]:
-    """Send every threshold of ``clock`` reached by ``now`` (or ``reached_by``) and not sent
-    yet, and remember them on the row in the same transaction: exactly once per threshold.
-    A breach raises the complaint's escalation level when the ladder says so.
-    ``calendar``: the clock's calendar when the caller has it at hand (the firing loop)."""
-    calendar = calendar or await rules.calendar_of(uow.session, clock)
-    view = clock.view()
-    due = rules_of.due_thresholds(
-        view,
-        now,
-        rules.warning_percents,
-        calendar=calendar,
-        late_after_s=rules.late_after_s,
-        reached_by=reached_by,
-    )
-    view = rules_of.record_fired(view, due)
-    save(clock, view, rules, now, calendar=calendar)
-    for threshold in due:
-        if threshold.percent == BREACH:
-            count, escalated = await escalation.on_breach(uow=uow, clock=clock, now=now)
-            data: EventData = SlaBreached(
-                complaint_id=clock.complaint_id,
-                clock_id=clock.clock_id,
-                metric=clock.metric,
-                due_at=clock.due_at,
-                late=threshold.late,
-                priority=clock.priority,
-                breach_count=count,
-            )
-            emit(uow, clock, data, time=threshold.reached_at)
-            if escalated is not None:
-                emit(uow, clock, escalated, time=threshold.reached_at)
-        else:
-            data = SlaWarning(
-                complaint_id=clock.complaint_id,
-                clock_id=clock.clock_id,
-                metric=clock.metric,
-                percent=threshold.percent,
-                reached_at=threshold.reached_at,
-                due_at=clock.due_at,
-                late=threshold.late,
-                priority=clock.priority,
-            )
-            emit(uow, clock, data, time=threshold.reached_at)
-        kind = "breached" if threshold.percent == BREACH else "warning"
-        metrics.EVENTS_FIRED.labels(kind, str(threshold.late).lower()).inc()
-        log.info(
-            "sla threshold reached",
-            clock_id=clock.clock_id,
-            metric=clock.metric,
-            percent=threshold.percent,
-            late=threshold.late,
-        )
-    return due
 
 
 async def stop_clock(

@@ -1,9 +1,9 @@
 """The :class:`~sla_watch.clock_setup.ClockSetup` of the running service: policies and
 calendars from the database, cached per configuration version.
 
-Each call reads one integer (``sla_config_version``); only when it changed are the policies
-reloaded and the calendars dropped, each calendar being rebuilt on its next use. Building
-``cn-mainland`` (two decades of holidays) costs one SELECT of its ~900 days and a few
+Each transaction reads one integer (``sla_config_version``), once; only when it changed are
+the policies reloaded and the calendars dropped, each calendar being rebuilt on its next
+use. Building ``cn-mainland`` (two decades of holidays) costs one SELECT of its ~900 days and a few
 milliseconds, so it happens once per admin change, not once per clock.
 """
 
@@ -41,7 +41,7 @@ class DatabaseSetup:
 
     async def _current(self, session: AsyncSession) -> _Snapshot:
         config = ConfigRepository(session)
-        version = await config.version()
+        version = await _version_of_transaction(session)
         snapshot = self._snapshot
         if snapshot is None or snapshot.version != version:
             # Read after the version: if a change commits in between, the snapshot holds
@@ -80,12 +80,31 @@ class DatabaseSetup:
         return built
 
 
+_VERSION_KEY = "sla_config_version"
+
+
+async def _version_of_transaction(session: AsyncSession) -> int:
+    """The config version, read once per transaction: a consumer batch or a firing round
+    arms and fires hundreds of clocks, and one SELECT each was a round trip per clock. A
+    change committed meanwhile is seen from the next transaction on (as before, a clock
+    armed between the read and the commit keeps the terms read; the window is now one
+    transaction long instead of one clock's)."""
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_VERSION_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return int(cached[1])
+    version = await ConfigRepository(session).version()
+    session.info[_VERSION_KEY] = (session.sync_session.get_transaction(), version)
+    return version
+
+
 async def record_change(
     session: AsyncSession, *, reason: JobReason, calendar_id: str | None
 ) -> RecomputeJob:
     """Bump the config version and queue the recompute of the affected open clocks, in the
     caller's transaction (the one making the change)."""
     version = await ConfigRepository(session).bump_version()
+    session.info.pop(_VERSION_KEY, None)  # this transaction now sees the new version
     return await JobRepository(session).enqueue(
         reason=reason, calendar_id=calendar_id, config_version=version
     )

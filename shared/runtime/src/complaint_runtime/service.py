@@ -53,7 +53,7 @@ class ServiceRuntime:
         self.relay: OutboxRelay | None = None
         self.consumers: list[EventConsumer] = []
         self._consumer_specs: list[
-            tuple[str, tuple[Topic, ...], dict[type[EventData], Handler]]
+            tuple[str, tuple[Topic, ...], dict[type[EventData], Handler], bool]
         ] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.dead_letter_topic = dead_letter_topic(settings.service_name)
@@ -65,10 +65,18 @@ class ServiceRuntime:
         self._stop_background: list[Callable[[], None]] = []
 
     def consume(
-        self, *, topics: Sequence[Topic], handlers: Mapping[type[EventData], Handler]
+        self,
+        *,
+        topics: Sequence[Topic],
+        handlers: Mapping[type[EventData], Handler],
+        apply_batch_at_once: bool = False,
     ) -> None:
-        """Declare a consumer group (named after the service) over these topics."""
-        self._consumer_specs.append((self.settings.service_name, tuple(topics), dict(handlers)))
+        """Declare a consumer group (named after the service) over these topics.
+        ``apply_batch_at_once``: the handlers only write to this database, so a poll may
+        be applied in one go (see EventConsumer._process_at_once)."""
+        self._consumer_specs.append(
+            (self.settings.service_name, tuple(topics), dict(handlers), apply_batch_at_once)
+        )
 
     def run_in_background(
         self, name: str, run: Callable[[], Awaitable[None]], *, stop: Callable[[], None]
@@ -79,7 +87,7 @@ class ServiceRuntime:
         self._stop_background.append(stop)
 
     def all_topics(self) -> tuple[Topic, ...]:
-        consumed = tuple(t for _, topics, _ in self._consumer_specs for t in topics)
+        consumed = tuple(t for _, topics, _, _ in self._consumer_specs for t in topics)
         wanted = (*self.produces, *consumed)
         if self._consumer_specs:
             wanted = (*wanted, self.dead_letter_topic)
@@ -104,7 +112,7 @@ class ServiceRuntime:
         )
         self.database.on_events_committed = self.relay.wake
         self._tasks.append(_supervised("outbox-relay", self.relay.run))
-        for group_id, topics, handlers in self._consumer_specs:
+        for group_id, topics, handlers, at_once in self._consumer_specs:
             consumer = EventConsumer(
                 database=self.database,
                 bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -117,6 +125,7 @@ class ServiceRuntime:
                 max_attempts=settings.consumer_max_attempts,
                 retry_backoff_s=settings.consumer_retry_backoff_s,
                 session_timeout_ms=settings.consumer_session_timeout_ms,
+                apply_batch_at_once=at_once,
             )
             self.consumers.append(consumer)
             self._tasks.append(_supervised(f"consumer-{group_id}", consumer.run))

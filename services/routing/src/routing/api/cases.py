@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from complaint_runtime.auth import Principal
 from complaint_runtime.service import runtime_of
 from fastapi import APIRouter, Request
 
@@ -146,6 +147,24 @@ async def resolve(
 async def reassign(
     complaint_id: str, request: Request, caller: LeadDep, body: ReassignIn
 ) -> CaseOut:
+    return await hand_off(
+        request=request,
+        complaint_id=complaint_id,
+        caller=caller,
+        body=body,
+        roles=handling.REASSIGN_ROLES,
+    )
+
+
+async def hand_off(
+    *,
+    request: Request,
+    complaint_id: str,
+    caller: Principal,
+    body: ReassignIn,
+    roles: frozenset[str],
+) -> CaseOut:
+    """The reassign and transfer endpoints' one use case; they differ in who may ask."""
     view = await handling.reassign(
         database=runtime_of(request).database,
         complaint_id=complaint_id,
@@ -153,5 +172,6 @@ async def reassign(
         reason=body.reason,
         assignee=body.assignee,
         team=body.team,
+        roles=roles,
     )
     return CaseOut.of(view)

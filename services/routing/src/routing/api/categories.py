@@ -19,7 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from routing.api.cases import ERRORS
 from routing.category_db import CategoryTreeRepository
-from routing.domain.categories import DEFAULT_KEYWORD_WEIGHT, CategoryTree, SubcategoryRow
+from routing.domain.categories import (
+    DEFAULT_KEYWORD_WEIGHT,
+    CategoryTree,
+    Subcategory,
+    SubcategoryRow,
+)
 
 router = APIRouter(prefix="/v1/admin/categories", tags=["admin"])
 
@@ -118,6 +123,24 @@ def _tree_out(tree: CategoryTree) -> TreeOut:
     )
 
 
+async def _existing(repository: CategoryTreeRepository, code: str, sub: str) -> Subcategory:
+    """The sub-category ``code/sub`` of the current tree; 404 problem when there is none."""
+    node = (await repository.tree()).node(code)
+    current = node.subcategory(sub) if node is not None else None
+    if current is None:
+        raise Problem(404, "Not found", f"no sub-category {code}/{sub}", kind="not-found")
+    return current
+
+
+async def _saved(
+    repository: CategoryTreeRepository, row: SubcategoryRow, *, actor: str
+) -> CategoryTree:
+    """Store an administrator's change and bump the version; returns the tree it makes."""
+    await repository.put(row, actor=actor)
+    await repository.bump()
+    return await repository.tree()
+
+
 @router.get("", response_model=TreeOut, responses=ERRORS, summary="The category tree")
 async def get_tree(request: Request, _caller: ReaderDep) -> TreeOut:
     async with runtime_of(request).database.sessions() as session:
@@ -161,9 +184,7 @@ async def add_subcategory(
         row = SubcategoryRow(
             code, body.code, body.labels.zh, body.labels.en, tuple(body.keywords), body.weight
         )
-        await repository.put(row, actor=caller.subject)
-        await repository.bump()
-        tree = await repository.tree()
+        tree = await _saved(repository, row, actor=caller.subject)
     return _tree_out(tree)
 
 
@@ -178,11 +199,7 @@ async def change_subcategory(
 ) -> TreeOut:
     async with runtime_of(request).database.unit_of_work() as uow:
         repository = CategoryTreeRepository(uow.session)
-        tree = await repository.tree()
-        node = tree.node(code)
-        current = node.subcategory(sub) if node is not None else None
-        if current is None:
-            raise Problem(404, "Not found", f"no sub-category {code}/{sub}", kind="not-found")
+        current = await _existing(repository, code, sub)
         labels = body.labels or current.labels
         row = SubcategoryRow(
             code,
@@ -192,9 +209,7 @@ async def change_subcategory(
             tuple(body.keywords) if body.keywords is not None else current.keywords,
             body.weight if body.weight is not None else current.weight,
         )
-        await repository.put(row, actor=caller.subject)
-        await repository.bump()
-        tree = await repository.tree()
+        tree = await _saved(repository, row, actor=caller.subject)
     return _tree_out(tree)
 
 
@@ -209,10 +224,7 @@ async def remove_subcategory(
 ) -> Response:
     async with runtime_of(request).database.unit_of_work() as uow:
         repository = CategoryTreeRepository(uow.session)
-        node = (await repository.tree()).node(code)
-        current = node.subcategory(sub) if node is not None else None
-        if current is None:
-            raise Problem(404, "Not found", f"no sub-category {code}/{sub}", kind="not-found")
+        current = await _existing(repository, code, sub)
         if current.builtin:
             raise Problem(
                 409,

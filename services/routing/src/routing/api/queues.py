@@ -13,7 +13,7 @@ from complaint_runtime.auth import Principal, require_roles
 from complaint_runtime.service import runtime_of
 from fastapi import APIRouter, Depends, Path, Request
 
-from routing import handling, staffing
+from routing import staffing
 from routing.api.assignment_schemas import (
     TEAM_ID,
     USER_ID,
@@ -23,7 +23,7 @@ from routing.api.assignment_schemas import (
     QueueOut,
 )
 from routing.api.auth import StaffDep
-from routing.api.cases import ERRORS
+from routing.api.cases import ERRORS, hand_off
 from routing.api.schemas import CaseOut, ReassignIn
 
 router = APIRouter(tags=["assignment"])
@@ -57,16 +57,9 @@ async def team_queue(
 async def transfer(
     complaint_id: str, request: Request, caller: StaffDep, body: ReassignIn
 ) -> CaseOut:
-    view = await handling.reassign(
-        database=runtime_of(request).database,
-        complaint_id=complaint_id,
-        principal=caller,
-        reason=body.reason,
-        assignee=body.assignee,
-        team=body.team,
-        roles=TRANSFER_ROLES,
+    return await hand_off(
+        request=request, complaint_id=complaint_id, caller=caller, body=body, roles=TRANSFER_ROLES
     )
-    return CaseOut.of(view)
 
 
 @router.put(

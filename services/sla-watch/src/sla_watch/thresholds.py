@@ -1,0 +1,124 @@
+"""Sending a clock's thresholds: its warnings and breach, each exactly once, with the
+escalation a breach causes. The firing loop stages a whole round of clocks with these (see
+:mod:`sla_watch.firing`); the use cases fire one clock (e.g. before stopping it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import structlog
+from complaint_contracts.base import EventData
+from complaint_contracts.events import SlaBreached, SlaWarning
+from complaint_runtime.database import UnitOfWork
+
+from sla_watch import escalation, metrics
+from sla_watch.db import Clock
+from sla_watch.domain import clock as rules_of
+from sla_watch.domain.calendar import BusinessCalendar
+from sla_watch.domain.clock import BREACH, Threshold
+from sla_watch.rules import SlaRules, emit, save
+
+log = structlog.get_logger(__name__)
+
+
+def due_now(
+    clock: Clock,
+    rules: SlaRules,
+    now: datetime,
+    *,
+    calendar: BusinessCalendar,
+    reached_by: datetime | None = None,
+) -> list[Threshold]:
+    """The thresholds of ``clock`` reached by ``now`` (or ``reached_by``) and not sent yet."""
+    return rules_of.due_thresholds(
+        clock.view(),
+        now,
+        rules.warning_percents,
+        calendar=calendar,
+        late_after_s=rules.late_after_s,
+        reached_by=reached_by,
+    )
+
+
+def stage_thresholds(
+    *,
+    uow: UnitOfWork,
+    rules: SlaRules,
+    clock: Clock,
+    due: Sequence[Threshold],
+    now: datetime,
+    calendar: BusinessCalendar,
+    ledger: escalation.BreachLedger,
+) -> None:
+    """Remember ``due`` on the row and stage their events in the same transaction: exactly
+    once per threshold. A breach raises the complaint's escalation level when the ladder
+    says so (``ledger`` holds the complaint's row and breach count)."""
+    save(clock, rules_of.record_fired(clock.view(), due), rules, now, calendar=calendar)
+    for threshold in due:
+        if threshold.percent == BREACH:
+            count, escalated = ledger.breach(clock, now=now)
+            data: EventData = SlaBreached(
+                complaint_id=clock.complaint_id,
+                clock_id=clock.clock_id,
+                metric=clock.metric,
+                due_at=clock.due_at,
+                late=threshold.late,
+                priority=clock.priority,
+                breach_count=count,
+            )
+            emit(uow, clock, data, time=threshold.reached_at)
+            if escalated is not None:
+                emit(uow, clock, escalated, time=threshold.reached_at)
+        else:
+            data = SlaWarning(
+                complaint_id=clock.complaint_id,
+                clock_id=clock.clock_id,
+                metric=clock.metric,
+                percent=threshold.percent,
+                reached_at=threshold.reached_at,
+                due_at=clock.due_at,
+                late=threshold.late,
+                priority=clock.priority,
+            )
+            emit(uow, clock, data, time=threshold.reached_at)
+
+
+def report_fired(clock: Clock, due: Sequence[Threshold]) -> None:
+    """Metrics and log lines of thresholds staged (called once their transaction is sure to
+    keep them, so a round retried clock by clock does not count twice)."""
+    for threshold in due:
+        kind = "breached" if threshold.percent == BREACH else "warning"
+        metrics.EVENTS_FIRED.labels(kind, str(threshold.late).lower()).inc()
+        log.info(
+            "sla threshold reached",
+            clock_id=clock.clock_id,
+            metric=clock.metric,
+            percent=threshold.percent,
+            late=threshold.late,
+        )
+
+
+async def fire_thresholds(
+    *,
+    uow: UnitOfWork,
+    rules: SlaRules,
+    clock: Clock,
+    now: datetime,
+    reached_by: datetime | None = None,
+    calendar: BusinessCalendar | None = None,
+) -> list[Threshold]:
+    """Send every threshold of ``clock`` reached by ``now`` (or ``reached_by``) and not sent
+    yet, and remember them on the row in the same transaction: exactly once per threshold.
+    A breach raises the complaint's escalation level when the ladder says so.
+    ``calendar``: the clock's calendar when the caller has it at hand."""
+    calendar = calendar or await rules.calendar_of(uow.session, clock)
+    due = due_now(clock, rules, now, calendar=calendar, reached_by=reached_by)
+    breaching = [clock] if any(t.percent == BREACH for t in due) else []
+    # Loaded before the clock changes: see BreachLedger.
+    ledger = await escalation.BreachLedger.load(uow, breaching, now=now)
+    stage_thresholds(
+        uow=uow, rules=rules, clock=clock, due=due, now=now, calendar=calendar, ledger=ledger
+    )
+    report_fired(clock, due)
+    return due
