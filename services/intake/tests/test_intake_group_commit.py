@@ -69,3 +69,26 @@ async def test_a_failing_request_is_isolated(database: Database) -> None:
     assert outcomes[0] == {"label": "ok1"} and outcomes[2] == {"label": "ok2"}
     assert isinstance(outcomes[1], Exception)
     assert await _count(database) == 2
+
+
+async def test_each_write_keeps_its_own_correlation_id(database: Database) -> None:
+    """Writes share a transaction but not a causation: each runs under its caller's
+    correlation id, not that of the request that started the writer task."""
+    from complaint_runtime.context import caused_by, current_causation
+
+    committer = GroupCommitter(database)
+
+    def _seen() -> Any:
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            await asyncio.sleep(0)
+            return {"correlation_id": current_causation().correlation_id}
+
+        return work
+
+    async def request(correlation_id: str) -> dict[str, Any]:
+        with caused_by(correlation_id=correlation_id, causation_id=None):
+            return await committer.write(_seen())
+
+    ids = [f"request-{n}" for n in range(20)]
+    answers = await asyncio.gather(*(request(i) for i in ids))
+    assert [a["correlation_id"] for a in answers] == ids

@@ -13,9 +13,11 @@ retried one by one, so one bad request cannot fail the others.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from complaint_runtime.context import caused_by, current_causation
 from complaint_runtime.database import Database, UnitOfWork
 from complaint_runtime.problems import is_database_unavailable
 from sqlalchemy.exc import DBAPIError
@@ -33,9 +35,13 @@ class GroupCommitter:
     async def write(self, work: Work) -> dict[str, Any]:
         """Run ``work`` in a shared transaction; returns its result once committed."""
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_batches(), name="group-commit")
+            # A context of its own: the writer outlives the request that happened to start
+            # it, and must not lend that request's correlation id to everyone else's.
+            self._writer = asyncio.create_task(
+                self._write_batches(), name="group-commit", context=contextvars.Context()
+            )
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((work, future))
+        self._queue.put_nowait((_in_callers_causation(work), future))
         return await asyncio.shield(future)
 
     async def _write_batches(self) -> None:
@@ -64,3 +70,17 @@ class GroupCommitter:
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
+
+
+def _in_callers_causation(work: Work) -> Work:
+    """``work`` as it runs in the writer task, under the causation of the request that asked
+    for it: the events it stages carry that request's correlation id."""
+    causation = current_causation()
+
+    async def run(uow: UnitOfWork) -> dict[str, Any]:
+        with caused_by(
+            correlation_id=causation.correlation_id, causation_id=causation.causation_id
+        ):
+            return await work(uow)
+
+    return run
