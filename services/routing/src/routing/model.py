@@ -1,17 +1,26 @@
-"""The optional statistical triage model: TF-IDF over jieba words and character n-grams,
-then logistic regression; behind the same ``Classifier`` interface as the rules.
+"""The optional statistical triage model: logistic regression over TF-IDF features
+(jieba words, character 1-3-grams) plus the rule classifier's matches as features;
+behind the same ``Classifier`` interface as the rules.
 
 Used only with ``TRIAGE_CLASSIFIER=model`` (rules stay the default). It is trained from
 the labelled complaints the project ships (``routing/data/labelled_complaints.jsonl``) by
 ``routing-triage train`` and saved with joblib. It explains itself the way the rules do:
 its "rules fired" are the features that pushed the winning category up most.
+
+Every modelling choice is made on the training data only: the regularisation C is picked
+by stratified cross-validation inside ``train`` (never on the held-out split that
+``make eval-triage`` reports). The rules are features, not a fallback: the model learns
+from the labels how far to trust each rule. Caveat: the rules were themselves tuned on the
+training part, so cross-validation cannot tell how much they will be trusted too much.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
@@ -20,18 +29,26 @@ import joblib
 import numpy as np
 import sklearn
 from complaint_contracts.vocabulary import CATEGORIES, Category
+from scipy.sparse import spmatrix
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from routing.domain.classification import Classification
+from routing.domain.classification import Classification, KeywordClassifier
 from routing.domain.rules import FiredRule, normalize
 from routing.domain.segmentation import segment
 
 FORMAT_VERSION = 1
 TOP_FEATURES = 3
-# The labelled set is small; beyond a point the model would memorise it.
-REGULARISATION_C = 100.0
+# Candidates for the regularisation C, chosen by cross-validation on the training data.
+C_GRID = (1.0, 10.0, 100.0)
+CV_FOLDS = 3
+# Used when a class has too few examples to cross-validate (tiny training sets).
+DEFAULT_C = 10.0
+CV_SEED = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,44 +103,131 @@ def words(text: str) -> list[str]:
     return segment(normalize(text)).words()
 
 
-def _pipeline() -> Pipeline:
-    features = FeatureUnion(
+def folded(text: str) -> str:
+    """The character n-grams' preprocessor: NFKC, lower case (module level, as ``words``)."""
+    return normalize(text).lower()
+
+
+@lru_cache(maxsize=1)
+def _rules() -> KeywordClassifier:
+    return KeywordClassifier()
+
+
+def rule_matches(text: str) -> dict[str, float]:
+    """What the default rule table says about ``text`` ("subject\ndescription"): its
+    winner and every category / sub-category rule that fired, as one-hot features."""
+    subject, _, description = text.partition("\n")
+    result = _rules().classify(subject=subject, description=description, language="")
+    found = {f"rules.top={result.category}": 1.0}
+    for fired in result.rules_fired:
+        parts = fired.rule.split(".")
+        if len(parts) >= 3 and parts[0] == "category" and parts[1] in CATEGORIES:
+            found[f"rules.category={parts[1]}"] = 1.0
+            found[f"rules.rule={parts[1]}.{parts[2]}"] = 1.0
+    return found
+
+
+class RuleFeatures(BaseEstimator, TransformerMixin):
+    """The rule matches as a sparse matrix, so that the model can weigh each rule."""
+
+    def fit(self, texts: Sequence[str], labels: object = None) -> RuleFeatures:
+        self.vectorizer_ = DictVectorizer().fit([rule_matches(t) for t in texts])
+        return self
+
+    def transform(self, texts: Sequence[str]) -> spmatrix:
+        return self.vectorizer_.transform([rule_matches(t) for t in texts])
+
+    def get_feature_names_out(self, input_features: object = None) -> Any:
+        return self.vectorizer_.get_feature_names_out()
+
+
+def _features() -> FeatureUnion:
+    return FeatureUnion(
         [
             ("words", TfidfVectorizer(analyzer=words, sublinear_tf=True)),
             (
                 "chars",
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2), sublinear_tf=True),
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(1, 3),
+                    preprocessor=folded,
+                    sublinear_tf=True,
+                ),
             ),
+            ("rules", RuleFeatures()),
         ]
     )
-    model = LogisticRegression(C=REGULARISATION_C, max_iter=2000)
-    return Pipeline([("features", features), ("model", model)])
+
+
+def _regression(c: float) -> LogisticRegression:
+    # Balanced: the small categories (other, privacy) would otherwise be under-predicted.
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+
+
+def _pipeline(c: float) -> Pipeline:
+    return Pipeline([("features", _features()), ("model", _regression(c))])
+
+
+def choose_c(texts: Sequence[str], labels: Sequence[str]) -> tuple[float, float | None]:
+    """(C, mean cross-validated accuracy) by stratified k-fold on the given training data
+    only. Features are fitted once per fold and shared by every candidate C, to keep
+    training within seconds."""
+    counts = Counter(labels)
+    folds = min(CV_FOLDS, min(counts.values()))
+    if folds < 2:
+        return DEFAULT_C, None
+    y = np.array(labels)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=CV_SEED)
+    scores: dict[float, list[float]] = {c: [] for c in C_GRID}
+    for train_rows, check_rows in splitter.split(np.zeros(len(y)), y):
+        features = _features().fit([texts[i] for i in train_rows])
+        fitted = features.transform([texts[i] for i in train_rows])
+        checked = features.transform([texts[i] for i in check_rows])
+        for c in C_GRID:
+            predicted = _regression(c).fit(fitted, y[train_rows]).predict(checked)
+            scores[c].append(float(np.mean(predicted == y[check_rows])))
+    # Ties go to the smaller C (stronger regularisation): less to memorise.
+    best = max(C_GRID, key=lambda c: (round(float(np.mean(scores[c])), 6), -c))
+    return best, float(np.mean(scores[best]))
 
 
 class ModelClassifier:
     """A trained model; ``classify`` is the ``Classifier`` protocol."""
 
-    def __init__(self, *, category: Pipeline, subcategory: Pipeline, trained_on: int) -> None:
+    def __init__(
+        self,
+        *,
+        category: Pipeline,
+        subcategory: Pipeline,
+        trained_on: int,
+        choices: dict[str, float | None] | None = None,
+    ) -> None:
         self.category_pipeline = category
         self.subcategory_pipeline = subcategory
         self.trained_on = trained_on
+        # What cross-validation on the training data chose (C, and its CV accuracy).
+        self.choices = choices or {}
 
     @classmethod
     def train(cls, samples: Sequence[LabelledComplaint]) -> ModelClassifier:
         if len({s.category for s in samples}) < 2:
             raise ValueError("training needs examples of at least two categories")
         texts = [s.text for s in samples]
-        category = _pipeline().fit(texts, [s.category for s in samples])
+        labels = [str(s.category) for s in samples]
+        c, cv_accuracy = choose_c(texts, labels)
+        category = _pipeline(c).fit(texts, labels)
         # One model over "category/subcategory": at prediction time only the predicted
-        # category's sub-categories compete.
+        # category's sub-categories compete. It shares the category model's C: too few
+        # examples per sub-category to cross-validate it on its own.
         pairs = [f"{s.category}/{s.subcategory or ''}" for s in samples]
-        subcategory = _pipeline() if len(set(pairs)) > 1 else None
+        subcategory = _pipeline(c) if len(set(pairs)) > 1 else None
         if subcategory is not None:
             subcategory.fit(texts, pairs)
         return cls(
             category=category,
             subcategory=subcategory or category,
             trained_on=len(samples),
+            choices={"C": c, "cv_accuracy": cv_accuracy},
         )
 
     def save(self, path: Path) -> None:
@@ -134,6 +238,7 @@ class ModelClassifier:
             "category": self.category_pipeline,
             "subcategory": self.subcategory_pipeline,
             "trained_on": self.trained_on,
+            "choices": self.choices,
         }
         joblib.dump(payload, path)
 
@@ -151,6 +256,7 @@ class ModelClassifier:
             category=payload["category"],
             subcategory=payload["subcategory"],
             trained_on=int(payload["trained_on"]),
+            choices=payload.get("choices"),
         )
 
     def classify(self, *, subject: str, description: str, language: str) -> Classification:

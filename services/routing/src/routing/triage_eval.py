@@ -3,8 +3,9 @@
 ``make eval-triage`` prints, for a held-out split of the shipped labelled set (fixed seed;
 the model is trained on the rest) and for any further labelled file (the repository's
 test fixtures): accuracy overall and per category (precision / recall), sub-category
-accuracy, priority accuracy (classifier + the §4 emotion and priority rules), a confusion
-matrix, and the examples the rules still get wrong.
+accuracy, priority accuracy (classifier + the §4 emotion and priority rules) with precision
+/ recall per priority and a priority confusion matrix, a category confusion matrix, and the
+examples the rules still get wrong.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from complaint_contracts.vocabulary import CATEGORIES, Tier
+from complaint_contracts.vocabulary import CATEGORIES, PRIORITIES, Tier
 
 from routing.domain.classification import Classifier
 from routing.domain.triage import triage
@@ -100,6 +101,8 @@ class Report:
     priority_total: int = 0
     priority_correct: int = 0
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # (labelled priority, decided priority), for the samples labelled with a priority.
+    priority_confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
     misses: list[Miss] = field(default_factory=list)
     # Right category, wrong (or no) sub-category.
     subcategory_misses: list[Miss] = field(default_factory=list)
@@ -109,12 +112,26 @@ class Report:
         return self.correct / self.total if self.total else 0.0
 
     def precision(self, category: str) -> float | None:
-        predicted = sum(n for (_, p), n in self.confusion.items() if p == category)
-        return self.confusion[(category, category)] / predicted if predicted else None
+        return _precision(self.confusion, category)
 
     def recall(self, category: str) -> float | None:
-        actual = sum(n for (a, _), n in self.confusion.items() if a == category)
-        return self.confusion[(category, category)] / actual if actual else None
+        return _recall(self.confusion, category)
+
+    def priority_precision(self, priority: str) -> float | None:
+        return _precision(self.priority_confusion, priority)
+
+    def priority_recall(self, priority: str) -> float | None:
+        return _recall(self.priority_confusion, priority)
+
+
+def _precision(confusion: Counter[tuple[str, str]], label: str) -> float | None:
+    predicted = sum(n for (_, p), n in confusion.items() if p == label)
+    return confusion[(label, label)] / predicted if predicted else None
+
+
+def _recall(confusion: Counter[tuple[str, str]], label: str) -> float | None:
+    actual = sum(n for (a, _), n in confusion.items() if a == label)
+    return confusion[(label, label)] / actual if actual else None
 
 
 def evaluate(classifier: Classifier, samples: Sequence[LabelledComplaint]) -> Report:
@@ -144,6 +161,7 @@ def evaluate(classifier: Classifier, samples: Sequence[LabelledComplaint]) -> Re
         if sample.priority:
             report.priority_total += 1
             report.priority_correct += decision.priority == sample.priority
+            report.priority_confusion[(sample.priority, decision.priority)] += 1
     return report
 
 
@@ -179,6 +197,7 @@ def format_reports(title: str, reports: dict[str, Report]) -> str:
             for n in names
         )
         lines.append(f"{category:24}{cells}{support:4}")
+    lines.extend(["", *format_priorities(reports)])
     for name in names:
         lines.extend(["", f"confusion matrix ({name}; rows actual, columns predicted)"])
         lines.append(f"{'':11}" + "".join(f"{_SHORT[c]:>10}" for c in CATEGORIES))
@@ -188,6 +207,36 @@ def format_reports(title: str, reports: dict[str, Report]) -> str:
             )
             lines.append(f"{_SHORT[actual]:11}{row}")
     return "\n".join(lines)
+
+
+def format_priorities(reports: dict[str, Report]) -> list[str]:
+    """Precision / recall per priority side by side, then a priority confusion matrix per
+    classifier (the priority is the classifier's category through the §4 rules)."""
+    names = list(reports)
+    header = "".join(f"{n + ' P':>14}{n + ' R':>14}" for n in names)
+    lines = [f"{'per priority':24}{header}   n"]
+    for priority in PRIORITIES:
+        support = sum(
+            count
+            for (actual, _), count in reports[names[0]].priority_confusion.items()
+            if actual == priority
+        )
+        cells = "".join(
+            f"{_pct(reports[n].priority_precision(priority)):>14}"
+            f"{_pct(reports[n].priority_recall(priority)):>14}"
+            for n in names
+        )
+        lines.append(f"{priority:24}{cells}{support:4}")
+    for name in names:
+        lines.extend(["", f"priority confusion ({name}; rows labelled, columns decided)"])
+        lines.append(f"{'':6}" + "".join(f"{p:>6}" for p in PRIORITIES))
+        for actual in PRIORITIES:
+            row = "".join(
+                f"{reports[name].priority_confusion[(actual, decided)]:>6}"
+                for decided in PRIORITIES
+            )
+            lines.append(f"{actual:6}{row}")
+    return lines
 
 
 def format_misses(title: str, report: Report, *, subcategories: bool = False) -> str:

@@ -4,9 +4,10 @@ check; the evaluation's split and figures."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
-from complaint_contracts.vocabulary import CATEGORIES
+from complaint_contracts.vocabulary import CATEGORIES, Category
 from routing import triage_classifiers
 from routing.config import RoutingSettings
 from routing.domain.classification import KeywordClassifier
@@ -16,9 +17,10 @@ from routing.triage_eval import evaluate, format_reports, split
 
 
 def sample(category: str, sub: str, subject: str, description: str = "") -> LabelledComplaint:
+    known = cast(Category, category)
     return LabelledComplaint(
-        "t", "zh-CN", "standard", subject, description, category, sub, "P3", "blue"
-    )  # type: ignore[arg-type]
+        "t", "zh-CN", "standard", subject, description, known, sub, "P3", "blue"
+    )
 
 
 SMALL = [
@@ -151,3 +153,35 @@ def test_evaluation_counts(model: ModelClassifier) -> None:
     assert report.priority_total == len(SMALL)
     text = format_reports("small", {"rules": report, "model": evaluate(model, SMALL)})
     assert "confusion matrix (rules" in text and "confusion matrix (model" in text
+
+
+def test_c_is_chosen_by_cross_validation_on_the_training_data(model: ModelClassifier) -> None:
+    from routing.model import C_GRID, DEFAULT_C, choose_c
+
+    assert model.choices["C"] in C_GRID
+    texts = [s.text for s in SMALL]
+    # SMALL has categories with two examples: too few for three folds, two folds it is.
+    c, accuracy = choose_c(texts, [s.category for s in SMALL])
+    assert c in C_GRID and accuracy is not None and 0.0 <= accuracy <= 1.0
+    # A category seen once cannot be cross-validated: the default stands, no score.
+    assert choose_c([*texts[:7], "其他"], [s.category for s in SMALL[:7]] + ["other"]) == (
+        DEFAULT_C,
+        None,
+    )
+
+
+def test_rule_matches_are_features_the_model_can_explain_with(model: ModelClassifier) -> None:
+    from routing.model import rule_matches
+
+    matches = rule_matches("退款还没到账\n钱一直没退回来")
+    assert matches.get("rules.top=billing_refund") == 1.0
+    assert any(name.startswith("rules.rule=billing_refund.") for name in matches)
+    assert rule_matches("\n") == {
+        "rules.top=other": 1.0,
+        "rules.category=other": 1.0,
+        "rules.rule=other.no_match": 1.0,
+    }
+    names = {
+        name for name, _ in model.top_features("退款还没到账\n钱一直没退回来", "billing_refund")
+    }
+    assert names  # features of any kind: words, characters or rule matches
