@@ -33,6 +33,7 @@ from complaint_contracts.events import ComplaintTriaged
 from complaint_devinfra.postgres import LocalPostgres
 from complaint_runtime.consumer import EventConsumer
 from complaint_runtime.database import Database
+from complaint_runtime.logs import configure_logging
 from complaint_runtime.migrations import upgrade_to_head
 from sla_clocks import ClockRows
 from sla_watch import messaging
@@ -76,6 +77,7 @@ def triaged_records(count: int) -> list[Any]:
 
 def report(profiler: cProfile.Profile | None) -> None:
     if profiler is not None:
+        profiler.dump_stats(f"/tmp/profiled_sla_{time.time():.0f}.pstats")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
@@ -129,6 +131,9 @@ async def arm(db: Database, rules: SlaRules, count: int, profile: bool) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
+    # The service's JSON lines through the standard library, as in production (structlog's
+    # default console printer costs differently); they go to stderr.
+    configure_logging(service="sla-watch")
     postgres = LocalPostgres(fsync=False)
     postgres.start()
     try:

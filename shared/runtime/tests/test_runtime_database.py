@@ -210,3 +210,30 @@ async def test_dialect_insert_is_sqlite_on_sqlite(database: Database) -> None:
 
 async def test_ping(database: Database) -> None:
     await database.ping()
+
+
+async def test_events_staged_in_a_rolled_back_savepoint_are_not_written(
+    database: Database,
+) -> None:
+    async with database.unit_of_work() as uow:
+        before = _stage(uow)
+        with pytest.raises(RuntimeError):
+            async with uow.session.begin_nested():
+                _stage(uow)
+                raise RuntimeError
+        async with uow.session.begin_nested():
+            kept_inside = _stage(uow)
+            with pytest.raises(RuntimeError):
+                async with uow.session.begin_nested():
+                    _stage(uow)
+                    raise RuntimeError
+        after = _stage(uow, example_for(ComplaintResolved))
+    assert [row.event_id for row in await _outbox(database)] == [before, kept_inside, after]
+
+
+async def test_events_are_written_in_the_order_they_were_staged(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        staged = [_stage(uow) for _ in range(5)]
+        await uow.commit()
+        staged += [_stage(uow, example_for(ComplaintResolved)) for _ in range(3)]
+    assert [row.event_id for row in await _outbox(database)] == staged

@@ -59,14 +59,31 @@ async def fire_due(
             await _fire_one_by_one(uow, rules, [c.clock_id for c in due], now, calendars)
             return len(due)
     for clock, thresholds in fired:
-        with caused_by(
-            correlation_id=clock.correlation_id,
-            causation_id=None,
-            complaint_id=clock.complaint_id,
-            clock_id=clock.clock_id,
-        ):
-            report_fired(clock, thresholds)
+        report_fired(clock, thresholds)
     return len(due)
+
+
+class _RoundCalendar:
+    """A calendar remembering its instants for one round: a clock's thresholds are looked
+    up to find the due ones, again for its next firing instant and its deadline."""
+
+    def __init__(self, calendar: BusinessCalendar):
+        self._calendar = calendar
+        self._instants: dict[tuple[datetime, int], datetime] = {}
+
+    @property
+    def calendar_id(self) -> str:
+        return self._calendar.calendar_id
+
+    def add(self, start: datetime, seconds: int) -> datetime:
+        key = (start, seconds)
+        instant = self._instants.get(key)
+        if instant is None:
+            instant = self._instants[key] = self._calendar.add(start, seconds)
+        return instant
+
+    def elapsed(self, start: datetime, end: datetime) -> int:
+        return self._calendar.elapsed(start, end)
 
 
 async def _calendar(
@@ -74,7 +91,7 @@ async def _calendar(
 ) -> BusinessCalendar:
     calendar = calendars.get(clock.calendar_id)
     if calendar is None:
-        calendar = await rules.calendar_of(uow.session, clock)
+        calendar = _RoundCalendar(await rules.calendar_of(uow.session, clock))
         calendars[clock.calendar_id] = calendar
     return calendar
 
