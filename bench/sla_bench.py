@@ -301,7 +301,8 @@ class SlaPhase:
             "limit": (
                 f"sla-watch {catch_cpu.get('sla-watch', 0):.0f}% of a core (one event loop: "
                 "per round of clocks one transaction and one flush; per event its arithmetic, "
-                "CloudEvent encoding, outbox row (one multi-row INSERT per commit) and log line, and the relay's produce), "
+                "CloudEvent encoding, outbox row (one multi-row INSERT per commit) and log "
+                "line, and the relay's produce), "
                 f"postgres {catch_cpu.get('postgres', 0):.0f}%, kafka "
                 f"{catch_cpu.get('kafka', 0):.0f}%, processes the bench did not start "
                 f"{catch_cpu.get('other processes', 0):.0f}%; rounds of SLA_FIRE_BATCH=500 clocks; "
