@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -120,6 +121,9 @@ async def run_latency(
     early_events: dict[str, float] = {}  # assigned seen before the POST's answer was read
     early_received: dict[str, float] = {}
     templates = [json.loads(b) for b in bodies] if email_prefix else []
+    # Customers of this run only: a warm-up and the measurement posting the same samples as
+    # the same customers would be linked as duplicates of each other.
+    first_customer = 10_000_000 + secrets.randbelow(80_000_000)
     track_acks = mail is not None and email_prefix is not None
     pollers: set[asyncio.Task[None]] = set()
     counters = {"get": 0}
@@ -235,7 +239,7 @@ async def run_latency(
                 sample = templates[i % len(templates)]
                 # A customer of its own per complaint, or routing would link the
                 # samples' repeats as duplicates instead of assigning them.
-                posted = with_customer(sample, 1_000_000 + i)
+                posted = with_customer(sample, first_customer + i)
                 posted["customer"]["email"] = email
                 body = json.dumps(posted, ensure_ascii=False).encode()
             item = Tracked(posted_at=time.monotonic(), email=email)
