@@ -19,7 +19,7 @@ from procstat import CpuSampler, Group, descendants
 BENCH_DIR = Path(__file__).resolve().parent
 FIXTURES = ROOT / "tests" / "fixtures" / "complaints.jsonl"
 # Distinct customers per fixture sample: enough that a throughput run rarely repeats one.
-BENCH_CUSTOMERS = 400
+BENCH_CUSTOMERS = 1000
 RUN_DIR = ROOT / ".run"
 
 

@@ -25,6 +25,10 @@ class Loader:
     def __init__(self, args: argparse.Namespace, bodies: list[bytes]):
         self.args = args
         self.bodies = bodies
+        # Where the next run starts in the rotation: a run re-posting what an earlier one
+        # posted would send the same customers' same complaints again, which routing links
+        # as duplicates instead of triaging and assigning them.
+        self._next_body = 0
         self.wrk: str | None = None
         if args.loadgen in ("auto", "wrk"):
             self.wrk = ensure_wrk(allow_install=not args.no_install)
@@ -44,25 +48,30 @@ class Loader:
 
     def run(self, url: str, headers: dict[str, str], duration_s: float) -> LoadResult:
         headers = {"Content-Type": "application/json", **headers}
+        start = self._next_body % len(self.bodies)
+        bodies = self.bodies[start:] + self.bodies[:start]
         if self.wrk:
-            return run_wrk(
+            result = run_wrk(
                 self.wrk,
                 url=url,
                 path="/v1/complaints",
-                bodies=self.bodies,
+                bodies=bodies,
                 headers=headers,
                 connections=self.args.connections,
                 duration_s=duration_s,
                 threads=self.args.wrk_threads,
             )
-        return run_python(
-            url=url,
-            path="/v1/complaints",
-            bodies=self.bodies,
-            headers=headers,
-            connections=self.args.connections,
-            duration_s=duration_s,
-        )
+        else:
+            result = run_python(
+                url=url,
+                path="/v1/complaints",
+                bodies=bodies,
+                headers=headers,
+                connections=self.args.connections,
+                duration_s=duration_s,
+            )
+        self._next_body = start + sum(result.statuses.values()) + self.args.connections
+        return result
 
 
 def describe_load(result: LoadResult) -> str:
