@@ -90,18 +90,9 @@ async def triage_and_assign(
         language=received.customer.language,
         tier=received.customer.tier,
         classifier=classifier,
+        count_repeats=screening.repeat_count,
     )
     repeat_count = screening.repeat_count(decision.category)
-    if repeat_count:
-        # The repeat rule needs the category the first pass decided: decide again with it.
-        decision = triage(
-            subject=received.subject,
-            description=received.description,
-            language=received.customer.language,
-            tier=received.customer.tier,
-            classifier=classifier,
-            repeat_count=repeat_count,
-        )
     now = now_utc()
     team = team_for_category(decision.category)  # until assign_new reads the ownership table
     rules = tuple(FiredRule(rule=r.rule, detail=r.detail) for r in decision.rules_fired)

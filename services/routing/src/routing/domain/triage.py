@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from complaint_contracts.vocabulary import Category, EmotionLevel, Priority, Tier
@@ -30,11 +31,16 @@ def triage(
     tier: Tier,
     classifier: Classifier,
     repeat_count: int = 0,
+    count_repeats: Callable[[Category], int] | None = None,
     supervisor_p1: bool = False,
 ) -> TriageDecision:
+    """``count_repeats``, when given, counts the customer's earlier complaints of the category
+    the classifier chose (the repeat rule needs it), instead of a fixed ``repeat_count``."""
     classification = classifier.classify(
         subject=subject, description=description, language=language
     )
+    if count_repeats is not None:
+        repeat_count = count_repeats(classification.category)
     emotion = assess_emotion(subject=subject, description=description)
     priority = decide_priority(
         category=classification.category,
