@@ -155,7 +155,8 @@ async def run_latency(
             await consumer.position(tp)  # resolve "end" now, before the first POST
 
         async def poll_until_visible(item: Tracked) -> None:
-            assert item.complaint_id is not None
+            if item.complaint_id is None:
+                raise RuntimeError("item.complaint_id is not set yet")
             deadline = time.monotonic() + settle_timeout_s
             while time.monotonic() < deadline:
                 item.polls += 1
@@ -257,7 +258,8 @@ async def run_latency(
             waiting = False
             for t in tracked:
                 if t.complaint_id is not None and t.email and t.ack_at is None:
-                    assert mail is not None
+                    if mail is None:
+                        raise RuntimeError("mail is not set yet")
                     t.ack_at = mail.accepted_at(t.email)
                     waiting = waiting or t.ack_at is None
             return not waiting

@@ -20,7 +20,7 @@ class _Handler:
     def __init__(self, sink: MailSink):
         self.sink = sink
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         now = time.monotonic()
         with self.sink.lock:
             self.sink.messages += 1

@@ -49,7 +49,8 @@ class UvicornProcess:
 
     @property
     def pid(self) -> int:
-        assert self.process is not None
+        if self.process is None:
+            raise RuntimeError("process is not set yet")
         return self.process.pid
 
     def start(self, *, timeout_s: float = 90) -> None:

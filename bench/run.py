@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     return exit_code
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 

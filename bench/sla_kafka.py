@@ -81,7 +81,8 @@ class SlaTopicWatch:
             await self._consumer.stop()
 
     async def _run(self) -> None:
-        assert self._consumer is not None
+        if self._consumer is None:
+            raise RuntimeError("_consumer is not set yet")
         while True:
             batches = await self._consumer.getmany(timeout_ms=100, max_records=10_000)
             now = time.time()

@@ -539,7 +539,8 @@ def test_default_deny(rendered: dict[str, list[Doc]], overlay: str) -> None:
     deny = policies["default-deny-all"]["spec"]
     assert deny["podSelector"] == {}
     assert set(deny["policyTypes"]) == {"Ingress", "Egress"}
-    assert not deny.get("ingress") and not deny.get("egress")
+    assert not deny.get("ingress")
+    assert not deny.get("egress")
     # No pod is left with nothing but the default deny.
     for where, template in pod_specs(rendered[overlay]):
         labels = template["metadata"]["labels"]
@@ -577,7 +578,8 @@ def test_network_policy_of_each_service(
     if service == "notify":
         expected["intake"] = expected["feedback"] = {(HTTP_PORT, "TCP")}
         smtp = {k: v for k, v in allowed(policy["egress"], "to").items() if k.startswith("ipBlock")}
-        assert len(smtp) == 1 and next(iter(smtp.values())) == {(587, "TCP"), (25, "TCP")}
+        assert len(smtp) == 1
+        assert next(iter(smtp.values())) == {(587, "TCP"), (25, "TCP")}
         expected.update(smtp)
     assert allowed(policy["egress"], "to") == expected
 

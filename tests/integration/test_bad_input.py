@@ -23,7 +23,8 @@ def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM_JSON
     body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["title"]
+    assert body["status"] == status
+    assert body["title"]
     return body
 
 

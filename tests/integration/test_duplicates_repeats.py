@@ -110,4 +110,5 @@ def test_a_copy_on_another_channel_is_linked_and_a_third_complaint_is_a_repeat(
     assert (second_triage.repeat_count, second_triage.priority) == (1, "P3")
     assert (third_triage.repeat_count, third_triage.priority) == (2, "P2")
     rules = [r.rule for r in third_triage.rules_fired]
-    assert "priority.raise.repeat" in rules and "priority.raise.applied" in rules
+    assert "priority.raise.repeat" in rules
+    assert "priority.raise.applied" in rules

@@ -69,7 +69,9 @@ def _working_minute(moment: datetime) -> bool:
 
 
 def add_business(start: datetime, seconds: int) -> datetime:
-    assert start.second == 0 and start.microsecond == 0 and seconds % 60 == 0
+    assert start.second == 0
+    assert start.microsecond == 0
+    assert seconds % 60 == 0
     moment, left = start, seconds
     while left:
         if _working_minute(moment):
@@ -515,9 +517,11 @@ def test_a_first_response_breach_escalates(platform: Platform) -> None:
     )
     first = escalated[0]
     assert (first["metric"], first["previous_level"], first["level"]) == ("first_response", 0, 3)
-    assert first["trigger"] == "p1_breach" and first["actor"] == "sla-watch"
+    assert first["trigger"] == "p1_breach"
+    assert first["actor"] == "sla-watch"
     breach = of_kind(sla_events(platform, complaint_id), "breached", "first_response")
-    assert breach and breach[0]["clock_id"] == first["clock_id"]
+    assert breach
+    assert breach[0]["clock_id"] == first["clock_id"]
     with platform.staff_client("sla-watch", "manager-x", ["manager"]) as reader:
         view = reader.get(f"/v1/complaints/{complaint_id}/clocks").json()
         at_risk = reader.get("/v1/clocks/at-risk", params={"priority": "P1"})

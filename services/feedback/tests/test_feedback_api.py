@@ -130,12 +130,15 @@ async def test_consumed_resolution_gives_notify_a_link(
     body = await _link(client, database)
     assert body["complaint_id"] == complaint_id
     assert body["reference"] == example_for(ComplaintReceived).reference  # type: ignore[attr-defined]
-    assert body["language"] == "en" and body["channel"] == "email" and body["status"] == "pending"
+    assert body["language"] == "en"
+    assert body["channel"] == "email"
+    assert body["status"] == "pending"
     assert body["survey_url"].startswith("https://feedback.example.org/v1/surveys/")
     token = body["survey_url"].rsplit("/", 1)[1]
     async with database.sessions() as session:
         values = [row.value for row in await session.scalars(select(OutboxMessage))]
-    assert values and all(token.encode() not in v for v in values)
+    assert values
+    assert all(token.encode() not in v for v in values)
 
 
 async def test_the_same_records_again_change_nothing(database: Database) -> None:
@@ -176,7 +179,8 @@ async def test_survey_answer_then_conflict(client: httpx.AsyncClient, database: 
     shown = await client.get(path)
     assert shown.status_code == 200
     survey = shown.json()
-    assert survey["language"] == "en" and survey["answered"] is False
+    assert survey["language"] == "en"
+    assert survey["answered"] is False
     assert survey["questions"][0]["text"] == "Is your complaint solved?"
     assert [q["id"] for q in survey["questions"]] == ["solved", "csat", "comment"]
 

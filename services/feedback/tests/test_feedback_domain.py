@@ -91,6 +91,7 @@ def test_questions_in_each_language(language: str) -> None:
     asked = questions(language)  # type: ignore[arg-type]
     assert [q.id for q in asked] == ["solved", "csat", "comment"]
     assert (asked[1].min, asked[1].max) == (1, 5)
-    assert asked[2].max_length == COMMENT_MAX_CHARS and not asked[2].required
+    assert asked[2].max_length == COMMENT_MAX_CHARS
+    assert not asked[2].required
     assert questions("en")[0].text == "Is your complaint solved?"
     assert questions("zh-CN")[0].text != questions("en")[0].text

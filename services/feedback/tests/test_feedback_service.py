@@ -119,7 +119,8 @@ async def test_resolved_creates_a_request_and_its_event(database: Database) -> N
     assert event["name"] == "complaint.confirmation_requested"
     data = event["data"]
     assert (data.request_id, data.channel, data.language) == (request.request_id, "wechat", "en")
-    assert data.expires_at == request.expires_at and not data.reminder
+    assert data.expires_at == request.expires_at
+    assert not data.reminder
 
 
 async def test_the_same_resolution_twice_makes_one_request(database: Database) -> None:
@@ -133,11 +134,13 @@ async def test_the_same_resolution_twice_makes_one_request(database: Database) -
 async def test_a_resolution_before_its_complaint_waits_for_it(database: Database) -> None:
     complaint_id = new_complaint_id()
     request = await _resolved(database, complaint_id)
-    assert request is not None and request.status == "waiting"
+    assert request is not None
+    assert request.status == "waiting"
     assert await outbox(database) == []
     await _received(database, complaint_id, language="en", masked_phone="138****5678")
     [event] = await outbox(database)
-    assert event["data"].language == "en" and event["data"].channel == "web"
+    assert event["data"].language == "en"
+    assert event["data"].channel == "web"
     assert (await _get(database, request.request_id)).status == "pending"
 
 
@@ -159,7 +162,8 @@ async def test_a_complaint_never_received_is_asked_with_defaults(database: Datab
 async def test_a_later_resolution_supersedes_the_earlier_request(database: Database) -> None:
     first = await _pending(database)
     second = await _resolved(database, first.complaint_id, event_id="evt-2", at=later(2))
-    assert second is not None and second.request_id != first.request_id
+    assert second is not None
+    assert second.request_id != first.request_id
     assert (await _get(database, first.request_id)).status == "superseded"
     assert (await _get(database, second.request_id)).status == "pending"
     with pytest.raises(Problem) as refused:
@@ -183,8 +187,10 @@ async def test_confirmed_answer(database: Database) -> None:
     assert stored.comment == comment  # the raw answer stays in feedback's database
     event = (await outbox(database))[-1]
     assert isinstance(event["data"], ComplaintConfirmed)
-    assert event["data"].csat == 4 and event["data"].request_id == request.request_id
-    assert "138****5678" in event["data"].comment and "z***@example.com" in event["data"].comment
+    assert event["data"].csat == 4
+    assert event["data"].request_id == request.request_id
+    assert "138****5678" in event["data"].comment
+    assert "z***@example.com" in event["data"].comment
     assert find_contacts(event["value"].decode()) == []
 
 

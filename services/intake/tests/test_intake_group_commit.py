@@ -66,7 +66,8 @@ async def test_a_failing_request_is_isolated(database: Database) -> None:
         writer.write(_add_key("ok2")),
         return_exceptions=True,
     )
-    assert outcomes[0] == {"label": "ok1"} and outcomes[2] == {"label": "ok2"}
+    assert outcomes[0] == {"label": "ok1"}
+    assert outcomes[2] == {"label": "ok2"}
     assert isinstance(outcomes[1], Exception)
     assert await _count(database) == 2
 

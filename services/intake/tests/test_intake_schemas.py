@@ -67,7 +67,8 @@ def test_every_fixture_is_accepted(complaint: dict[str, Any]) -> None:
 
 def test_the_valid_example_is_accepted() -> None:
     parsed = ComplaintIn.model_validate(VALID)
-    assert parsed.occurred_at is not None and parsed.occurred_at.utcoffset() is not None
+    assert parsed.occurred_at is not None
+    assert parsed.occurred_at.utcoffset() is not None
     assert parsed.attachments[0].url == ATTACHMENT["url"]
     assert parsed.metadata == {"campaign": "double-11"}
     assert "\n\t" in parsed.description  # tab and newline are allowed
@@ -82,8 +83,10 @@ def test_minimal_complaint_gets_defaults() -> None:
             "description": "d",
         }
     )
-    assert parsed.attachments == [] and parsed.metadata == {}
-    assert parsed.customer.language == "zh-CN" and parsed.customer.tier == "standard"
+    assert parsed.attachments == []
+    assert parsed.metadata == {}
+    assert parsed.customer.language == "zh-CN"
+    assert parsed.customer.tier == "standard"
 
 
 @pytest.mark.parametrize(

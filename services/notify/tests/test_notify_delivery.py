@@ -134,7 +134,8 @@ class FakeServices:
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
         principal = verify_token(request.headers["Authorization"][7:], secret=SECRET)
-        assert principal.has_any("service") and principal.subject == "notify"
+        assert principal.has_any("service")
+        assert principal.subject == "notify"
         if self.status != 200:
             return httpx.Response(self.status, json={"title": "nope"})
         path = request.url.path
@@ -234,7 +235,8 @@ def assert_no_raw_contacts(events: list[tuple[OutboxMessage, Envelope]]) -> None
     for row, _ in events:
         text = row.value.decode() + json.dumps(row.headers, ensure_ascii=False)
         assert not find_contacts(text), text
-        assert CUSTOMER_EMAIL not in text and CUSTOMER_PHONE not in text
+        assert CUSTOMER_EMAIL not in text
+        assert CUSTOMER_PHONE not in text
 
 
 async def test_acknowledgement_goes_through_smtp_and_is_recorded_sent(harness: Harness) -> None:
@@ -248,11 +250,14 @@ async def test_acknowledgement_goes_through_smtp_and_is_recorded_sent(harness: H
     assert message["Message-ID"] == f"<{row.delivery_id}@opencomplaints>"
     assert "C-20261123-000042" in message["Subject"]
     body = message.get_content()
-    assert "24 小时内" in body and "https://track.example.com/c/abc" in body and "张伟" in body
+    assert "24 小时内" in body
+    assert "https://track.example.com/c/abc" in body
+    assert "张伟" in body
 
     assert (row.status, row.attempts, row.channel) == ("sent", 1, "email")
     assert row.recipient_masked == "z***@example.com"
-    assert row.recipient_key and CUSTOMER_EMAIL not in row.recipient_key
+    assert row.recipient_key
+    assert CUSTOMER_EMAIL not in row.recipient_key
     [(_, event)] = await harness.events()
     assert isinstance(event.data, NotificationSent)
     assert event.data.notification_id == row.delivery_id
@@ -340,7 +345,8 @@ async def test_a_refused_recipient_fails_at_once_with_the_address_masked(harness
     assert CUSTOMER_EMAIL not in (row.last_error or "")
     assert "z***@example.com" in (row.last_error or "")
     [(_, event)] = await harness.events()
-    assert isinstance(event.data, NotificationFailed) and event.data.final
+    assert isinstance(event.data, NotificationFailed)
+    assert event.data.final
     assert_no_raw_contacts(await harness.events())
 
 
@@ -370,7 +376,8 @@ async def test_rows_left_sending_become_uncertain_at_start_up_and_are_never_rese
     assert harness.sink.messages == []  # never resent
     [(_, event)] = await harness.events()
     assert isinstance(event.data, NotificationFailed)
-    assert event.data.final and event.data.error == UNCERTAIN_ERROR
+    assert event.data.final
+    assert event.data.error == UNCERTAIN_ERROR
     after = REGISTRY.get_sample_value("notify_uncertain_deliveries_total")
     assert after == before + 1
 
@@ -396,7 +403,8 @@ async def test_customer_without_email_is_skipped_with_the_reason(harness: Harnes
     assert row.status == "skipped"
     assert "no e-mail address" in (row.last_error or "")
     [(_, event)] = await harness.events()
-    assert isinstance(event.data, NotificationFailed) and event.data.final
+    assert isinstance(event.data, NotificationFailed)
+    assert event.data.final
     assert harness.sink.messages == []
 
 
@@ -416,7 +424,8 @@ async def test_staff_missing_from_the_directory_is_skipped(
     )
     await harness.loop().run_once()
     [row] = await harness.rows()
-    assert row.status == "skipped" and reason in (row.last_error or "")
+    assert row.status == "skipped"
+    assert reason in (row.last_error or "")
 
 
 async def test_a_team_without_a_lead_is_skipped(harness: Harness) -> None:
@@ -477,7 +486,8 @@ async def test_log_channel_sends_nothing_and_says_so(harness: Harness) -> None:
     assert harness.sink.messages == []
     [(_, event)] = await harness.events()
     assert isinstance(event.data, NotificationFailed)
-    assert event.data.final and "NOTIFY_CHANNEL=log" in event.data.error
+    assert event.data.final
+    assert "NOTIFY_CHANNEL=log" in event.data.error
     assert_no_raw_contacts(await harness.events())
 
 
@@ -505,7 +515,8 @@ async def test_claims_abandoned_before_transmitting_are_sent_after_the_lease(
     patient = harness.loop()  # within the lease the claim is left alone
     await patient.run_once()
     [row] = await harness.rows()
-    assert row.status == "preparing" and harness.sink.messages == []
+    assert row.status == "preparing"
+    assert harness.sink.messages == []
 
     restarted = harness.loop(notify_sending_lease_s=0)
     for _ in range(3):

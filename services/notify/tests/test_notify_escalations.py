@@ -330,7 +330,9 @@ async def test_level_two_mails_the_teams_manager(harness: Harness) -> None:
     assert len(harness.sink.messages) == 1
     assert message["Subject"] == "[投诉升级至经理] 投诉 C-20261123-000042（P1）"
     body = message.get_content()
-    assert "孙丽" in body and "触发原因：解决超时" in body and "clock breached" in body
+    assert "孙丽" in body
+    assert "触发原因：解决超时" in body
+    assert "clock breached" in body
     assert f"https://staff.example.com/cases/{COMPLAINT_ID}" in body
     [row] = await harness.rows()
     assert (row.status, row.recipient_role, row.recipient_user) == ("sent", "manager", "mgr-sun")
@@ -410,4 +412,5 @@ async def test_a_duplicate_of_an_unknown_complaint_is_skipped(harness: Harness) 
     [row] = await harness.rows()
     assert row.status == "skipped"
     [failed] = await harness.events()
-    assert isinstance(failed, NotificationFailed) and failed.final
+    assert isinstance(failed, NotificationFailed)
+    assert failed.final

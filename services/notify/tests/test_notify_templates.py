@@ -87,7 +87,8 @@ def test_template_renders_subject_and_body(template: str, language: str) -> None
     assert "\n" not in message.subject
     assert "C-20261123-000042" in message.subject + message.body
     assert message.body.strip()
-    assert "{{" not in message.body and "{%" not in message.body
+    assert "{{" not in message.body
+    assert "{%" not in message.body
 
 
 def test_templates_show_what_each_notice_promises() -> None:
@@ -103,7 +104,8 @@ def test_templates_show_what_each_notice_promises() -> None:
     resolution = RENDERER.render(
         template="resolution", language="zh-CN", context=_context("resolution", "zh-CN")
     )
-    assert "已全额退款" in resolution.body and "退款" in resolution.body
+    assert "已全额退款" in resolution.body
+    assert "退款" in resolution.body
     assert "agent-li" in resolution.body
     survey = RENDERER.render(
         template="survey_invitation", language="en", context=_context("survey_invitation", "en")
@@ -113,7 +115,8 @@ def test_templates_show_what_each_notice_promises() -> None:
     warning = RENDERER.render(
         template="sla_warning", language="zh-CN", context=_context("sla_warning", "zh-CN")
     )
-    assert "75%" in warning.subject and "首次响应" in warning.body
+    assert "75%" in warning.subject
+    assert "首次响应" in warning.body
     assert "2026-11-23 18:00" in warning.body
 
 
@@ -158,7 +161,8 @@ def test_any_text_value_renders_and_never_breaks_the_subject_line(
         k: (text if isinstance(v, str) and k != "language" else v) for k, v in context.items()
     }
     message = RENDERER.render(template=template, language=language, context=context)
-    assert "\n" not in message.subject and "\r" not in message.subject
+    assert "\n" not in message.subject
+    assert "\r" not in message.subject
     assert len(message.subject) <= 200
 
 
@@ -173,7 +177,8 @@ def test_an_escalation_names_level_priority_trigger_reason_and_link() -> None:
     zh = RENDERER.render(
         template="escalation", language="zh-CN", context=_context("escalation", "zh-CN")
     )
-    assert "经理" in zh.subject and "P2" in zh.subject
+    assert "经理" in zh.subject
+    assert "P2" in zh.subject
     assert "触发原因：解决超时" in zh.body
     assert "https://staff.example.com/cases/c-1" in zh.body
 

@@ -80,7 +80,8 @@ async def test_a_complaints_clocks_show_pauses_and_the_escalation_level(app: Fas
     body = answer.json()
     assert body["escalation_level"] == 0
     resolution = next(c for c in body["clocks"] if c["metric"] == "resolution")
-    assert len(resolution["pauses"]) == 1 and resolution["pauses"][0]["resumed_at"] is not None
+    assert len(resolution["pauses"]) == 1
+    assert resolution["pauses"][0]["resumed_at"] is not None
     assert 69 <= resolution["elapsed_seconds"] <= 75  # 100 s minus the 30 s pause
     assert resolution["remaining_seconds"] == 20_000 - resolution["elapsed_seconds"]
     assert (resolution["team"], resolution["message_id"]) == ("billing", None)
@@ -151,7 +152,8 @@ async def test_a_lead_sees_only_their_team(app: FastAPI) -> None:
         teamless = await client.get("/v1/clocks/at-risk", headers=bearer("lead"))
     assert {c["complaint_id"] for c in own.json()["clocks"]} == {cid(1)}
     assert named.json() == own.json()
-    assert other.status_code == 403 and teamless.status_code == 403
+    assert other.status_code == 403
+    assert teamless.status_code == 403
     assert other.headers["content-type"] == "application/problem+json"
 
 

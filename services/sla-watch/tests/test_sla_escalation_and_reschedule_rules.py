@@ -50,9 +50,11 @@ def test_an_escalation_says_why_and_from_where() -> None:
     rise = escalate_on_breach(1, metric="resolution", priority="P3", breach_count=1)
     assert rise is not None
     assert (rise.level, rise.previous_level, rise.trigger) == (2, 1, "resolution_breach")
-    assert "resolution deadline passed" in rise.reason and "manager" in rise.reason
+    assert "resolution deadline passed" in rise.reason
+    assert "manager" in rise.reason
     repeated = escalate_on_breach(2, metric="first_response", priority="P3", breach_count=2)
-    assert repeated is not None and "breach number 2" in repeated.reason
+    assert repeated is not None
+    assert "breach number 2" in repeated.reason
 
 
 def test_a_breach_below_the_current_level_changes_nothing() -> None:

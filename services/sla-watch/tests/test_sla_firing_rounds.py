@@ -71,7 +71,8 @@ async def test_two_breaches_of_one_complaint_in_one_round(database: Database) ->
     ]
     async with database.sessions() as session:
         row = await session.get(ComplaintSla, COMPLAINT)
-    assert row is not None and row.escalation_level == 3
+    assert row is not None
+    assert row.escalation_level == 3
     assert all(c.breached and c.next_fire_at is None for c in await clocks(database))
 
 

@@ -276,7 +276,8 @@ async def test_the_read_api(app: FastAPI) -> None:
     assert first["target_seconds"] == 100
     assert 29 <= first["elapsed_seconds"] <= 40
     assert first["remaining_seconds"] == 100 - first["elapsed_seconds"]
-    assert first["fired_percents"] == [] and first["breached"] is False
+    assert first["fired_percents"] == []
+    assert first["breached"] is False
     assert by_metric["resolution"]["target_seconds"] == 1000
 
 

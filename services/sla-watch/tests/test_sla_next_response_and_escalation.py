@@ -145,7 +145,8 @@ async def test_triage_and_assignment_put_the_facts_on_the_clocks(database: Datab
         ("next_response", "other", "gold", "web", "billing"),
     ]
     row = await complaint_row(database)
-    assert row is not None and (row.priority, row.team, row.escalation_level) == (
+    assert row is not None
+    assert (row.priority, row.team, row.escalation_level) == (
         "P3",
         "billing",
         0,
@@ -188,7 +189,8 @@ async def test_a_message_starts_a_clock_that_the_next_reply_stops(database: Data
     ]
     escalated = fired[-1].data
     assert isinstance(escalated, ComplaintEscalated)
-    assert escalated.actor == "sla-watch" and escalated.clock_id == started[-1].clock_id
+    assert escalated.actor == "sla-watch"
+    assert escalated.clock_id == started[-1].clock_id
     assert fired[-1].time == fired[-2].time == at(110)
 
 
@@ -201,7 +203,8 @@ async def test_a_reply_seen_before_the_message_it_answers(database: Database) ->
     await deliver(database, message("m-2", 31))  # a later message still gets its clock
     assert summary(await drain(database)) == [("sla.clock_started:next_response", None)]
     row = await complaint_row(database)
-    assert row is not None and row.last_agent_reply_at == at(30)
+    assert row is not None
+    assert row.last_agent_reply_at == at(30)
 
 
 async def test_the_first_response_answers_earlier_messages(database: Database) -> None:
@@ -263,7 +266,8 @@ async def test_escalation_rises_on_breaches_and_only_rises(database: Database) -
         (1, 3, "repeated_breach"),
     )
     row = await complaint_row(database)
-    assert row is not None and row.escalation_level == 3
+    assert row is not None
+    assert row.escalation_level == 3
 
 
 async def test_a_category_change_rematches_the_policies(database: Database) -> None:

@@ -91,7 +91,8 @@ async def test_a_holiday_moves_the_open_clocks_of_its_calendar(
     job_id = await add_holiday(database, HOLIDAY)
 
     done = await recompute_batch(database=database, rules=rules, batch=100, now=T0)
-    assert done is not None and done.id == job_id
+    assert done is not None
+    assert done.id == job_id
     finished = await job(database, job_id)
     # 3 resolution clocks (3 working days: Tuesday now off) move; the 2 first-response
     # clocks (one working day, due Monday 18:00) do not
@@ -106,12 +107,14 @@ async def test_a_holiday_moves_the_open_clocks_of_its_calendar(
     for clock_id, old in before.items():
         new = after[clock_id]
         if old.calendar_id == "24x7" or old.state == "stopped":
-            assert new.due_at == old.due_at and clock_id not in rescheduled
+            assert new.due_at == old.due_at
+            assert clock_id not in rescheduled
             continue
         # independently: the target counted in the calendar with the new holiday
         assert new.due_at == expected_calendar.add(T0, old.target_seconds)
         if old.metric == "first_response":
-            assert new.due_at == old.due_at and clock_id not in rescheduled
+            assert new.due_at == old.due_at
+            assert clock_id not in rescheduled
             continue
         # the holiday is a whole working day: the old deadline now comes 7.5 h of business
         # time early, and the new one a working day later (Wed 18:00 -> Thu 18:00)
@@ -220,8 +223,10 @@ async def test_a_job_that_cannot_run_is_marked_failed(
 
     monkeypatch.setattr(recompute, "_open_clocks", broken)
     failed = await recompute_batch(database=database, rules=rules, batch=10, now=T0)
-    assert failed is not None and failed.id == job_id
+    assert failed is not None
+    assert failed.id == job_id
     stored = await job(database, job_id)
-    assert stored.state == "failed" and "a bug" in (stored.error or "")
+    assert stored.state == "failed"
+    assert "a bug" in (stored.error or "")
     # and the next job is not held back by it
     assert await recompute_batch(database=database, rules=rules, batch=10, now=T0) is None

@@ -85,7 +85,9 @@ async def test_the_cache_is_rebuilt_only_when_the_version_changes(database: Data
     assert changed.target_seconds == 99
     assert changed.calendar is not first.calendar
     assert (setup.loads, setup.builds) == (2, 2)
-    assert pending is not None and pending.id == job.id and pending.state == "pending"
+    assert pending is not None
+    assert pending.id == job.id
+    assert pending.state == "pending"
 
 
 async def test_target_overrides_from_settings(database: Database) -> None:

@@ -74,11 +74,13 @@ def test_cli_up_outlives_the_command_and_down_stops_it(tmp_path: Path) -> None:
     state_dir = tmp_path / "run"
     up = _cli("up", "--state-dir", str(state_dir))
     assert up.returncode == 0, up.stdout + up.stderr
-    assert "starting Kafka 4.1.1 on 127.0.0.1:" in up.stdout and "ready in" in up.stdout
+    assert "starting Kafka 4.1.1 on 127.0.0.1:" in up.stdout
+    assert "ready in" in up.stdout
     state = json.loads((state_dir / "infra.json").read_text())
     kafka_pid, pg_pid = state["kafka"]["pid"], state["postgres"]["pid"]
     # The command has exited; both servers must still be serving.
-    assert pid_alive(kafka_pid) and pid_alive(pg_pid)
+    assert pid_alive(kafka_pid)
+    assert pid_alive(pg_pid)
     env = (state_dir / "infra.env").read_text()
     assert f"KAFKA_BOOTSTRAP_SERVERS={state['kafka']['bootstrap_servers']}" in env
     assert _cli("status", "--state-dir", str(state_dir)).returncode == 0

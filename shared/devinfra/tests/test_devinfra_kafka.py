@@ -88,7 +88,8 @@ async def test_broker_killed_and_restarted_keeps_data(local_kafka: KafkaEndpoint
     await _produce(local_kafka.bootstrap_servers, topic, b"after")
     values = await _read_partition(local_kafka.bootstrap_servers, topic, 0, 2)
     assert values == [b"before", b"after"]
-    assert local_kafka.log_path is not None and local_kafka.log_path.is_file()
+    assert local_kafka.log_path is not None
+    assert local_kafka.log_path.is_file()
 
 
 def test_start_failure_raises_with_the_cause_from_the_broker_log() -> None:

@@ -34,7 +34,8 @@ def test_runs_unprivileged_with_fsync_on(local_pg: LocalPostgres) -> None:
     if os.geteuid() == 0:
         assert local_pg.os_user is not None
         assert _uid_of(local_pg.pid) != 0
-    assert local_pg.log_path is not None and local_pg.log_path.is_file()
+    assert local_pg.log_path is not None
+    assert local_pg.log_path.is_file()
 
 
 async def test_two_databases_survive_stop_and_start(local_pg: LocalPostgres) -> None:

@@ -188,7 +188,8 @@ async def test_wake_publishes_well_before_the_poll_interval(database: Database) 
     finally:
         relay.stop()
         await asyncio.wait_for(task, timeout=2.0)
-    assert task.done() and task.exception() is None
+    assert task.done()
+    assert task.exception() is None
 
 
 async def test_without_wake_nothing_leaves_before_the_poll(database: Database) -> None:

@@ -118,8 +118,10 @@ def _assert_problem(response: httpx.Response, status: int, path: str) -> dict[st
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
     body = response.json()
     assert body["status"] == status
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["type"], str) and body["type"]
+    assert isinstance(body["title"], str)
+    assert body["title"]
+    assert isinstance(body["type"], str)
+    assert body["type"]
     assert body["instance"] == path
     return body
 

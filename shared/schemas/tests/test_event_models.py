@@ -111,7 +111,8 @@ def test_name_version_and_docs(model: type[EventData]) -> None:
 def test_nested_models_are_frozen_strict_and_documented(model: type[BaseModel]) -> None:
     assert model.model_config.get("frozen") is True
     assert model.model_config.get("extra") == "forbid"
-    assert "__doc__" in vars(model) and model.__doc__
+    assert "__doc__" in vars(model)
+    assert model.__doc__
 
 
 @by_name

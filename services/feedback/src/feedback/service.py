@@ -312,7 +312,8 @@ async def auto_close_due(*, database: Database, limit: int, now: datetime | None
     async with database.unit_of_work() as uow:
         requests = Requests(uow.session)
         for request in await requests.due(now=now, limit=limit):
-            assert request.requested_at is not None and request.expires_at is not None
+            assert request.requested_at is not None
+            assert request.expires_at is not None
             if not await requests.transition(
                 request_id=request.request_id,
                 from_status="pending",

@@ -162,7 +162,7 @@ class AssignmentRepository:
             .where(Case.assignee.is_not(None), Case.status.in_(sorted(ACTIVE)))
             .group_by(Case.assignee)
         )
-        counted: dict[str | None, int] = {assignee: count for assignee, count in result}
+        counted: dict[str | None, int] = dict(result.tuples().all())
         fixed = []
         for agent in agents:
             actual = int(counted.get(agent.id, 0))

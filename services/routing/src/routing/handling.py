@@ -216,7 +216,8 @@ async def resolve(
             ),
         )
         now = now_utc()
-        assert solution_summary is not None and root_cause is not None  # the guard passed
+        assert solution_summary is not None
+        assert root_cause is not None
         summary, cause = masked(solution_summary.strip()), masked(root_cause.strip())
         measure = masked(preventive_measure.strip()) if preventive_measure else None
         event = ComplaintResolved(

@@ -54,7 +54,8 @@ async def test_admins_write_leads_and_managers_read(client: httpx.AsyncClient) -
     assert created.json()["categories"] == ["billing_refund"]
     for headers in (LEAD, MANAGER, ADMIN):
         listed = await client.get("/v1/admin/teams", headers=headers)
-        assert listed.status_code == 200 and "finance" in {t["id"] for t in listed.json()}
+        assert listed.status_code == 200
+        assert "finance" in {t["id"] for t in listed.json()}
     problem(await client.get("/v1/admin/teams", headers=LI), 403)
     agent = {"team": "finance", "level": "senior", "capacity": 2, "languages": ["zh-CN"]}
     put = await client.put("/v1/admin/agents/fin-1", json=agent, headers=ADMIN)
@@ -110,7 +111,8 @@ async def test_queue_availability_and_transfer_round_trip(
     problem(await client.put(url, json={"availability": "online"}, headers=WANG), 403)
     problem(await client.put(url, json={"availability": "away"}, headers=LI), 422)
     online = await client.put(url, json={"availability": "online"}, headers=LI)
-    assert online.status_code == 200 and online.json()["open_load"] == 1
+    assert online.status_code == 200
+    assert online.json()["open_load"] == 1
     remaining = (await client.get("/v1/teams/billing/queue", headers=MANAGER)).json()["cases"]
     assert [c["complaint_id"] for c in remaining] == [second]
 
@@ -140,4 +142,5 @@ async def test_queue_availability_and_transfer_round_trip(
 async def test_reconcile_is_admin_only(client: httpx.AsyncClient) -> None:
     problem(await client.post("/v1/admin/agents/reconcile-loads", headers=MANAGER), 403)
     done = await client.post("/v1/admin/agents/reconcile-loads", headers=ADMIN)
-    assert done.status_code == 200 and done.json() == {"corrected": []}
+    assert done.status_code == 200
+    assert done.json() == {"corrected": []}

@@ -75,7 +75,8 @@ async def test_full_agents_queue_cases_and_a_resolve_drains_the_longest_waiting(
     assert await load_of(database, "li") == 1  # one released, one claimed
     event = (await outbox(second))[-1].data
     assert isinstance(event, ComplaintAssigned)
-    assert (event.assignee, event.handoff) == ("li", False) and "queue" in event.reason
+    assert (event.assignee, event.handoff) == ("li", False)
+    assert "queue" in event.reason
     view = await handling.view_case(database=database, complaint_id=second)
     assert view.actions[-1].action == "assigned_from_queue"
 
@@ -268,7 +269,8 @@ async def test_a_transfer_to_a_team_with_nobody_free_queues_it_there(
         team="quality",
     )
     assert (view.case.team, view.case.assignee, view.case.owner) == ("quality", None, "li")
-    assert view.case.queued_at is not None and await load_of(database, "li") == 0
+    assert view.case.queued_at is not None
+    assert await load_of(database, "li") == 0
     queue = await staffing.team_queue(
         database=database, team="quality", principal=staff("lead-q", "lead", team="quality")
     )

@@ -57,7 +57,9 @@ def test_the_tree_has_the_contract_codes_and_every_rule_subcategory() -> None:
             node = DEFAULT_TREE.node(rule.category)
             assert node is not None and node.subcategory(rule.subcategory) is not None, rule.name
     for node in DEFAULT_TREE.categories:
-        assert node.subcategories and node.labels.zh and node.labels.en
+        assert node.subcategories
+        assert node.labels.zh
+        assert node.labels.en
 
 
 async def test_read_roles(client: httpx.AsyncClient) -> None:
@@ -104,7 +106,8 @@ async def test_add_change_remove(client: httpx.AsyncClient) -> None:
     assert patched.status_code == 200, patched.text
     technical = next(c for c in patched.json()["categories"] if c["code"] == "technical_fault")
     lock = next(s for s in technical["subcategories"] if s["code"] == "smart_lock")
-    assert lock["keywords"] == ["指纹锁"] and lock["labels"] == LOCK["labels"]
+    assert lock["keywords"] == ["指纹锁"]
+    assert lock["labels"] == LOCK["labels"]
     assert patched.json()["version"] == 2
 
     removed = await client.delete(f"{URL}/technical_fault/subcategories/smart_lock", headers=ADMIN)
@@ -131,7 +134,8 @@ async def test_builtin_subcategories_can_be_relabelled_not_removed(
     assert response.status_code == 200, response.text
     billing = next(c for c in response.json()["categories"] if c["code"] == "billing_refund")
     delay = next(s for s in billing["subcategories"] if s["code"] == "refund_delay")
-    assert delay["builtin"] is True and delay["labels"]["en"] == "Slow refund"
+    assert delay["builtin"] is True
+    assert delay["labels"]["en"] == "Slow refund"
 
 
 @pytest.mark.parametrize(

@@ -100,7 +100,8 @@ def test_same_order_reference_with_other_text_is_a_duplicate() -> None:
     finding = find_original(new, [old], POLICY)
     assert finding is not None
     assert finding.matched_on == ("same_email", "same_order_ref")
-    assert finding.similarity is not None and finding.similarity < POLICY.text_similarity
+    assert finding.similarity is not None
+    assert finding.similarity < POLICY.text_similarity
 
 
 def test_other_text_without_order_reference_is_not_a_duplicate() -> None:
@@ -133,13 +134,15 @@ def test_the_oldest_open_original_stands_never_a_copy() -> None:
     copy = earlier("copy", ago=timedelta(hours=1), duplicate_of="first")
     later = earlier("later", ago=timedelta(hours=2))
     finding = find_original(incoming(), [copy, later, first], POLICY)
-    assert finding is not None and finding.original_id == "first"
+    assert finding is not None
+    assert finding.original_id == "first"
 
 
 def test_shared_customer_reference_counts_as_the_same_customer() -> None:
     keys = customer_keys(customer_ref="cus_1", identity_keys=())
     finding = find_original(incoming(keys=keys), [earlier(keys=keys)], POLICY)
-    assert finding is not None and finding.matched_on == ("same_customer_ref", "similar_text")
+    assert finding is not None
+    assert finding.matched_on == ("same_customer_ref", "similar_text")
 
 
 def test_blank_order_references_are_none() -> None:

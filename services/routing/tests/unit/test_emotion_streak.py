@@ -21,7 +21,8 @@ def run(*messages: str, length: int = 3) -> list[str | None]:
 def test_same_word_in_three_consecutive_messages_fires_on_the_third() -> None:
     fired = run("麻烦看一下我的退款", "麻烦尽快处理", "麻烦给个答复")
     assert fired[:2] == [None, None]
-    assert fired[2] is not None and "'麻烦'" in fired[2]
+    assert fired[2] is not None
+    assert "'麻烦'" in fired[2]
 
 
 def test_english_words_fire_whatever_the_case() -> None:

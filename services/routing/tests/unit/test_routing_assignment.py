@@ -89,7 +89,9 @@ def test_p1_and_escalated_cases_need_a_senior() -> None:
         team="billing", category="billing_refund", language="en", priority="P3", escalation_level=1
     )
     agents = [agent("junior", level="junior"), agent("senior", level="senior", load=4)]
-    assert needs_senior(p1) and needs_senior(escalated) and not needs_senior(BILLING)
+    assert needs_senior(p1)
+    assert needs_senior(escalated)
+    assert not needs_senior(BILLING)
     assert rank_agents(agents, p1) == rank_agents(agents, escalated) == ["senior"]
     assert rank_agents(agents, BILLING) == ["junior", "senior"]
 
@@ -180,7 +182,8 @@ def test_every_ranked_agent_is_online_under_capacity_and_of_the_right_level(
     for position, agent_id in enumerate(ranked):
         if manager is not None and agent_id == manager.agent_id:
             chosen = manager  # only first, only for a VIP
-            assert position == 0 and needs.tier == "vip"
+            assert position == 0
+            assert needs.tier == "vip"
         else:
             chosen = by_id[agent_id]
             assert qualifies(chosen, needs)  # team, skill, language, level
@@ -216,7 +219,8 @@ def test_the_queue_pick_is_the_oldest_case_the_agent_qualifies_for(
     if not has_room(me) or not fitting:
         assert chosen is None
         return
-    assert chosen is not None and qualifies(me, chosen.needs)
+    assert chosen is not None
+    assert qualifies(me, chosen.needs)
     assert chosen.queued_at == min(q.queued_at for q in fitting)
 
 

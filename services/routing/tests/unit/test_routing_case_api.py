@@ -64,7 +64,8 @@ async def test_get_needs_a_staff_or_service_token(client: httpx.AsyncClient, new
         "agent-li",
         "agent-li",
     )
-    assert body["priority"] == "P3" and body["category"] == "billing_refund"
+    assert body["priority"] == "P3"
+    assert body["category"] == "billing_refund"
     assert [(a["actor"], a["action"]) for a in body["actions"]] == [
         ("intake", "received"),
         ("routing", "triaged"),

@@ -118,7 +118,8 @@ async def test_triage_assigns_the_least_loaded_agent_and_makes_it_owner(
     assert isinstance(first, ComplaintAssigned)
     assert (first.assignee, first.owner, first.handoff) == ("agent-a", "agent-a", False)
     last = (await outbox(ids[4]))[-1].data
-    assert isinstance(last, ComplaintAssigned) and "capacity" in last.reason
+    assert isinstance(last, ComplaintAssigned)
+    assert "capacity" in last.reason
 
 
 async def test_resolved_cases_free_capacity(database: Database, new_case: Any, seed: Any) -> None:
@@ -167,7 +168,8 @@ async def test_each_staff_transition_emits_its_event_with_the_actor(
     resolved = events[-1].data
     assert isinstance(resolved, ComplaintResolved)
     assert "13812345678" not in resolved.solution_summary  # masked (§10)
-    assert view.case.status == "resolved" and view.case.first_response_at is not None
+    assert view.case.status == "resolved"
+    assert view.case.first_response_at is not None
     assert [a.action for a in view.actions][-5:] == [
         "first_response_sent",
         "agent_replied",
@@ -192,7 +194,8 @@ async def test_closure_guard_names_the_missing_fields_and_changes_nothing(
             solution_summary=" ",
             solution_type="refund",
         )
-    assert caught.value.status == 422 and caught.value.kind == "closure-guard"
+    assert caught.value.status == 422
+    assert caught.value.kind == "closure-guard"
     assert [e["field"] for e in caught.value.errors or []] == ["solution_summary", "root_cause"]
     assert (await case_of(database, complaint_id)).status == "in_progress"
     assert len(await outbox(complaint_id)) == before
@@ -250,7 +253,8 @@ async def test_reassign_is_a_handoff_keeping_the_owner(
     )
     event = (await outbox(complaint_id))[-1].data
     assert isinstance(event, ComplaintAssigned)
-    assert event.handoff and event.previous_assignee == "agent-li"
+    assert event.handoff
+    assert event.previous_assignee == "agent-li"
     assert (event.actor, event.owner, event.previous_team) == ("lead-zhao", "agent-li", "billing")
     with pytest.raises(Problem) as caught:
         await handling.reassign(
@@ -272,7 +276,8 @@ async def test_reassign_to_an_unknown_agent_or_team_is_refused(
                 reason="try",
                 **target,
             )
-        assert caught.value.status == 422 and caught.value.kind == "unknown-target"
+        assert caught.value.status == 422
+        assert caught.value.kind == "unknown-target"
 
 
 async def test_reassign_to_another_team_picks_its_free_agent(
@@ -421,7 +426,8 @@ async def test_reopen_raises_priority_and_returns_to_the_owner(
         "agent-li",
         "reopen",
     )
-    assert not assigned.handoff and assigned.previous_assignee == "agent-wang"
+    assert not assigned.handoff
+    assert assigned.previous_assignee == "agent-wang"
     case = await case_of(database, complaint_id)
     assert (case.status, case.priority, case.assignee, case.reopen_count) == (
         "assigned",

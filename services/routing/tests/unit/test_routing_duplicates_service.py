@@ -183,9 +183,8 @@ async def test_the_third_complaint_in_a_category_is_a_repeat_raised_one_level(
     assert [t.repeat_count for t in triaged] == [0, 1, 2]
     assert [t.priority for t in triaged] == ["P3", "P3", "P2"]
     rules = [r.rule for r in triaged[2].rules_fired]
-    assert "priority.raise.repeat" in rules and "priority.raise.repeat" not in [
-        r.rule for r in triaged[1].rules_fired
-    ]
+    assert "priority.raise.repeat" in rules
+    assert "priority.raise.repeat" not in [r.rule for r in triaged[1].rules_fired]
 
 
 async def test_three_messages_with_the_same_irritation_word_turn_blue_to_yellow(
@@ -366,7 +365,8 @@ async def test_erasure_removes_the_keys_that_link_the_customer(
         keys = list(await session.scalars(select(CustomerIdentityKey)))
         row = await session.get(CustomerComplaint, first.complaint_id)
     assert keys == []
-    assert row is not None and row.fingerprint == ""
+    assert row is not None
+    assert row.fingerprint == ""
     again = received(at=T0 + timedelta(minutes=1))
     await feed(again)
     assert names(await outbox(again.complaint_id))[0] == "complaint.triaged"

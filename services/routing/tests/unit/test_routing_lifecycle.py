@@ -93,7 +93,8 @@ def test_illegal_moves_name_state_and_command(state: State, command: Command) ->
     assert isinstance(outcome, IllegalTransition)
     assert outcome.state == state
     assert outcome.command == type(command).__name__
-    assert state in outcome.reason and outcome.command in outcome.reason
+    assert state in outcome.reason
+    assert outcome.command in outcome.reason
     assert outcome.missing == ()
 
 
@@ -102,12 +103,14 @@ def test_resolve_lists_every_missing_field() -> None:
     assert isinstance(outcome, IllegalTransition)
     assert outcome.missing == ("solution_summary", "solution_type", "root_cause")
     partial = decide("in_progress", Resolve(solution_summary="x", solution_type="refund"))
-    assert isinstance(partial, IllegalTransition) and partial.missing == ("root_cause",)
+    assert isinstance(partial, IllegalTransition)
+    assert partial.missing == ("root_cause",)
 
 
 def test_wrong_state_wins_over_the_closure_guard() -> None:
     outcome = decide("assigned", Resolve())
-    assert isinstance(outcome, IllegalTransition) and outcome.missing == ()
+    assert isinstance(outcome, IllegalTransition)
+    assert outcome.missing == ()
 
 
 @pytest.mark.parametrize(
@@ -116,7 +119,8 @@ def test_wrong_state_wins_over_the_closure_guard() -> None:
 def test_reopen_raises_priority_one_level_capped_at_p2(before: Priority, after: Priority) -> None:
     assert raise_priority(before) == after
     outcome = decide("resolved", Reopen(priority=before))
-    assert isinstance(outcome, Transition) and outcome.new_priority == after
+    assert isinstance(outcome, Transition)
+    assert outcome.new_priority == after
 
 
 def test_only_reopen_changes_the_priority() -> None:

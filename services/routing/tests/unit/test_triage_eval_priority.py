@@ -59,7 +59,9 @@ def test_priority_table_and_matrices_are_printed_side_by_side() -> None:
         "model": evaluate(Always("privacy_data_leak"), SAMPLES),
     }
     lines = format_priorities(reports)
-    assert lines[0].startswith("per priority") and "rules P" in lines[0] and "model R" in lines[0]
+    assert lines[0].startswith("per priority")
+    assert "rules P" in lines[0]
+    assert "model R" in lines[0]
     p3 = next(line for line in lines if line.startswith("P3 "))
     # rules: precision 50.0%, recall 100.0%; model decides P1 everywhere: no P3 at all.
     assert p3.split() == ["P3", "50.0%", "100.0%", "-", "0.0%", "2"]

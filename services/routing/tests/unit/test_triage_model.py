@@ -48,7 +48,8 @@ def test_model_predicts_and_explains(model: ModelClassifier) -> None:
     assert result.rules_fired[0].rule == "model.delivery_logistics"
     assert "top features" in result.rules_fired[0].detail
     features = model.top_features("包裹还没到\n快递一周了", "delivery_logistics")
-    assert features and all(weight > 0 for _, weight in features)
+    assert features
+    assert all(weight > 0 for _, weight in features)
 
 
 def test_subcategory_stays_within_the_predicted_category(model: ModelClassifier) -> None:
@@ -152,7 +153,8 @@ def test_evaluation_counts(model: ModelClassifier) -> None:
     assert report.correct + len(report.misses) == report.total
     assert report.priority_total == len(SMALL)
     text = format_reports("small", {"rules": report, "model": evaluate(model, SMALL)})
-    assert "confusion matrix (rules" in text and "confusion matrix (model" in text
+    assert "confusion matrix (rules" in text
+    assert "confusion matrix (model" in text
 
 
 def test_c_is_chosen_by_cross_validation_on_the_training_data(model: ModelClassifier) -> None:
@@ -162,7 +164,9 @@ def test_c_is_chosen_by_cross_validation_on_the_training_data(model: ModelClassi
     texts = [s.text for s in SMALL]
     # SMALL has categories with two examples: too few for three folds, two folds it is.
     c, accuracy = choose_c(texts, [s.category for s in SMALL])
-    assert c in C_GRID and accuracy is not None and 0.0 <= accuracy <= 1.0
+    assert c in C_GRID
+    assert accuracy is not None
+    assert 0.0 <= accuracy <= 1.0
     # A category seen once cannot be cross-validated: the default stands, no score.
     assert choose_c([*texts[:7], "其他"], [s.category for s in SMALL[:7]] + ["other"]) == (
         DEFAULT_C,

@@ -215,7 +215,7 @@ def _install() -> None:
                 signal.signal(signum, _on_fatal_signal)
 
 
-def _on_fatal_signal(signum: int, frame: FrameType | None) -> None:
+def _on_fatal_signal(signum: int, _frame: FrameType | None) -> None:
     cleanup_leftovers()
     signal.signal(signum, _previous_handlers.get(signum, signal.SIG_DFL))
     # Re-deliver so the exit status still says "killed by SIGTERM".

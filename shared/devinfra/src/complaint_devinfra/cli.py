@@ -243,7 +243,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def cmd_fetch(args: argparse.Namespace) -> int:
+def cmd_fetch(_args: argparse.Namespace) -> int:
     libs = ensure_kafka_libs()
     _say(f"Kafka {KAFKA_VERSION} jars in {libs}")
     return 0

@@ -212,7 +212,10 @@ class LocalKafka(KafkaEndpoint):
         self._proc = None
 
     def _wait_until_ready(self, deadline: float) -> None:
-        assert self._proc is not None and self._port is not None
+        if self._proc is None:
+            raise RuntimeError("_proc is not set yet")
+        if self._port is None:
+            raise RuntimeError("_port is not set yet")
         while True:
             code = self._proc.poll()
             if code is not None:
@@ -360,6 +363,7 @@ def _port_open(port: int) -> bool:
 
 if __name__ == "__main__":  # manual smoke test: python -m complaint_devinfra.kafka
     with LocalKafka() as kafka:
-        assert isinstance(kafka, LocalKafka)
+        if not isinstance(kafka, LocalKafka):
+            raise TypeError("expected a LocalKafka")
         print(f"Kafka ready at {kafka.bootstrap_servers} in {kafka.last_startup_seconds:.1f} s")
         print(f"log: {kafka.log_path}", file=sys.stderr)

@@ -38,7 +38,7 @@ class KafkaEndpoint:
     def log_path(self) -> Path | None:
         return None
 
-    def log_tail(self, lines: int = 60) -> str:
+    def log_tail(self, _lines: int = 60) -> str:
         return "(external Kafka: no broker log available)"
 
     def start(self) -> None:

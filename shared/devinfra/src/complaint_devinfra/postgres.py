@@ -62,7 +62,7 @@ class PostgresEndpoint:
     def log_path(self) -> Path | None:
         return None
 
-    def log_tail(self, lines: int = 60) -> str:
+    def log_tail(self, _lines: int = 60) -> str:
         return "(external PostgreSQL: no server log available)"
 
     def start(self) -> None:
@@ -216,7 +216,10 @@ class LocalPostgres(PostgresEndpoint):
         self._bindir = self._bindir or find_pg_bindir()
         self._user = server_os_user()
         base = self._prepare_base_dir()
-        assert self.data_dir is not None and self.socket_dir is not None
+        if self.data_dir is None:
+            raise RuntimeError("data_dir is not set yet")
+        if self.socket_dir is None:
+            raise RuntimeError("socket_dir is not set yet")
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         self._port = self._port or _proc.free_port()
@@ -295,7 +298,8 @@ class LocalPostgres(PostgresEndpoint):
             # mkdtemp makes it 0700 and we chown it below; /tmp itself is traversable.
             self._base_dir = Path(tempfile.mkdtemp(prefix="platform-pg-"))
         base = self._base_dir
-        assert self.socket_dir is not None
+        if self.socket_dir is None:
+            raise RuntimeError("socket_dir is not set yet")
         base.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(exist_ok=True)
         give_to(self._user, base, self.socket_dir)
@@ -322,7 +326,8 @@ class LocalPostgres(PostgresEndpoint):
         return result
 
     def _initdb(self) -> None:
-        assert self._bindir is not None
+        if self._bindir is None:
+            raise RuntimeError("_bindir is not set yet")
         self._run(
             [
                 str(self._bindir / "initdb"),
@@ -340,12 +345,16 @@ class LocalPostgres(PostgresEndpoint):
             ],
             "initdb",
         )
-        assert self.data_dir is not None
+        if self.data_dir is None:
+            raise RuntimeError("data_dir is not set yet")
         with (self.data_dir / "postgresql.conf").open("a") as conf:
             conf.write("\ninclude_if_exists = 'platform.conf'\n")
 
     def _write_settings(self) -> None:
-        assert self.data_dir is not None and self.socket_dir is not None
+        if self.data_dir is None:
+            raise RuntimeError("data_dir is not set yet")
+        if self.socket_dir is None:
+            raise RuntimeError("socket_dir is not set yet")
         durable = "on" if self.fsync else "off"
         settings = {
             "listen_addresses": "'127.0.0.1'",
@@ -366,7 +375,8 @@ class LocalPostgres(PostgresEndpoint):
         give_to(self._user, path)
 
     def _pg_ctl(self, action: str, *options: str) -> None:
-        assert self._bindir is not None
+        if self._bindir is None:
+            raise RuntimeError("_bindir is not set yet")
         self._run(
             [str(self._bindir / "pg_ctl"), "-D", str(self.data_dir), *options, action],
             f"pg_ctl {action}",
@@ -378,7 +388,10 @@ class LocalPostgres(PostgresEndpoint):
         # processes are dead and detached from shared memory, so we do what
         # PostgreSQL would do with a stale lock: drop the lock files and the
         # interlock SysV segment recorded in postmaster.pid (line 7: key shmid).
-        assert self.data_dir is not None and self.socket_dir is not None
+        if self.data_dir is None:
+            raise RuntimeError("data_dir is not set yet")
+        if self.socket_dir is None:
+            raise RuntimeError("socket_dir is not set yet")
         lock = self.data_dir / "postmaster.pid"
         try:
             lines = lock.read_text().splitlines()
@@ -391,7 +404,8 @@ class LocalPostgres(PostgresEndpoint):
                 path.unlink()
 
     def _read_postmaster_pid(self) -> int:
-        assert self.data_dir is not None
+        if self.data_dir is None:
+            raise RuntimeError("data_dir is not set yet")
         try:
             return int((self.data_dir / "postmaster.pid").read_text().splitlines()[0])
         except (OSError, ValueError, IndexError) as exc:

@@ -48,7 +48,8 @@ def local_postgres(platform_infra: Infrastructure) -> PostgresEndpoint:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
+    item: pytest.Item,
+    call: pytest.CallInfo[None],  # noqa: ARG001 (pytest passes hook arguments by name)
 ) -> Generator[None, pytest.TestReport, None]:
     outcome = yield
     report = outcome.get_result()

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Header, Request
 
-from complaint_runtime.problems import Problem
+from complaint_runtime.errors import Forbidden, NotConfigured, Unauthorized
 
 ISSUER = "opencomplaints"
 ROLES = ("agent", "lead", "manager", "admin", "service")
@@ -70,10 +70,8 @@ def verify_token(token: str, *, secret: str) -> Principal:
     return Principal(str(claims["sub"]), frozenset(roles), team if isinstance(team, str) else None)
 
 
-def _unauthorized(detail: str) -> Problem:
-    return Problem(
-        401, "Unauthorized", detail, kind="unauthorized", headers={"WWW-Authenticate": "Bearer"}
-    )
+def _unauthorized(detail: str) -> Unauthorized:
+    return Unauthorized(detail, challenge="Bearer")
 
 
 async def current_principal(
@@ -81,10 +79,9 @@ async def current_principal(
 ) -> Principal:
     secret: str = request.app.state.runtime.settings.auth_jwt_secret
     if not secret:
-        raise Problem(
-            503,
-            "Authentication not configured",
+        raise NotConfigured(
             "AUTH_JWT_SECRET is not set on this service.",
+            title="Authentication not configured",
             kind="auth-not-configured",
         )
     if not authorization or not authorization.lower().startswith("bearer "):
@@ -99,12 +96,7 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
         principal: Annotated[Principal, Depends(current_principal)],
     ) -> Principal:
         if not principal.has_any(*roles):
-            raise Problem(
-                403,
-                "Forbidden",
-                f"This needs one of the roles: {', '.join(roles)}.",
-                kind="forbidden",
-            )
+            raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
         return principal
 
     return dependency

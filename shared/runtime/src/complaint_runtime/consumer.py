@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -36,6 +37,15 @@ from complaint_runtime.problems import is_database_unavailable
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[UnitOfWork, Envelope], Awaitable[None]]
+DataT = TypeVar("DataT", bound=EventData)
+
+
+def event_data(envelope: Envelope, kind: type[DataT]) -> DataT:
+    """The envelope's data as ``kind``, the type the handler table routed it by; a handler
+    registered for the wrong type fails here (and the record is dead-lettered)."""
+    if not isinstance(envelope.data, kind):
+        raise TypeError(f"{envelope.type} carries {type(envelope.data).__name__}, not {kind}")
+    return envelope.data
 
 
 class TransientError(Exception):

@@ -39,7 +39,8 @@ async def upgrade_to_head(script_location: Path, database_url: str) -> None:
 def run_env(target_metadata: MetaData) -> None:
     """Body of every service's env.py (online mode, async engine)."""
     url = context.config.get_main_option("sqlalchemy.url")
-    assert url, "sqlalchemy.url is not set"
+    if not url:
+        raise RuntimeError("sqlalchemy.url is not set")
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
         with context.begin_transaction():
@@ -55,7 +56,7 @@ async def _run_online(url: str, target_metadata: MetaData) -> None:
     await engine.dispose()
 
 
-def _render_item(kind: str, item: Any, autogen_context: Any) -> str | Literal[False]:
+def _render_item(kind: str, item: Any, _autogen_context: Any) -> str | Literal[False]:
     # Migrations stay plain SQLAlchemy: UTCDateTime is a Python-side wrapper only.
     if kind == "type" and isinstance(item, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -9,7 +9,6 @@ replicas never interleave and per-complaint order is the order of commit.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from complaint_runtime import metrics
 from complaint_runtime.database import Database, OutboxMessage
+from complaint_runtime.periodic import PeriodicLoop
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +35,12 @@ _NEXT_ROWS = select(
 
 if TYPE_CHECKING:
     _OutboxRow = Row[int, str, bytes, bytes, list[list[str]]]
+
+
+def _count_failure(ok: bool) -> None:
+    if not ok:
+        metrics.OUTBOX_RELAY_ERRORS.inc()
+
 
 # Any constant works: it names "the relay" among this database's advisory locks.
 RELAY_LOCK_KEY = 7_261_126_001
@@ -52,40 +58,28 @@ class OutboxRelay:
         self._database = database
         self._producer = producer
         self._batch_size = batch_size
-        self._poll_interval_s = poll_interval_s
-        self._wakeup = asyncio.Event()
-        self._stopping = asyncio.Event()
+        # A failed round committed nothing: its rows are published by the next one.
+        self._loop = PeriodicLoop(
+            self._round,
+            name="outbox relay",
+            tick_s=poll_interval_s,
+            backoff_base_s=0.2,
+            max_backoff_s=10.0,
+            on_outcome=_count_failure,
+        )
 
     def wake(self) -> None:
         """Called after a commit that added events, so they leave at once, not at next poll."""
-        self._wakeup.set()
+        self._loop.wake()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wakeup.set()
+        self._loop.stop()
 
     async def run(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            self._wakeup.clear()
-            try:
-                published = await self.publish_once()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                failures += 1
-                metrics.OUTBOX_RELAY_ERRORS.inc()
-                delay = min(0.2 * 2**failures, 10.0)
-                log.warning("outbox relay round failed", error=repr(exc), retry_in_s=delay)
-                await self._sleep(delay)
-                continue
-            if published < self._batch_size:
-                await self._sleep(self._poll_interval_s)
+        await self._loop.run()
 
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
+    async def _round(self) -> bool:
+        return await self.publish_once() >= self._batch_size
 
     async def publish_once(self) -> int:
         """Publish one batch; returns how many rows left the outbox."""

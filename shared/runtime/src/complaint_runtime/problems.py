@@ -15,14 +15,48 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from complaint_runtime.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotConfigured,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+
 log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://docs.opencomplaints.org/problems"
 
 
+# The one place where a refusal becomes an HTTP status: the nearest class in the error's
+# MRO decides, so a service's own subclass (IllegalTransitionError(Conflict)) needs no entry.
+STATUS_OF: dict[type, int] = {
+    InvalidInput: 422,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    NotConfigured: 503,
+    DomainError: 400,
+}
+
+
+def status_of(error: DomainError) -> int:
+    return next(STATUS_OF[cls] for cls in type(error).__mro__ if cls in STATUS_OF)
+
+
 class Problem(Exception):
-    """Raise from any layer to answer with a problem document."""
+    """Raise from an API module to answer with a problem document (use cases raise
+    :class:`~complaint_runtime.errors.DomainError` instead)."""
 
     def __init__(
         self,
@@ -106,6 +140,22 @@ def install_problem_handlers(app: FastAPI, *, retry_after_s: int = 5) -> None:
             **exc.extensions,
         )
 
+    @app.exception_handler(DomainError)
+    async def _refused(request: Request, exc: DomainError) -> JSONResponse:
+        headers = None
+        if isinstance(exc, Unauthorized):
+            headers = {"WWW-Authenticate": exc.challenge}
+        return problem_response(
+            request,
+            status_of(exc),
+            exc.title,
+            exc.detail,
+            kind=exc.kind,
+            errors=exc.errors,
+            headers=headers,
+            **exc.extensions,
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _field_errors(exc)
@@ -153,7 +203,7 @@ def install_problem_handlers(app: FastAPI, *, retry_after_s: int = 5) -> None:
         return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:
         log.exception("unhandled error", path=request.url.path)
         return problem_response(
             request, 500, "Internal error", "An unexpected error occurred.", kind="internal"

@@ -49,7 +49,7 @@ def _json_text(document: Mapping[str, Any]) -> str:
 class _Dumper(yaml.SafeDumper):
     """Block-style YAML that keeps long strings on one line and never uses anchors."""
 
-    def ignore_aliases(self, data: Any) -> bool:
+    def ignore_aliases(self, _data: Any) -> bool:
         return True
 
 

@@ -17,7 +17,7 @@ from feedback.domain.links import issue_link_token
 
 router = APIRouter(prefix="/internal/v1/confirmation-requests", tags=["internal"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {code: PROBLEM for code in (401, 403, 404, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((401, 403, 404, 503), PROBLEM)
 
 
 class ConfirmationRequestOut(BaseModel):
@@ -46,7 +46,8 @@ async def get_confirmation_request(
     found = await service.find_request(database=runtime_of(request).database, request_id=request_id)
     if found is None or found.status == "waiting":
         raise Problem(404, "Confirmation request not found", kind="not-found")
-    assert found.expires_at is not None and found.requested_at is not None
+    assert found.expires_at is not None
+    assert found.requested_at is not None
     token = issue_link_token(
         secret=link_secret_of(request),
         request_id=found.request_id,

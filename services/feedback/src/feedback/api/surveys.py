@@ -17,9 +17,9 @@ from feedback.domain.requests import COMMENT_MAX_CHARS, questions
 
 router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: PROBLEM for code in (400, 404, 409, 410, 413, 422, 503)
-}
+ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
+    (400, 404, 409, 410, 413, 422, 503), PROBLEM
+)
 
 
 class QuestionOut(BaseModel):

@@ -21,9 +21,9 @@ from routing.api.schemas import REASON, CaseOut
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: PROBLEM for code in (400, 401, 403, 404, 409, 413, 422, 503)
-}
+ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
+    (400, 401, 403, 404, 409, 413, 422, 503), PROBLEM
+)
 
 
 class RecategorizeIn(BaseModel):

@@ -1,0 +1,62 @@
+"""The suite's three tiers, decided by what a test needs, and the ``postgres_database``
+fixture of the db tier.
+
+- **unit** (``make test-unit``): pure and in-process, no external process at all (SQLite in
+  a temporary directory stands in for the database where a test needs one);
+- **db** (``make test-db``): repositories and use cases on the suite's real PostgreSQL
+  (``SKIP LOCKED``, advisory locks, ``ON CONFLICT``);
+- **integration** (``make test-integration``): real Kafka, PostgreSQL and the services as
+  processes, and tests that run another program (Node.js, kustomize, a broker of their own).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from complaint_devinfra.postgres import PostgresEndpoint
+from complaint_runtime.database import Database
+from complaint_runtime.migrations import upgrade_to_head
+
+# Fixtures that start, or stand for, another process.
+INTEGRATION_FIXTURES = frozenset(
+    {"local_kafka", "platform_infra", "platform", "kustomize", "rendered", "validate", "local_pg"}
+)
+DB_FIXTURES = frozenset({"local_postgres", "postgres_database"})
+INTEGRATION_DIRS = ("/tests/integration/", "/shared/devinfra/tests/")
+
+NewPostgresDatabase = Callable[[Path], Awaitable[Database]]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        path = str(item.path)
+        if needs & INTEGRATION_FIXTURES or any(part in path for part in INTEGRATION_DIRS):
+            item.add_marker(pytest.mark.integration)
+        elif needs & DB_FIXTURES:
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture
+async def postgres_database(
+    local_postgres: PostgresEndpoint,
+) -> AsyncIterator[NewPostgresDatabase]:
+    """``await postgres_database(MIGRATIONS)``: a fresh database on the suite's PostgreSQL,
+    migrated to head with the given Alembic directory; dropped after the test."""
+    created: list[tuple[str, Database]] = []
+
+    async def make(migrations: Path) -> Database:
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        url = await local_postgres.create_database_async(name)
+        await upgrade_to_head(migrations, url)
+        database = Database(url, pool_size=4)
+        created.append((name, database))
+        return database
+
+    yield make
+    for name, database in created:
+        await database.dispose()
+        await local_postgres.drop_database_async(name)
