@@ -15,6 +15,9 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS build
 # The uv version the Makefile pins, from PyPI.
 ARG UV_VERSION=0.13.9
+# 1: also install the optional triage model's stack (scikit-learn, skops) for
+# TRIAGE_CLASSIFIER=model; the default image classifies with the rules only.
+ARG WITH_TRIAGE_MODEL=0
 RUN pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
 ENV UV_PROJECT_ENVIRONMENT=/app/.venv \
     UV_PYTHON=/usr/local/bin/python3.11 \
@@ -34,13 +37,17 @@ COPY services/routing/pyproject.toml services/routing/
 COPY services/sla-watch/pyproject.toml services/sla-watch/
 COPY services/feedback/pyproject.toml services/feedback/
 COPY services/notify/pyproject.toml services/notify/
-RUN uv sync --frozen --no-dev --all-packages --no-install-workspace
+# Only the services' dependencies: no development group (tests, linters, the local Kafka and
+# PostgreSQL launcher), no triage model unless WITH_TRIAGE_MODEL=1.
+RUN uv sync --frozen --no-default-groups \
+      $( [ "$WITH_TRIAGE_MODEL" = 1 ] && echo --group triage-model ) --no-install-workspace
 
 # Then the workspace packages themselves, installed as wheels (not editable): the runtime
 # image needs /app/.venv only, not the sources.
 COPY shared/ shared/
 COPY services/ services/
-RUN uv sync --frozen --no-dev --all-packages --no-editable
+RUN uv sync --frozen --no-default-groups \
+      $( [ "$WITH_TRIAGE_MODEL" = 1 ] && echo --group triage-model ) --no-editable
 
 # ---- runtime ----------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

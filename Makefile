@@ -9,7 +9,8 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 PY := .venv/bin/python
 PG ?= 0
 
-.PHONY: help install lint test test-unit up down mail bench eval-triage schemas kafka-jars clean
+.PHONY: help install lint test test-unit test-db test-integration up down mail bench eval-triage \
+	schemas kafka-jars clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -19,7 +20,7 @@ help: ## List the targets
 	@python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv "uv==$(UV_VERSION)"
 
 .venv/.synced: uv.lock pyproject.toml $(wildcard */*/pyproject.toml) | $(if $(filter .tools/uv/bin/uv,$(UV)),.tools/uv/bin/uv)
-	$(UV) sync --frozen --all-packages
+	$(UV) sync --frozen --all-packages --all-groups
 	@touch $@
 
 install: .venv/.synced ## Create .venv with every package (uv, locked)
@@ -27,16 +28,23 @@ install: .venv/.synced ## Create .venv with every package (uv, locked)
 kafka-jars: install ## Fetch the Kafka jars with Maven into .cache/ (first run only)
 	$(PY) -m complaint_devinfra.kafka_fetch
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy (strict for every domain package) and the import contracts
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy shared/schemas/src shared/runtime/src shared/devinfra/src services/*/src
+	.venv/bin/lint-imports
 
-test: lint kafka-jars ## Every test: lint, unit, contract and integration (real Kafka + PostgreSQL)
+test: lint kafka-jars ## Every test: lint, then the unit, db and integration tiers
 	$(PY) -m pytest
 
-test-unit: install ## Only the tests that need no Kafka or PostgreSQL
-	$(PY) -m pytest -m "not integration"
+test-unit: install ## Tier 1: pure and in-process, no external process at all
+	$(PY) -m pytest -m "not integration and not db"
+
+test-db: install ## Tier 2: repositories and use cases on a real PostgreSQL (started for the run)
+	$(PY) -m pytest -m db
+
+test-integration: install kafka-jars ## Tier 3: real Kafka, PostgreSQL and the services as processes
+	$(PY) -m pytest -m integration
 
 up: install kafka-jars ## Run the platform locally (SQLite; PG=1 for PostgreSQL)
 	$(PY) scripts/local_platform.py up $(if $(filter 1,$(PG)),--postgres)
@@ -51,7 +59,7 @@ bench: install kafka-jars ## Benchmarks: intake throughput vs a bare endpoint, P
 	$(PY) bench/run.py
 
 eval-triage: install ## Triage accuracy, rules vs model: held-out labelled split and test fixtures
-	$(PY) -m routing.triage_cli eval --fixtures tests/fixtures/complaints.jsonl
+	$(PY) -m routing.triage.cli eval --fixtures tests/fixtures/complaints.jsonl
 
 schemas: install ## Regenerate the JSON Schemas and the AsyncAPI document from the models
 	$(PY) -m complaint_contracts.generate

@@ -687,7 +687,9 @@ def test_dockerfile_copies_every_workspace_member() -> None:
     members = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]
     for member in members["members"]:
         assert f"COPY {member}/pyproject.toml {member}/" in dockerfile, member
-    assert "uv sync --frozen --no-dev --all-packages" in dockerfile
+    # The services only: no development group (devinfra, test tools), no optional model.
+    assert "uv sync --frozen --no-default-groups" in dockerfile
+    assert "--all-packages" not in dockerfile
     assert re.search(r"^USER 10001", dockerfile, re.MULTILINE)
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert "**/secrets.env" in ignored

@@ -21,9 +21,10 @@ import pytest
 from complaint_contracts.envelope import decode
 from complaint_contracts.events import ComplaintAssigned
 from complaint_contracts.topics import ROUTING
-from conftest import Platform
 from harness import ServiceProcess, free_port, wait_for
 from kafka_tools import read_all
+
+from conftest import Platform
 
 TEAM = "engine-q"
 AGENTS = ("eq-a", "eq-b")
@@ -166,7 +167,9 @@ def test_parallel_complaints_never_exceed_capacity_and_the_queue_drains_in_order
     cases = wait_for(all_routed, timeout_s=60, interval_s=0.05, what="every complaint routed")
     observed.append(_loads(manager))
     after = (_applied(platform.routing), _applied(second_routing))
-    assert after[0] > before[0] and after[1] > before[1], (before, after)  # both consumed
+    # Both consumed.
+    assert after[0] > before[0], (before, after)
+    assert after[1] > before[1], (before, after)
     assert all(load <= CAPACITY for loads in observed for load in loads.values()), observed
     assert {c["team"] for c in cases} == {TEAM}
     held: dict[str, list[str]] = {}
@@ -203,7 +206,8 @@ def test_parallel_complaints_never_exceed_capacity_and_the_queue_drains_in_order
         head = _queue(lead)[0]
         _resolve(platform, agent_id, resolving)
         taken = _case(manager, head)
-        assert taken is not None and taken["assignee"] == agent_id, taken
+        assert taken is not None
+        assert taken["assignee"] == agent_id, taken
         assert taken["owner"] == agent_id
         drained.append(head)
         held[agent_id].append(head)
@@ -232,4 +236,5 @@ def test_parallel_complaints_never_exceed_capacity_and_the_queue_drains_in_order
     # The counters the claims and releases kept match a recount from the cases.
     with _client(platform, "root", ["admin"]) as admin:
         reconcile = admin.post("/v1/admin/agents/reconcile-loads")
-    assert reconcile.status_code == 200 and reconcile.json()["corrected"] == [], reconcile.text
+    assert reconcile.status_code == 200, reconcile.text
+    assert reconcile.json()["corrected"] == [], reconcile.text

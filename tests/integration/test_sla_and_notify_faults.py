@@ -9,9 +9,10 @@ from collections import defaultdict
 from typing import Any
 
 from complaint_contracts import topics
-from conftest import SLA_FIRST_RESPONSE_TARGETS_S, SLA_RESOLUTION_TARGETS_S, Platform, staff_email
 from harness import wait_for
 from kafka_tools import header, read_all
+
+from conftest import SLA_FIRST_RESPONSE_TARGETS_S, SLA_RESOLUTION_TARGETS_S, Platform, staff_email
 
 HAZARD = "刚装的热水器洗澡时漏电，家里有老人孩子，非常危险，请马上派人处理。"
 
@@ -176,4 +177,5 @@ def test_notify_killed_mid_delivery_sends_no_duplicate(platform: Platform) -> No
     failed = wait_for(uncertain, timeout_s=20, what="notification.failed for the lost answer")
     # Other deliveries in flight at the kill (e.g. the agent's notice) are reported too.
     acknowledgements = [f for f in failed if f["template"] == "acknowledgement"]
-    assert len(acknowledgements) == 1 and acknowledgements[0]["final"] is True, failed
+    assert len(acknowledgements) == 1, failed
+    assert acknowledgements[0]["final"] is True, failed

@@ -57,7 +57,7 @@ async def test_two_databases_survive_stop_and_start(local_pg: LocalPostgres) -> 
     port = local_pg.port
     local_pg.stop()
     assert not local_pg.is_running
-    with pytest.raises(OSError):
+    with pytest.raises(OSError):  # noqa: PT011 (refused or unreachable: either OSError)
         await asyncpg.connect(_dsn(url_a), timeout=2)
     local_pg.start()
     assert local_pg.port == port

@@ -102,7 +102,8 @@ def test_name_version_and_docs(model: type[EventData]) -> None:
     assert re.fullmatch(r"(complaint|sla|notification)\.[a-z_]+", model.event_name)
     assert model.version == 1
     assert model.ce_type() == f"org.opencomplaints.{model.event_name}.v1"
-    assert "__doc__" in vars(model) and model.__doc__, "docstrings end up in the JSON Schema"
+    assert "__doc__" in vars(model), "docstrings end up in the JSON Schema"
+    assert model.__doc__
     assert "complaint_id" in model.model_fields
     assert model.model_fields["complaint_id"].is_required()
 

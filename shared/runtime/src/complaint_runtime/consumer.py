@@ -33,6 +33,7 @@ from complaint_runtime.database import (
     utcnow,
 )
 from complaint_runtime.problems import is_database_unavailable
+from complaint_runtime.retries import retrying
 
 log = structlog.get_logger(__name__)
 
@@ -150,15 +151,11 @@ class EventConsumer:
             log.warning("offset commit refused after rebalance", error=repr(exc))
 
     async def _start_consumer(self) -> None:
-        delay = 0.2
-        while True:
-            try:
+        async for attempt in retrying(
+            "kafka not reachable, consumer retrying", initial_s=0.2, max_s=5.0
+        ):
+            with attempt:
                 await self._consumer.start()
-                return
-            except Exception as exc:
-                log.warning("kafka not reachable, consumer retrying", error=repr(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
 
     def _record_lag(self, partition: TopicPartition, last_offset: int) -> None:
         highwater = self._consumer.highwater(partition)
@@ -168,23 +165,18 @@ class EventConsumer:
             )
 
     async def _process_with_retries(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        delay = self._retry_backoff_s
-        while True:
-            try:
+        """A failure of the database or broker is retried with back-off, forever: nothing
+        of the batch committed, and its offsets are not committed until it did."""
+        async for attempt in retrying(
+            "batch failed on a dependency, retrying",
+            initial_s=self._retry_backoff_s,
+            max_s=10.0,
+            retry_on=is_transient,
+            topics=sorted({r.topic for r in records}),
+            records=len(records),
+        ):
+            with attempt:
                 await self._process_batch(records)
-                return
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                log.warning(
-                    "batch failed on a dependency, retrying",
-                    topics=sorted({r.topic for r in records}),
-                    records=len(records),
-                    error=repr(exc),
-                    retry_in_s=delay,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
 
     async def _process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         if self._apply_batch_at_once and len(records) > 1:

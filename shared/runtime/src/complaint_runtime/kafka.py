@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from complaint_contracts.topics import Topic
+
+from complaint_runtime.retries import retrying
 
 log = structlog.get_logger(__name__)
 
@@ -53,15 +53,8 @@ async def wait_for_topics(
     bootstrap_servers: str, topics: tuple[Topic, ...], *, timeout_s: float = 60.0
 ) -> None:
     """Retry topic creation until the broker answers (it may start after the service)."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    delay = 0.2
-    while True:
-        try:
+    async for attempt in retrying(
+        "kafka not reachable yet", initial_s=0.2, max_s=5.0, give_up_after_s=timeout_s
+    ):
+        with attempt:
             await ensure_topics(bootstrap_servers, topics)
-            return
-        except Exception as exc:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            log.warning("kafka not reachable yet", error=str(exc), retry_in_s=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)

@@ -26,6 +26,7 @@ from complaint_runtime.middleware import BodyLimitMiddleware, RequestContextMidd
 from complaint_runtime.migrations import upgrade_to_head
 from complaint_runtime.outbox import OutboxRelay
 from complaint_runtime.problems import install_problem_handlers
+from complaint_runtime.retries import retrying
 from complaint_runtime.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -170,20 +171,19 @@ class ServiceRuntime:
 
 
 def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
-    """Run a background loop forever: a crash is logged and the loop restarted."""
+    """Run a background loop forever: a crash is logged and the loop restarted; a clean
+    return means it was asked to stop."""
 
     async def supervise() -> None:
-        delay = 0.5
-        while True:
-            try:
+        async for attempt in retrying(
+            "background task crashed, restarting",
+            initial_s=0.5,
+            max_s=10.0,
+            traceback=True,
+            task=name,
+        ):
+            with attempt:
                 await run()
-                return  # a clean return means it was asked to stop
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("background task crashed, restarting", task=name, retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
 
     return asyncio.create_task(supervise(), name=name)
 
