@@ -203,16 +203,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    phases = (args.only,) if args.only else PHASES
-    # SIGTERM behaves like Ctrl-C so that the finally blocks stop everything.
-    signal.signal(signal.SIGTERM, _interrupt)
-    RUN_DIR.mkdir(exist_ok=True)
-    log_dir = RUN_DIR / "bench" / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    started_at = datetime.now(UTC)
-    info = machine_info()
+def say_banner(args: argparse.Namespace, phases: tuple[str, ...], info: dict[str, Any]) -> None:
+    """What this run measures, on which machine, with which settings."""
     say("=" * 78)
     if "intake" in phases:
         say("complaint platform bench: intake durable accept throughput, POST->assigned and")
@@ -230,6 +222,19 @@ def main(argv: list[str] | None = None) -> int:
             f"warm-up + {args.duration:.0f} s measured; latency {args.latency_rate:.0f}/s open "
             f"loop for {args.latency_duration:.0f} s{'; QUICK smoke run' if args.quick else ''}"
         )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    phases = (args.only,) if args.only else PHASES
+    # SIGTERM behaves like Ctrl-C so that the finally blocks stop everything.
+    signal.signal(signal.SIGTERM, _interrupt)
+    RUN_DIR.mkdir(exist_ok=True)
+    log_dir = RUN_DIR / "bench" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    started_at = datetime.now(UTC)
+    info = machine_info()
+    say_banner(args, phases, info)
 
     results: dict[str, Any] = {
         "started_at": started_at.isoformat(),
