@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 from complaint_contracts import topics
-from complaint_contracts.envelope import Envelope, decode, encode
+from complaint_contracts.envelope import Envelope, decode
 from complaint_contracts.events import (
     ComplaintAssigned,
     ComplaintClosed,
@@ -19,8 +19,10 @@ from complaint_contracts.events import (
     ComplaintTriaged,
 )
 from complaint_contracts.examples import COMPLAINT_ID, example_for
+from complaint_runtime import testing
 from complaint_runtime.consumer import EventConsumer, TransientError, is_transient
 from complaint_runtime.database import Base, Database, OutboxMessage, ProcessedEvent, UnitOfWork
+from complaint_runtime.testing import FakeProducer, FakeRecord, event_id_of
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -31,44 +33,14 @@ _offsets = itertools.count()
 _groups = itertools.count()
 
 
-@dataclass
-class FakeRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]]
-
-
-@dataclass
-class FakeProducer:
-    sent: list[FakeRecord] = field(default_factory=list)
-    fail: bool = False
-
-    async def send_and_wait(
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
-        if self.fail:
-            raise KafkaTimeoutError()
-        self.sent.append(FakeRecord(topic, 0, len(self.sent), key, value, list(headers or [])))
-
-
 def record_of(data, *, correlation_id: str | None = None, partition: int = 0) -> FakeRecord:
-    _, record = encode(
-        data, topic=TOPIC, source="routing", subject=COMPLAINT_ID, correlation_id=correlation_id
+    return testing.record_of(
+        data,
+        topics.ROUTING,
+        subject=COMPLAINT_ID,
+        partition=partition,
+        correlation_id=correlation_id,
     )
-    return FakeRecord(
-        TOPIC, partition, next(_offsets), record.key, record.value, list(record.headers)
-    )
-
-
-def event_id_of(record: FakeRecord) -> str:
-    return dict(record.headers)["ce_id"].decode()
 
 
 class Handlers:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,40 +13,9 @@ from complaint_contracts.events import ComplaintTriaged
 from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_runtime.database import Base, Database, OutboxMessage
 from complaint_runtime.outbox import OutboxRelay
+from complaint_runtime.testing import FakeProducer, FakeRecord
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-
-
-@dataclass(frozen=True)
-class Sent:
-    topic: str
-    key: bytes
-    value: bytes
-    headers: list[tuple[str, bytes]]
-
-
-class FakeProducer:
-    """Records what was sent; ``fail_rounds`` of the next delivery futures fail."""
-
-    def __init__(self) -> None:
-        self.sent: list[Sent] = []
-        self.failures_left = 0
-
-    async def send(
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> asyncio.Future[object]:
-        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self.sent.append(Sent(topic, key or b"", value or b"", list(headers or [])))
-        if self.failures_left > 0:
-            self.failures_left -= 1
-            future.set_exception(KafkaTimeoutError())
-        else:
-            future.set_result(object())
-        return future
 
 
 @pytest.fixture
@@ -80,7 +48,7 @@ async def _rows(db: Database) -> list[OutboxMessage]:
         return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def _ids(sent: Sequence[Sent]) -> list[str]:
+def _ids(sent: Sequence[FakeRecord]) -> list[str]:
     return [dict(s.headers)["ce_id"].decode() for s in sent]
 
 

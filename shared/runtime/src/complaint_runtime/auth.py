@@ -1,77 +1,33 @@
-"""Staff and service identity: signed JWTs (HS256, PyJWT) carrying roles.
-
-Agents, team leads and managers get tokens from the organisation's identity provider (or
-`make up`, for development); services call each other's internal APIs with a token whose
-role is ``service``. Every service verifies with the shared ``AUTH_JWT_SECRET``.
-"""
+"""The FastAPI side of identity: a request's bearer token as a :class:`Principal`, and
+dependencies admitting the roles a route needs (tokens themselves: :mod:`identity`)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-import jwt
 from fastapi import Depends, Header, Request
 
-from complaint_runtime.errors import Forbidden, NotConfigured, Unauthorized
+from complaint_runtime.errors import Forbidden, NotConfigured
+from complaint_runtime.identity import (
+    ISSUER,
+    ROLES,
+    Principal,
+    issue_token,
+    unauthorized,
+    verify_token,
+)
 
-ISSUER = "opencomplaints"
-ROLES = ("agent", "lead", "manager", "admin", "service")
-
-
-@dataclass(frozen=True)
-class Principal:
-    subject: str
-    roles: frozenset[str]
-    team: str | None = None
-
-    def has_any(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
-
-def issue_token(
-    *, secret: str, subject: str, roles: list[str], team: str | None = None, ttl_s: int = 43_200
-) -> str:
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        raise ValueError(f"unknown roles {sorted(unknown)}; known: {', '.join(ROLES)}")
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "iss": ISSUER,
-        "sub": subject,
-        "roles": roles,
-        "iat": now,
-        "exp": now + ttl_s,
-    }
-    if team:
-        claims["team"] = team
-    return jwt.encode(claims, secret, algorithm="HS256")
-
-
-def verify_token(token: str, *, secret: str) -> Principal:
-    try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=["HS256"],
-            issuer=ISSUER,
-            options={"require": ["exp", "sub", "iss"]},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise _unauthorized("The token has expired.") from exc
-    except jwt.InvalidTokenError as exc:
-        raise _unauthorized("The token is not valid.") from exc
-    roles = claims.get("roles") or []
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise _unauthorized("The token's roles claim is malformed.")
-    team = claims.get("team")
-    return Principal(str(claims["sub"]), frozenset(roles), team if isinstance(team, str) else None)
-
-
-def _unauthorized(detail: str) -> Unauthorized:
-    return Unauthorized(detail, challenge="Bearer")
+# Routers take the principal and its helpers from here, next to the dependencies.
+__all__ = [
+    "ISSUER",
+    "ROLES",
+    "Principal",
+    "current_principal",
+    "issue_token",
+    "require_roles",
+    "verify_token",
+]
 
 
 async def current_principal(
@@ -85,7 +41,7 @@ async def current_principal(
             kind="auth-not-configured",
         )
     if not authorization or not authorization.lower().startswith("bearer "):
-        raise _unauthorized("Send 'Authorization: Bearer <token>'.")
+        raise unauthorized("Send 'Authorization: Bearer <token>'.")
     return verify_token(authorization[7:].strip(), secret=secret)
 
 

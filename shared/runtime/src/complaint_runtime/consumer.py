@@ -30,9 +30,9 @@ from complaint_runtime.database import (
     ProcessedEvent,
     UnitOfWork,
     dialect_insert,
+    is_database_unavailable,
     utcnow,
 )
-from complaint_runtime.problems import is_database_unavailable
 from complaint_runtime.retries import retrying
 
 log = structlog.get_logger(__name__)

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -303,3 +304,17 @@ class UnitOfWork:
         )
         result = await self.session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# SQLSTATE classes that mean "the server is not there for us", not "the statement is bad":
+# 08 connection exception, 53 insufficient resources, 57P operator intervention (shutdown,
+# restart, cannot connect now).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+def is_database_unavailable(exc: DBAPIError) -> bool:
+    """Connection-level failures (server down, restarting, network) versus a bad statement."""
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return bool(sqlstate) and str(sqlstate).startswith(_UNAVAILABLE_SQLSTATES)

@@ -12,9 +12,10 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from complaint_runtime.database import is_database_unavailable
 from complaint_runtime.errors import (
     Conflict,
     DomainError,
@@ -208,20 +209,6 @@ def install_problem_handlers(app: FastAPI, *, retry_after_s: int = 5) -> None:
         return problem_response(
             request, 500, "Internal error", "An unexpected error occurred.", kind="internal"
         )
-
-
-# SQLSTATE classes that mean "the server is not there for us", not "the statement is bad":
-# 08 connection exception, 53 insufficient resources, 57P operator intervention (shutdown,
-# restart, cannot connect now).
-_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
-
-
-def is_database_unavailable(exc: DBAPIError) -> bool:
-    """Connection-level failures (server down, restarting, network) versus a bad statement."""
-    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
-        return True
-    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return bool(sqlstate) and str(sqlstate).startswith(_UNAVAILABLE_SQLSTATES)
 
 
 def _reason(status: int) -> str:
