@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from intake.api.schemas import ComplaintIn
+from intake.complaints.schemas import ComplaintIn
 
 app = FastAPI(title="bare baseline")
 

@@ -17,13 +17,15 @@ from complaint_contracts.events import ComplaintTriaged
 from complaint_runtime.database import Database
 from complaint_runtime.kafka import idempotent_producer
 from complaint_runtime.outbox import OutboxRelay
-from conftest import Platform
 from harness import lifecycle, wait_for, without_expected
-from intake import service as intake_service
-from intake.api.schemas import ComplaintIn
-from intake.group_commit import GroupCommitter
-from intake.references import ReferenceAllocator
+from intake.complaints import service as intake_service
+from intake.complaints.api import new_complaint
+from intake.complaints.group_commit import GroupCommitter
+from intake.complaints.reference_blocks import ReferenceAllocator
+from intake.complaints.schemas import ComplaintIn
 from kafka_tools import POISON_HEADER, header, produce, read_all
+
+from conftest import Platform
 
 POISON = [(POISON_HEADER, b"1")]
 
@@ -261,7 +263,7 @@ async def _store_and_publish_without_marking(platform: Platform, sample: dict[st
             references=ReferenceAllocator(database),
             writer=GroupCommitter(database),
             submission=intake_service.Submission(
-                ComplaintIn.model_validate(without_expected(sample)), 1, None, "x"
+                new_complaint(ComplaintIn.model_validate(without_expected(sample))), 1, None, "x"
             ),
             public_base_url=platform.intake.url,
         )

@@ -1,7 +1,8 @@
 """Feedback's routers in-process (httpx ASGITransport), without the Kafka lifespan: the
-routers are mounted on a small app with the runtime's problem handlers and a stand-in
-runtime carrying the database and settings. The consumer path runs the runtime's
-EventConsumer batch processing over records built with the contracts' encoder."""
+routers are mounted on a small app with the runtime's problem handlers, feedback's
+dependencies object and a stand-in runtime carrying the settings (staff and service tokens
+are verified with them). The consumer path runs the runtime's EventConsumer batch
+processing over records built with the runtime's Kafka test doubles."""
 
 from __future__ import annotations
 
@@ -13,20 +14,21 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import ConsumerRecord
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
-from complaint_contracts.envelope import decode, encode
+from complaint_contracts.envelope import decode
 from complaint_contracts.events import ComplaintReceived, ComplaintResolved, CustomerView
 from complaint_contracts.examples import example_for
 from complaint_runtime.auth import issue_token
 from complaint_runtime.consumer import EventConsumer
 from complaint_runtime.database import Database, OutboxMessage
 from complaint_runtime.problems import install_problem_handlers
+from complaint_runtime.testing import FakeProducer, FakeRecord, record_of
 from fastapi import FastAPI
 from feedback import messaging
 from feedback.api.internal import router as internal_router
 from feedback.api.surveys import router as surveys_router
+from feedback.bootstrap import build_dependencies
 from feedback.config import FeedbackSettings
 from feedback.domain.links import issue_link_token
 from sqlalchemy import select
@@ -46,38 +48,26 @@ async def client(database: Database) -> AsyncIterator[httpx.AsyncClient]:
     install_problem_handlers(app)
     app.include_router(surveys_router)
     app.include_router(internal_router)
-    app.state.runtime = SimpleNamespace(database=database, settings=SETTINGS)
-    app.state.settings = SETTINGS
-    app.state.link_secret = LINK_SECRET
+    app.state.runtime = SimpleNamespace(settings=SETTINGS)
+    app.state.dependencies = build_dependencies(SETTINGS, database)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://feedback") as http:
         yield http
 
 
-class _NoProducer:
-    async def send_and_wait(self, *args: Any, **kwargs: Any) -> None:
-        raise AssertionError("nothing should be dead-lettered")
-
-
-def _record(data: EventData, topic: str, offset: int) -> ConsumerRecord[bytes, bytes]:
-    complaint_id = data.complaint_id  # type: ignore[attr-defined]
-    _, record = encode(data, topic=topic, source=topic.split(".")[1], subject=complaint_id)
-    return ConsumerRecord(
-        topic, 0, offset, 0, 0, record.key, record.value, None, 0, 0, list(record.headers)
-    )
-
-
-async def _consume(database: Database, *records: ConsumerRecord[bytes, bytes]) -> None:
+async def _consume(database: Database, *records: FakeRecord) -> None:
+    producer = FakeProducer()
     consumer = EventConsumer(
         database=database,
         bootstrap_servers="unused:9092",
         group_id="feedback",
         topics=[topics.INTAKE.name, topics.ROUTING.name],
-        handlers=messaging.handlers(SETTINGS.policy()),
+        handlers=messaging.handlers(build_dependencies(SETTINGS, database)),
         dead_letter_topic="complaints.dlq.feedback.v1",
-        producer=_NoProducer(),  # type: ignore[arg-type]
+        producer=producer,  # type: ignore[arg-type]
     )
-    await consumer._process_batch(list(records))
+    await consumer._process_batch(list(records))  # type: ignore[arg-type]
+    assert producer.sent == [], "nothing should be dead-lettered"
 
 
 async def _resolved_complaint(database: Database, *, language: str = "en") -> str:
@@ -87,12 +77,11 @@ async def _resolved_complaint(database: Database, *, language: str = "en") -> st
     view = CustomerView(customer_ref="cr_test", language=language, preferred_channel="email")
     await _consume(
         database,
-        _record(
+        record_of(
             received.model_copy(update={"complaint_id": complaint_id, "customer": view}),
-            topics.INTAKE.name,
-            1,
+            topics.INTAKE,
         ),
-        _record(resolved.model_copy(update={"complaint_id": complaint_id}), topics.ROUTING.name, 2),
+        record_of(resolved.model_copy(update={"complaint_id": complaint_id}), topics.ROUTING),
     )
     return complaint_id
 
@@ -144,15 +133,13 @@ async def test_consumed_resolution_gives_notify_a_link(
 async def test_the_same_records_again_change_nothing(database: Database) -> None:
     complaint_id = str(uuid.uuid4())
     records = [
-        _record(
+        record_of(
             example_for(ComplaintReceived).model_copy(update={"complaint_id": complaint_id}),
-            topics.INTAKE.name,
-            1,
+            topics.INTAKE,
         ),
-        _record(
+        record_of(
             example_for(ComplaintResolved).model_copy(update={"complaint_id": complaint_id}),
-            topics.ROUTING.name,
-            2,
+            topics.ROUTING,
         ),
     ]
     await _consume(database, *records)
@@ -264,3 +251,80 @@ async def test_invalid_answers_are_problems(
     assert answer.status_code == 422
     assert answer.headers["content-type"] == "application/problem+json"
     assert (await client.get(path)).json()["answered"] is False
+
+
+def _problem(status: int, title: str, kind: str, path: str, detail: str | None = None) -> Any:
+    body: dict[str, Any] = {
+        "type": f"https://docs.opencomplaints.org/problems/{kind}",
+        "title": title,
+        "status": status,
+        "instance": path,
+    }
+    if detail is not None:
+        body["detail"] = detail
+    return body
+
+
+async def test_refusals_are_these_exact_problems(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    complaint_id = await _resolved_complaint(database)
+    first = _path((await _link(client, database))["survey_url"])
+    answered = await client.post(first, json={"solved": True, "csat": 5})
+    assert answered.status_code == 200
+    again = await client.post(first, json={"solved": True, "csat": 5})
+    assert again.json() == _problem(
+        409,
+        "Survey already answered",
+        "survey-answered",
+        first,
+        "This link has been used; each link takes one answer.",
+    )
+    shown = await client.get(first)
+    assert shown.status_code == 200
+    assert shown.json()["answered"] is True
+    assert shown.json()["outcome"] == "confirmed"
+
+    resolved = example_for(ComplaintResolved).model_copy(update={"complaint_id": complaint_id})
+    await _consume(database, record_of(resolved, topics.ROUTING))  # a second resolution
+    requested = [e for e in await _events(database) if e.event_name.endswith("requested")]
+    assert len(requested) == 2
+    second = await client.get(
+        f"/internal/v1/confirmation-requests/{requested[1].request_id}",  # type: ignore[attr-defined]
+        headers=_service_headers(),
+    )
+    superseded_path = _path(second.json()["survey_url"])
+    await _consume(database, record_of(resolved, topics.ROUTING))  # a third one
+    for answer in (
+        await client.get(superseded_path),
+        await client.post(superseded_path, json={"solved": True, "csat": 5}),
+    ):
+        assert answer.json() == _problem(
+            410,
+            "Survey no longer open",
+            "survey-closed",
+            superseded_path,
+            "A newer survey replaced this one, or the complaint was closed.",
+        )
+
+    expired = issue_link_token(
+        secret=LINK_SECRET,
+        request_id="whatever",
+        complaint_id=complaint_id,
+        expires_at=datetime.now(UTC) - timedelta(seconds=5),
+    )
+    answer = await client.get(f"/v1/surveys/{expired}")
+    assert answer.json() == _problem(
+        410, "Survey expired", "survey-expired", f"/v1/surveys/{expired}", "This link has expired."
+    )
+    answer = await client.get("/v1/surveys/garbage")
+    assert answer.json() == _problem(
+        404,
+        "Survey not found",
+        "survey-not-found",
+        "/v1/surveys/garbage",
+        "No survey behind this link.",
+    )
+    unknown = f"/internal/v1/confirmation-requests/{uuid.uuid4()}"
+    answer = await client.get(unknown, headers=_service_headers())
+    assert answer.json() == _problem(404, "Confirmation request not found", "not-found", unknown)

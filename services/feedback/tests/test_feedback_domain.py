@@ -23,7 +23,7 @@ def test_the_three_outcomes_of_the_spec() -> None:
 
 @pytest.mark.parametrize("csat", [0, 6, -1, 100])
 def test_csat_out_of_range_is_refused(csat: int) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="csat must be"):
         outcome(solved=True, csat=csat, reopen_max=2)
 
 

@@ -81,7 +81,7 @@ def test_alg_none_and_other_audiences_are_refused() -> None:
 
 
 def test_no_secret_no_links() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no link secret"):
         token(secret="")
     with pytest.raises(InvalidLink):
         verify_link_token(token(), secret="", now=NOW)

@@ -20,16 +20,23 @@ from complaint_contracts.events import (
 from complaint_contracts.examples import example_for
 from complaint_contracts.privacy import find_contacts
 from complaint_runtime.database import Database, OutboxMessage
-from complaint_runtime.problems import Problem
+from complaint_runtime.problems import status_of
 from feedback import service
 from feedback.autoclose import AutoCloser
 from feedback.db import ConfirmationRequest, Requests
 from feedback.domain.answers import Confirmed, Reopened
 from feedback.domain.links import LinkClaims
+from feedback.domain.policy import Policy
+from feedback.domain.refusals import (
+    SurveyAnswered,
+    SurveyClosed,
+    SurveyExpired,
+    SurveyNotFound,
+)
 from sqlalchemy import select
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-POLICY = service.Policy(auto_close_s=7 * 86_400, reopen_csat_max=2, default_channel="email")
+POLICY = Policy(auto_close_s=7 * 86_400, reopen_csat_max=2, default_channel="email")
 
 
 def new_complaint_id() -> str:
@@ -85,7 +92,8 @@ async def _resolved(
 
 
 async def _get(db: Database, request_id: str) -> ConfirmationRequest:
-    found = await service.find_request(database=db, request_id=request_id)
+    async with db.sessions() as session:
+        found = await Requests(session).get(request_id)
     assert found is not None
     return found
 
@@ -166,9 +174,9 @@ async def test_a_later_resolution_supersedes_the_earlier_request(database: Datab
     assert second.request_id != first.request_id
     assert (await _get(database, first.request_id)).status == "superseded"
     assert (await _get(database, second.request_id)).status == "pending"
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(SurveyClosed) as refused:
         await _answer(database, first)
-    assert refused.value.status == 410
+    assert status_of(refused.value) == 410
     assert await service.auto_close_due(database=database, limit=10, now=later(8)) == 0
 
 
@@ -209,9 +217,9 @@ async def test_reopening_answers(database: Database, solved: bool, csat: int, re
 async def test_a_second_answer_is_a_conflict(database: Database) -> None:
     request = await _pending(database)
     await _answer(database, request)
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(SurveyAnswered) as refused:
         await _answer(database, request, solved=False)
-    assert refused.value.status == 409
+    assert status_of(refused.value) == 409
     assert [e["name"] for e in await outbox(database)].count("complaint.confirmed") == 1
 
 
@@ -222,7 +230,9 @@ async def test_concurrent_answers_only_one_wins(database: Database) -> None:
     )
     wins = [r for r in results if not isinstance(r, BaseException)]
     assert len(wins) == 1
-    assert all(isinstance(r, Problem) and r.status == 409 for r in results if r not in wins)
+    assert all(
+        isinstance(r, SurveyAnswered) and status_of(r) == 409 for r in results if r not in wins
+    )
     names = [e["name"] for e in await outbox(database)]
     assert names.count("complaint.confirmed") == 1
 
@@ -233,11 +243,11 @@ async def test_unknown_or_mismatched_requests_are_not_found(database: Database) 
         LinkClaims("no-such-request", request.complaint_id, later(7)),
         LinkClaims(request.request_id, new_complaint_id(), later(7)),
     ):
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(SurveyNotFound) as refused:
             await service.answer(
                 database=database, claims=claims, solved=True, csat=5, comment=None, policy=POLICY
             )
-        assert refused.value.status == 404
+        assert status_of(refused.value) == 404
 
 
 async def test_expiry_auto_closes_exactly_once(database: Database) -> None:
@@ -250,7 +260,7 @@ async def test_expiry_auto_closes_exactly_once(database: Database) -> None:
     assert closed[0]["data"].expired_at == request.expires_at
     assert closed[0]["data"].requested_at == T0
     assert not [e for e in await outbox(database) if e["name"] == "complaint.confirmed"]
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(SurveyExpired) as refused:
         await service.answer(
             database=database,
             claims=_claims(request),
@@ -260,14 +270,14 @@ async def test_expiry_auto_closes_exactly_once(database: Database) -> None:
             policy=POLICY,
             now=later(6),  # even a request that "arrives late" cannot answer an expired one
         )
-    assert refused.value.status == 410
+    assert status_of(refused.value) == 410
 
 
 async def test_an_answer_after_the_deadline_is_gone_even_before_the_loop(
     database: Database,
 ) -> None:
     request = await _pending(database)
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(SurveyExpired) as refused:
         await service.answer(
             database=database,
             claims=_claims(request),
@@ -277,11 +287,11 @@ async def test_an_answer_after_the_deadline_is_gone_even_before_the_loop(
             policy=POLICY,
             now=later(7),
         )
-    assert refused.value.status == 410
+    assert status_of(refused.value) == 410
 
 
 async def test_the_loop_run_twice_closes_once(database: Database) -> None:
-    fast = service.Policy(auto_close_s=0.001, reopen_csat_max=2, default_channel="email")
+    fast = Policy(auto_close_s=0.001, reopen_csat_max=2, default_channel="email")
     complaint_ids = [new_complaint_id() for _ in range(5)]
     for complaint_id in complaint_ids:
         await _received(database, complaint_id)
@@ -296,15 +306,37 @@ async def test_the_loop_run_twice_closes_once(database: Database) -> None:
     closers = [
         AutoCloser(database=database, policy=fast, tick_s=0.01, batch_size=2) for _ in range(2)
     ]
-    counts = await asyncio.gather(*(c.tick() for c in closers))
+    counts = await asyncio.gather(*(c.run_once() for c in closers))
     assert sum(counts) == 5
-    assert sum(await asyncio.gather(*(c.tick() for c in closers))) == 0
+    assert sum(await asyncio.gather(*(c.run_once() for c in closers))) == 0
     closed = [
         e["data"].complaint_id
         for e in await outbox(database)
         if e["name"] == "complaint.auto_closed"
     ]
     assert sorted(closed) == sorted(complaint_ids)
+
+
+async def test_the_running_loop_closes_what_falls_due(database: Database) -> None:
+    fast = Policy(auto_close_s=0.001, reopen_csat_max=2, default_channel="email")
+    complaint_id = new_complaint_id()
+    await _received(database, complaint_id)
+    async with database.unit_of_work() as uow:
+        await service.request_confirmation(
+            uow=uow, resolved=resolved(complaint_id), resolved_event_id=complaint_id, policy=fast
+        )
+    closer = AutoCloser(database=database, policy=fast, tick_s=0.01, batch_size=10)
+    task = asyncio.create_task(closer.run())
+    try:
+        for _ in range(200):
+            names = [e["name"] for e in await outbox(database)]
+            if "complaint.auto_closed" in names:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        closer.stop()
+        await asyncio.wait_for(task, timeout=2)
+    assert names.count("complaint.auto_closed") == 1
 
 
 async def test_the_loop_stops(database: Database) -> None:

@@ -1,41 +1,58 @@
-"""The auto-close loop: unanswered requests expire into complaint.auto_closed (§3)."""
+"""The auto-close loop: unanswered requests expire into complaint.auto_closed (§3), and
+resolutions whose complaint.received never came are asked with the defaults."""
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 from complaint_runtime.database import Database
+from complaint_runtime.periodic import PeriodicLoop
 
 from feedback import service
+from feedback.domain.policy import Policy
 
 log = structlog.get_logger(__name__)
 
 
 class AutoCloser:
-    """Run by the runtime's supervisor: restarted after a crash, stopped on shutdown."""
+    """A :class:`PeriodicLoop` whose round drains what is due in bounded transactions
+    (``batch_size`` requests each), then sends the overdue waiting requests; a tick
+    between rounds. Run by the runtime's supervisor, stopped on shutdown."""
 
-    def __init__(
-        self, *, database: Database, policy: service.Policy, tick_s: float, batch_size: int
-    ):
+    def __init__(self, *, database: Database, policy: Policy, tick_s: float, batch_size: int):
         self._database = database
         self._policy = policy
-        self._tick_s = tick_s
         self._batch_size = batch_size
-        self._stopping = asyncio.Event()
+        self._loop = PeriodicLoop(self._round, name="feedback auto-close", tick_s=tick_s)
+
+    async def run(self) -> None:
+        await self._loop.run()
 
     def stop(self) -> None:
-        self._stopping.set()
+        self._loop.stop()
 
-    async def tick(self) -> int:
-        """One round: drain what is due in bounded transactions; returns requests closed."""
+    async def run_once(self) -> int:
+        """One round; returns the requests closed."""
+        closed = await self._close_due()
+        await self._send_overdue()
+        return closed
+
+    async def _round(self) -> bool:
+        closed = await self.run_once()
+        if closed:
+            log.info("confirmation requests auto-closed", count=closed)
+        return False  # the round drained everything due: wait a tick
+
+    async def _close_due(self) -> int:
         total = 0
-        while not self._stopping.is_set():
+        while not self._loop.stopping:
             closed = await service.auto_close_due(database=self._database, limit=self._batch_size)
             total += closed
             if closed < self._batch_size:
                 break
-        while not self._stopping.is_set():
+        return total
+
+    async def _send_overdue(self) -> None:
+        while not self._loop.stopping:
             sent = await service.send_overdue_waiting(
                 database=self._database, policy=self._policy, limit=self._batch_size
             )
@@ -43,14 +60,3 @@ class AutoCloser:
                 log.warning("confirmation requests sent with default channel/language", count=sent)
             if sent < self._batch_size:
                 break
-        return total
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            closed = await self.tick()
-            if closed:
-                log.info("confirmation requests auto-closed", count=closed)
-            try:
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._tick_s)
-            except TimeoutError:
-                pass

@@ -6,7 +6,7 @@ from complaint_contracts.vocabulary import PreferredChannel
 from complaint_runtime.settings import ServiceSettings
 from pydantic import Field
 
-from feedback.service import Policy
+from feedback.domain.policy import Policy
 
 
 class FeedbackSettings(ServiceSettings):

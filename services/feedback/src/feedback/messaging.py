@@ -11,30 +11,34 @@ from complaint_contracts.events import (
     ComplaintResolved,
     ErasureRequested,
 )
-from complaint_runtime.consumer import Handler
+from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
 from feedback import service
+from feedback.bootstrap import Dependencies
 
 
-def handlers(policy: service.Policy) -> dict[type[EventData], Handler]:
+def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
+    policy = deps.policy
+
     async def on_received(uow: UnitOfWork, envelope: Envelope) -> None:
-        assert isinstance(envelope.data, ComplaintReceived)
-        await service.remember_complaint(uow=uow, received=envelope.data, policy=policy)
+        received = event_data(envelope, ComplaintReceived)
+        await service.remember_complaint(uow=uow, received=received, policy=policy)
 
     async def on_resolved(uow: UnitOfWork, envelope: Envelope) -> None:
-        assert isinstance(envelope.data, ComplaintResolved)
         await service.request_confirmation(
-            uow=uow, resolved=envelope.data, resolved_event_id=envelope.id, policy=policy
+            uow=uow,
+            resolved=event_data(envelope, ComplaintResolved),
+            resolved_event_id=envelope.id,
+            policy=policy,
         )
 
     async def on_closed(uow: UnitOfWork, envelope: Envelope) -> None:
-        assert isinstance(envelope.data, ComplaintClosed)
-        await service.cancel_on_close(uow=uow, closed=envelope.data)
+        await service.cancel_on_close(uow=uow, closed=event_data(envelope, ComplaintClosed))
 
     async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
-        assert isinstance(envelope.data, ErasureRequested)
-        await service.erase(uow=uow, complaint_id=envelope.data.complaint_id)
+        erasure = event_data(envelope, ErasureRequested)
+        await service.erase(uow=uow, complaint_id=erasure.complaint_id)
 
     return {
         ComplaintReceived: on_received,

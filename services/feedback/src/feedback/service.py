@@ -25,13 +25,15 @@ from complaint_contracts.events import (
 from complaint_contracts.privacy import redact_contacts
 from complaint_contracts.vocabulary import Language, PreferredChannel
 from complaint_runtime.database import Database, UnitOfWork
-from complaint_runtime.problems import Problem
+from complaint_runtime.errors import DomainError
 
 from feedback import metrics
 from feedback.db import ComplaintInfo, ConfirmationRequest, Requests
-from feedback.domain.answers import Confirmed, Outcome, Reopened, outcome
+from feedback.domain.answers import Confirmed, Outcome, OutcomeName, Reopened, outcome
 from feedback.domain.links import LinkClaims
-from feedback.domain.requests import delivery_channel, expiry
+from feedback.domain.policy import Policy
+from feedback.domain.refusals import ConfirmationRequestNotFound, refusal, refusal_reason
+from feedback.domain.requests import Question, delivery_channel, expiry, questions
 
 SOURCE = "feedback"
 DEFAULT_LANGUAGE: Language = "zh-CN"
@@ -39,16 +41,6 @@ DEFAULT_LANGUAGE: Language = "zh-CN"
 # its event is delivered, even under a different consumer group or after a replay.
 _REQUEST_NAMESPACE = uuid.UUID("5b0f3c52-8a8e-4c39-9d43-8f7f5e0f2a11")
 _WAITING_BATCH = 100
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The configured numbers the use cases need (from FeedbackSettings)."""
-
-    auto_close_s: float
-    reopen_csat_max: int
-    default_channel: PreferredChannel
-    contact_wait_s: float = 300.0
 
 
 def _now(now: datetime | None) -> datetime:
@@ -190,6 +182,7 @@ class AnswerResult:
     outcome: Outcome
     answered_at: datetime
     event_id: str
+    reference: str | None = None
 
 
 async def answer(
@@ -202,9 +195,14 @@ async def answer(
     policy: Policy,
     now: datetime | None = None,
 ) -> AnswerResult:
-    """Record the one answer a link allows and tell routing what it means."""
+    """Record the one answer a link allows and tell routing what it means.
+
+    The answer is a conditional UPDATE (pending, unanswered, unexpired): of concurrent
+    answers one wins, the others are refused as already answered (409); a link that cannot
+    be used is refused with its reason (404, 410)."""
     now = _now(now)
     decided = outcome(solved=solved, csat=csat, reopen_max=policy.reopen_csat_max)
+    reopen_reason = decided.reason if isinstance(decided, Reopened) else None
     comment = comment or None
     async with database.unit_of_work() as uow:
         requests = Requests(uow.session)
@@ -216,91 +214,115 @@ async def answer(
             csat=csat,
             comment=comment,
             outcome=decided.name,
-            reopen_reason=decided.reason if isinstance(decided, Reopened) else None,
+            reopen_reason=reopen_reason,
         )
+        request = await requests.get(claims.request_id)
         if not won:
-            raise _refusal(await requests.get(claims.request_id), claims=claims, now=now)
-        masked = redact_contacts(comment) if comment is not None else None
-        data: ComplaintConfirmed | ComplaintReopened
-        if isinstance(decided, Confirmed):
-            data = ComplaintConfirmed(
-                complaint_id=claims.complaint_id,
-                request_id=claims.request_id,
-                csat=csat,
-                comment=masked,
-                answered_at=now,
-            )
-        else:
-            data = ComplaintReopened(
-                complaint_id=claims.complaint_id,
-                reason=decided.reason,
-                request_id=claims.request_id,
-                csat=csat,
-                comment=masked,
-                reopened_at=now,
-            )
+            raise _refused_answer(request, claims=claims, now=now)
+        data = _answer_event(decided, claims=claims, csat=csat, comment=comment, now=now)
         event_id = _emit(uow, data, complaint_id=claims.complaint_id, now=now)
-    metrics.ANSWERS.labels(
-        decided.name, decided.reason if isinstance(decided, Reopened) else ""
-    ).inc()
-    return AnswerResult(claims.request_id, claims.complaint_id, decided, now, event_id)
+    metrics.ANSWERS.labels(decided.name, reopen_reason or "").inc()
+    reference = request.reference if request is not None else None
+    return AnswerResult(claims.request_id, claims.complaint_id, decided, now, event_id, reference)
 
 
-def _refusal(request: ConfirmationRequest | None, *, claims: LinkClaims, now: datetime) -> Problem:
-    reason = refusal_reason(request, claims=claims, now=now)
-    metrics.REFUSED.labels(reason).inc()
-    return problem_for(reason)
+def _answer_event(
+    decided: Outcome, *, claims: LinkClaims, csat: int, comment: str | None, now: datetime
+) -> ComplaintConfirmed | ComplaintReopened:
+    """complaint.confirmed or complaint.reopened; the comment goes out masked."""
+    masked = redact_contacts(comment) if comment is not None else None
+    if isinstance(decided, Confirmed):
+        return ComplaintConfirmed(
+            complaint_id=claims.complaint_id,
+            request_id=claims.request_id,
+            csat=csat,
+            comment=masked,
+            answered_at=now,
+        )
+    return ComplaintReopened(
+        complaint_id=claims.complaint_id,
+        reason=decided.reason,
+        request_id=claims.request_id,
+        csat=csat,
+        comment=masked,
+        reopened_at=now,
+    )
 
 
-def refusal_reason(
+def _refused_answer(
     request: ConfirmationRequest | None, *, claims: LinkClaims, now: datetime
-) -> str:
-    """Why a link cannot be used (now): not_found, answered, expired or closed; '' if it can."""
-    if (
-        request is None
-        or request.complaint_id != claims.complaint_id
-        or request.status == "waiting"
-    ):
-        return "not_found"
-    if request.status == "answered" or request.answered_at is not None:
-        return "answered"
-    if request.status == "expired" or (
-        request.expires_at is not None and request.expires_at <= now
-    ):
-        return "expired"
-    if request.status in ("superseded", "cancelled"):
-        return "closed"
-    return ""
+) -> DomainError:
+    reason = refusal_reason(request, claims=claims, now=now)
+    metrics.REFUSED.labels(reason or "").inc()
+    return refusal(reason or "not_found")
 
 
-def problem_for(reason: str) -> Problem:
-    if reason == "answered":
-        return Problem(
-            409,
-            "Survey already answered",
-            "This link has been used; each link takes one answer.",
-            kind="survey-answered",
-        )
-    if reason == "expired":
-        return Problem(410, "Survey expired", "This link has expired.", kind="survey-expired")
-    if reason == "closed":
-        return Problem(
-            410,
-            "Survey no longer open",
-            "A newer survey replaced this one, or the complaint was closed.",
-            kind="survey-closed",
-        )
-    return link_not_found()
+@dataclass(frozen=True)
+class Survey:
+    """What the customer's link shows: the questions, or the answer it already took."""
+
+    reference: str | None
+    language: Language
+    questions: tuple[Question, ...]
+    expires_at: datetime
+    answered_at: datetime | None
+    outcome: OutcomeName | None
 
 
-def link_not_found() -> Problem:
-    # Forged, tampered and unknown links get the same answer: nothing to probe.
-    return Problem(404, "Survey not found", "No survey behind this link.", kind="survey-not-found")
-
-
-async def find_request(*, database: Database, request_id: str) -> ConfirmationRequest | None:
+async def show_survey(*, database: Database, claims: LinkClaims, now: datetime) -> Survey:
+    """An answered survey still shows (with its outcome); other refusals do not."""
     async with database.sessions() as session:
-        return await Requests(session).get(request_id)
+        found = await Requests(session).get(claims.request_id)
+    reason = refusal_reason(found, claims=claims, now=now)
+    if found is None or found.expires_at is None or reason not in (None, "answered"):
+        raise refusal(reason or "not_found")
+    language: Language = "en" if found.language == "en" else "zh-CN"
+    return Survey(
+        reference=found.reference,
+        language=language,
+        questions=questions(language),
+        expires_at=found.expires_at,
+        answered_at=found.answered_at,
+        outcome=cast(OutcomeName | None, found.outcome),
+    )
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """A confirmation request that went out (pending, or ended since): what notify needs to
+    write to the customer."""
+
+    request_id: str
+    complaint_id: str
+    reference: str | None
+    status: str
+    channel: str | None
+    language: str | None
+    requested_at: datetime
+    expires_at: datetime
+
+
+async def sent_request(*, database: Database, request_id: str) -> SentRequest:
+    """A request still waiting for its complaint's details was not sent: not found."""
+    async with database.sessions() as session:
+        found = await Requests(session).get(request_id)
+    if (
+        found is None
+        or found.status == "waiting"
+        or found.requested_at is None
+        or found.expires_at is None
+    ):
+        raise ConfirmationRequestNotFound()
+    return SentRequest(
+        request_id=found.request_id,
+        complaint_id=found.complaint_id,
+        reference=found.reference,
+        status=found.status,
+        channel=found.channel,
+        language=found.language,
+        requested_at=found.requested_at,
+        expires_at=found.expires_at,
+    )
 
 
 async def auto_close_due(*, database: Database, limit: int, now: datetime | None = None) -> int:
@@ -312,8 +334,8 @@ async def auto_close_due(*, database: Database, limit: int, now: datetime | None
     async with database.unit_of_work() as uow:
         requests = Requests(uow.session)
         for request in await requests.due(now=now, limit=limit):
-            assert request.requested_at is not None
-            assert request.expires_at is not None
+            if request.requested_at is None or request.expires_at is None:
+                continue  # never sent: not due (a pending request has both)
             if not await requests.transition(
                 request_id=request.request_id,
                 from_status="pending",

@@ -13,9 +13,8 @@ from complaint_runtime.database import Database
 from complaint_runtime.migrations import upgrade_to_head
 from cryptography.fernet import Fernet
 
-from intake.api.auth import hash_api_key
+from intake.access.service import register_api_key
 from intake.config import IntakeSettings
-from intake.db import ApiKey
 from intake.main import MIGRATIONS
 
 
@@ -29,14 +28,11 @@ def generate_keys() -> dict[str, str]:
 async def create_api_key(*, database_url: str, label: str, channels: list[str]) -> str:
     """Store a new key's hash and return the key itself (shown once, never stored)."""
     await upgrade_to_head(MIGRATIONS, database_url)
-    key = f"ck_{secrets.token_urlsafe(32)}"
     database = Database(database_url)
     try:
-        async with database.unit_of_work() as uow:
-            uow.session.add(ApiKey(key_hash=hash_api_key(key), label=label, channels=channels))
+        return await register_api_key(database=database, label=label, channels=channels)
     finally:
         await database.dispose()
-    return key
 
 
 def main(argv: list[str] | None = None) -> int:

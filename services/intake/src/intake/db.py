@@ -1,40 +1,35 @@
-"""Intake's tables and the queries on them. Raw contacts live here only, encrypted."""
+"""The tables several of intake's capabilities share: each complaint (raw contacts live here
+only, encrypted) and its history. Submissions write them, the projection folds every other
+service's events into them, and both are read to answer a front end or the customer."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from complaint_runtime.database import (
-    Base,
-    BigId,
-    OutboxMessage,
-    ProcessedEvent,
-    UTCDateTime,
-    dialect_insert,
-    utcnow,
-)
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    select,
-)
+from complaint_runtime.database import Base, BigId, OutboxMessage, ProcessedEvent, UTCDateTime
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["Base", "OutboxMessage", "ProcessedEvent"]
+__all__ = [
+    "Base",
+    "Complaint",
+    "ComplaintRepository",
+    "HistoryEntry",
+    "OutboxMessage",
+    "ProcessedEvent",
+]
+
+
+ID_LENGTH = 36  # UUIDv7, as text
 
 
 class Complaint(Base):
     __tablename__ = "complaints"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(32), default="received")
@@ -90,55 +85,14 @@ class HistoryEntry(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class CustomerMessage(Base):
-    """A message the customer sent about their complaint (raw text stays here)."""
-
-    __tablename__ = "customer_messages"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    complaint_id: Mapped[str] = mapped_column(ForeignKey("complaints.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
-    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class ApiKey(Base):
-    __tablename__ = "api_keys"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(100))
-    channels: Mapped[list[str]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class IdempotencyRecord(Base):
-    """The answer given to one Idempotency-Key of one API key, replayed on a retry."""
-
-    __tablename__ = "idempotency_keys"
-
-    api_key_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    response: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class ReferenceCounter(Base):
-    __tablename__ = "reference_counters"
-
-    day: Mapped[date] = mapped_column(DateTime(timezone=False), primary_key=True)
-    last_number: Mapped[int] = mapped_column(Integer)
-
-
 class ComplaintRepository:
     def __init__(self, session: AsyncSession):
         self.session = session
 
     async def get(self, complaint_id: str) -> Complaint | None:
+        """None for an unknown id, without a query when it is too long to be one."""
+        if len(complaint_id) > ID_LENGTH:
+            return None
         return await self.session.get(Complaint, complaint_id)
 
     async def history(self, complaint_id: str) -> Sequence[HistoryEntry]:
@@ -148,26 +102,3 @@ class ComplaintRepository:
             .order_by(HistoryEntry.occurred_at, HistoryEntry.id)
         )
         return rows.all()
-
-    async def next_reference_numbers(self, day: date, count: int) -> range:
-        """Reserve ``count`` consecutive numbers of ``day``; the row lock serialises writers."""
-        day_key = datetime(day.year, day.month, day.day)
-        statement = (
-            dialect_insert(self.session)(ReferenceCounter)
-            .values(day=day_key, last_number=count)
-            .on_conflict_do_update(
-                index_elements=[ReferenceCounter.day],
-                set_={"last_number": ReferenceCounter.last_number + count},
-            )
-            .returning(ReferenceCounter.last_number)
-        )
-        last = (await self.session.execute(statement)).scalar_one()
-        return range(last - count + 1, last + 1)
-
-    async def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
-        return await self.session.scalar(
-            select(ApiKey).where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
-        )
-
-    async def idempotency_record(self, api_key_id: int, key: str) -> IdempotencyRecord | None:
-        return await self.session.get(IdempotencyRecord, (api_key_id, key))

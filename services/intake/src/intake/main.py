@@ -8,13 +8,11 @@ from complaint_contracts import topics
 from complaint_runtime.service import ServiceRuntime, build_app
 from fastapi import FastAPI
 
-from intake import messaging, service
-from intake.api.auth import ApiKeyCache
-from intake.api.complaints import router as complaints_router
-from intake.api.internal import router as internal_router
+from intake import messaging
+from intake.bootstrap import build_dependencies
+from intake.complaints import api as complaints_api
 from intake.config import IntakeSettings
-from intake.group_commit import GroupCommitter
-from intake.references import ReferenceAllocator
+from intake.projection import api as projection_api
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,21 +20,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, produces=[topics.INTAKE])
-    runtime.consume(topics=messaging.PROJECTED_TOPICS, handlers=messaging.HANDLERS)
+    dependencies = build_dependencies(settings, runtime.database)
+    runtime.consume(topics=messaging.PROJECTED_TOPICS, handlers=messaging.handlers())
     app = build_app(
         runtime=runtime,
         title="Complaint intake",
         description="Front ends post complaints here; customers track them with their token.",
-        routers=[complaints_router, internal_router],
+        routers=[complaints_api.router, projection_api.router, complaints_api.internal_router],
     )
-    app.state.settings = settings
-    app.state.secrets = service.Secrets.from_settings(
-        contact_encryption_key=settings.contact_encryption_key,
-        customer_ref_key=settings.customer_ref_key,
-    )
-    app.state.api_key_cache = ApiKeyCache(settings.api_key_cache_s)
-    app.state.writer = GroupCommitter(runtime.database, max_batch=settings.group_commit_max)
-    app.state.references = ReferenceAllocator(
-        runtime.database, block_size=settings.reference_block_size
-    )
+    app.state.dependencies = dependencies
     return app

@@ -10,15 +10,20 @@ from complaint_contracts.events import EVENTS_BY_TOPIC
 from complaint_runtime.consumer import Handler
 from complaint_runtime.database import UnitOfWork
 
-from intake import service
+from intake.projection import service as projection
 
 PROJECTED_TOPICS = (topics.ROUTING, topics.SLA, topics.FEEDBACK, topics.NOTIFY)
 
 
 async def on_complaint_event(uow: UnitOfWork, envelope: Envelope) -> None:
-    await service.project_event(uow=uow, envelope=envelope)
+    await projection.project_event(uow=uow, envelope=envelope)
 
 
-HANDLERS: dict[type[EventData], Handler] = {
-    model: on_complaint_event for topic in PROJECTED_TOPICS for model in EVENTS_BY_TOPIC[topic.name]
-}
+def handlers() -> dict[type[EventData], Handler]:
+    """Every event type of the projected topics goes to the projection (it needs nothing
+    from the dependencies object: only the consumer's unit of work)."""
+    return {
+        model: on_complaint_event
+        for topic in PROJECTED_TOPICS
+        for model in EVENTS_BY_TOPIC[topic.name]
+    }

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from complaint_runtime.auth import Principal, require_roles
-from complaint_runtime.problems import Problem
-from complaint_runtime.service import runtime_of
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from feedback import service
-from feedback.api.deps import PROBLEM, link_secret_of, settings_of, survey_url
-from feedback.domain.links import issue_link_token
+from feedback.api import PROBLEM
+from feedback.bootstrap import DependenciesDep
+from feedback.domain.links import issue_link_token, survey_url
 
 router = APIRouter(prefix="/internal/v1/confirmation-requests", tags=["internal"])
 
 ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((401, 403, 404, 503), PROBLEM)
+
+SentStatus = Literal["pending", "answered", "expired", "superseded", "cancelled"]
 
 
 class ConfirmationRequestOut(BaseModel):
@@ -28,7 +29,7 @@ class ConfirmationRequestOut(BaseModel):
     expires_at: datetime
     language: Literal["zh-CN", "en"]
     channel: str = Field(description="The customer's preferred channel")
-    status: Literal["pending", "answered", "expired", "superseded", "cancelled"]
+    status: SentStatus
     requested_at: datetime
 
 
@@ -39,17 +40,13 @@ class ConfirmationRequestOut(BaseModel):
     summary="A confirmation request with its survey link",
 )
 async def get_confirmation_request(
-    request: Request,
     _caller: Annotated[Principal, Depends(require_roles("service"))],
     request_id: Annotated[str, Path(min_length=1, max_length=36)],
+    deps: DependenciesDep,
 ) -> ConfirmationRequestOut:
-    found = await service.find_request(database=runtime_of(request).database, request_id=request_id)
-    if found is None or found.status == "waiting":
-        raise Problem(404, "Confirmation request not found", kind="not-found")
-    assert found.expires_at is not None
-    assert found.requested_at is not None
+    found = await service.sent_request(database=deps.database, request_id=request_id)
     token = issue_link_token(
-        secret=link_secret_of(request),
+        secret=deps.link_secret,
         request_id=found.request_id,
         complaint_id=found.complaint_id,
         expires_at=found.expires_at,
@@ -58,10 +55,10 @@ async def get_confirmation_request(
         request_id=found.request_id,
         complaint_id=found.complaint_id,
         reference=found.reference,
-        survey_url=survey_url(settings_of(request), token),
+        survey_url=survey_url(deps.settings.public_base_url, token),
         expires_at=found.expires_at,
         language="en" if found.language == "en" else "zh-CN",
         channel=found.channel or "",
-        status=found.status,
+        status=cast(SentStatus, found.status),
         requested_at=found.requested_at,
     )

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from complaint_contracts.vocabulary import Language
-from complaint_runtime.service import runtime_of
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from feedback import service
-from feedback.api.deps import PROBLEM, link_secret_of, settings_of
+from feedback.api import PROBLEM
+from feedback.bootstrap import Dependencies, DependenciesDep
+from feedback.domain.answers import Reopened
 from feedback.domain.links import ExpiredLink, InvalidLink, LinkClaims, verify_link_token
-from feedback.domain.requests import COMMENT_MAX_CHARS, questions
+from feedback.domain.refusals import SurveyExpired, SurveyNotFound
+from feedback.domain.requests import COMMENT_MAX_CHARS
 
 router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
 
@@ -59,58 +60,50 @@ class AnswerOut(BaseModel):
     answered_at: datetime
 
 
-def _claims(request: Request, token: str, now: datetime) -> LinkClaims:
+def _claims(deps: Dependencies, token: str, now: datetime) -> LinkClaims:
+    """The link is the customer's only credential: expired is 410, anything not genuine is
+    the same 404 as a link to nothing."""
     try:
-        return verify_link_token(token, secret=link_secret_of(request), now=now)
+        return verify_link_token(token, secret=deps.link_secret, now=now)
     except ExpiredLink as exc:
-        raise service.problem_for("expired") from exc
+        raise SurveyExpired() from exc
     except InvalidLink as exc:
-        raise service.link_not_found() from exc
+        raise SurveyNotFound() from exc
 
 
 @router.get("/{token}", response_model=SurveyOut, responses=ERRORS, summary="What is asked")
-async def get_survey(token: str, request: Request) -> SurveyOut:
+async def get_survey(token: str, deps: DependenciesDep) -> SurveyOut:
     now = datetime.now(UTC)
-    claims = _claims(request, token, now)
-    found = await service.find_request(
-        database=runtime_of(request).database, request_id=claims.request_id
+    survey = await service.show_survey(
+        database=deps.database, claims=_claims(deps, token, now), now=now
     )
-    reason = service.refusal_reason(found, claims=claims, now=now)
-    # An answered survey still shows (with its outcome); other refusals do not.
-    if found is None or reason not in ("", "answered"):
-        raise service.problem_for(reason or "not_found")
-    assert found.expires_at is not None
-    language: Language = "en" if found.language == "en" else "zh-CN"
     return SurveyOut(
-        reference=found.reference,
-        language=language,
-        questions=[QuestionOut(**vars(q)) for q in questions(language)],
-        expires_at=found.expires_at,
-        answered=found.answered_at is not None,
-        answered_at=found.answered_at,
-        outcome=found.outcome,
+        reference=survey.reference,
+        language=survey.language,
+        questions=[QuestionOut(**vars(q)) for q in survey.questions],
+        expires_at=survey.expires_at,
+        answered=survey.answered_at is not None,
+        answered_at=survey.answered_at,
+        outcome=survey.outcome,
     )
 
 
 @router.post("/{token}", response_model=AnswerOut, responses=ERRORS, summary="Answer once")
-async def post_answer(token: str, answer: AnswerIn, request: Request) -> AnswerOut:
+async def post_answer(token: str, answer: AnswerIn, deps: DependenciesDep) -> AnswerOut:
     now = datetime.now(UTC)
-    claims = _claims(request, token, now)
-    database = runtime_of(request).database
     result = await service.answer(
-        database=database,
-        claims=claims,
+        database=deps.database,
+        claims=_claims(deps, token, now),
         solved=answer.solved,
         csat=answer.csat,
         comment=answer.comment,
-        policy=settings_of(request).policy(),
+        policy=deps.policy,
         now=now,
     )
-    found = await service.find_request(database=database, request_id=claims.request_id)
     decided = result.outcome
     return AnswerOut(
         outcome=decided.name,
-        reason=getattr(decided, "reason", None),
-        reference=found.reference if found else None,
+        reason=decided.reason if isinstance(decided, Reopened) else None,
+        reference=result.reference,
         answered_at=result.answered_at,
     )

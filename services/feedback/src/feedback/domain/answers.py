@@ -9,6 +9,7 @@ CSAT_MIN = 1
 CSAT_MAX = 5
 
 AnswerReopenReason = Literal["not_solved", "low_csat"]
+OutcomeName = Literal["confirmed", "reopened"]
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,7 @@ def verify_link_token(token: str, *, secret: str, now: datetime | None = None) -
     if (now or datetime.now(UTC)) >= expires_at:
         raise ExpiredLink("the survey link has expired")
     return LinkClaims(request_id=rid, complaint_id=cid, expires_at=expires_at)
+
+
+def survey_url(public_base_url: str, token: str) -> str:
+    return f"{public_base_url.rstrip('/')}/v1/surveys/{token}"

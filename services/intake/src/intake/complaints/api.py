@@ -1,0 +1,150 @@
+"""Routes of submissions: front ends post complaints, customers (or front ends) write about
+them, and notify fetches the raw contacts of one (role ``service``). The work is in
+:mod:`intake.complaints.service`."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from complaint_runtime.auth import Principal, require_roles
+from fastapi import APIRouter, Depends, Header
+from fastapi.responses import JSONResponse
+
+from intake.access.api import FrontEndDep, ViewerDep
+from intake.bootstrap import DependenciesDep
+from intake.complaints import service
+from intake.complaints.domain.submissions import (
+    Attachment,
+    CustomerDetails,
+    NewComplaint,
+    NewMessage,
+)
+from intake.complaints.schemas import (
+    AttachmentIn,
+    ComplaintAccepted,
+    ComplaintIn,
+    ContactCard,
+    MessageAccepted,
+    MessageIn,
+)
+
+router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
+internal_router = APIRouter(prefix="/internal/v1", tags=["internal"])
+
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((400, 401, 403, 413, 422, 503), PROBLEM)
+MESSAGE_ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
+    (400, 401, 404, 413, 422, 503), PROBLEM
+)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ComplaintAccepted,
+    responses=ERRORS,
+    summary="Post a complaint",
+)
+async def post_complaint(
+    complaint: ComplaintIn,
+    caller: FrontEndDep,
+    deps: DependenciesDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=200,
+            description="Same key and body: the same answer; same key, other body: 422",
+        ),
+    ] = None,
+) -> JSONResponse:
+    caller.check_may_post(complaint.channel)
+    result = await service.submit_complaint(
+        database=deps.database,
+        secrets_=deps.secrets,
+        references=deps.references,
+        writer=deps.writer,
+        submission=service.Submission(
+            new_complaint(complaint), caller.api_key_id, idempotency_key, body_hash(complaint)
+        ),
+        public_base_url=deps.settings.public_base_url,
+    )
+    headers = {"Location": f"/v1/complaints/{result.body['id']}"}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(result.body, status_code=201, headers=headers)
+
+
+@router.post(
+    "/{complaint_id}/messages",
+    status_code=201,
+    response_model=MessageAccepted,
+    responses=MESSAGE_ERRORS,
+    summary="The customer writes about their complaint (resumes it when it awaits them)",
+)
+async def post_message(
+    complaint_id: str, message: MessageIn, caller: ViewerDep, deps: DependenciesDep
+) -> MessageAccepted:
+    accepted = await service.add_customer_message(
+        database=deps.database,
+        viewer=caller,
+        complaint_id=complaint_id,
+        message=NewMessage(
+            text=message.text,
+            channel=message.channel,
+            attachments=_attachments(message.attachments),
+        ),
+    )
+    return MessageAccepted.model_validate(asdict(accepted))
+
+
+@internal_router.get(
+    "/complaints/{complaint_id}/contact",
+    response_model=ContactCard,
+    summary="The customer's contacts and tracking link, for a notification being sent",
+)
+async def get_contact(
+    complaint_id: str,
+    _caller: Annotated[Principal, Depends(require_roles("service"))],
+    deps: DependenciesDep,
+) -> ContactCard:
+    card = await service.contact_card(
+        database=deps.database,
+        secrets_=deps.secrets,
+        complaint_id=complaint_id[:36],
+        public_base_url=deps.settings.public_base_url,
+    )
+    return ContactCard.model_validate(asdict(card))
+
+
+def body_hash(complaint: ComplaintIn) -> str:
+    """What an Idempotency-Key is bound to: the body as validated (defaults included)."""
+    return hashlib.sha256(complaint.model_dump_json(exclude_none=False).encode()).hexdigest()
+
+
+def new_complaint(complaint: ComplaintIn) -> NewComplaint:
+    customer = complaint.customer
+    return NewComplaint(
+        channel=complaint.channel,
+        customer=CustomerDetails(
+            identity=customer.identity,
+            name=customer.name,
+            phone=customer.phone,
+            email=customer.email,
+            preferred_channel=customer.preferred_channel,
+            language=customer.language,
+            tier=customer.tier,
+        ),
+        subject=complaint.subject,
+        description=complaint.description,
+        order_ref=complaint.order_ref,
+        occurred_at=complaint.occurred_at,
+        attachments=_attachments(complaint.attachments),
+        metadata=dict(complaint.metadata),
+    )
+
+
+def _attachments(attachments: list[AttachmentIn]) -> tuple[Attachment, ...]:
+    return tuple(Attachment(url=a.url, media_type=a.media_type, size=a.size) for a in attachments)

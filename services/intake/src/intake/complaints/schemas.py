@@ -1,0 +1,160 @@
+"""Request and response bodies of intake's HTTP API (requirements §2), strictly bounded."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from complaint_contracts.vocabulary import Channel, Language, PreferredChannel, Tier
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,22}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_MEDIA_TYPE = re.compile(r"^[a-z]+/[a-z0-9.+-]+$", re.IGNORECASE)
+
+
+def _phone(value: str) -> str:
+    if not _PHONE.match(value) or sum(c.isdigit() for c in value) < 6:
+        raise ValueError("must be a phone number, e.g. +8613812345678")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("must be an e-mail address")
+    return value
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    # NUL cannot be stored in PostgreSQL text, and other control characters are never
+    # meant in a complaint; refusing them here makes them a 422, not a storage error.
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (other than tab and newlines)")
+    return value
+
+
+Printable = AfterValidator(_printable)
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Printable
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Printable]
+Subject = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
+]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), Printable
+]
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64), Printable]
+MetadataValue = Annotated[str, StringConstraints(max_length=500), Printable]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+
+class CustomerIn(Strict):
+    customer_id: ShortText | None = Field(None, description="The customer's id in your CRM")
+    external_ref: ShortText | None = Field(None, description="Alias of customer_id")
+    name: Name | None = None
+    phone: Annotated[str, StringConstraints(max_length=24), AfterValidator(_phone)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)] | None = None
+    preferred_channel: PreferredChannel | None = None
+    language: Language = "zh-CN"
+    tier: Tier = "standard"
+
+    @model_validator(mode="after")
+    def _identifiable(self) -> CustomerIn:
+        if not (self.customer_id or self.external_ref or self.phone or self.email):
+            raise ValueError("give at least one of customer_id, external_ref, phone, email")
+        return self
+
+    @property
+    def identity(self) -> str | None:
+        return self.customer_id or self.external_ref
+
+
+class AttachmentIn(Strict):
+    url: Annotated[
+        str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://\S+$"), Printable
+    ]
+    media_type: Annotated[
+        str,
+        StringConstraints(max_length=100),
+        AfterValidator(
+            lambda v: v if _MEDIA_TYPE.match(v) else _raise("must be a media type like image/png")
+        ),
+    ]
+    size: int = Field(ge=0, le=100 * 1024 * 1024, description="Bytes")
+
+
+def _raise(message: str) -> Any:
+    raise ValueError(message)
+
+
+class ComplaintIn(Strict):
+    """A complaint as a front end posts it."""
+
+    channel: Channel
+    customer: CustomerIn
+    subject: Subject
+    description: Description
+    order_ref: ShortText | None = None
+    occurred_at: datetime | None = None
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=50)
+
+    @model_validator(mode="after")
+    def _occurred_at_has_zone(self) -> ComplaintIn:
+        if self.occurred_at is not None and self.occurred_at.tzinfo is None:
+            raise ValueError("occurred_at needs a time zone offset, e.g. 2026-11-23T10:00:00+08:00")
+        return self
+
+
+class MessageIn(Strict):
+    """A customer's message about their complaint (e.g. the information an agent asked for)."""
+
+    text: Description
+    channel: Channel | None = Field(None, description="Defaults to the complaint's channel")
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+
+
+class MessageAccepted(BaseModel):
+    message_id: str
+    complaint_id: str
+    received_at: datetime
+
+
+class ContactCard(BaseModel):
+    """Raw contacts, for notify only (role ``service``)."""
+
+    complaint_id: str
+    reference: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    language: str
+    preferred_channel: str | None
+    tracking_url: str | None
+    team: str | None
+    assignee: str | None
+    priority: str | None = Field(None, description="For staff notices, e.g. escalations")
+
+
+class ComplaintAccepted(BaseModel):
+    id: str
+    reference: str
+    status: str
+    tracking_token: str = Field(description="Give it to the customer: it opens their complaint")
+    tracking_url: str
+    received_at: datetime

@@ -1,0 +1,388 @@
+"""What customers send in: complaints (honouring the Idempotency-Key) and their later
+messages; and, for notify only, a complaint's raw contacts. Each write runs in one
+transaction; events leave through the outbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import uuid_utils
+from complaint_contracts import topics
+from complaint_contracts.base import EventData
+from complaint_contracts.events import ComplaintReceived, CustomerMessageReceived
+from complaint_contracts.events.intake import AttachmentRef, CustomerView
+from complaint_contracts.privacy import redact_contacts
+from complaint_runtime.database import Database, UnitOfWork
+from sqlalchemy.exc import IntegrityError
+
+from intake.access.domain.callers import Viewer
+from intake.complaints.db import CustomerMessage, SubmissionRepository
+from intake.complaints.domain.customers import CustomerIdentity, identify
+from intake.complaints.domain.errors import ComplaintNotFound, IdempotencyKeyReused
+from intake.complaints.domain.references import format_reference, reference_day
+from intake.complaints.domain.secret_keys import Secrets
+from intake.complaints.domain.submissions import (
+    Attachment,
+    NewComplaint,
+    NewMessage,
+    attachment_records,
+)
+from intake.complaints.domain.tracking import hash_token, new_tracking_token, tracking_url
+from intake.complaints.group_commit import GroupCommitter
+from intake.complaints.reference_blocks import ReferenceAllocator
+from intake.db import Complaint, ComplaintRepository, HistoryEntry
+
+SOURCE = "intake"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A complaint as posted by one front end (``api_key_id``); ``body_hash`` is what its
+    Idempotency-Key, if any, is bound to."""
+
+    complaint: NewComplaint
+    api_key_id: int
+    idempotency_key: str | None
+    body_hash: str
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    body: dict[str, Any]
+    replayed: bool
+
+
+# Stages a complaint in a unit of work and returns the 201's body.
+Store = Callable[[UnitOfWork], Awaitable[dict[str, Any]]]
+
+
+async def submit_complaint(
+    *,
+    database: Database,
+    secrets_: Secrets,
+    references: ReferenceAllocator,
+    writer: GroupCommitter,
+    submission: Submission,
+    public_base_url: str,
+) -> SubmissionResult:
+    """Store a complaint and its ``received`` event, honouring the Idempotency-Key.
+
+    Without a key the complaint joins a group commit (see :mod:`.group_commit`); with one,
+    it gets its own transaction, so that a concurrent request with the same key fails on
+    the idempotency record alone and replays the answer that won.
+    """
+    key = submission.idempotency_key
+    if key:
+        replay = await _replay(database, secrets_, submission, key)
+        if replay is not None:
+            return replay
+    now = datetime.now(UTC)
+    day = reference_day(now)
+    reference = format_reference(day, await references.next_number(day))
+
+    async def store(uow: UnitOfWork) -> dict[str, Any]:
+        body = _store_complaint(
+            uow,
+            submission.complaint,
+            secrets_=secrets_,
+            public_base_url=public_base_url,
+            now=now,
+            reference=reference,
+        )
+        if key:
+            SubmissionRepository(uow.session).add_idempotency_record(
+                api_key_id=submission.api_key_id,
+                key=key,
+                request_hash=submission.body_hash,
+                response=_seal(secrets_, body),
+            )
+        return body
+
+    if not key:
+        return SubmissionResult(await writer.write(store), replayed=False)
+    return await _store_once(database, secrets_, submission, key, store)
+
+
+async def _store_once(
+    database: Database, secrets_: Secrets, submission: Submission, key: str, store: Store
+) -> SubmissionResult:
+    try:
+        async with database.unit_of_work() as uow:
+            body = await store(uow)
+    except IntegrityError:
+        # A concurrent request with the same Idempotency-Key won the race.
+        replay = await _replay(database, secrets_, submission, key)
+        if replay is not None:
+            return replay
+        raise
+    return SubmissionResult(body, replayed=False)
+
+
+async def _replay(
+    database: Database, secrets_: Secrets, submission: Submission, key: str
+) -> SubmissionResult | None:
+    """The answer already given to this key, if any; the same key with another body is
+    refused."""
+    async with database.sessions() as session:
+        record = await SubmissionRepository(session).idempotency_record(submission.api_key_id, key)
+    if record is None:
+        return None
+    if record.request_hash != submission.body_hash:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for another request; use a new key."
+        )
+    return SubmissionResult(_unseal(secrets_, record.response), replayed=True)
+
+
+def _seal(secrets_: Secrets, body: dict[str, Any]) -> dict[str, Any]:
+    """The stored answer holds the tracking token, which is a credential: encrypted."""
+    return {"sealed": secrets_.seal(json.dumps(body)).decode()}
+
+
+def _unseal(secrets_: Secrets, stored: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(secrets_.unseal(str(stored["sealed"]).encode()))
+    return body
+
+
+def _store_complaint(
+    uow: UnitOfWork,
+    complaint: NewComplaint,
+    *,
+    secrets_: Secrets,
+    public_base_url: str,
+    now: datetime,
+    reference: str,
+) -> dict[str, Any]:
+    """Stage the complaint row, its ``received`` event and its first history entry; returns
+    the 201's body."""
+    complaint_id = str(uuid_utils.uuid7())
+    tracking_token = new_tracking_token()
+    customer = complaint.customer
+    identity = identify(
+        secrets_.ref_key, customer_id=customer.identity, phone=customer.phone, email=customer.email
+    )
+    uow.session.add(
+        _complaint_row(
+            complaint,
+            identity,
+            secrets_,
+            complaint_id=complaint_id,
+            reference=reference,
+            tracking_token=tracking_token,
+            now=now,
+        )
+    )
+    event = _received_event(
+        complaint, identity, complaint_id=complaint_id, reference=reference, now=now
+    )
+    # No flush here: the unit of work inserts complaints before the history rows that
+    # reference them, and a group commit then batches each table's INSERTs.
+    _record_step(
+        uow,
+        event,
+        complaint_id=complaint_id,
+        now=now,
+        data={"reference": reference, "channel": complaint.channel},
+    )
+    return {
+        "id": complaint_id,
+        "reference": reference,
+        "status": "received",
+        "tracking_token": tracking_token,
+        "tracking_url": tracking_url(public_base_url, complaint_id, tracking_token),
+        "received_at": now.isoformat(),
+    }
+
+
+def _complaint_row(
+    complaint: NewComplaint,
+    identity: CustomerIdentity,
+    secrets_: Secrets,
+    *,
+    complaint_id: str,
+    reference: str,
+    tracking_token: str,
+    now: datetime,
+) -> Complaint:
+    """The raw contacts are stored only here, encrypted; the rest of intake and every event
+    get the customer reference and the masked contacts."""
+    customer = complaint.customer
+    return Complaint(
+        id=complaint_id,
+        reference=reference,
+        channel=complaint.channel,
+        status="received",
+        subject=complaint.subject,
+        description=complaint.description,
+        order_ref=complaint.order_ref,
+        occurred_at=complaint.occurred_at,
+        received_at=now,
+        updated_at=now,
+        attachments=attachment_records(complaint.attachments),
+        extra_metadata=dict(complaint.metadata),
+        customer_ref=identity.customer_ref,
+        customer_id=customer.identity,
+        customer_name_enc=secrets_.encrypt(customer.name),
+        phone_enc=secrets_.encrypt(customer.phone),
+        email_enc=secrets_.encrypt(customer.email),
+        phone_hash=identity.phone_hash,
+        email_hash=identity.email_hash,
+        masked_phone=identity.masked_phone,
+        masked_email=identity.masked_email,
+        tier=customer.tier,
+        language=customer.language,
+        preferred_channel=customer.preferred_channel,
+        tracking_token_hash=hash_token(tracking_token),
+        tracking_token_enc=secrets_.encrypt(tracking_token),
+        status_at=now,
+    )
+
+
+def _received_event(
+    complaint: NewComplaint,
+    identity: CustomerIdentity,
+    *,
+    complaint_id: str,
+    reference: str,
+    now: datetime,
+) -> ComplaintReceived:
+    """``complaint.received`` with no raw contact: free text is redacted."""
+    customer = complaint.customer
+    return ComplaintReceived(
+        complaint_id=complaint_id,
+        reference=reference,
+        channel=complaint.channel,
+        customer=CustomerView(
+            customer_ref=identity.customer_ref,
+            external_ref=redact_contacts(customer.identity) if customer.identity else None,
+            masked_phone=identity.masked_phone,
+            masked_email=identity.masked_email,
+            tier=customer.tier,
+            language=customer.language,
+            preferred_channel=customer.preferred_channel,
+            identity_keys=identity.identity_keys,
+        ),
+        subject=redact_contacts(complaint.subject),
+        description=redact_contacts(complaint.description),
+        order_ref=redact_contacts(complaint.order_ref) if complaint.order_ref else None,
+        occurred_at=complaint.occurred_at,
+        received_at=now,
+        attachments=_attachment_refs(complaint.attachments),
+        metadata={redact_contacts(k): redact_contacts(v) for k, v in complaint.metadata.items()},
+    )
+
+
+def _record_step(
+    uow: UnitOfWork, event: EventData, *, complaint_id: str, now: datetime, data: dict[str, Any]
+) -> None:
+    """Stage intake's own event in the outbox and as a step of the complaint's history."""
+    event_id = uow.add_event(event, topic=topics.INTAKE.name, source=SOURCE, subject=complaint_id)
+    uow.session.add(
+        HistoryEntry(
+            complaint_id=complaint_id,
+            event_id=event_id,
+            event_type=event.ce_type(),
+            source=SOURCE,
+            occurred_at=now,
+            data=data,
+        )
+    )
+
+
+def _attachment_refs(attachments: Sequence[Attachment]) -> tuple[AttachmentRef, ...]:
+    return tuple(
+        AttachmentRef(url=redact_contacts(a.url), media_type=a.media_type, size=a.size)
+        for a in attachments
+    )
+
+
+@dataclass(frozen=True)
+class AcceptedMessage:
+    message_id: str
+    complaint_id: str
+    received_at: datetime
+
+
+async def add_customer_message(
+    *, database: Database, viewer: Viewer, complaint_id: str, message: NewMessage
+) -> AcceptedMessage:
+    """Store a customer's message and announce it (``customer_message_received``); the
+    complaint must be one the caller may see."""
+    now = datetime.now(UTC)
+    async with database.unit_of_work() as uow:
+        complaint = await ComplaintRepository(uow.session).get(complaint_id)
+        if complaint is None or not viewer.may_view(complaint.tracking_token_hash):
+            raise ComplaintNotFound()
+        message_id = str(uuid_utils.uuid7())
+        channel = message.channel or complaint.channel
+        uow.session.add(
+            CustomerMessage(
+                id=message_id,
+                complaint_id=complaint_id,
+                channel=channel,
+                text=message.text,
+                attachments=attachment_records(message.attachments),
+                received_at=now,
+            )
+        )
+        event = CustomerMessageReceived(
+            complaint_id=complaint_id,
+            message_id=message_id,
+            channel=channel,
+            customer_ref=complaint.customer_ref,
+            text=redact_contacts(message.text),
+            attachments=_attachment_refs(message.attachments),
+            received_at=now,
+        )
+        _record_step(
+            uow,
+            event,
+            complaint_id=complaint_id,
+            now=now,
+            data={"message_id": message_id, "channel": event.channel},
+        )
+        complaint.updated_at = now
+    return AcceptedMessage(message_id, complaint_id, now)
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    complaint_id: str
+    reference: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    language: str
+    preferred_channel: str | None
+    tracking_url: str | None
+    team: str | None
+    assignee: str | None
+    priority: str | None
+
+
+async def contact_card(
+    *, database: Database, secrets_: Secrets, complaint_id: str, public_base_url: str
+) -> ContactDetails:
+    """Raw contacts for a notification about to be sent: the only way they leave intake."""
+    async with database.sessions() as session:
+        complaint = await ComplaintRepository(session).get(complaint_id)
+    if complaint is None:
+        raise ComplaintNotFound()
+    token = secrets_.decrypt(complaint.tracking_token_enc)
+    return ContactDetails(
+        complaint_id=complaint.id,
+        reference=complaint.reference,
+        name=secrets_.decrypt(complaint.customer_name_enc),
+        email=secrets_.decrypt(complaint.email_enc),
+        phone=secrets_.decrypt(complaint.phone_enc),
+        language=complaint.language,
+        preferred_channel=complaint.preferred_channel,
+        tracking_url=tracking_url(public_base_url, complaint.id, token) if token else None,
+        team=complaint.team,
+        assignee=complaint.assignee,
+        priority=complaint.priority,
+    )

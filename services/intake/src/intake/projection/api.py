@@ -1,0 +1,112 @@
+"""The complaint's view: ``GET /v1/complaints/{id}`` for a front end (everything) or the
+customer holding its tracking token (the steps, not the internals)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from intake.access.api import ViewerDep
+from intake.bootstrap import DependenciesDep
+from intake.projection import service
+
+router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
+
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+class HistoryItem(BaseModel):
+    event_id: str
+    type: str
+    source: str
+    time: datetime
+    data: dict[str, Any]
+
+
+class CustomerOut(BaseModel):
+    customer_ref: str
+    masked_phone: str | None
+    masked_email: str | None
+    tier: str
+    language: str
+
+
+class ComplaintOut(BaseModel):
+    id: str
+    reference: str
+    status: str
+    channel: str
+    subject: str
+    category: str | None
+    subcategory: str | None
+    priority: str | None
+    emotion: str | None
+    team: str | None
+    assignee: str | None
+    escalation_level: int | None = Field(
+        None,
+        description=(
+            "0 agent, 1 team lead, 2 manager, 3 senior escalation group; "
+            "front ends (API key) only, null for the customer"
+        ),
+    )
+    duplicate_of: str | None = Field(
+        None, description="Id of the open complaint this one duplicates (front ends only)"
+    )
+    duplicate_of_reference: str | None = Field(
+        None, description="Reference of the complaint that stands when this one is a duplicate"
+    )
+    repeat_count: int | None = Field(
+        None,
+        description="Earlier complaints of the same customer and category in 30 days (staff)",
+    )
+    received_at: datetime
+    updated_at: datetime
+    customer: CustomerOut
+    history: list[HistoryItem]
+
+
+@router.get(
+    "/{complaint_id}",
+    response_model=ComplaintOut,
+    responses={401: PROBLEM, 404: PROBLEM, 503: PROBLEM},
+    summary="A complaint's status, triage, assignment and history",
+)
+async def get_complaint(
+    complaint_id: str, caller: ViewerDep, deps: DependenciesDep
+) -> ComplaintOut:
+    view = await service.view_complaint(
+        database=deps.database, viewer=caller, complaint_id=complaint_id
+    )
+    complaint, staff = view.complaint, view.staff
+    return ComplaintOut(
+        id=complaint.id,
+        reference=complaint.reference,
+        status=complaint.status,
+        channel=complaint.channel,
+        subject=complaint.subject,
+        category=complaint.category,
+        subcategory=complaint.subcategory,
+        priority=complaint.priority,
+        emotion=complaint.emotion,
+        team=complaint.team,
+        assignee=complaint.assignee,
+        escalation_level=complaint.escalation_level if staff else None,
+        duplicate_of=complaint.duplicate_of if staff else None,
+        duplicate_of_reference=complaint.duplicate_of_reference,
+        repeat_count=complaint.repeat_count if staff else None,
+        received_at=complaint.received_at,
+        updated_at=complaint.updated_at,
+        customer=CustomerOut(
+            customer_ref=complaint.customer_ref,
+            masked_phone=complaint.masked_phone,
+            masked_email=complaint.masked_email,
+            tier=complaint.tier,
+            language=complaint.language,
+        ),
+        history=[HistoryItem(**asdict(step)) for step in view.history],
+    )

@@ -1,0 +1,135 @@
+"""The projection: intake folds every other service's events into the complaint's status,
+its triage and assignment, the derived facts (§2: escalation level from sla-watch,
+duplicate-of and repeat count from routing) and its history (in the consumer's unit of
+work), so a front end or the customer sees them in one place (the complaint's view)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from complaint_contracts.base import EventData
+from complaint_contracts.envelope import Envelope
+from complaint_contracts.events import (
+    ComplaintAssigned,
+    ComplaintDuplicateLinked,
+    ComplaintEscalated,
+    ComplaintRecategorized,
+    ComplaintTriaged,
+)
+from complaint_runtime.database import Database, UnitOfWork
+
+from intake.access.domain.callers import Viewer
+from intake.complaints.domain.errors import ComplaintNotFound
+from intake.db import Complaint, ComplaintRepository, HistoryEntry
+from intake.projection.domain.status import moves_forward, status_after
+from intake.projection.domain.visibility import customer_data, visible_to_customer
+
+
+async def project_event(*, uow: UnitOfWork, envelope: Envelope) -> None:
+    """Fold another service's event into the complaint's status and history."""
+    repository = ComplaintRepository(uow.session)
+    complaint = await repository.get(envelope.subject)
+    if complaint is None:
+        raise LookupError(f"event {envelope.id} is about unknown complaint {envelope.subject}")
+    data = envelope.data
+    _apply_triage_and_assignment(complaint, data)
+    derived = await _apply_derived_facts(repository, complaint, data)
+    new_status = status_after(data)
+    if new_status and moves_forward(status_at=complaint.status_at, event_time=envelope.time):
+        complaint.status = new_status
+        complaint.status_at = envelope.time
+    complaint.updated_at = datetime.now(UTC)
+    uow.session.add(
+        HistoryEntry(
+            complaint_id=complaint.id,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            source=envelope.source,
+            occurred_at=envelope.time,
+            data={**data.model_dump(mode="json"), **derived},
+        )
+    )
+
+
+def _apply_triage_and_assignment(complaint: Complaint, data: EventData) -> None:
+    if isinstance(data, ComplaintTriaged):
+        complaint.category = data.category
+        complaint.subcategory = data.subcategory
+        complaint.priority = data.priority
+        complaint.emotion = data.emotion
+    elif isinstance(data, ComplaintRecategorized):
+        complaint.category = data.new_category
+        complaint.subcategory = data.new_subcategory
+        complaint.priority = data.new_priority
+        if data.new_emotion is not None:
+            complaint.emotion = data.new_emotion
+    elif isinstance(data, ComplaintAssigned):
+        complaint.team = data.team
+        complaint.assignee = data.assignee
+
+
+async def _apply_derived_facts(
+    repository: ComplaintRepository, complaint: Complaint, data: EventData
+) -> dict[str, Any]:
+    """Fold an event's derived facts into the complaint row.
+
+    Returns what the history entry records beyond the event's own data: for a duplicate,
+    the reference of the complaint that stands, looked up here because the event carries
+    only its id and a customer knows complaints by reference.
+    """
+    if isinstance(data, ComplaintEscalated):
+        # One producer, ordered per complaint on the sla topic: the latest level wins.
+        complaint.escalation_level = data.level
+    elif isinstance(data, ComplaintTriaged):
+        complaint.repeat_count = data.repeat_count
+    elif isinstance(data, ComplaintDuplicateLinked):
+        original = await repository.get(data.duplicate_of)
+        reference = original.reference if original is not None else None
+        complaint.duplicate_of = data.duplicate_of
+        complaint.duplicate_of_reference = reference
+        return {"duplicate_of_reference": reference}
+    return {}
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    event_id: str
+    type: str
+    source: str
+    time: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ComplaintView:
+    """A complaint as its caller may see it: ``staff`` (a front end) sees every step with
+    its data; a customer sees their complaint's steps, not the internals."""
+
+    complaint: Complaint
+    history: list[HistoryStep]
+    staff: bool
+
+
+async def view_complaint(*, database: Database, viewer: Viewer, complaint_id: str) -> ComplaintView:
+    """The complaint with its history, if the caller may see it (else not found)."""
+    async with database.sessions() as session:
+        repository = ComplaintRepository(session)
+        complaint = await repository.get(complaint_id)
+        if complaint is None or not viewer.may_view(complaint.tracking_token_hash):
+            raise ComplaintNotFound()
+        history = await repository.history(complaint_id)
+    staff = viewer.is_staff
+    steps = [
+        HistoryStep(
+            event_id=entry.event_id,
+            type=entry.event_type,
+            source=entry.source,
+            time=entry.occurred_at,
+            data=entry.data if staff else customer_data(entry.event_type, entry.data),
+        )
+        for entry in history
+        if staff or visible_to_customer(entry.event_type)
+    ]
+    return ComplaintView(complaint, steps, staff)

@@ -1,0 +1,289 @@
+"""Intake's HTTP answers in-process (the app of ``create_app`` over httpx's ASGI transport, no
+lifespan: no Kafka; SQLite migrated by intake's own Alembic scripts): statuses, problem
+documents and headers exactly as front ends, customers and notify see them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from complaint_runtime.auth import issue_token
+from complaint_runtime.database import Database
+from complaint_runtime.migrations import upgrade_to_head
+from cryptography.fernet import Fernet
+from intake.cli import create_api_key
+from intake.config import IntakeSettings
+from intake.main import MIGRATIONS, create_app
+from sqlalchemy import text
+
+PROBLEMS = "https://docs.opencomplaints.org/problems"
+AUTH_SECRET = "auth-secret-for-intake-tests-0123456789"
+UNAUTHORIZED = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}
+COMPLAINT: dict[str, Any] = {
+    "channel": "web",
+    "customer": {
+        "customer_id": "CRM-7",
+        "name": "Zhang Wei",
+        "phone": "+8613812345678",
+        "email": "zhang.wei@example.com",
+    },
+    "subject": "Refund missing",
+    "description": "I returned the order a month ago.",
+    "attachments": [
+        {"url": "https://files.example.com/r.jpg", "media_type": "image/jpeg", "size": 1}
+    ],
+    "metadata": {"campaign": "double-11"},
+}
+
+
+class Intake:
+    def __init__(self, client: httpx.AsyncClient, url: str, keys: dict[str, str]):
+        self.client = client
+        self.url = url
+        self.keys = keys
+
+    def as_front_end(self, name: str = "all") -> dict[str, str]:
+        return {"X-API-Key": self.keys[name]}
+
+    async def post(self, body: dict[str, Any], **headers: str) -> httpx.Response:
+        return await self.client.post(
+            "/v1/complaints", json=body, headers=self.as_front_end() | headers
+        )
+
+    async def count(self, table: str) -> int:
+        database = Database(self.url)
+        try:
+            async with database.sessions() as session:
+                return int(
+                    (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+                )
+        finally:
+            await database.dispose()
+
+
+@pytest.fixture
+async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
+    await upgrade_to_head(MIGRATIONS, url)
+    keys = {
+        "all": await create_api_key(database_url=url, label="call centre", channels=["*"]),
+        "app": await create_api_key(database_url=url, label="app", channels=["app", "wechat"]),
+    }
+    settings = IntakeSettings(
+        database_url=url,
+        contact_encryption_key=Fernet.generate_key().decode(),
+        customer_ref_key="ref-key",
+        public_base_url="https://intake.example.org",
+        auth_jwt_secret=AUTH_SECRET,
+        log_json=False,
+    )
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        yield Intake(client, url, keys)
+    await app.state.runtime.database.dispose()
+
+
+def _problem(status: int, title: str, kind: str, path: str, detail: str | None = None) -> Any:
+    body: dict[str, Any] = {
+        "type": f"{PROBLEMS}/{kind}",
+        "title": title,
+        "status": status,
+        "instance": path,
+    }
+    if detail is not None:
+        body["detail"] = detail
+    return body
+
+
+async def test_posting_without_a_key_is_unauthorized_with_the_scheme(intake: Intake) -> None:
+    answer = await intake.client.post("/v1/complaints", json=COMPLAINT)
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"] == UNAUTHORIZED["WWW-Authenticate"]
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json() == _problem(
+        401,
+        "Unauthorized",
+        "unauthorized",
+        "/v1/complaints",
+        "Send the channel's API key in the X-API-Key header.",
+    )
+
+
+async def test_an_unknown_key_is_unauthorized(intake: Intake) -> None:
+    answer = await intake.client.post(
+        "/v1/complaints", json=COMPLAINT, headers={"X-API-Key": "ck_nope"}
+    )
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"] == UNAUTHORIZED["WWW-Authenticate"]
+    assert answer.json() == _problem(
+        401, "Unauthorized", "unauthorized", "/v1/complaints", "The X-API-Key is not valid."
+    )
+
+
+async def test_a_key_posts_only_for_its_channels(intake: Intake) -> None:
+    answer = await intake.client.post(
+        "/v1/complaints", json=COMPLAINT, headers=intake.as_front_end("app")
+    )
+    assert answer.status_code == 403
+    assert answer.json() == _problem(
+        403,
+        "Channel not allowed for this API key",
+        "channel-not-allowed",
+        "/v1/complaints",
+        "This key may post for app, wechat, not web.",
+    )
+    assert await intake.count("complaints") == 0
+
+
+async def test_a_complaint_is_accepted_with_its_tracking_link(intake: Intake) -> None:
+    answer = await intake.post(COMPLAINT)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert set(body) == {
+        "id",
+        "reference",
+        "status",
+        "tracking_token",
+        "tracking_url",
+        "received_at",
+    }
+    assert answer.headers["location"] == f"/v1/complaints/{body['id']}"
+    assert "idempotent-replayed" not in answer.headers
+    assert body["status"] == "received"
+    assert body["reference"].startswith("C-")
+    assert body["tracking_url"] == (
+        f"https://intake.example.org/v1/complaints/{body['id']}?token={body['tracking_token']}"
+    )
+    assert await intake.count("complaints") == 1
+    assert await intake.count("outbox_messages") == 1
+
+
+async def test_the_same_idempotency_key_and_body_replays_the_answer(intake: Intake) -> None:
+    first = await intake.post(COMPLAINT, **{"Idempotency-Key": "k-1"})
+    again = await intake.post(COMPLAINT, **{"Idempotency-Key": "k-1"})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["location"] == first.headers["location"]
+    assert await intake.count("complaints") == 1
+    other = await intake.post(COMPLAINT, **{"Idempotency-Key": "k-2"})
+    assert other.json()["id"] != first.json()["id"]
+
+
+async def test_the_same_idempotency_key_with_another_body_is_refused(intake: Intake) -> None:
+    await intake.post(COMPLAINT, **{"Idempotency-Key": "k-1"})
+    answer = await intake.post(
+        COMPLAINT | {"subject": "Another subject"}, **{"Idempotency-Key": "k-1"}
+    )
+    assert answer.status_code == 422
+    assert answer.json() == _problem(
+        422,
+        "Idempotency-Key reused with a different body",
+        "idempotency-key-reused",
+        "/v1/complaints",
+        "This Idempotency-Key was already used for another request; use a new key.",
+    )
+    assert await intake.count("complaints") == 1
+
+
+async def test_viewing_needs_a_key_or_a_token(intake: Intake) -> None:
+    complaint_id = (await intake.post(COMPLAINT)).json()["id"]
+    answer = await intake.client.get(f"/v1/complaints/{complaint_id}")
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"] == UNAUTHORIZED["WWW-Authenticate"]
+    assert answer.json() == _problem(
+        401,
+        "Unauthorized",
+        "unauthorized",
+        f"/v1/complaints/{complaint_id}",
+        "Send an X-API-Key, or the tracking token (X-Tracking-Token or ?token=).",
+    )
+
+
+@pytest.mark.parametrize("which", ["unknown", "too long", "another token"])
+async def test_what_a_caller_may_not_see_is_not_found(intake: Intake, which: str) -> None:
+    complaint_id = (await intake.post(COMPLAINT)).json()["id"]
+    path, headers = {
+        "unknown": ("/v1/complaints/0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40", intake.as_front_end()),
+        "too long": (f"/v1/complaints/{complaint_id}x", intake.as_front_end()),
+        "another token": (f"/v1/complaints/{complaint_id}", {"X-Tracking-Token": "not-it"}),
+    }[which]
+    for answer in (
+        await intake.client.get(path, headers=headers),
+        await intake.client.post(f"{path}/messages", json={"text": "hello"}, headers=headers),
+    ):
+        assert answer.status_code == 404
+        assert answer.json() == _problem(404, "Complaint not found", "not-found", answer.url.path)
+    assert await intake.count("customer_messages") == 0
+
+
+async def test_staff_and_the_customer_see_the_complaint(intake: Intake) -> None:
+    accepted = (await intake.post(COMPLAINT)).json()
+    path = f"/v1/complaints/{accepted['id']}"
+    staff = (await intake.client.get(path, headers=intake.as_front_end())).json()
+    customer = (await intake.client.get(f"{path}?token={accepted['tracking_token']}")).json()
+    for view in (staff, customer):
+        assert (view["id"], view["reference"], view["status"]) == (
+            accepted["id"],
+            accepted["reference"],
+            "received",
+        )
+        assert view["customer"]["masked_phone"] == "138****5678"
+        assert view["customer"]["masked_email"] == "z***@example.com"
+        assert [step["type"] for step in view["history"]] == [
+            "org.opencomplaints.complaint.received.v1"
+        ]
+    assert (staff["escalation_level"], staff["repeat_count"]) == (0, 0)
+    assert (customer["escalation_level"], customer["repeat_count"]) == (None, None)
+    assert staff["history"][0]["data"] == {"reference": accepted["reference"], "channel": "web"}
+    assert customer["history"][0]["data"] == {}
+
+
+async def test_the_customer_writes_about_their_complaint(intake: Intake) -> None:
+    accepted = (await intake.post(COMPLAINT)).json()
+    path = f"/v1/complaints/{accepted['id']}"
+    answer = await intake.client.post(
+        f"{path}/messages",
+        json={"text": "Here is the receipt.", "channel": "app"},
+        headers={"X-Tracking-Token": accepted["tracking_token"]},
+    )
+    assert answer.status_code == 201, answer.text
+    message = answer.json()
+    assert set(message) == {"message_id", "complaint_id", "received_at"}
+    assert message["complaint_id"] == accepted["id"]
+    staff = (await intake.client.get(path, headers=intake.as_front_end())).json()
+    step = staff["history"][-1]
+    assert step["type"] == "org.opencomplaints.complaint.customer_message_received.v1"
+    assert step["data"] == {"message_id": message["message_id"], "channel": "app"}
+    assert await intake.count("customer_messages") == 1
+    assert await intake.count("outbox_messages") == 2
+
+
+async def test_notify_gets_the_raw_contacts_with_a_service_token(intake: Intake) -> None:
+    accepted = (await intake.post(COMPLAINT)).json()
+    path = f"/internal/v1/complaints/{accepted['id']}/contact"
+    assert (await intake.client.get(path)).status_code == 401
+    token = issue_token(secret=AUTH_SECRET, subject="notify", roles=["service"])
+    answer = await intake.client.get(path, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "complaint_id": accepted["id"],
+        "reference": accepted["reference"],
+        "name": "Zhang Wei",
+        "email": "zhang.wei@example.com",
+        "phone": "+8613812345678",
+        "language": "zh-CN",
+        "preferred_channel": None,
+        "tracking_url": accepted["tracking_url"],
+        "team": None,
+        "assignee": None,
+        "priority": None,
+    }
+    unknown = "/internal/v1/complaints/0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40/contact"
+    missing = await intake.client.get(unknown, headers={"Authorization": f"Bearer {token}"})
+    assert missing.status_code == 404
+    assert missing.json() == _problem(404, "Complaint not found", "not-found", unknown)
