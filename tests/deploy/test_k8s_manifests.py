@@ -272,11 +272,12 @@ def test_every_service_has_its_objects(
     for kind in ("Service", "ServiceAccount", "PodDisruptionBudget", "NetworkPolicy"):
         get(docs, kind, service)
     refs = [s["configMapRef"]["name"] for s in container(deployment).get("envFrom", [])]
-    assert len(refs) == 1 and refs[0].startswith(f"{service}-config-"), refs
+    assert len(refs) == 1, refs
+    assert refs[0].startswith(f"{service}-config-"), refs
     get(docs, "ConfigMap", refs[0])
 
 
-@pytest.mark.parametrize("overlay", (*OVERLAYS, MIGRATIONS_VARIANT))
+@pytest.mark.parametrize("overlay", [*OVERLAYS, MIGRATIONS_VARIANT])
 def test_everything_in_the_namespace(rendered: dict[str, list[Doc]], overlay: str) -> None:
     docs = rendered[overlay]
     namespace = get(docs, "Namespace", NAMESPACE)
@@ -313,10 +314,11 @@ def test_deployment_probes_shutdown_and_command(
     for kind in ("requests", "limits"):
         assert {"cpu", "memory"} <= set(spec["resources"][kind]), f"resources.{kind}"
     image = spec["image"]
-    assert ":" in image and not image.endswith(":latest"), image
+    assert ":" in image, image
+    assert not image.endswith(":latest"), image
 
 
-@pytest.mark.parametrize("overlay", (*OVERLAYS, MIGRATIONS_VARIANT))
+@pytest.mark.parametrize("overlay", [*OVERLAYS, MIGRATIONS_VARIANT])
 def test_pods_run_restricted(rendered: dict[str, list[Doc]], overlay: str) -> None:
     docs = rendered[overlay]
     accounts = by_kind(docs, "ServiceAccount")
@@ -335,7 +337,8 @@ def test_pods_run_restricted(rendered: dict[str, list[Doc]], overlay: str) -> No
             assert context["allowPrivilegeEscalation"] is False, where
             assert context["capabilities"]["drop"] == ["ALL"], where
             tmp = [m for m in spec["volumeMounts"] if m["mountPath"] == "/tmp"]
-            assert tmp and "emptyDir" in volumes[tmp[0]["name"]], f"{where}: /tmp emptyDir"
+            assert tmp, f"{where}: /tmp emptyDir"
+            assert "emptyDir" in volumes[tmp[0]["name"]], f"{where}: /tmp emptyDir"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -417,7 +420,7 @@ def get_secret_names(docs: list[Doc]) -> list[str]:
 def test_notify_reaches_intake_feedback_and_its_directory(
     rendered: dict[str, list[Doc]], overlay: str
 ) -> None:
-    from notify.domain.directory import parse_directory
+    from notify.messages.domain.directory import parse_directory
 
     docs = rendered[overlay]
     deployment = get(docs, "Deployment", "notify")
@@ -426,7 +429,8 @@ def test_notify_reaches_intake_feedback_and_its_directory(
         # http://<Service>[.<namespace>[.svc...]] on the Service port (80).
         url = urlsplit(env[var]["value"])
         host = (url.hostname or "").split(".")
-        assert url.scheme == "http" and host[0] == target, f"{var}={url.geturl()}"
+        assert url.scheme == "http", f"{var}={url.geturl()}"
+        assert host[0] == target, f"{var}={url.geturl()}"
         assert len(host) == 1 or host[1] == NAMESPACE, f"{var}={url.geturl()}"
         assert url.port in (None, 80), f"{var}={url.geturl()}"
         get(docs, "Service", target)
@@ -486,6 +490,7 @@ def test_no_secret_value_comes_from_git(rendered: dict[str, list[Doc]]) -> None:
             assert not leaked, f"{overlay}: {configmap['metadata']['name']} holds {leaked}"
 
 
+@pytest.mark.integration  # runs git
 def test_real_secrets_file_is_ignored_by_git() -> None:
     git = shutil.which("git")
     if git is None or not (ROOT / ".git").exists():
@@ -533,7 +538,7 @@ def allowed(rules: list[Doc], key: str) -> dict[str, set[tuple[int, str]]]:
     return out
 
 
-@pytest.mark.parametrize("overlay", (*OVERLAYS, MIGRATIONS_VARIANT))
+@pytest.mark.parametrize("overlay", [*OVERLAYS, MIGRATIONS_VARIANT])
 def test_default_deny(rendered: dict[str, list[Doc]], overlay: str) -> None:
     policies = by_kind(rendered[overlay], "NetworkPolicy")
     deny = policies["default-deny-all"]["spec"]

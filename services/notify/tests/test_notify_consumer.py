@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
-from complaint_contracts.envelope import Envelope, decode, encode
 from complaint_contracts.events import (
     ComplaintAssigned,
     ComplaintConfirmationRequested,
@@ -23,44 +19,15 @@ from complaint_contracts.events import (
     SlaWarning,
 )
 from complaint_contracts.examples import COMPLAINT_ID, example_for
-from complaint_runtime.consumer import EventConsumer
+from complaint_runtime.consumer import EventConsumer, Handler
 from complaint_runtime.database import Database, OutboxMessage
 from complaint_runtime.migrations import upgrade_to_head
+from complaint_runtime.testing import FakeProducer, envelope_of, record_of
 from notify import messaging
-from notify.db import Delivery
+from notify.bootstrap import Dependencies
+from notify.deliveries.db import Delivery
 from notify.main import MIGRATIONS
 from sqlalchemy import func, select
-
-_offsets = itertools.count()
-
-
-@dataclass
-class FakeRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]]
-
-
-@dataclass
-class FakeProducer:
-    sent: list[Any] = field(default_factory=list)
-
-    async def send_and_wait(self, topic: str, **kwargs: Any) -> None:
-        self.sent.append((topic, kwargs))
-
-
-def record_of(data: EventData, topic: topics.Topic, *, event_id: str | None = None) -> FakeRecord:
-    _, record = encode(
-        data, topic=topic.name, source=topic.producer, subject=COMPLAINT_ID, event_id=event_id
-    )
-    return FakeRecord(topic.name, 0, next(_offsets), record.key, record.value, list(record.headers))
-
-
-def envelope_of(record: FakeRecord) -> Envelope:
-    return decode(record.key, record.value, record.headers)
 
 
 @pytest.fixture
@@ -73,13 +40,19 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def consumer(database: Database) -> EventConsumer:
+def handlers(build_deps: Callable[..., Dependencies]) -> dict[type[EventData], Handler]:
+    """The table main.py gives the consumer (no staff directory configured)."""
+    return messaging.handlers(build_deps())
+
+
+@pytest.fixture
+def consumer(database: Database, handlers: dict[type[EventData], Handler]) -> EventConsumer:
     return EventConsumer(
         database=database,
         bootstrap_servers="127.0.0.1:1",  # run() is never called: batches are fed directly
         group_id="notify",
-        topics=[t.name for t in (topics.INTAKE, topics.ROUTING, topics.SLA, topics.FEEDBACK)],
-        handlers=messaging.HANDLERS,
+        topics=[t.name for t in messaging.CONSUMED],
+        handlers=handlers,
         dead_letter_topic="complaints.dlq.notify.v1",
         producer=FakeProducer(),  # type: ignore[arg-type]
     )
@@ -143,13 +116,13 @@ async def test_a_redelivered_event_adds_nothing(
 
 
 async def test_the_handler_called_twice_for_one_event_records_one_delivery(
-    database: Database,
+    database: Database, handlers: dict[type[EventData], Handler]
 ) -> None:
     # Bypasses processed_events: the unique (event, template, role) is the second guard.
     envelope = envelope_of(record_of(example_for(SlaBreached), topics.SLA))
     for _ in range(2):
         async with database.unit_of_work() as uow:
-            await messaging.on_notifying_event(uow, envelope)
+            await handlers[SlaBreached](uow, envelope)
     [row] = await _deliveries(database)
     assert (row.event_id, row.template, row.recipient_role) == (
         envelope.id,
@@ -158,26 +131,30 @@ async def test_the_handler_called_twice_for_one_event_records_one_delivery(
     )
 
 
-async def test_each_event_of_a_kind_is_its_own_message(database: Database) -> None:
+async def test_each_event_of_a_kind_is_its_own_message(
+    database: Database, handlers: dict[type[EventData], Handler]
+) -> None:
     # A reminder is a new event: it is a new message, not a duplicate.
     data = example_for(ComplaintConfirmationRequested)
     for reminder in (False, True):
         record = record_of(data.model_copy(update={"reminder": reminder}), topics.FEEDBACK)
         async with database.unit_of_work() as uow:
-            await messaging.on_notifying_event(uow, envelope_of(record))
+            await handlers[ComplaintConfirmationRequested](uow, envelope_of(record))
     assert len(await _deliveries(database)) == 2
 
 
-async def test_erasure_drops_unsent_customer_messages(database: Database) -> None:
+async def test_erasure_drops_unsent_customer_messages(
+    database: Database, handlers: dict[type[EventData], Handler]
+) -> None:
     for data, topic in (
         (example_for(ComplaintReceived), topics.INTAKE),
         (_assigned(), topics.ROUTING),
     ):
         async with database.unit_of_work() as uow:
-            await messaging.on_notifying_event(uow, envelope_of(record_of(data, topic)))
+            await handlers[type(data)](uow, envelope_of(record_of(data, topic)))
     erasure = envelope_of(record_of(example_for(ErasureRequested), topics.INTAKE))
     async with database.unit_of_work() as uow:
-        await messaging.on_erasure(uow, erasure)
+        await handlers[ErasureRequested](uow, erasure)
     rows = {row.template: row for row in await _deliveries(database)}
     assert rows["acknowledgement"].status == "skipped"
     assert rows["acknowledgement"].context == {}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
+from complaint_contracts import topics
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope
 from complaint_contracts.events import (
@@ -17,11 +16,13 @@ from complaint_contracts.events import (
     SlaBreached,
     SlaWarning,
 )
-from complaint_runtime.consumer import Handler
+from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
-from notify import service
+from notify.bootstrap import Dependencies
+from notify.deliveries import service
 
+CONSUMED: tuple[topics.Topic, ...] = (topics.INTAKE, topics.ROUTING, topics.SLA, topics.FEEDBACK)
 NOTIFYING: tuple[type[EventData], ...] = (
     ComplaintReceived,
     ComplaintAssigned,
@@ -34,28 +35,20 @@ NOTIFYING: tuple[type[EventData], ...] = (
 )
 
 
-async def on_notifying_event(uow: UnitOfWork, envelope: Envelope) -> None:
-    """Record an event's deliveries with no escalation group (see :func:`handlers_for`)."""
-    await service.record_deliveries(uow=uow, envelope=envelope)
+def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
+    """The consumer's table: a notifying event records its deliveries (a level-3 escalation
+    one per member of the staff directory's senior escalation group, planned when the
+    event is consumed); an erasure drops unsent customer messages."""
+    group = deps.directory.escalation_group
+    clock = deps.clock
 
+    async def on_notifying_event(uow: UnitOfWork, envelope: Envelope) -> None:
+        await service.record_deliveries(
+            uow=uow, envelope=envelope, now=clock(), escalation_group=group
+        )
 
-async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
-    assert isinstance(envelope.data, ErasureRequested)
-    await service.erase_complaint(uow=uow, complaint_id=envelope.data.complaint_id)
+    async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
+        erasure = event_data(envelope, ErasureRequested)
+        await service.erase_complaint(uow=uow, complaint_id=erasure.complaint_id, now=clock())
 
-
-def handlers_for(*, escalation_group: Sequence[str] = ()) -> dict[type[EventData], Handler]:
-    """The handlers, with the staff directory's senior escalation group: a level-3
-    escalation is planned as one message per member when the event is consumed."""
-    group = tuple(escalation_group)
-
-    async def on_event(uow: UnitOfWork, envelope: Envelope) -> None:
-        await service.record_deliveries(uow=uow, envelope=envelope, escalation_group=group)
-
-    return {
-        **dict.fromkeys(NOTIFYING, on_event if group else on_notifying_event),
-        ErasureRequested: on_erasure,
-    }
-
-
-HANDLERS: dict[type[EventData], Handler] = handlers_for()
+    return {**dict.fromkeys(NOTIFYING, on_notifying_event), ErasureRequested: on_erasure}

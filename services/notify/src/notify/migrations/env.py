@@ -1,4 +1,4 @@
 from complaint_runtime.migrations import run_env
-from notify.db import Base
+from notify.deliveries.db import Base
 
 run_env(Base.metadata)

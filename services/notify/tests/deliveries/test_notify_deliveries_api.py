@@ -8,16 +8,16 @@ from pathlib import Path
 import httpx
 import pytest
 from complaint_contracts import topics
-from complaint_contracts.envelope import decode, encode
 from complaint_contracts.events import ComplaintReceived
 from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_runtime.auth import issue_token
-from complaint_runtime.database import Base
+from complaint_runtime.database import Base, utcnow
+from complaint_runtime.testing import envelope_of, record_of
 from fastapi import FastAPI
-from notify import service
+from notify.bootstrap import Dependencies
 from notify.config import NotifySettings
-from notify.domain.directory import InvalidDirectory
-from notify.main import create_app, load_directory
+from notify.deliveries import service
+from notify.main import create_app
 
 SECRET = "api-test-secret-0123456789abcdef0123"
 
@@ -28,20 +28,15 @@ async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
         database_url=f"sqlite+aiosqlite:///{tmp_path}/notify.db", auth_jwt_secret=SECRET
     )
     app = create_app(settings)
-    database = app.state.runtime.database
+    deps: Dependencies = app.state.dependencies
+    database = deps.database
     async with database.engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
-    _, kafka = encode(
-        example_for(ComplaintReceived),
-        topic=topics.INTAKE.name,
-        source="intake",
-        subject=COMPLAINT_ID,
-    )
+    envelope = envelope_of(record_of(example_for(ComplaintReceived), topics.INTAKE))
     async with database.unit_of_work() as uow:
-        await service.record_deliveries(
-            uow=uow, envelope=decode(kafka.key, kafka.value, list(kafka.headers))
-        )
+        await service.record_deliveries(uow=uow, envelope=envelope, now=utcnow())
     yield app
+    await deps.internal_api.aclose()
     await database.dispose()
 
 
@@ -100,14 +95,3 @@ async def test_bad_requests_get_problem_documents(
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == status
-
-
-def test_staff_directory_from_a_file_or_inline(tmp_path: Path) -> None:
-    path = tmp_path / "staff.json"
-    path.write_text('{"team_leads": {"billing": "lead-wang"}}', encoding="utf-8")
-    from_file = load_directory(NotifySettings(notify_staff_directory=str(path)))
-    inline = load_directory(NotifySettings(notify_staff_directory='{"team_leads": {"a": "b"}}'))
-    assert from_file.team_lead_of("billing") == "lead-wang"
-    assert inline.team_lead_of("a") == "b"
-    with pytest.raises(InvalidDirectory):
-        load_directory(NotifySettings(notify_staff_directory="{not json"))

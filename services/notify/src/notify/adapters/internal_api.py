@@ -2,7 +2,8 @@
 
 Customer contacts come from intake, survey links from feedback; both are used for one send
 and then dropped, never stored. A dependency that is down or answers 5xx raises
-:class:`TransientError` (retry later); 404 means there is nothing to send to.
+:class:`TransientError` (retry later); 404 raises :class:`NotFound`: there is nothing to send
+to.
 """
 
 from __future__ import annotations
@@ -11,15 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from complaint_runtime.auth import issue_token
 from complaint_runtime.consumer import TransientError
+from complaint_runtime.errors import NotFound
+from complaint_runtime.identity import issue_token
 
 MAX_RESPONSE_BYTES = 64 * 1024
 TOKEN_TTL_S = 300
-
-
-class NotFound(Exception):
-    """The other service does not know the complaint or request (e.g. erased)."""
 
 
 class BadResponse(Exception):
@@ -55,6 +53,9 @@ def _str(data: dict[str, Any], key: str) -> str | None:
 
 
 class InternalApi:
+    """The client of intake's and feedback's internal APIs, one per process (closed by the
+    delivery loop when it stops)."""
+
     def __init__(
         self,
         *,
@@ -116,7 +117,7 @@ class InternalApi:
         except httpx.HTTPError as exc:  # connect, read, timeouts: the service is not there
             raise TransientError(f"{what} unreachable: {type(exc).__name__}") from exc
         status = response.status_code
-        if status == 404:
+        if status == 404:  # the other service does not know it (e.g. erased)
             raise NotFound(f"{what} answered 404")
         if status >= 500 or status in (401, 403, 408, 429):
             # 401/403 mean a secret mismatch during a rollout: retried, and final after

@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
-from complaint_contracts.envelope import Envelope, decode, encode
+from complaint_contracts.envelope import Envelope, decode
 from complaint_contracts.events import (
     ComplaintAssigned,
     ComplaintConfirmationRequested,
@@ -34,15 +34,16 @@ from complaint_contracts.events import (
 from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_contracts.privacy import find_contacts
 from complaint_runtime.auth import verify_token
-from complaint_runtime.consumer import TransientError
 from complaint_runtime.database import Base, Database, OutboxMessage, utcnow
-from notify import service
-from notify.channels import LogChannel, SmtpChannel
+from complaint_runtime.testing import envelope_of, record_of
+from notify.adapters.channels import LogChannel, SmtpChannel
+from notify.adapters.internal_api import InternalApi
 from notify.config import NotifySettings
-from notify.contacts import InternalApi
-from notify.db import Delivery, DeliveryRepository
-from notify.delivery import UNCERTAIN_ERROR, DeliveryLoop
-from notify.domain.directory import parse_directory
+from notify.deliveries import service
+from notify.deliveries.db import Delivery, DeliveryRepository
+from notify.deliveries.loop import DeliveryLoop
+from notify.deliveries.service import UNCERTAIN_ERROR
+from notify.messages.domain.directory import parse_directory
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
@@ -203,10 +204,9 @@ class Harness:
         )
 
     async def record(self, data: EventData, topic: topics.Topic) -> Envelope:
-        _, kafka = encode(data, topic=topic.name, source=topic.producer, subject=COMPLAINT_ID)
-        envelope = decode(kafka.key, kafka.value, list(kafka.headers))
+        envelope = envelope_of(record_of(data, topic, subject=COMPLAINT_ID))
         async with self.database.unit_of_work() as uow:
-            await service.record_deliveries(uow=uow, envelope=envelope)
+            await service.record_deliveries(uow=uow, envelope=envelope, now=utcnow())
         return envelope
 
     async def rows(self) -> list[Delivery]:
@@ -453,23 +453,6 @@ async def test_intake_down_is_transient_and_retried(harness: Harness) -> None:
     assert len(harness.sink.messages) == 1
 
 
-@pytest.mark.parametrize("status", [500, 503, 401])
-async def test_internal_api_errors_raise_transient_errors(
-    services: FakeServices, status: int
-) -> None:
-    services.status = status
-    api = InternalApi(
-        intake_url="http://intake.internal",
-        feedback_url="http://feedback.internal",
-        secret=SECRET,
-        timeout_s=1.0,
-        transport=httpx.MockTransport(services.handle),
-    )
-    with pytest.raises(TransientError):
-        await api.customer_contact(COMPLAINT_ID)
-    await api.aclose()
-
-
 async def test_unknown_complaint_at_intake_is_skipped(harness: Harness) -> None:
     harness.services.status = 404
     await harness.record(example_for(ComplaintReceived), topics.INTAKE)
@@ -525,3 +508,33 @@ async def test_claims_abandoned_before_transmitting_are_sent_after_the_lease(
     assert row.delivery_id == claimed.delivery_id
     assert row.status == "sent"
     assert len(harness.sink.messages) == 1  # sent once, nothing lost
+
+
+async def test_a_failed_round_is_retried_under_a_new_claimer_like_a_restart(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await harness.record(example_for(ComplaintReceived), topics.INTAKE)
+    loop = harness.loop(notify_poll_interval_s=0.05)
+    claimers: list[str] = []
+    claim_due = service.claim_due
+
+    async def database_down_once(**kwargs: Any) -> list[Delivery]:
+        claimers.append(kwargs["claimer"])
+        if len(claimers) == 1:
+            raise ConnectionError("database unavailable")
+        return await claim_due(**kwargs)
+
+    monkeypatch.setattr(service, "claim_due", database_down_once)
+    task = asyncio.create_task(loop.run())
+    for _ in range(100):
+        if harness.sink.messages:
+            break
+        await asyncio.sleep(0.05)
+    loop.stop()
+    await asyncio.wait_for(task, timeout=5)
+    assert len(harness.sink.messages) == 1
+    [row] = await harness.rows()
+    assert row.status == "sent"
+    # Rows the failed round might have claimed are someone else's now: recovered after
+    # the lease, never sent by this run.
+    assert claimers[0] != row.claimed_by == claimers[-1]

@@ -7,12 +7,12 @@ from typing import Annotated
 
 from complaint_contracts.events.common import UUID_PATTERN
 from complaint_runtime.auth import Principal, require_roles
-from complaint_runtime.service import runtime_of
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from notify.db import MAX_LIST, DeliveryRepository
-from notify.service import shown_recipient
+from notify.bootstrap import DependenciesDep
+from notify.deliveries.domain.delivery_log import MAX_LIST
+from notify.deliveries.service import deliveries_of_complaint, shown_recipient
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 
@@ -45,13 +45,14 @@ class DeliveryList(BaseModel):
 
 @router.get("", response_model=DeliveryList, summary="Deliveries of one complaint, in order")
 async def list_deliveries(
-    request: Request,
     _principal: Annotated[Principal, Depends(require_roles("lead", "manager", "service"))],
+    deps: DependenciesDep,
     complaint_id: Annotated[str, Query(pattern=UUID_PATTERN, max_length=36)],
     limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 100,
 ) -> DeliveryList:
-    async with runtime_of(request).database.sessions() as session:
-        rows = await DeliveryRepository(session).of_complaint(complaint_id.lower(), limit=limit)
+    rows = await deliveries_of_complaint(
+        database=deps.database, complaint_id=complaint_id.lower(), limit=limit
+    )
     return DeliveryList(
         complaint_id=complaint_id,
         deliveries=[

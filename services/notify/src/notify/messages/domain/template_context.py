@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from notify.domain.labels import (
+from notify.messages.domain.labels import (
     ESCALATION_LEVELS,
     ESCALATION_TRIGGERS,
     METRICS,

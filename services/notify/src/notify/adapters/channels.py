@@ -19,7 +19,7 @@ import aiosmtplib
 import structlog
 from complaint_contracts.privacy import redact_contacts
 
-from notify.domain.recipients import masked_address
+from notify.messages.domain.recipients import masked_address
 
 log = structlog.get_logger(__name__)
 

@@ -19,6 +19,7 @@ of the escalation group.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -114,9 +115,10 @@ class NoRecipient(LookupError):
     """Nobody in the directory for a staff delivery; the message says which entry is missing."""
 
 
-_BY_TEAM: dict[str, tuple[str, str]] = {
-    "team_lead": ("team_leads", "team lead"),
-    "manager": ("managers", "manager"),
+# The roles found through the complaint's team: how, and what the role is called.
+_BY_TEAM: dict[str, tuple[Callable[[StaffDirectory, str | None], str | None], str]] = {
+    "team_lead": (StaffDirectory.team_lead_of, "team lead"),
+    "manager": (StaffDirectory.manager_of, "manager"),
 }
 
 
@@ -126,10 +128,10 @@ def staff_recipient(
     """The staff member a delivery goes to: the team's lead or manager looked up by the
     complaint's team, or the user the delivery names (an agent, a member of the group)."""
     if role in _BY_TEAM:
-        key, title = _BY_TEAM[role]
+        lookup, title = _BY_TEAM[role]
         if team is None:
             raise NoRecipient("the complaint has no team yet")
-        user_id = getattr(directory, key).get(team)
+        user_id = lookup(directory, team)
         if user_id is None:
             raise NoRecipient(f"no {title} configured for team {team}")
     elif role == "senior_group" and user_id is None:

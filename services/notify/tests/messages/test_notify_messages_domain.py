@@ -1,4 +1,4 @@
-"""Notify's pure rules: planning, retry, directory, recipients, labels."""
+"""Messages' pure rules: planning, the staff directory, recipients, labels."""
 
 from __future__ import annotations
 
@@ -19,15 +19,14 @@ from complaint_contracts.examples import example_for
 from complaint_contracts.privacy import find_contacts
 from hypothesis import given
 from hypothesis import strategies as st
-from notify.domain.directory import InvalidDirectory, parse_directory
-from notify.domain.labels import SOLUTION_TYPES, display_time, label
-from notify.domain.planning import plan_deliveries
-from notify.domain.recipients import (
+from notify.messages.domain.directory import InvalidDirectory, parse_directory
+from notify.messages.domain.labels import SOLUTION_TYPES, display_time, label
+from notify.messages.domain.planning import plan_deliveries
+from notify.messages.domain.recipients import (
     looks_like_address,
     masked_address,
     recipient_hash,
 )
-from notify.domain.retry import after_failure, backoff_s
 
 
 def _assigned(assignee: str | None) -> ComplaintAssigned:
@@ -67,40 +66,6 @@ def test_planned_context_carries_no_raw_contacts() -> None:
     for model in (ComplaintReceived, ComplaintResolved, SlaWarning, SlaBreached):
         for planned in plan_deliveries(example_for(model)):
             assert not find_contacts(json.dumps(planned.context, ensure_ascii=False))
-
-
-@given(
-    attempts=st.integers(min_value=0, max_value=10_000),
-    base=st.floats(min_value=0.001, max_value=3600),
-    cap=st.floats(min_value=0.001, max_value=86_400),
-)
-def test_backoff_is_positive_bounded_and_monotonic(attempts: int, base: float, cap: float) -> None:
-    delay = backoff_s(attempts=attempts, base_s=base, cap_s=cap)
-    assert 0 < delay <= max(cap, 0)
-    assert delay <= backoff_s(attempts=attempts + 1, base_s=base, cap_s=cap)
-
-
-def test_backoff_doubles_from_the_base() -> None:
-    assert [backoff_s(attempts=n, base_s=60, cap_s=1800) for n in (1, 2, 3, 4, 5, 6)] == [
-        60,
-        120,
-        240,
-        480,
-        960,
-        1800,
-    ]
-
-
-@given(
-    attempts=st.integers(min_value=1, max_value=50),
-    max_attempts=st.integers(min_value=1, max_value=50),
-    retryable=st.booleans(),
-)
-def test_retry_only_while_attempts_remain(
-    attempts: int, max_attempts: int, retryable: bool
-) -> None:
-    decision = after_failure(attempts=attempts, max_attempts=max_attempts, retryable=retryable)
-    assert (decision == "retry") == (retryable and attempts < max_attempts)
 
 
 def test_directory_parses_users_and_team_leads() -> None:

@@ -14,11 +14,11 @@ import structlog
 from complaint_runtime.database import Database
 
 from notify import metrics
-from notify.channels import Channel, OutgoingEmail, safe_error
+from notify.adapters.channels import Channel, safe_error
 from notify.config import NotifySettings
-from notify.db import Delivery, DeliveryRepository
-from notify.domain.retry import after_failure, backoff_s
-from notify.service import stage_failed, stage_sent
+from notify.deliveries.db import Delivery, DeliveryRepository
+from notify.deliveries.domain.retry import after_failure, backoff_s
+from notify.deliveries.service import stage_failed, stage_sent
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +40,7 @@ class OutcomeRecorder:
         self._clock = clock
 
     def _resolved(self, row: Delivery) -> dict[str, object]:
+        """The recipient preparation resolved on the row (kept whatever the outcome)."""
         return {
             "recipient_user": row.recipient_user,
             "recipient_masked": row.recipient_masked,
@@ -47,7 +48,8 @@ class OutcomeRecorder:
             "language": row.language,
         }
 
-    async def finish_sent(self, row: Delivery, email: OutgoingEmail, *, claimer: str) -> None:
+    async def finish_sent(self, *, row: Delivery, claimer: str) -> None:
+        """The channel took the message: ``sent`` (``logged`` for the log-only channel)."""
         now = self._clock()
         logged = self._channel.name == "log"
         status = "logged" if logged else "sent"
@@ -77,7 +79,7 @@ class OutcomeRecorder:
                     stage_sent(uow=uow, row=done, now=now)
         self._after(row, status, done is not None)
 
-    async def finish_skipped(self, row: Delivery, reason: str, *, claimer: str) -> None:
+    async def finish_skipped(self, *, row: Delivery, reason: str, claimer: str) -> None:
         now = self._clock()
         error = safe_error(f"skipped: {reason}")
         values = {**self._resolved(row), "status": "skipped", "last_error": error}
@@ -92,7 +94,7 @@ class OutcomeRecorder:
                 stage_failed(uow=uow, row=done, error=error, final=True, now=now)
         self._after(row, "skipped", done is not None, reason=error)
 
-    async def finish_uncertain(self, row: Delivery, error: str, *, claimer: str) -> None:
+    async def finish_uncertain(self, *, row: Delivery, error: str, claimer: str) -> None:
         now = self._clock()
         values = {**self._resolved(row), "status": "uncertain", "last_error": safe_error(error)}
         async with self._database.unit_of_work() as uow:
@@ -109,7 +111,7 @@ class OutcomeRecorder:
         self._after(row, "uncertain", done is not None, reason=safe_error(error))
 
     async def finish_failed(
-        self, row: Delivery, error: str, *, retryable: bool, claimer: str
+        self, *, row: Delivery, error: str, retryable: bool, claimer: str
     ) -> None:
         now = self._clock()
         settings = self._settings

@@ -1,16 +1,16 @@
 """Notify's tables: one row per notification (the delivery log) plus the runtime's tables.
 
-A row is created by the consumer (``pending``), claimed by the delivery loop (``sending``,
-committed before the send) and finished as ``sent``, ``logged``, ``failed``, ``skipped`` or
-``uncertain``; a retryable failure puts it back to ``pending`` with a later
-``next_attempt_at``. Raw addresses are never stored: only the masked form and a keyed hash.
+A row is created by the consumer (``pending``), claimed by the delivery loop (``preparing``,
+then ``sending`` committed right before the send) and finished as ``sent``, ``logged``,
+``failed``, ``skipped`` or ``uncertain``; a retryable failure puts it back to ``pending``
+with a later ``next_attempt_at`` (see ``domain/delivery_log.py``). Raw addresses are never
+stored: only the masked form and a keyed hash.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from complaint_runtime.database import (
     Base,
@@ -24,22 +24,10 @@ from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, func, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-__all__ = ["Base", "Delivery", "DeliveryRepository", "OutboxMessage", "ProcessedEvent"]
+from notify.deliveries.domain.delivery_log import MAX_LIST, STATUSES
 
-Status = Literal[
-    "pending", "preparing", "sending", "sent", "logged", "failed", "skipped", "uncertain"
-]
-STATUSES: tuple[Status, ...] = (
-    "pending",
-    "preparing",
-    "sending",
-    "sent",
-    "logged",
-    "failed",
-    "skipped",
-    "uncertain",
-)
-MAX_LIST = 500
+# Alembic's env.py reads the metadata from here: the deliveries plus the runtime's tables.
+__all__ = ["Base", "Delivery", "DeliveryRepository", "OutboxMessage", "ProcessedEvent"]
 
 
 class Delivery(Base):
@@ -85,12 +73,11 @@ class Delivery(Base):
 
 
 class DeliveryRepository:
+    """The delivery log's reads and writes; every change after the claim is conditional on
+    the claimer still holding the row."""
+
     def __init__(self, session: AsyncSession):
         self.session = session
-
-    @property
-    def _is_postgres(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
 
     async def add_if_new(self, values: dict[str, Any]) -> bool:
         """Insert one planned delivery; False when the same message is already recorded."""
@@ -108,15 +95,15 @@ class DeliveryRepository:
     async def claim_due(self, *, now: datetime, limit: int, claimer: str) -> list[Delivery]:
         """Mark up to ``limit`` due pending rows ``preparing`` for ``claimer`` (nothing sent
         yet: safe to hand back after a crash). SKIP LOCKED lets replicas claim disjoint rows
-        (SQLite serialises writers with BEGIN IMMEDIATE instead)."""
+        (SQLite serialises writers with BEGIN IMMEDIATE instead; its compiler drops the
+        clause)."""
         query = (
             select(Delivery)
             .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
             .order_by(Delivery.next_attempt_at, Delivery.created_at)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        if self._is_postgres:
-            query = query.with_for_update(skip_locked=True)
         rows = list(await self.session.scalars(query))
         for row in rows:
             row.status = "preparing"
@@ -164,7 +151,8 @@ class DeliveryRepository:
     async def abandoned_sending(
         self, *, not_claimer: str, claimed_before: datetime, limit: int
     ) -> list[Delivery]:
-        """Rows another process claimed and has not finished within the lease."""
+        """Rows another process claimed and has not finished within the lease; SKIP LOCKED:
+        two replicas recovering at once never both take the same row."""
         query = (
             select(Delivery)
             .where(
@@ -173,9 +161,8 @@ class DeliveryRepository:
                 (Delivery.claimed_by != not_claimer) | Delivery.claimed_by.is_(None),
             )
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        if self._is_postgres:
-            query = query.with_for_update(skip_locked=True)
         return list(await self.session.scalars(query))
 
     async def pending_of_complaint(self, complaint_id: str) -> list[Delivery]:
@@ -199,7 +186,3 @@ class DeliveryRepository:
         for status, count in await self.session.execute(query):
             counts[status] = count
         return counts
-
-    async def all_of(self, delivery_ids: Sequence[str]) -> list[Delivery]:
-        query = select(Delivery).where(Delivery.delivery_id.in_(list(delivery_ids)))
-        return list(await self.session.scalars(query))

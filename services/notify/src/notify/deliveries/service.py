@@ -1,27 +1,36 @@
-"""Notify's use cases that run in a consumer's transaction, and the events of the
-delivery log. Sending itself happens later, in the delivery loop (``delivery.py``)."""
+"""Notify's use cases over the delivery log: recording what an event causes and honouring an
+erasure (in a consumer's transaction), listing a complaint's deliveries (the API), claiming,
+starting and recovering deliveries (the delivery loop, ``loop.py``), and the events that
+report a delivery. Sending itself happens in the delivery loop; how an attempt ended is
+recorded by ``outcomes.py``."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import structlog
 from complaint_contracts import topics
 from complaint_contracts.envelope import Envelope
 from complaint_contracts.events import NotificationFailed, NotificationSent
-from complaint_runtime.database import UnitOfWork, utcnow
+from complaint_runtime.database import Database, UnitOfWork
 
-from notify.channels import safe_error
-from notify.db import Delivery, DeliveryRepository
-from notify.domain.planning import plan_deliveries
+from notify import metrics
+from notify.adapters.channels import safe_error
+from notify.deliveries.db import Delivery, DeliveryRepository
+from notify.messages.domain.planning import plan_deliveries
+
+log = structlog.get_logger(__name__)
 
 SOURCE = "notify"
 EMAIL = "email"  # the only channel so far (SMS, webhooks and IM robots come later)
+UNCERTAIN_ERROR = "outcome unknown after a crash"
+RECOVERY_LIMIT = 1000  # abandoned rows recovered per pass
 
 
 async def record_deliveries(
-    *, uow: UnitOfWork, envelope: Envelope, escalation_group: Sequence[str] = ()
+    *, uow: UnitOfWork, envelope: Envelope, now: datetime, escalation_group: Sequence[str] = ()
 ) -> int:
     """Record the notifications an event causes as ``pending`` rows; nothing is sent here.
 
@@ -30,7 +39,6 @@ async def record_deliveries(
     ``escalation_group`` are the members told one by one about a level-3 escalation.
     """
     repository = DeliveryRepository(uow.session)
-    now = utcnow()
     added = 0
     for planned in plan_deliveries(envelope.data, escalation_group=escalation_group):
         added += await repository.add_if_new(
@@ -54,11 +62,10 @@ async def record_deliveries(
     return added
 
 
-async def erase_complaint(*, uow: UnitOfWork, complaint_id: str) -> int:
+async def erase_complaint(*, uow: UnitOfWork, complaint_id: str, now: datetime) -> int:
     """Honour an erasure: unsent messages to the customer are dropped, and what rows hold
     about the complaint beyond ids and statuses (masked address, message facts) is cleared."""
     repository = DeliveryRepository(uow.session)
-    now = utcnow()
     for row in await repository.pending_of_complaint(complaint_id):
         if row.recipient_role == "customer":
             row.status = "skipped"
@@ -75,6 +82,80 @@ async def erase_complaint(*, uow: UnitOfWork, complaint_id: str) -> int:
         row.recipient_key = None if row.recipient_role == "customer" else row.recipient_key
         row.updated_at = now
     return len(rows)
+
+
+async def deliveries_of_complaint(
+    *, database: Database, complaint_id: str, limit: int
+) -> list[Delivery]:
+    """A complaint's deliveries in the order they were recorded (at most ``limit``)."""
+    async with database.sessions() as session:
+        return await DeliveryRepository(session).of_complaint(complaint_id, limit=limit)
+
+
+async def claim_due(
+    *, database: Database, now: datetime, limit: int, claimer: str
+) -> list[Delivery]:
+    """Claim up to ``limit`` due deliveries for ``claimer`` (``preparing``, attempts + 1);
+    the claim is committed on return, before anything is sent."""
+    async with database.unit_of_work() as uow:
+        return await DeliveryRepository(uow.session).claim_due(
+            now=now, limit=limit, claimer=claimer
+        )
+
+
+async def start_transmitting(
+    *, database: Database, delivery_id: str, claimer: str, now: datetime
+) -> bool:
+    """Commit ``sending`` for one claimed delivery right before its SMTP session; False when
+    ``claimer`` no longer holds it (declared abandoned meanwhile): then it is not sent."""
+    async with database.unit_of_work() as uow:
+        return await DeliveryRepository(uow.session).start_transmitting(
+            delivery_id=delivery_id, claimer=claimer, now=now
+        )
+
+
+async def recover_abandoned(
+    *, database: Database, claimer: str, now: datetime, lease_s: float
+) -> int:
+    """Rows another (dead) process left for longer than the lease: ``preparing`` ones were
+    never sent and go back to ``pending``; ``sending`` ones may have been, so they become
+    ``uncertain``, are reported with a final ``notification.failed`` and are never resent.
+    Returns how many became uncertain."""
+    async with database.unit_of_work() as uow:
+        found = await DeliveryRepository(uow.session).abandoned_sending(
+            not_claimer=claimer,
+            claimed_before=now - timedelta(seconds=lease_s),
+            limit=RECOVERY_LIMIT,
+        )
+        uncertain = [row for row in found if row.status == "sending"]
+        for row in found:
+            if row.status == "preparing":
+                row.status = "pending"
+                row.claimed_by = None
+                row.updated_at = now
+        for row in uncertain:
+            row.status = "uncertain"
+            row.last_error = UNCERTAIN_ERROR
+            row.finished_at = now
+            row.updated_at = now
+            stage_failed(uow=uow, row=row, error=UNCERTAIN_ERROR, final=True, now=now)
+    for row in uncertain:
+        metrics.UNCERTAIN.inc()
+        metrics.OUTCOMES.labels("uncertain").inc()
+        log.warning(
+            "delivery outcome unknown after a crash; not resent",
+            delivery_id=row.delivery_id,
+            complaint_id=row.complaint_id,
+            template=row.template,
+            claimed_by=row.claimed_by,
+        )
+    return len(uncertain)
+
+
+async def count_by_status(*, database: Database) -> dict[str, int]:
+    """How many deliveries the log holds in each status (every status, 0 included)."""
+    async with database.sessions() as session:
+        return await DeliveryRepository(session).count_by_status()
 
 
 def shown_recipient(row: Delivery) -> str:

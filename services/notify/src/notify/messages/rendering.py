@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from notify.domain.planning import TEMPLATES
+from notify.messages.domain.planning import TEMPLATES
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
@@ -32,10 +32,14 @@ class TemplateFormatError(ValueError):
 
 
 class Renderer:
+    """The templates of one directory, compiled on first use and kept (never reloaded)."""
+
     def __init__(self, directory: Path = TEMPLATE_DIR):
         self._env = Environment(
             loader=FileSystemLoader(directory),
-            autoescape=False,
+            # text/plain e-mail, not HTML: escaping would turn "&" or "<" in a name or a
+            # reason into entities the reader sees verbatim.
+            autoescape=False,  # noqa: S701 (plain-text templates; see the comment above)
             undefined=StrictUndefined,
             keep_trailing_newline=True,
             auto_reload=False,

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2 import UndefinedError
-from notify.domain.messages import LookedUp, message_context
-from notify.domain.planning import TEMPLATES
-from notify.rendering import LANGUAGES, TEMPLATE_DIR, Renderer
+from notify.messages.domain.planning import TEMPLATES
+from notify.messages.domain.template_context import LookedUp, message_context
+from notify.messages.rendering import LANGUAGES, TEMPLATE_DIR, Renderer
 
 RENDERER = Renderer()
 

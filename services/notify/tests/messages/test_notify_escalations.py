@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -19,7 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
-from complaint_contracts.envelope import Envelope, decode, encode
+from complaint_contracts.envelope import Envelope, decode
 from complaint_contracts.events import (
     ComplaintDuplicateLinked,
     ComplaintEscalated,
@@ -29,25 +29,28 @@ from complaint_contracts.events import (
 from complaint_contracts.examples import COMPLAINT_ID
 from complaint_contracts.privacy import find_contacts
 from complaint_runtime.auth import verify_token
+from complaint_runtime.consumer import Handler
 from complaint_runtime.database import Database, OutboxMessage
 from complaint_runtime.migrations import upgrade_to_head
+from complaint_runtime.testing import envelope_of, record_of
 from hypothesis import given
 from hypothesis import strategies as st
 from notify import messaging
-from notify.channels import SmtpChannel
+from notify.adapters.channels import SmtpChannel
+from notify.adapters.internal_api import InternalApi
+from notify.bootstrap import Dependencies
 from notify.config import NotifySettings
-from notify.contacts import InternalApi
-from notify.db import Delivery
-from notify.delivery import DeliveryLoop
-from notify.domain.directory import (
+from notify.deliveries.db import Delivery
+from notify.deliveries.loop import DeliveryLoop
+from notify.main import MIGRATIONS
+from notify.messages.domain.directory import (
     InvalidDirectory,
     NoRecipient,
     StaffDirectory,
     parse_directory,
     staff_recipient,
 )
-from notify.domain.planning import ESCALATION_RECIPIENTS, plan_deliveries
-from notify.main import MIGRATIONS
+from notify.messages.domain.planning import ESCALATION_RECIPIENTS, plan_deliveries
 from sqlalchemy import select
 
 SECRET = "test-secret-for-notify-escalations-0123456789"
@@ -265,6 +268,7 @@ class Harness:
     intake: FakeIntake
     sink: SmtpSink
     port: int
+    handlers: dict[type[EventData], Handler]
 
     def loop(self) -> DeliveryLoop:
         settings = NotifySettings(
@@ -289,11 +293,9 @@ class Harness:
 
     async def consume(self, data: EventData, topic: topics.Topic) -> Envelope:
         """Through the handlers main.py builds from the directory."""
-        _, kafka = encode(data, topic=topic.name, source=topic.producer, subject=COMPLAINT_ID)
-        envelope = decode(kafka.key, kafka.value, list(kafka.headers))
-        handler = messaging.handlers_for(escalation_group=DIRECTORY.escalation_group)[type(data)]
+        envelope = envelope_of(record_of(data, topic, subject=COMPLAINT_ID))
         async with self.database.unit_of_work() as uow:
-            await handler(uow, envelope)
+            await self.handlers[type(data)](uow, envelope)
         return envelope
 
     async def rows(self) -> list[Delivery]:
@@ -307,16 +309,19 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+async def harness(
+    tmp_path: Path, build_deps: Callable[..., Dependencies]
+) -> AsyncIterator[Harness]:
     url = f"sqlite+aiosqlite:///{tmp_path}/notify.db"
     await upgrade_to_head(MIGRATIONS, url)  # the real migrations: 0002's unique key
     database = Database(url)
+    handlers = messaging.handlers(build_deps(notify_staff_directory=json.dumps(DIRECTORY_JSON)))
     sink = SmtpSink()
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield Harness(database, FakeIntake(), sink, port)
+        yield Harness(database, FakeIntake(), sink, port, handlers)
     finally:
         controller.stop()
         await database.dispose()
@@ -353,8 +358,7 @@ async def test_level_three_mails_each_member_once_and_records_the_gap(harness: H
     envelope = await harness.consume(escalated(3, 2), topics.SLA)
     # The same event again (a redelivery past processed_events): no second set of rows.
     async with harness.database.unit_of_work() as uow:
-        handlers = messaging.handlers_for(escalation_group=DIRECTORY.escalation_group)
-        await handlers[ComplaintEscalated](uow, envelope)
+        await harness.handlers[ComplaintEscalated](uow, envelope)
     loop = harness.loop()
     await loop.run_once()
     await loop.run_once()

@@ -1,0 +1,164 @@
+"""Just-in-time preparation of one delivery: resolve the recipient, render the message.
+
+Contacts are looked up (from intake, or the staff directory) only when a claimed delivery
+is about to be sent, and only a masked address and a keyed hash of it are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from notify.adapters.channels import OutgoingEmail
+from notify.adapters.internal_api import CustomerContact, InternalApi
+from notify.config import NotifySettings
+from notify.messages.domain.directory import NoRecipient, StaffDirectory, staff_recipient
+from notify.messages.domain.recipients import looks_like_address, masked_address, recipient_hash
+from notify.messages.domain.template_context import LookedUp, message_context
+from notify.messages.rendering import LANGUAGES, Renderer
+
+
+class Skip(Exception):
+    """Nobody to send to (no address, no directory entry): recorded, not retried."""
+
+
+class ClaimedDelivery(Protocol):
+    """What preparing reads of a claimed delivery, and the recipient it records on it (the
+    delivery log's row)."""
+
+    @property
+    def delivery_id(self) -> str: ...
+    @property
+    def complaint_id(self) -> str: ...
+    @property
+    def template(self) -> str: ...
+    @property
+    def recipient_role(self) -> str: ...
+    @property
+    def context(self) -> dict[str, Any]: ...
+
+    recipient_user: str | None
+    recipient_masked: str | None
+    recipient_key: str | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    address: str
+    name: str | None
+    language: str
+
+
+def recipient_hash_key(settings: NotifySettings) -> bytes:
+    if settings.notify_recipient_hash_key:
+        return settings.notify_recipient_hash_key.encode()
+    # A sub-key of the shared secret, labelled so it is useless for signing tokens.
+    secret = settings.auth_jwt_secret.encode()
+    return hmac.new(secret, b"notify recipient hash key", hashlib.sha256).digest()
+
+
+class MessagePreparer:
+    """Turns a claimed delivery into the e-mail to send; records the resolved recipient on
+    the row (masked) and raises :class:`Skip` when there is nobody to send to."""
+
+    def __init__(
+        self,
+        *,
+        settings: NotifySettings,
+        api: InternalApi,
+        directory: StaffDirectory,
+        renderer: Renderer,
+    ):
+        self._settings = settings
+        self._api = api
+        self._directory = directory
+        self._renderer = renderer
+        self._hash_key = recipient_hash_key(settings)
+
+    async def prepare(self, *, row: ClaimedDelivery) -> OutgoingEmail:
+        """Resolve the recipient just in time and render the message; nothing is stored.
+
+        What was resolved before a failure stays on the row (the staff member, the masked
+        address), so a skipped or failed delivery's log entry says whom it was for.
+        """
+        contact = await self._api.customer_contact(row.complaint_id)
+        recipient = self._recipient(row, contact)
+        language = recipient.language if recipient.language in LANGUAGES else "zh-CN"
+        row.recipient_masked = masked_address(recipient.address)
+        row.recipient_key = recipient_hash(key=self._hash_key, address=recipient.address)
+        row.language = language
+        context = message_context(
+            template=row.template,
+            stored=row.context,
+            looked_up=await self._looked_up(row, contact, recipient.name, language),
+            expected_first_response_h=self._settings.notify_expected_first_response_h,
+            zone=self._settings.notify_display_timezone,
+        )
+        message = self._renderer.render(template=row.template, language=language, context=context)
+        return OutgoingEmail(
+            delivery_id=row.delivery_id,
+            to_address=recipient.address.strip(),
+            to_name=recipient.name,
+            subject=message.subject,
+            body=message.body,
+            template=row.template,
+            language=language,
+        )
+
+    def _recipient(self, row: ClaimedDelivery, contact: CustomerContact) -> _Recipient:
+        """The customer from intake's answer, staff from the directory (the member found is
+        recorded on the row); :class:`Skip` when there is no usable address."""
+        if row.recipient_role == "customer":
+            if contact.email is None or not looks_like_address(contact.email):
+                raise Skip("the customer has no e-mail address (other channels come later)")
+            return _Recipient(contact.email, contact.name, contact.language)
+        try:
+            member = staff_recipient(
+                self._directory,
+                role=row.recipient_role,
+                team=contact.team,
+                user_id=row.recipient_user,
+            )
+        except NoRecipient as exc:
+            raise Skip(str(exc)) from exc
+        row.recipient_user = member.user_id
+        if member.email is None or not looks_like_address(member.email):
+            raise Skip(f"user {member.user_id} has no e-mail address in the staff directory")
+        return _Recipient(member.email, member.name, member.language)
+
+    async def _looked_up(
+        self,
+        row: ClaimedDelivery,
+        contact: CustomerContact,
+        recipient_name: str | None,
+        language: str,
+    ) -> LookedUp:
+        survey_url = survey_expires = None
+        if row.template == "survey_invitation":
+            link = await self._api.survey_link(str(row.context.get("request_id")))
+            survey_url, survey_expires = link.survey_url, link.expires_at
+        standing = None
+        if row.template == "duplicate_notice":
+            # The reference of the complaint that stands, also just in time. Its tracking
+            # link is not passed on: a duplicate may have matched on one identifier only,
+            # so its address need not be the one the standing complaint's link went to.
+            standing = await self._api.customer_contact(str(row.context.get("duplicate_of")))
+        return LookedUp(
+            reference=contact.reference,
+            recipient_name=recipient_name,
+            language=language,
+            team=contact.team,
+            tracking_url=contact.tracking_url,
+            survey_url=survey_url,
+            survey_expires_at=survey_expires,
+            priority=contact.priority,
+            case_url=self._case_url(row.complaint_id),
+            standing_reference=standing.reference if standing else None,
+        )
+
+    def _case_url(self, complaint_id: str) -> str | None:
+        template = self._settings.notify_staff_case_url
+        return template.replace("{complaint_id}", complaint_id) if template else None
