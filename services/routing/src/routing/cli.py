@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from complaint_runtime.auth import ROLES, issue_token
+from complaint_runtime.identity import ROLES, issue_token
 
 from routing.config import RoutingSettings
 

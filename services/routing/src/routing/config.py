@@ -45,10 +45,11 @@ class RoutingSettings(ServiceSettings):
         ),
     )
     triage_model_path: Path = Field(
-        Path(".run/routing-triage-model.joblib"),
+        Path(".run/routing-triage-model.skops"),
         description=(
-            "TRIAGE_MODEL_PATH: where `routing-triage train` saves the triage model and "
-            "where routing loads it from with TRIAGE_CLASSIFIER=model"
+            "TRIAGE_MODEL_PATH: where `routing-triage train` saves the triage model (a skops "
+            "file, loaded only if it holds the model's own types) and where routing loads it "
+            "from with TRIAGE_CLASSIFIER=model (needs routing's `model` extra)"
         ),
     )
     routing_agents: tuple[AgentConfig, ...] = Field(

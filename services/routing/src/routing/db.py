@@ -1,5 +1,10 @@
-"""Routing's tables: one case per complaint with the triage decision that explains it, the
-case's action history, and the agents cases are assigned to."""
+"""Routing's shared tables: one case per complaint with the triage decision that explains
+it, the case's action history, and the agents cases are assigned to. Triage, the case
+lifecycle, the assignment engine, duplicates and staffing all read and write them.
+
+Each capability's own tables are in its package's ``db.py`` (``routing.assignment.db``,
+``routing.categories.db``, ``routing.duplicates.db``, ``routing.triage.db``), on the same
+metadata."""
 
 from __future__ import annotations
 
@@ -91,7 +96,7 @@ class Agent(Base):
     level: Mapped[str] = mapped_column(String(16))
     capacity: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The assignment engine's columns (routing.assignment_db keeps them): skills (empty:
+    # The assignment engine's columns (routing.assignment.db keeps them): skills (empty:
     # all), availability, and the open-case counter kept in the transaction of each change.
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)

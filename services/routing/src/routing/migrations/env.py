@@ -1,4 +1,8 @@
 from complaint_runtime.migrations import run_env
+from routing.assignment import db as _assignment_tables  # noqa: F401 (registers the tables)
+from routing.categories import db as _category_tables  # noqa: F401 (registers the tables)
 from routing.db import Base
+from routing.duplicates import db as _index_tables  # noqa: F401 (registers the tables)
+from routing.triage import db as _streak_tables  # noqa: F401 (registers the tables)
 
 run_env(Base.metadata)

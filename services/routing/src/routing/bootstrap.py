@@ -1,0 +1,89 @@
+"""Routing's composition root: everything a request, a consumed event or a start-up hook
+needs, built once from the settings into one frozen :class:`Dependencies`.
+
+No module of routing keeps mutable state of its own: the duplicate policy, the streak
+length and the triage classifiers travel in this object (routers get it through
+``DependenciesDep``, consumer handlers through ``routing.messaging.handlers``). A missing
+model file with ``TRIAGE_CLASSIFIER=model`` fails here, at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+from complaint_contracts import topics
+from complaint_runtime.database import Database
+from complaint_runtime.service import ServiceRuntime
+from fastapi import Depends, Request
+
+from routing.config import RoutingSettings
+from routing.duplicates.domain.detection import DuplicatePolicy
+from routing.staffing.service import seed_agents
+from routing.triage.classifiers import TriageClassifiers, load_classifiers, warm_up
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    settings: RoutingSettings
+    database: Database
+    duplicate_policy: DuplicatePolicy  # §4: duplicate window, text similarity, repeat window
+    streak_length: int  # §4: irritation words in this many messages in a row turn blue yellow
+    classifiers: TriageClassifiers  # the rules over the current category tree, or the model
+
+
+def duplicate_policy(settings: RoutingSettings) -> DuplicatePolicy:
+    return DuplicatePolicy(
+        window=timedelta(hours=settings.duplicate_window_h),
+        text_similarity=settings.duplicate_text_similarity,
+        repeat_window=timedelta(days=settings.repeat_window_days),
+    )
+
+
+def build_dependencies(
+    settings: RoutingSettings,
+    *,
+    database: Database,
+    classifiers: TriageClassifiers | None = None,
+) -> Dependencies:
+    """The dependencies over ``database``; ``classifiers`` default to what the settings
+    ask for (raises ``RuntimeError`` when the configured model cannot be loaded)."""
+    return Dependencies(
+        settings=settings,
+        database=database,
+        duplicate_policy=duplicate_policy(settings),
+        streak_length=settings.emotion_streak_length,
+        classifiers=classifiers or load_classifiers(settings),
+    )
+
+
+def build_runtime(settings: RoutingSettings) -> tuple[ServiceRuntime, Dependencies]:
+    """The service process: its runtime (database, start-up hooks) and the dependencies its
+    routers and handlers share; ``main`` adds the consumer with its handler table."""
+    classifiers = load_classifiers(settings)  # fails here if the configured model is missing
+    runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, produces=[topics.ROUTING])
+    deps = build_dependencies(settings, database=runtime.database, classifiers=classifiers)
+
+    async def seed() -> None:
+        await seed_agents(database=deps.database, agents=settings.routing_agents)
+
+    async def warm_up_triage() -> None:
+        await warm_up(classifiers=deps.classifiers, database=deps.database)
+
+    # Agents before anything consumes; jieba and the category tree before the first triage.
+    runtime.on_migrated.append(seed)
+    runtime.on_migrated.append(warm_up_triage)
+    return runtime, deps
+
+
+def dependencies(request: Request) -> Dependencies:
+    """The one reader of ``app.state``: the dependencies ``create_app`` stored there."""
+    deps: Dependencies = request.app.state.dependencies
+    return deps
+
+
+DependenciesDep = Annotated[Dependencies, Depends(dependencies)]

@@ -1,0 +1,215 @@
+"""Routing's case API: read a case with its history, the staff commands that move it, the
+hand-offs (reassign, transfer) and a supervisor's correction of the triage.
+
+Every error is problem+json: 401/403 (auth: agents cannot recategorise), 404 (unknown
+case), 409 ``illegal-transition`` (with ``state`` and ``command``), ``no-change``,
+``agent-offline`` / ``agent-at-capacity`` / ``agent-not-senior`` (with ``agent``), 422
+``closure-guard``, ``unknown-target`` or ``validation``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from complaint_runtime.auth import Principal
+from fastapi import APIRouter
+
+from routing.auth import LeadDep, ReaderDep, StaffDep
+from routing.bootstrap import Dependencies, DependenciesDep
+from routing.cases import recategorization, service
+from routing.cases.schemas import (
+    AwaitingCustomerIn,
+    CaseOut,
+    FirstResponseIn,
+    ReassignIn,
+    RecategorizeIn,
+    ReplyIn,
+    ResolveIn,
+)
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+# The hand-off endpoint of the assignment API, open to the case's assignee as well.
+transfer_router = APIRouter(tags=["assignment"])
+TRANSFER_ROLES = frozenset({"agent", "lead", "manager"})
+
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
+    (400, 401, 403, 404, 409, 413, 422, 503), PROBLEM
+)
+
+
+@router.get(
+    "/{complaint_id}",
+    response_model=CaseOut,
+    responses=ERRORS,
+    summary="A case: status, triage, owner, assignee, resolution and history",
+)
+async def get_case(complaint_id: str, deps: DependenciesDep, _caller: ReaderDep) -> CaseOut:
+    view = await service.view_case(database=deps.database, complaint_id=complaint_id)
+    return CaseOut.of(view)
+
+
+@router.post(
+    "/{complaint_id}/first-response",
+    response_model=CaseOut,
+    responses=ERRORS,
+    summary="The first answer to the customer: in_progress, stops the first-response clock",
+)
+async def first_response(
+    complaint_id: str, deps: DependenciesDep, caller: StaffDep, body: FirstResponseIn | None = None
+) -> CaseOut:
+    body = body or FirstResponseIn()
+    view = await service.record_first_response(
+        database=deps.database,
+        complaint_id=complaint_id,
+        principal=caller,
+        message=body.message,
+        channel=body.channel,
+    )
+    return CaseOut.of(view)
+
+
+@router.post(
+    "/{complaint_id}/replies",
+    response_model=CaseOut,
+    responses=ERRORS,
+    summary="A later answer to the customer (in_progress)",
+)
+async def reply(
+    complaint_id: str, deps: DependenciesDep, caller: StaffDep, body: ReplyIn | None = None
+) -> CaseOut:
+    body = body or ReplyIn()
+    view = await service.record_reply(
+        database=deps.database,
+        complaint_id=complaint_id,
+        principal=caller,
+        message=body.message,
+        in_reply_to=body.in_reply_to,
+        channel=body.channel,
+    )
+    return CaseOut.of(view)
+
+
+@router.post(
+    "/{complaint_id}/awaiting-customer",
+    response_model=CaseOut,
+    responses=ERRORS,
+    summary="Wait for the customer: pauses the resolution clock",
+)
+async def awaiting_customer(
+    complaint_id: str, deps: DependenciesDep, caller: StaffDep, body: AwaitingCustomerIn
+) -> CaseOut:
+    view = await service.await_customer(
+        database=deps.database,
+        complaint_id=complaint_id,
+        principal=caller,
+        reason=body.reason,
+    )
+    return CaseOut.of(view)
+
+
+@router.post(
+    "/{complaint_id}/resume",
+    response_model=CaseOut,
+    responses=ERRORS,
+    summary="Resume work without a customer message (back to in_progress)",
+)
+async def resume(complaint_id: str, deps: DependenciesDep, caller: StaffDep) -> CaseOut:
+    view = await service.resume(database=deps.database, complaint_id=complaint_id, principal=caller)
+    return CaseOut.of(view)
+
+
+@router.post(
+    "/{complaint_id}/resolve",
+    response_model=CaseOut,
+    responses=ERRORS,
+    summary="Resolve: needs solution summary, solution type and root cause (closure guard)",
+)
+async def resolve(
+    complaint_id: str, deps: DependenciesDep, caller: StaffDep, body: ResolveIn | None = None
+) -> CaseOut:
+    body = body or ResolveIn()
+    view = await service.resolve(
+        database=deps.database,
+        complaint_id=complaint_id,
+        principal=caller,
+        solution_summary=body.solution_summary,
+        solution_type=body.solution_type,
+        root_cause=body.root_cause,
+        preventive_measure=body.preventive_measure,
+    )
+    return CaseOut.of(view)
+
+
+@router.post(
+    "/{complaint_id}/reassign",
+    response_model=CaseOut,
+    responses=ERRORS,
+    summary="Hand the case to another agent or team (lead or manager)",
+)
+async def reassign(
+    complaint_id: str, deps: DependenciesDep, caller: LeadDep, body: ReassignIn
+) -> CaseOut:
+    return await _hand_off(
+        deps=deps,
+        complaint_id=complaint_id,
+        caller=caller,
+        body=body,
+        roles=service.REASSIGN_ROLES,
+    )
+
+
+@transfer_router.post(
+    "/v1/cases/{complaint_id}/transfer",
+    response_model=CaseOut,
+    responses=ERRORS,
+    summary="Transfer to another team and/or agent (lead of the team, manager, assignee)",
+)
+async def transfer(
+    complaint_id: str, deps: DependenciesDep, caller: StaffDep, body: ReassignIn
+) -> CaseOut:
+    return await _hand_off(
+        deps=deps, complaint_id=complaint_id, caller=caller, body=body, roles=TRANSFER_ROLES
+    )
+
+
+@router.post(
+    "/{complaint_id}/recategorize",
+    response_model=CaseOut,
+    responses=ERRORS,
+    summary="Correct category, sub-category or priority (lead of the team or manager)",
+)
+async def recategorize(
+    complaint_id: str, deps: DependenciesDep, caller: LeadDep, body: RecategorizeIn
+) -> CaseOut:
+    view = await recategorization.recategorize(
+        database=deps.database,
+        complaint_id=complaint_id,
+        principal=caller,
+        reason=body.reason,
+        category=body.category,
+        subcategory=body.subcategory,
+        priority=body.priority,
+    )
+    return CaseOut.of(view)
+
+
+async def _hand_off(
+    *,
+    deps: Dependencies,
+    complaint_id: str,
+    caller: Principal,
+    body: ReassignIn,
+    roles: frozenset[str],
+) -> CaseOut:
+    """The reassign and transfer endpoints' one use case; they differ in who may ask."""
+    view = await service.reassign(
+        database=deps.database,
+        complaint_id=complaint_id,
+        principal=caller,
+        reason=body.reason,
+        assignee=body.assignee,
+        team=body.team,
+        roles=roles,
+    )
+    return CaseOut.of(view)

@@ -1,0 +1,123 @@
+"""Bodies and answers of routing's case API (bounded like every input)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from complaint_contracts.vocabulary import Category, PreferredChannel, Priority, SolutionType
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from routing.cases.service import CaseView
+
+TEXT = 2000
+REASON = 500
+USER_ID = r"^[A-Za-z0-9._:-]{1,100}$"  # ids, never contacts: no '@', no spaces
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FirstResponseIn(_In):
+    message: str | None = Field(None, max_length=TEXT, description="What the customer was told")
+    channel: PreferredChannel | None = None
+
+
+class ReplyIn(_In):
+    message: str | None = Field(None, max_length=TEXT)
+    in_reply_to: str | None = Field(
+        None, pattern=USER_ID, max_length=200, description="message_id of the customer message"
+    )
+    channel: PreferredChannel | None = None
+
+
+class AwaitingCustomerIn(_In):
+    reason: str = Field(min_length=1, max_length=REASON, description="What the customer was asked")
+
+
+class ResolveIn(_In):
+    """All optional in the schema so that the closure guard, not generic validation,
+    answers a resolve without solution, type or root cause (one error per missing field)."""
+
+    solution_summary: str | None = Field(None, max_length=TEXT)
+    solution_type: SolutionType | None = None
+    root_cause: str | None = Field(None, max_length=TEXT)
+    preventive_measure: str | None = Field(None, max_length=TEXT)
+
+
+class ReassignIn(_In):
+    assignee: str | None = Field(
+        None, pattern=USER_ID, description="The agent's user id; omitted: least-loaded free agent"
+    )
+    team: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,59}$",
+        description="The new team (a team code such as 'billing'); omitted: the same team",
+    )
+    reason: str = Field(min_length=1, max_length=REASON)
+
+
+class RecategorizeIn(_In):
+    category: Category | None = Field(None, description="The corrected category")
+    subcategory: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9_]{0,59}$",
+        description="The corrected sub-category; omitted with a new category: cleared",
+    )
+    priority: Priority | None = Field(
+        None, description="The decided priority; P1 only ever by such a supervisor decision"
+    )
+    reason: str = Field(min_length=1, max_length=REASON, description="Why (kept in the record)")
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> RecategorizeIn:
+        if self.category is None and self.subcategory is None and self.priority is None:
+            raise ValueError("give at least one of category, subcategory, priority")
+        return self
+
+
+class ActionOut(BaseModel):
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    event_id: str | None
+    detail: dict[str, Any]
+    at: datetime
+
+
+class CaseOut(BaseModel):
+    complaint_id: str
+    reference: str
+    status: str
+    category: str
+    subcategory: str | None
+    confidence: float
+    priority: str
+    emotion: str
+    team: str | None
+    assignee: str | None
+    owner: str | None
+    rules_fired: list[dict[str, Any]]
+    received_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    solution_summary: str | None
+    solution_type: str | None
+    root_cause: str | None
+    preventive_measure: str | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    close_reason: str | None
+    reopen_count: int
+    escalation_level: int = Field(
+        description="0 agent, 1 team lead, 2 manager, 3 senior escalation group (set by sla-watch)"
+    )
+    actions: list[ActionOut] = Field(description="The case's history, oldest first")
+
+    @classmethod
+    def of(cls, view: CaseView) -> CaseOut:
+        fields = {name: getattr(view.case, name) for name in cls.model_fields if name != "actions"}
+        actions = [ActionOut.model_validate(a, from_attributes=True) for a in view.actions]
+        return cls(**fields, actions=actions)

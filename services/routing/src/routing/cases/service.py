@@ -1,0 +1,280 @@
+"""Staff commands on a case (§3): view, first response, replies, waiting for the customer,
+resuming, resolving, reassigning. Each authorises the caller against the case, decides
+with the state machine and commits the change, its event and its history together.
+
+Refusals are domain errors: ``NotFound`` (unknown case), ``Forbidden`` (not the caller's
+case), ``IllegalTransitionError`` / ``ClosureGuardError`` (the state machine said no).
+The supervisor's correction is in :mod:`routing.cases.recategorization`, the facts other
+services report in :mod:`routing.cases.reported_facts`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from complaint_contracts.events import (
+    ComplaintAgentReplied,
+    ComplaintAwaitingCustomer,
+    ComplaintFirstResponseSent,
+    ComplaintResolved,
+    ComplaintResumed,
+)
+from complaint_runtime.database import Database, UnitOfWork
+from complaint_runtime.errors import Forbidden, NotFound
+from complaint_runtime.identity import Principal
+
+from routing.assignment.service import release_and_drain, transfer_case
+from routing.cases.domain.access import may_act
+from routing.cases.domain.lifecycle import (
+    AwaitCustomer,
+    RecordFirstResponse,
+    RecordReply,
+    Resolve,
+    Resume,
+)
+from routing.cases.transitions import Actor, decide_or_raise, load_case, masked, move, now_utc
+from routing.db import Case, CaseAction, CaseRepository
+
+# Who may hand a case off through the reassign endpoint (the transfer endpoint adds the
+# case's assignee, see routing.cases.api).
+REASSIGN_ROLES = frozenset({"lead", "manager"})
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case and its history as a use case leaves them (read-only for the caller)."""
+
+    case: Case
+    actions: list[CaseAction]
+
+
+def _authorize(principal: Principal, case: Case, *, roles: frozenset[str] | None = None) -> None:
+    held = principal.roles if roles is None else principal.roles & roles
+    if not may_act(
+        roles=held,
+        subject=principal.subject,
+        team=principal.team,
+        case_team=case.team,
+        case_assignee=case.assignee,
+    ):
+        raise Forbidden("Agents act on cases assigned to them, leads on their team's cases.")
+
+
+Step = Callable[[UnitOfWork, Case, Actor], Awaitable[None]]
+
+
+async def _run(
+    *,
+    database: Database,
+    complaint_id: str,
+    principal: Principal,
+    step: Step,
+    roles: frozenset[str] | None = None,
+) -> CaseView:
+    async with database.unit_of_work() as uow:
+        case = await load_case(uow, complaint_id)
+        _authorize(principal, case, roles=roles)
+        await step(uow, case, Actor(principal.subject))
+        await uow.session.flush()
+        actions = await CaseRepository(uow.session).actions(complaint_id)
+    return CaseView(case, actions)
+
+
+async def view_case(*, database: Database, complaint_id: str) -> CaseView:
+    async with database.sessions() as session:
+        cases = CaseRepository(session)
+        case = await cases.get(complaint_id) if len(complaint_id) <= 36 else None
+        if case is None:
+            raise NotFound(title="Case not found")
+        return CaseView(case, await cases.actions(complaint_id))
+
+
+async def record_first_response(
+    *,
+    database: Database,
+    complaint_id: str,
+    principal: Principal,
+    message: str | None = None,
+    channel: str | None = None,
+) -> CaseView:
+    async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
+        transition = decide_or_raise(case, RecordFirstResponse())
+        now = now_utc()
+        case.first_response_at = case.first_response_at or now
+        event = ComplaintFirstResponseSent(
+            complaint_id=case.complaint_id, actor=actor.id, channel=channel, responded_at=now
+        )
+        detail = {"channel": channel, "message": masked(message)}
+        move(
+            uow,
+            case,
+            transition,
+            actor=actor,
+            action="first_response_sent",
+            event=event,
+            at=now,
+            detail=detail,
+        )
+
+    return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
+
+
+async def record_reply(
+    *,
+    database: Database,
+    complaint_id: str,
+    principal: Principal,
+    message: str | None = None,
+    in_reply_to: str | None = None,
+    channel: str | None = None,
+) -> CaseView:
+    async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
+        transition = decide_or_raise(case, RecordReply())
+        now = now_utc()
+        event = ComplaintAgentReplied(
+            complaint_id=case.complaint_id,
+            actor=actor.id,
+            in_reply_to=in_reply_to,
+            channel=channel,
+            replied_at=now,
+        )
+        detail = {"in_reply_to": in_reply_to, "channel": channel, "message": masked(message)}
+        move(
+            uow,
+            case,
+            transition,
+            actor=actor,
+            action="agent_replied",
+            event=event,
+            at=now,
+            detail=detail,
+        )
+
+    return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
+
+
+async def await_customer(
+    *, database: Database, complaint_id: str, principal: Principal, reason: str
+) -> CaseView:
+    async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
+        transition = decide_or_raise(case, AwaitCustomer())
+        now = now_utc()
+        why = masked(reason) or ""
+        event = ComplaintAwaitingCustomer(
+            complaint_id=case.complaint_id, actor=actor.id, reason=why, since=now
+        )
+        move(
+            uow,
+            case,
+            transition,
+            actor=actor,
+            action="awaiting_customer",
+            event=event,
+            at=now,
+            detail={"reason": why},
+        )
+
+    return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
+
+
+async def resume(*, database: Database, complaint_id: str, principal: Principal) -> CaseView:
+    async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
+        transition = decide_or_raise(case, Resume(trigger="agent"))
+        now = now_utc()
+        event = ComplaintResumed(
+            complaint_id=case.complaint_id, trigger="agent", actor=actor.id, resumed_at=now
+        )
+        move(
+            uow,
+            case,
+            transition,
+            actor=actor,
+            action="resumed",
+            event=event,
+            at=now,
+            detail={"trigger": "agent"},
+        )
+
+    return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
+
+
+async def resolve(
+    *,
+    database: Database,
+    complaint_id: str,
+    principal: Principal,
+    solution_summary: str | None = None,
+    solution_type: str | None = None,
+    root_cause: str | None = None,
+    preventive_measure: str | None = None,
+) -> CaseView:
+    async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
+        transition = decide_or_raise(
+            case,
+            Resolve(
+                solution_summary=solution_summary,
+                solution_type=solution_type,
+                root_cause=root_cause,
+            ),
+        )
+        now = now_utc()
+        # The closure guard passed: summary and root cause are there and not blank.
+        summary = masked((solution_summary or "").strip())
+        cause = masked((root_cause or "").strip())
+        measure = masked(preventive_measure.strip()) if preventive_measure else None
+        event = ComplaintResolved(
+            complaint_id=case.complaint_id,
+            solution_summary=summary,
+            solution_type=solution_type,
+            root_cause=cause,
+            preventive_measure=measure or None,
+            actor=actor.id,
+            resolved_at=now,
+        )
+        case.solution_summary, case.solution_type = summary, solution_type
+        case.root_cause, case.preventive_measure = cause, measure or None
+        case.resolved_at = now
+        move(
+            uow,
+            case,
+            transition,
+            actor=actor,
+            action="resolved",
+            event=event,
+            at=now,
+            detail={"solution_type": solution_type},
+        )
+        # Resolved waits for the customer, not the agent: the slot frees up at once and
+        # the team queue drains into it (a reopen claims a slot again).
+        case.queued_at = None
+        await release_and_drain(uow=uow, agent_id=case.assignee, at=now)
+
+    return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
+
+
+async def reassign(
+    *,
+    database: Database,
+    complaint_id: str,
+    principal: Principal,
+    reason: str,
+    assignee: str | None = None,
+    team: str | None = None,
+    roles: frozenset[str] = REASSIGN_ROLES,
+) -> CaseView:
+    """A hand-off (§5): see :func:`routing.assignment.service.transfer_case`. ``roles`` are the
+    roles that may ask: the reassign endpoint admits leads and managers, the transfer
+    endpoint the case's assignee as well."""
+
+    async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
+        await transfer_case(
+            uow=uow, case=case, actor=actor, reason=reason, assignee=assignee, team=team
+        )
+
+    return await _run(
+        database=database,
+        complaint_id=complaint_id,
+        principal=principal,
+        step=step,
+        roles=roles,
+    )

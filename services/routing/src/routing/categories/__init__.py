@@ -1,0 +1,1 @@
+"""The category tree (§4) and its admin API."""

@@ -1,0 +1,1 @@
+"""The category tree of §4 as data: eight fixed top-level codes and their sub-categories."""

@@ -1,0 +1,138 @@
+"""Routing's customer index (§4 duplicates and repeats).
+
+Nothing here is a raw contact: identity keys are intake's keyed hashes, the fingerprint is
+the already-masked description, normalised. An erasure removes both (``forget``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from complaint_runtime.database import Base, UTCDateTime
+from sqlalchemy import Index, Integer, String, Text, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from routing.db import Case
+from routing.duplicates.domain.detection import Earlier, Incoming
+
+KEY_LENGTH = 80  # "ref:cus_" + 32 hex digits, "email:" + 32 hex digits, …
+ORDER_REF_LENGTH = 100
+
+
+class CustomerComplaint(Base):
+    """One complaint as the duplicate and repeat rules see it."""
+
+    __tablename__ = "customer_complaints"
+
+    complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    order_ref: Mapped[str | None] = mapped_column(String(ORDER_REF_LENGTH))
+    fingerprint: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duplicate_of: Mapped[str | None] = mapped_column(String(36), index=True)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class CustomerIdentityKey(Base):
+    """identity key → complaint: every complaint is reachable from each of its keys."""
+
+    __tablename__ = "customer_identity_keys"
+    __table_args__ = (
+        Index("ix_customer_identity_keys_key_received", "identity_key", "received_at"),
+    )
+
+    identity_key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CustomerIndex:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def earlier(self, *, keys: Iterable[str], since: datetime) -> list[Earlier]:
+        """The customer's complaints received since ``since``, with their current case
+        status and category (a supervisor's correction counts)."""
+        ids = set(
+            await self.session.scalars(
+                select(CustomerIdentityKey.complaint_id).where(
+                    CustomerIdentityKey.identity_key.in_(list(keys)),
+                    CustomerIdentityKey.received_at >= since,
+                )
+            )
+        )
+        if not ids:
+            return []
+        rows = await self.session.execute(
+            select(CustomerComplaint, Case.status, Case.category)
+            .join(Case, Case.complaint_id == CustomerComplaint.complaint_id)
+            .where(CustomerComplaint.complaint_id.in_(ids))
+        )
+        key_rows = await self.session.execute(
+            select(CustomerIdentityKey.complaint_id, CustomerIdentityKey.identity_key).where(
+                CustomerIdentityKey.complaint_id.in_(ids)
+            )
+        )
+        keys_of: dict[str, set[str]] = {}
+        for complaint_id, key in key_rows:
+            keys_of.setdefault(complaint_id, set()).add(key)
+        return [
+            Earlier(
+                complaint_id=row.complaint_id,
+                keys=frozenset(keys_of.get(row.complaint_id, ())),
+                order_ref=row.order_ref,
+                fingerprint=row.fingerprint,
+                received_at=row.received_at,
+                category=category,
+                is_open=status != "closed",
+                duplicate_of=row.duplicate_of,
+            )
+            for row, status, category in rows
+        ]
+
+    def add(self, incoming: Incoming, *, duplicate_of: str | None, repeat_count: int) -> None:
+        self.session.add(
+            CustomerComplaint(
+                complaint_id=incoming.complaint_id,
+                order_ref=(incoming.order_ref or "")[:ORDER_REF_LENGTH] or None,
+                fingerprint=incoming.fingerprint,
+                received_at=incoming.received_at,
+                duplicate_of=duplicate_of,
+                repeat_count=repeat_count,
+            )
+        )
+        for key in sorted(incoming.keys):
+            self.session.add(
+                CustomerIdentityKey(
+                    identity_key=key[:KEY_LENGTH],
+                    complaint_id=incoming.complaint_id,
+                    received_at=incoming.received_at,
+                )
+            )
+
+    async def get(self, complaint_id: str) -> CustomerComplaint | None:
+        return await self.session.get(CustomerComplaint, complaint_id)
+
+    async def open_duplicates_of(self, original_id: str) -> list[str]:
+        """The copies of ``original_id`` that are not closed yet, oldest first."""
+        rows = await self.session.scalars(
+            select(CustomerComplaint.complaint_id)
+            .join(Case, Case.complaint_id == CustomerComplaint.complaint_id)
+            .where(CustomerComplaint.duplicate_of == original_id, Case.status != "closed")
+            .order_by(CustomerComplaint.received_at, CustomerComplaint.complaint_id)
+        )
+        return list(rows)
+
+    async def forget(self, complaint_id: str) -> None:
+        """Erasure (§10): the keys that link the customer's complaints and the text go."""
+        await self.session.execute(
+            delete(CustomerIdentityKey).where(CustomerIdentityKey.complaint_id == complaint_id)
+        )
+        values: dict[str, Any] = {"fingerprint": "", "order_ref": None}
+        await self.session.execute(
+            update(CustomerComplaint)
+            .where(CustomerComplaint.complaint_id == complaint_id)
+            .values(**values)
+        )

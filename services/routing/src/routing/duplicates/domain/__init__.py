@@ -1,0 +1,1 @@
+"""Duplicates and repeats of §4, as pure rules over a customer's earlier complaints."""

@@ -1,0 +1,1 @@
+"""Staffing: teams, agents, account managers, team queues and availability."""

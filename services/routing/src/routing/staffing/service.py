@@ -1,0 +1,303 @@
+"""Staffing use cases behind the admin and lead APIs: teams and the categories they own,
+agents (skills, level, capacity, availability), VIP account managers, team queues, the
+load recount and the agents seeded from ``ROUTING_AGENTS`` at start-up. Whatever gives an
+agent room (online, more capacity) drains the queue into them in the same transaction.
+
+Answers are this module's own frozen views, never table rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from complaint_runtime.database import Database
+from complaint_runtime.errors import Forbidden, NotFound, field_error
+from complaint_runtime.identity import Principal
+
+from routing.assignment.db import AccountManager, AssignmentRepository, Team, needs_of
+from routing.assignment.domain.agent_choice import needs_senior
+from routing.assignment.domain.errors import UnknownTargetError
+from routing.assignment.service import drain
+from routing.cases.transitions import now_utc
+from routing.config import AgentConfig
+from routing.db import Agent, Case
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class TeamView:
+    id: str
+    name: str
+    categories: list[str]
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, team: Team, categories: list[str]) -> TeamView:
+        return cls(team.id, team.name, categories, team.updated_at)
+
+
+@dataclass(frozen=True)
+class AgentView:
+    id: str
+    team: str
+    level: str
+    capacity: int
+    categories: list[str]
+    languages: list[str]
+    availability: str
+    open_load: int  # open cases assigned to the agent now
+    last_assigned_at: datetime | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, agent: Agent) -> AgentView:
+        return cls(
+            id=agent.id,
+            team=agent.team,
+            level=agent.level,
+            capacity=agent.capacity,
+            categories=list(agent.categories or ()),
+            languages=list(agent.languages or ()),
+            availability=agent.availability,
+            open_load=agent.open_load,
+            last_assigned_at=agent.last_assigned_at,
+            updated_at=agent.updated_at,
+        )
+
+
+@dataclass(frozen=True)
+class AccountManagerView:
+    customer_ref: str
+    agent_id: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: AccountManager) -> AccountManagerView:
+        return cls(row.customer_ref, row.agent_id, row.updated_at)
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A case waiting in its team's queue."""
+
+    complaint_id: str
+    reference: str
+    status: str
+    category: str
+    priority: str
+    language: str
+    tier: str
+    needs_senior: bool  # P1 or escalated: only a senior agent can take it
+    queued_at: datetime
+    waiting_s: int
+
+    @classmethod
+    def of(cls, case: Case, *, queued_at: datetime, at: datetime) -> QueueEntry:
+        return cls(
+            complaint_id=case.complaint_id,
+            reference=case.reference,
+            status=case.status,
+            category=case.category,
+            priority=case.priority,
+            language=case.language,
+            tier=case.tier,
+            needs_senior=needs_senior(needs_of(case)),
+            queued_at=queued_at,
+            waiting_s=int((at - queued_at).total_seconds()),
+        )
+
+
+def _not_found(what: str) -> NotFound:
+    return NotFound(title=f"{what} not found")
+
+
+def _unknown(field: str, detail: str) -> UnknownTargetError:
+    return UnknownTargetError(
+        title="Unknown reference", errors=[field_error(field, detail, code="unknown")]
+    )
+
+
+# -- teams
+
+
+async def list_teams(*, database: Database) -> list[TeamView]:
+    async with database.sessions() as session:
+        return [TeamView.of(t, c) for t, c in await AssignmentRepository(session).teams()]
+
+
+async def put_team(
+    *, database: Database, team: str, name: str, categories: Sequence[str]
+) -> TeamView:
+    """Create or rename a team and set the categories it owns (moved from their previous
+    owner). Cases already routed stay where they are: a transfer moves them."""
+    async with database.unit_of_work() as uow:
+        repo = AssignmentRepository(uow.session)
+        await repo.put_team(team=team, name=name, categories=categories)
+        views = {t.id: TeamView.of(t, c) for t, c in await repo.teams()}
+    return views[team]
+
+
+# -- agents
+
+
+async def list_agents(*, database: Database, team: str | None) -> list[AgentView]:
+    async with database.sessions() as session:
+        return [AgentView.of(a) for a in await AssignmentRepository(session).agents(team=team)]
+
+
+async def get_agent(*, database: Database, agent_id: str) -> AgentView:
+    async with database.sessions() as session:
+        agent = await AssignmentRepository(session).agent(agent_id)
+    if agent is None:
+        raise _not_found("Agent")
+    return AgentView.of(agent)
+
+
+async def _agent_view(repo: AssignmentRepository, agent_id: str) -> AgentView:
+    agent = await repo.agent(agent_id)
+    if agent is None:
+        raise _not_found("Agent")
+    return AgentView.of(agent)
+
+
+async def put_agent(*, database: Database, agent_id: str, fields: dict[str, Any]) -> AgentView:
+    """Create or replace an agent (all but the load, which is the engine's counter); an
+    agent with room afterwards takes queued cases at once."""
+    async with database.unit_of_work() as uow:
+        repo = AssignmentRepository(uow.session)
+        if not await repo.team_exists(fields["team"]):
+            raise _unknown("team", f"no team {fields['team']!r}; create it first")
+        before = await repo.agent(agent_id)
+        await repo.ensure_teams([fields["team"]])
+        await repo.lock_teams([fields["team"], before.team if before else None])
+        await repo.upsert_agents([{"id": agent_id, **fields}])
+        await drain(uow=uow, agent_id=agent_id, at=now_utc())
+        return await _agent_view(repo, agent_id)
+
+
+def _may_set_availability(principal: Principal, agent: Agent) -> bool:
+    if principal.has_any("manager", "admin"):
+        return True
+    if "lead" in principal.roles and principal.team is not None and principal.team == agent.team:
+        return True
+    return principal.subject == agent.id
+
+
+async def set_availability(
+    *, database: Database, agent_id: str, principal: Principal, availability: str
+) -> AgentView:
+    """The agent themself, their team's lead, a manager or an admin. Going online drains
+    the team queue into the agent; going offline keeps their open cases (a lead transfers
+    them if need be)."""
+    async with database.unit_of_work() as uow:
+        repo = AssignmentRepository(uow.session)
+        agent = await repo.agent(agent_id)
+        if agent is None:
+            raise _not_found("Agent")
+        if not _may_set_availability(principal, agent):
+            raise Forbidden("Agents set their own availability, leads their team's.")
+        await repo.lock_teams([agent.team])
+        # Read again under the team lock (populate_existing): the row as it is now.
+        agent = await repo.agent(agent_id) or agent
+        agent.availability = availability
+        agent.updated_at = now_utc()
+        await uow.session.flush()
+        if availability == "online":
+            await drain(uow=uow, agent_id=agent_id, at=now_utc())
+        return await _agent_view(repo, agent_id)
+
+
+async def reconcile_loads(*, database: Database) -> list[tuple[str, int, int]]:
+    """Recount every agent's load from the cases; returns the corrections made."""
+    async with database.unit_of_work() as uow:
+        return await AssignmentRepository(uow.session).recount()
+
+
+# -- account managers
+
+
+async def list_account_managers(*, database: Database) -> list[AccountManagerView]:
+    async with database.sessions() as session:
+        rows = await AssignmentRepository(session).account_managers()
+    return [AccountManagerView.of(r) for r in rows]
+
+
+async def put_account_manager(
+    *, database: Database, customer_ref: str, agent_id: str
+) -> AccountManagerView:
+    async with database.unit_of_work() as uow:
+        repo = AssignmentRepository(uow.session)
+        if await repo.agent(agent_id) is None:
+            raise _unknown("agent_id", f"no agent {agent_id!r}")
+        await repo.put_account_manager(customer_ref=customer_ref, agent_id=agent_id)
+        found = await repo.account_manager(customer_ref)
+        if found is None:
+            raise _not_found("Account manager")
+        return AccountManagerView.of(found)
+
+
+async def delete_account_manager(*, database: Database, customer_ref: str) -> None:
+    async with database.unit_of_work() as uow:
+        if not await AssignmentRepository(uow.session).delete_account_manager(customer_ref):
+            raise _not_found("Account manager")
+
+
+# -- queues
+
+
+async def team_queue(
+    *, database: Database, team: str, principal: Principal, at: datetime | None = None
+) -> list[QueueEntry]:
+    """A lead sees their own team's queue; managers and admins every team's."""
+    if not principal.has_any("manager", "admin") and principal.team != team:
+        raise Forbidden("Leads see their own team's queue only.")
+    now = at or now_utc()
+    async with database.sessions() as session:
+        repo = AssignmentRepository(session)
+        if not await repo.team_exists(team):
+            raise _not_found("Team")
+        cases = await repo.queue(team)
+    return [QueueEntry.of(c, queued_at=c.queued_at, at=now) for c in cases if c.queued_at]
+
+
+# -- agents seeded at start-up (ROUTING_AGENTS)
+
+
+def _row(agent: AgentConfig) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": agent.id,
+        "team": agent.team,
+        "level": agent.level,
+        "capacity": agent.capacity,
+    }
+    # Optional fields overwrite only when listed, so a restart keeps what the admin API set.
+    for name in ("categories", "languages", "availability"):
+        value = getattr(agent, name)
+        if value is not None:
+            row[name] = list(value) if isinstance(value, tuple) else value
+    return row
+
+
+async def seed_agents(*, database: Database, agents: Sequence[AgentConfig]) -> int:
+    """Upsert the configured agents (and their teams); agents no longer listed are kept,
+    since cases still name them as assignee or owner. A seeded agent that comes online or
+    gets more capacity takes queued cases at once."""
+    unique = {a.id: a for a in agents}  # a repeated id: the last entry wins
+    if not unique:
+        log.info("agents seeded", count=0)
+        return 0
+    async with database.unit_of_work() as uow:
+        repo = AssignmentRepository(uow.session)
+        teams = {a.team for a in unique.values()}
+        await repo.ensure_teams(teams)
+        await repo.lock_teams(teams)
+        await repo.upsert_agents([_row(a) for a in unique.values()])
+        for agent_id in sorted(unique):
+            await drain(uow=uow, agent_id=agent_id, at=now_utc())
+    log.info("agents seeded", count=len(unique))
+    return len(unique)

@@ -1,0 +1,1 @@
+"""The labelled complaints shipped with routing (package data, read with importlib)."""

@@ -1,0 +1,172 @@
+"""Triage of a received complaint (§4, §5), in the consumer's transaction: screen it for a
+duplicate, classify and prioritise it, open its case and hand it to the assignment engine.
+
+The state change, its events (outbox) and its history entries commit together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from complaint_contracts.events import ComplaintAssigned, ComplaintReceived, ComplaintTriaged
+from complaint_contracts.events.routing import FiredRule
+from complaint_runtime.database import UnitOfWork
+
+from routing.assignment.domain.category_ownership import team_for_category
+from routing.assignment.service import assign_new
+from routing.cases.domain.lifecycle import Assign, Triage
+from routing.cases.transitions import (
+    ROUTING,
+    SOURCE,
+    decide_or_raise,
+    move,
+    now_utc,
+    received_case,
+    record_received,
+)
+from routing.db import Case, CaseRepository
+from routing.duplicates.domain.detection import DuplicatePolicy
+from routing.duplicates.service import Screening, index, link_duplicate, screen
+from routing.triage.classifiers import TriageClassifiers
+from routing.triage.domain.classification import Classifier
+from routing.triage.domain.triage import TriageDecision, triage
+from routing.triage.emotion_streaks import start_streak
+
+
+async def triage_and_assign(
+    *,
+    uow: UnitOfWork,
+    received: ComplaintReceived,
+    classifiers: TriageClassifiers,
+    duplicate_policy: DuplicatePolicy,
+    streak_length: int,
+    event_id: str | None = None,
+) -> Case | None:
+    """Classify and prioritise a new complaint, then give it to the team owning its
+    category and, when one is free, to that team's least-loaded agent (also its owner).
+
+    A copy of an open complaint (§4 duplicates) is linked to it instead, never triaged or
+    assigned. ``classifiers`` gives the configured classifier (the rules over the current
+    category tree, or the model). None when the complaint already has a case."""
+    if await CaseRepository(uow.session).get(received.complaint_id) is not None:
+        return None  # already triaged under another event id (e.g. a re-sent copy)
+    screening = await screen(uow=uow, received=received, policy=duplicate_policy)
+    if screening.original is not None:
+        return await link_duplicate(
+            uow=uow, received=received, screening=screening, event_id=event_id
+        )
+    classifier = await classifiers.for_session(uow.session)
+    decision = _decide(received, classifier, screening)
+    now = now_utc()
+    case = await _open_case(
+        uow,
+        received,
+        decision,
+        screening,
+        streak_length=streak_length,
+        event_id=event_id,
+        at=now,
+    )
+    await _assign(uow, case, at=now)
+    return case
+
+
+def _decide(
+    received: ComplaintReceived, classifier: Classifier, screening: Screening
+) -> TriageDecision:
+    """Category, emotion and priority; the repeat rule counts the customer's earlier
+    complaints of the category the classifier chose."""
+    return triage(
+        subject=received.subject,
+        description=received.description,
+        language=received.customer.language,
+        tier=received.customer.tier,
+        classifier=classifier,
+        count_repeats=screening.repeat_count,
+    )
+
+
+async def _open_case(
+    uow: UnitOfWork,
+    received: ComplaintReceived,
+    decision: TriageDecision,
+    screening: Screening,
+    *,
+    streak_length: int,
+    event_id: str | None,
+    at: datetime,
+) -> Case:
+    """The new case row, its customer-index entry and its irritation streak, moved to
+    ``triaged`` with ``complaint.triaged``."""
+    repeat_count = screening.repeat_count(decision.category)
+    team = team_for_category(decision.category)  # until assign_new reads the ownership table
+    rules = tuple(FiredRule(rule=r.rule, detail=r.detail) for r in decision.rules_fired)
+    case = received_case(
+        received,
+        category=decision.category,
+        subcategory=decision.subcategory,
+        confidence=decision.confidence,
+        priority=decision.priority,
+        emotion=decision.emotion,
+        rules_fired=[r.model_dump() for r in rules],
+        team=team,
+        at=at,
+    )
+    CaseRepository(uow.session).add(case)
+    index(uow, screening, repeat_count=repeat_count)
+    start_streak(
+        uow=uow,
+        complaint_id=case.complaint_id,
+        description=received.description,
+        length=streak_length,
+    )
+    await uow.session.flush()  # the history rows reference the case row
+    record_received(uow, case, received, event_id=event_id)
+    triaged = ComplaintTriaged(
+        complaint_id=case.complaint_id,
+        category=decision.category,
+        subcategory=decision.subcategory,
+        confidence=decision.confidence,
+        priority=decision.priority,
+        emotion=decision.emotion,
+        rules_fired=rules,
+        repeat_count=repeat_count,
+        channel=received.channel,
+        customer_tier=received.customer.tier,
+    )
+    move(
+        uow,
+        case,
+        decide_or_raise(case, Triage()),
+        actor=ROUTING,
+        action="triaged",
+        event=triaged,
+        at=at,
+        detail={"category": decision.category, "priority": decision.priority},
+    )
+    return case
+
+
+async def _assign(uow: UnitOfWork, case: Case, *, at: datetime) -> None:
+    """The engine (routing.assignment): owning team, best free agent or the team queue;
+    ``triaged`` → ``assigned`` with ``complaint.assigned``."""
+    reason = await assign_new(uow=uow, case=case, at=at)
+    team, agent = case.team or team_for_category(case.category), case.assignee
+    assigned = ComplaintAssigned(
+        complaint_id=case.complaint_id,
+        team=team,
+        assignee=agent,
+        owner=agent,
+        actor=SOURCE,
+        reason=reason,
+    )
+    move(
+        uow,
+        case,
+        decide_or_raise(case, Assign()),
+        actor=ROUTING,
+        action="assigned",
+        event=assigned,
+        at=at,
+        detail={"team": team, "assignee": agent},
+    )

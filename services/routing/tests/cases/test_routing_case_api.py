@@ -1,0 +1,188 @@
+"""The case API over HTTP (httpx ASGITransport, no lifespan, no Kafka): auth, status codes,
+problem documents and the case view with its history."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from complaint_runtime.auth import issue_token
+from routing.cases.api import router
+
+SECRET = "test-secret-for-routing-api-tests-0123456789"
+SOLUTION = {"solution_summary": "refund re-sent", "solution_type": "refund", "root_cause": "bug"}
+
+
+def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
+    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
+    return {"Authorization": f"Bearer {token}"}
+
+
+LI = auth("agent-li", "agent", team="billing")
+WANG = auth("agent-wang", "agent", team="billing")
+LEAD = auth("lead-zhao", "lead", team="billing")
+OTHER_LEAD = auth("lead-qian", "lead", team="quality")
+MANAGER = auth("mgr-sun", "manager")
+SERVICE = auth("notify", "service")
+
+
+@pytest.fixture
+async def client(api_client: Any, seed: Any) -> AsyncIterator[httpx.AsyncClient]:
+    await seed(
+        [
+            {"id": "agent-li", "team": "billing", "capacity": 10},
+            # Without the billing_refund skill: only a transfer target.
+            {"id": "agent-wang", "team": "billing", "capacity": 5, "categories": ["other"]},
+        ]
+    )
+    async with api_client(router, secret=SECRET) as c:
+        yield c
+
+
+def is_problem(response: httpx.Response, status: int, kind: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    if kind:
+        assert body["type"].endswith(f"/{kind}"), body
+    return body
+
+
+async def test_get_needs_a_staff_or_service_token(client: httpx.AsyncClient, new_case: Any) -> None:
+    complaint_id = await new_case()
+    is_problem(await client.get(f"/v1/cases/{complaint_id}"), 401, "unauthorized")
+    is_problem(await client.get(f"/v1/cases/{complaint_id}", headers=auth("x", "admin")), 403)
+    for headers in (LI, LEAD, MANAGER, SERVICE, WANG):
+        response = await client.get(f"/v1/cases/{complaint_id}", headers=headers)
+        assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["status"], body["team"], body["assignee"], body["owner"]) == (
+        "assigned",
+        "billing",
+        "agent-li",
+        "agent-li",
+    )
+    assert body["priority"] == "P3"
+    assert body["category"] == "billing_refund"
+    assert [(a["actor"], a["action"]) for a in body["actions"]] == [
+        ("intake", "received"),
+        ("routing", "triaged"),
+        ("routing", "assigned"),
+    ]
+    is_problem(await client.get("/v1/cases/unknown", headers=LI), 404, "not-found")
+
+
+async def test_the_whole_staff_flow(client: httpx.AsyncClient, new_case: Any) -> None:
+    cid = await new_case()
+    base = f"/v1/cases/{cid}"
+    response = await client.post(
+        f"{base}/first-response", json={"message": "we are on it", "channel": "sms"}, headers=LI
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "in_progress"
+    assert (await client.post(f"{base}/replies", json={}, headers=LI)).status_code == 200
+    response = await client.post(
+        f"{base}/awaiting-customer", json={"reason": "bank receipt"}, headers=LI
+    )
+    assert response.json()["status"] == "awaiting_customer"
+    response = await client.post(f"{base}/resume", headers=LI)
+    assert response.json()["status"] == "in_progress"
+    response = await client.post(f"{base}/resolve", json=SOLUTION, headers=LI)
+    body = response.json()
+    assert (body["status"], body["solution_type"], body["root_cause"]) == (
+        "resolved",
+        "refund",
+        "bug",
+    )
+    assert body["actions"][-1]["actor"] == "agent-li"
+
+
+async def test_resolve_without_the_three_fields_is_a_closure_guard_problem(
+    client: httpx.AsyncClient, new_case: Any
+) -> None:
+    cid = await new_case()
+    await client.post(f"/v1/cases/{cid}/first-response", headers=LI)
+    body = is_problem(
+        await client.post(f"/v1/cases/{cid}/resolve", json={"solution_summary": "  "}, headers=LI),
+        422,
+        "closure-guard",
+    )
+    assert [(e["field"], e["pointer"]) for e in body["errors"]] == [
+        ("solution_summary", "/solution_summary"),
+        ("solution_type", "/solution_type"),
+        ("root_cause", "/root_cause"),
+    ]
+    assert all(e["detail"] for e in body["errors"])
+    body = is_problem(await client.post(f"/v1/cases/{cid}/resolve", headers=LI), 422)
+    assert len(body["errors"]) == 3
+    is_problem(
+        await client.post(
+            f"/v1/cases/{cid}/resolve", json={**SOLUTION, "solution_type": "magic"}, headers=LI
+        ),
+        422,
+        "validation",
+    )
+
+
+async def test_illegal_transition_is_409_with_state_and_command(
+    client: httpx.AsyncClient, new_case: Any
+) -> None:
+    cid = await new_case()
+    body = is_problem(
+        await client.post(f"/v1/cases/{cid}/resume", headers=LI), 409, "illegal-transition"
+    )
+    assert (body["state"], body["command"]) == ("assigned", "Resume")
+
+
+async def test_who_may_act(client: httpx.AsyncClient, new_case: Any) -> None:
+    cid = await new_case()
+    url = f"/v1/cases/{cid}/first-response"
+    is_problem(await client.post(url, headers=WANG), 403, "forbidden")
+    is_problem(await client.post(url, headers=OTHER_LEAD), 403, "forbidden")
+    is_problem(await client.post(url, headers=SERVICE), 403, "forbidden")
+    is_problem(await client.post(url, headers=auth("li@example.com", "manager")), 403)
+    assert (await client.post(url, headers=MANAGER)).status_code == 200
+    is_problem(await client.post("/v1/cases/nope/first-response", headers=LI), 404)
+
+
+async def test_reassign_by_a_lead(client: httpx.AsyncClient, new_case: Any) -> None:
+    cid = await new_case()
+    url = f"/v1/cases/{cid}/reassign"
+    body = {"assignee": "agent-wang", "reason": "holiday"}
+    is_problem(await client.post(url, json=body, headers=LI), 403, "forbidden")
+    is_problem(await client.post(url, json=body, headers=OTHER_LEAD), 403, "forbidden")
+    is_problem(await client.post(url, json={"assignee": "agent-wang"}, headers=LEAD), 422)
+    is_problem(
+        await client.post(url, json={"assignee": "a@b.com", "reason": "x"}, headers=LEAD), 422
+    )
+    response = await client.post(url, json=body, headers=LEAD)
+    assert response.status_code == 200, response.text
+    case = response.json()
+    assert (case["assignee"], case["owner"], case["status"]) == (
+        "agent-wang",
+        "agent-li",
+        "assigned",
+    )
+    assert case["actions"][-1]["detail"]["previous_assignee"] == "agent-li"
+    # the new assignee may now act, the previous one may not
+    is_problem(await client.post(f"/v1/cases/{cid}/first-response", headers=LI), 403)
+    ok = await client.post(f"/v1/cases/{cid}/first-response", headers=WANG)
+    assert ok.status_code == 200
+
+
+async def test_bodies_are_bounded(client: httpx.AsyncClient, new_case: Any) -> None:
+    cid = await new_case()
+    is_problem(
+        await client.post(
+            f"/v1/cases/{cid}/first-response", json={"message": "x" * 2001}, headers=LI
+        ),
+        422,
+        "validation",
+    )
+    is_problem(
+        await client.post(f"/v1/cases/{cid}/awaiting-customer", json={}, headers=LI),
+        422,
+        "validation",
+    )

@@ -1,0 +1,171 @@
+"""Fixtures for routing's service and API tests: a SQLite database with routing's tables
+(no migrations, no Kafka), the dependencies over it, and helpers to create cases, feed
+events and read the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from complaint_contracts.base import EventData
+from complaint_contracts.envelope import Envelope, decode
+from complaint_contracts.events import ComplaintReceived, CustomerView
+from complaint_runtime.database import Database
+from complaint_runtime.problems import install_problem_handlers
+from fastapi import APIRouter, FastAPI
+from routing import messaging
+from routing.bootstrap import Dependencies, build_dependencies
+from routing.config import AgentConfig, RoutingSettings
+from routing.db import Base, Case, OutboxMessage
+from routing.staffing.service import seed_agents
+from routing.triage.service import triage_and_assign
+from sqlalchemy import select
+
+NewCase = Callable[..., Awaitable[str]]
+Triage = Callable[..., Awaitable[Case | None]]
+Feed = Callable[[EventData], Awaitable[str]]
+Outbox = Callable[..., Awaitable[list[Envelope]]]
+Seed = Callable[[list[dict[str, Any]]], Awaitable[None]]
+ApiClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+BILLING_TEXT = "我10月28日申请的退款到现在还没到账，退款延迟太久了。"
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'routing.db'}")
+    async with db.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def deps(database: Database) -> Dependencies:
+    """Routing's dependencies over the test database, from the default settings (rules)."""
+    return build_dependencies(RoutingSettings(), database=database)
+
+
+@pytest.fixture
+def triage(deps: Dependencies) -> Triage:
+    """``await triage(received, event_id)``: ``received`` triaged and assigned in its own
+    transaction, as the consumer would; the case (None when it already had one)."""
+
+    async def run(received: ComplaintReceived, event_id: str = "ev") -> Case | None:
+        async with deps.database.unit_of_work() as uow:
+            return await triage_and_assign(
+                uow=uow,
+                received=received,
+                classifiers=deps.classifiers,
+                duplicate_policy=deps.duplicate_policy,
+                streak_length=deps.streak_length,
+                event_id=event_id,
+            )
+
+    return run
+
+
+@pytest.fixture
+def new_case(triage: Triage) -> NewCase:
+    """Triage a new complaint (billing refund by default); returns its id."""
+
+    async def make(*, description: str = BILLING_TEXT, tier: str = "standard") -> str:
+        complaint_id = str(uuid.uuid4())
+        received = ComplaintReceived(
+            complaint_id=complaint_id,
+            reference="C-20261129-000001",
+            channel="web",
+            customer=CustomerView(customer_ref=f"ref-{complaint_id}", tier=tier),
+            subject="退款迟迟未到账",
+            description=description,
+            received_at=datetime.now(UTC),
+        )
+        await triage(received, "ev-received")
+        return complaint_id
+
+    return make
+
+
+@pytest.fixture
+def feed(deps: Dependencies) -> Feed:
+    """Deliver one consumed event to routing's handler, as the consumer would."""
+    handlers = messaging.handlers(deps)
+
+    async def deliver(data: EventData) -> str:
+        event_id = str(uuid.uuid4())
+        envelope = Envelope(
+            id=event_id,
+            type=data.ce_type(),
+            source="test",
+            subject=data.complaint_id,  # type: ignore[attr-defined]
+            time=datetime.now(UTC),
+            data=data,
+            correlation_id=event_id,
+            causation_id=None,
+        )
+        async with deps.database.unit_of_work() as uow:
+            await handlers[type(data)](uow, envelope)
+        return event_id
+
+    return deliver
+
+
+@pytest.fixture
+def outbox(database: Database) -> Outbox:
+    """The routing events staged so far, decoded, in order (optionally for one case)."""
+
+    async def read(complaint_id: str | None = None) -> list[Envelope]:
+        async with database.sessions() as session:
+            rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        envelopes = [
+            decode(r.key, r.value, [(name, value.encode()) for name, value in r.headers])
+            for r in rows
+        ]
+        return [e for e in envelopes if complaint_id is None or e.subject == complaint_id]
+
+    return read
+
+
+@pytest.fixture
+def seed(database: Database) -> Seed:
+    async def run(agents: list[dict[str, Any]]) -> None:
+        await seed_agents(database=database, agents=[AgentConfig(**a) for a in agents])
+
+    return run
+
+
+@pytest.fixture
+def api_client(deps: Dependencies) -> ApiClient:
+    """``api_client(*routers, secret=...)``: an HTTP client for those routers over the test
+    database, tokens signed with ``secret`` (httpx ASGITransport: no lifespan, no Kafka)."""
+
+    @asynccontextmanager
+    async def open_client(*routers: APIRouter, secret: str) -> AsyncIterator[httpx.AsyncClient]:
+        app = FastAPI()
+        install_problem_handlers(app)
+        for router in routers:
+            app.include_router(router)
+        # The runtime's settings for the role checks, the dependencies for the routes.
+        app.state.runtime = SimpleNamespace(settings=SimpleNamespace(auth_jwt_secret=secret))
+        app.state.dependencies = deps
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://routing") as client:
+            yield client
+
+    return open_client
+
+
+def event_names(envelopes: list[Envelope]) -> list[str]:
+    return [type(e.data).event_name for e in envelopes]  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def names() -> Callable[[list[Envelope]], list[str]]:
+    return event_names
