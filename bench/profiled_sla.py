@@ -4,7 +4,7 @@ PostgreSQL (``complaint_devinfra.LocalPostgres``, fsync off), no Kafka, for prof
     .venv/bin/python bench/profiled_sla.py [--fire N] [--arm N] [--profile]
 
 ``--fire N`` clocks due now are COPY'd into ``clocks`` (as the sla phase places them) and
-fired by :func:`sla_watch.firing.fire_due` rounds of 500; ``--arm N`` ``complaint.triaged``
+fired by :func:`sla_watch.firing.service.fire_due` rounds of 500; ``--arm N`` ``complaint.triaged``
 records are applied by the service's consumer batch logic (``EventConsumer._process_batch``,
 batches of 500, applied at once as sla-watch configures it). Prints clocks/s and
 complaints/s, and with ``--profile`` the cProfile statistics of each part.
@@ -37,10 +37,10 @@ from complaint_runtime.logs import configure_logging
 from complaint_runtime.migrations import upgrade_to_head
 from sla_clocks import ClockRows
 from sla_watch import messaging
-from sla_watch.firing import fire_due
+from sla_watch.clocks.settings import ClockSettings
+from sla_watch.firing.service import fire_due
 from sla_watch.main import MIGRATIONS
-from sla_watch.rules import SlaRules
-from sla_watch.setup_cache import DatabaseSetup
+from sla_watch.policies.terms_source import StoredTerms
 
 BATCH = 500
 
@@ -82,7 +82,7 @@ def report(profiler: cProfile.Profile | None) -> None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
-async def fire(url: str, db: Database, rules: SlaRules, count: int, profile: bool) -> None:
+async def fire(url: str, db: Database, settings: ClockSettings, count: int, profile: bool) -> None:
     builder = ClockRows()
     now = time.time()
     rows, _ = builder.rows([now - 30 + i * 1e-4 for i in range(count)], datetime.now(UTC))
@@ -96,7 +96,7 @@ async def fire(url: str, db: Database, rules: SlaRules, count: int, profile: boo
     if profiler is not None:
         profiler.enable()
     handled = 0
-    while (done := await fire_due(database=db, rules=rules, batch=BATCH)) > 0:
+    while (done := await fire_due(database=db, settings=settings, batch=BATCH)) > 0:
         handled += done
     if profiler is not None:
         profiler.disable()
@@ -105,14 +105,14 @@ async def fire(url: str, db: Database, rules: SlaRules, count: int, profile: boo
     report(profiler)
 
 
-async def arm(db: Database, rules: SlaRules, count: int, profile: bool) -> None:
+async def arm(db: Database, settings: ClockSettings, count: int, profile: bool) -> None:
     records = triaged_records(count)
     consumer = EventConsumer(
         database=db,
         bootstrap_servers="127.0.0.1:1",  # never started: only its batch logic runs
         group_id="sla-watch",
         topics=[topics.ROUTING.name],
-        handlers=messaging.handlers(rules),
+        handlers=messaging.handlers(settings),
         dead_letter_topic="complaints.dlq.sla-watch.v1",
         producer=None,
         apply_batch_at_once=True,
@@ -140,12 +140,12 @@ async def main(args: argparse.Namespace) -> None:
         url = await postgres.create_database_async("sla_profile")
         await upgrade_to_head(MIGRATIONS, url)
         db = Database(url)
-        rules = SlaRules(setup=DatabaseSetup())
+        settings = ClockSettings(terms=StoredTerms())
         try:
             if args.fire:
-                await fire(url, db, rules, args.fire, args.profile)
+                await fire(url, db, settings, args.fire, args.profile)
             if args.arm:
-                await arm(db, rules, args.arm, args.profile)
+                await arm(db, settings, args.arm, args.profile)
         finally:
             await db.dispose()
     finally:

@@ -35,13 +35,14 @@ from complaint_contracts.events import (
     ComplaintTriaged,
 )
 from complaint_runtime.database import OutboxMessage
-from conftest import SLA_FIRST_RESPONSE_TARGETS_S, SLA_RESOLUTION_TARGETS_S, Platform, agent_id
 from harness import ServiceProcess, wait_for
 from kafka_tools import header, produce, read_all
 from sla_watch.db import Clock, at_risk_query
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from conftest import SLA_FIRST_RESPONSE_TARGETS_S, SLA_RESOLUTION_TARGETS_S, Platform, agent_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOLIDAYS = {date(2025, 1, 1)} | {date(2025, 1, 28) + timedelta(days=d) for d in range(8)}
@@ -305,7 +306,8 @@ def test_sla_watch_killed_while_firing_a_batch_sends_each_threshold_once(
         # recorded on the clocks, nothing reached the topic.
         assert held == 2 * len(complaints), f"the killed round held {held} of the clocks"
         recorded = _recorded_thresholds(platform, complaints)
-        assert len(recorded) == held and not any(recorded.values()), recorded
+        assert len(recorded) == held, recorded
+        assert not any(recorded.values()), recorded
         assert not _firings(sla_events(platform, complaints)), "the killed round leaked"
         context = f"killed inside a round holding {held} clocks"
         sla.env = usual_env
@@ -393,7 +395,8 @@ async def _kill_inside_a_firing_round(
     ours = select(Clock.clock_id, Clock.team).where(Clock.complaint_id.in_(complaints))
 
     def alive(awaited: str) -> None:
-        assert sla.process is not None and sla.process.poll() is None, sla.log_tail()
+        assert sla.process is not None, sla.log_tail()
+        assert sla.process.poll() is None, sla.log_tail()
         assert time.monotonic() < deadline, f"timed out waiting for {awaited}: {sla.log_tail()}"
 
     try:
@@ -557,4 +560,5 @@ def test_the_at_risk_view_reads_its_partial_indexes(platform: Platform) -> None:
     # Which of the three serves a filtered query depends on the table's statistics; that
     # one of them can is what the query shape must guarantee.
     for name, plan in asyncio.run(plans()).items():
-        assert "ix_clocks_at_risk" in plan and "Seq Scan" not in plan, (name, plan)
+        assert "ix_clocks_at_risk" in plan, (name, plan)
+        assert "Seq Scan" not in plan, (name, plan)

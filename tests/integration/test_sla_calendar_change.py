@@ -20,10 +20,11 @@ import httpx
 from complaint_contracts import topics
 from complaint_contracts.envelope import decode
 from complaint_contracts.events import SlaClockRescheduled
-from conftest import FIXTURES, Platform
 from harness import wait_for
 from kafka_tools import header, read_all
-from sla_watch.domain.holidays_cn import china_calendar
+from sla_watch.calendars.domain.holidays_cn import china_calendar
+
+from conftest import FIXTURES, Platform
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR = "it-cn-copy"
@@ -78,8 +79,8 @@ def test_a_holiday_added_by_an_admin_moves_an_open_clock(platform: Platform) -> 
     source = admin.get(
         "/v1/admin/calendars/cn-mainland",
         params={
-            "from": date.today().isoformat(),
-            "to": (date.today() + timedelta(days=400)).isoformat(),
+            "from": datetime.now(UTC).date().isoformat(),
+            "to": (datetime.now(UTC).date() + timedelta(days=400)).isoformat(),
         },
     )
     assert source.status_code == 200, source.text

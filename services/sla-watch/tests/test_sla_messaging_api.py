@@ -30,18 +30,19 @@ from complaint_runtime.migrations import upgrade_to_head
 from fastapi import FastAPI
 from pydantic import ValidationError
 from sla_watch import messaging, metrics
-from sla_watch.clock_setup import StaticSetup
+from sla_watch.clocks.settings import ClockSettings
 from sla_watch.config import SlaSettings
-from sla_watch.firing import FireLoop, count_running
+from sla_watch.firing.loop import FireLoop
+from sla_watch.firing.service import count_running
 from sla_watch.main import MIGRATIONS, create_app
-from sla_watch.service import SlaRules
+from sla_watch.policies.terms_source import StaticTerms
 from sqlalchemy import delete, select
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 CID = "0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40"
 SECRET = "test-secret-of-at-least-32-bytes-long"
-RULES = SlaRules(
-    setup=StaticSetup(
+SETTINGS = ClockSettings(
+    terms=StaticTerms(
         first_response={"P1": 100, "P2": 200, "P3": 300, "P4": 400},
         resolution={"P1": 1000, "P2": 2000, "P3": 3000, "P4": 4000},
         next_response={"P1": 50, "P2": 60, "P3": 70, "P4": 80},
@@ -57,7 +58,7 @@ def envelope(data: EventData, time: datetime = T0) -> Envelope:
 async def deliver(db: Database, data: EventData, time: datetime = T0) -> None:
     """What the runtime's consumer does with one record, minus Kafka."""
     env = envelope(data, time)
-    handler = messaging.handlers(RULES).get(type(env.data))
+    handler = messaging.handlers(SETTINGS).get(type(env.data))
     async with db.unit_of_work() as uow:
         with caused_by(correlation_id=env.correlation_id, causation_id=env.id):
             assert await uow.mark_processed(consumer="sla-watch", event_id=env.id, outcome="ok")
@@ -219,7 +220,7 @@ async def test_the_loop_fires_and_stops(database: Database) -> None:
     await deliver(database, triaged())
     await drain(database)
     loop = FireLoop(
-        database=database, rules=RULES, tick_s=0.01, clock=lambda: T0 + timedelta(seconds=95)
+        database=database, settings=SETTINGS, tick_s=0.01, clock=lambda: T0 + timedelta(seconds=95)
     )
     task = asyncio.create_task(loop.run())
     for _ in range(200):

@@ -8,7 +8,7 @@ from complaint_runtime.settings import ServiceSettings
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from sla_watch.domain.policy import check_targets
+from sla_watch.policies.domain.policy import check_targets
 
 
 class SlaSettings(ServiceSettings):

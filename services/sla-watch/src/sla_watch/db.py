@@ -1,41 +1,53 @@
-"""sla-watch's tables: one row per SLA clock, found by its next firing instant (the loop)
-or its deadline (the at-risk view), and one row per complaint with what its clocks match
-on, its escalation level and its latest agent reply."""
+"""The tables several of sla-watch's packages share: one row per SLA clock, found by its
+next firing instant (the firing loop) or its deadline (the at-risk view), and one row per
+complaint with what its clocks match on, its escalation level and its latest agent reply;
+with their repositories.
+
+Indexes, and why: the firing loop's only access path is a partial index on
+``next_fire_at`` over running clocks, so stopped clocks (most of them, over time) leave every
+index but the complaint's. The supervisor view (``GET /v1/clocks/at-risk``) reads partial
+indexes on ``(due_at)``, ``(team, due_at)`` and ``(priority, due_at)`` over running,
+unbreached clocks; its query repeats their predicate so both PostgreSQL and SQLite use them.
+Arming a triaged complaint is one statement (``ComplaintSlaRepository.claim``),
+since arming a backlog is bound by round trips.
+
+Lock order, everywhere: a complaint's clock rows before its ``complaint_sla`` row (the
+firing loop holds a clock when it escalates), so consumers and the loop never deadlock;
+several ``complaint_sla`` rows are locked in complaint id order (a firing round).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from complaint_runtime.database import Base, OutboxMessage, ProcessedEvent, UTCDateTime
+from complaint_runtime.database import Base, UTCDateTime
 from sqlalchemy import (
     JSON,
     Boolean,
+    Executable,
     Index,
     Integer,
     Select,
     String,
+    Table,
+    bindparam,
+    exists,
     false,
     func,
     select,
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sla_watch.domain.clock import ClockView, Pause
-
-__all__ = [
-    "Base",
-    "Clock",
-    "ClockRepository",
-    "ComplaintSla",
-    "ComplaintSlaRepository",
-    "OutboxMessage",
-    "ProcessedEvent",
-]
+from sla_watch.clocks.domain.clock import ClockView, Pause
+from sla_watch.policies.domain.terms import ComplaintFacts
 
 _RUNNING = text("state = 'running'")
 # Clocks that can still breach: the at-risk view's indexes cover only these, so the
@@ -130,6 +142,15 @@ class Clock(Base):
             pauses=pauses_from_json(self.pauses),
         )
 
+    def facts(self) -> ComplaintFacts:
+        """What the clock matched its policy on (a recompute matches again on these)."""
+        return ComplaintFacts(
+            priority=self.priority,  # type: ignore[arg-type]
+            category=self.category,
+            tier=self.tier,
+            channel=self.channel,
+        )
+
     def apply(self, view: ClockView) -> None:
         """Copy what the rules changed back onto the row."""
         self.paused_seconds = view.paused_seconds
@@ -158,13 +179,51 @@ class ComplaintSla(Base):
     last_agent_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    def facts(self) -> ComplaintFacts:
+        """What the complaint's clocks match policies on."""
+        return ComplaintFacts(
+            priority=self.priority,  # type: ignore[arg-type]
+            category=self.category,
+            tier=self.tier,
+            channel=self.channel,
+        )
+
+
+_CLAIM_COLUMNS = (
+    "complaint_id",
+    "priority",
+    "category",
+    "tier",
+    "channel",
+    "escalation_level",
+    "updated_at",
+)
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Executable:
+    """Built once per dialect (its parameters bound at execution): building it per
+    complaint cost more Python than its round trip."""
+    table = cast(Table, ComplaintSla.__table__)
+    source = select(
+        *(bindparam(name, type_=table.c[name].type).label(name) for name in _CLAIM_COLUMNS)
+    ).where(~exists().where(Clock.complaint_id == bindparam("complaint_id")))
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # On the Table, not the entity: an ORM insert executed with parameters is a bulk insert.
+    return (
+        insert(table)
+        .from_select(list(_CLAIM_COLUMNS), source)
+        .on_conflict_do_nothing()
+        .returning(table.c.complaint_id)
+    )
+
 
 class ComplaintSlaRepository:
     def __init__(self, session: AsyncSession, *, lock: bool = False):
         self.session = session
-        # Locked on PostgreSQL: the firing loop (escalation level) and the consumers (facts,
-        # replies) change the same row.
-        self._lock = lock and session.get_bind().dialect.name == "postgresql"
+        # Locked: the firing loop (escalation level) and the consumers (facts, replies)
+        # change the same row.
+        self._lock = lock
 
     async def get(self, complaint_id: str) -> ComplaintSla | None:
         query = select(ComplaintSla).where(ComplaintSla.complaint_id == complaint_id)
@@ -174,6 +233,40 @@ class ComplaintSlaRepository:
 
     def add(self, row: ComplaintSla) -> None:
         self.session.add(row)
+
+    async def lock_many(self, complaint_ids: Collection[str]) -> dict[str, ComplaintSla]:
+        """The rows of these complaints, locked in complaint id order (so two replicas
+        locking overlapping sets never deadlock)."""
+        query = (
+            select(ComplaintSla)
+            .where(ComplaintSla.complaint_id.in_(sorted(complaint_ids)))
+            .order_by(ComplaintSla.complaint_id)
+            .with_for_update()
+        )
+        return {row.complaint_id: row for row in await self.session.scalars(query)}
+
+    async def claim(self, complaint_id: str, facts: ComplaintFacts, *, now: datetime) -> bool:
+        """Insert the complaint's row unless it (or a clock of the complaint, armed before
+        rows existed) is there already; True when inserted. One statement, as arming a
+        backlog of triaged complaints is bound by round trips; a concurrent triage of the
+        same complaint waits on the row and then inserts nothing (``ON CONFLICT DO
+        NOTHING``)."""
+        statement = _claim_statement(self.session.get_bind().dialect.name)
+        values = {
+            "complaint_id": complaint_id,
+            "priority": facts.priority,
+            "category": facts.category,
+            "tier": facts.tier,
+            "channel": facts.channel,
+            "escalation_level": 0,
+            "updated_at": now,
+        }
+        # No autoflush: the clocks and outbox rows of complaints armed before in this
+        # transaction go in one flush at its end, not one per complaint. A clock of this
+        # very complaint pending in the session means its row was inserted already (so
+        # nothing is).
+        with self.session.no_autoflush:
+            return (await self.session.execute(statement, values)).first() is not None
 
 
 def at_risk_query(
@@ -196,12 +289,15 @@ def at_risk_query(
     return query.order_by(Clock.due_at).limit(limit)
 
 
+OPEN_STATES = ("running", "paused")
+
+
 class ClockRepository:
     def __init__(self, session: AsyncSession, *, lock: bool = False):
         self.session = session
-        # On PostgreSQL a handler locks the complaint's clocks, so it never overwrites what
-        # the firing loop (which skips locked rows) is changing at the same moment.
-        self._lock = lock and session.get_bind().dialect.name == "postgresql"
+        # A handler locks the complaint's clocks, so it never overwrites what the firing
+        # loop (which skips locked rows) is changing at the same moment.
+        self._lock = lock
 
     def add(self, clock: Clock) -> None:
         self.session.add(clock)
@@ -213,15 +309,13 @@ class ClockRepository:
             .order_by(Clock.started_at, Clock.metric)
             .limit(limit)
         )
-        if self._lock:
-            query = query.with_for_update()
         return (await self.session.scalars(query)).all()
 
     async def open_of_complaint(
         self, complaint_id: str, *, metric: str | None = None
     ) -> Sequence[Clock]:
         query = select(Clock).where(
-            Clock.complaint_id == complaint_id, Clock.state.in_(("running", "paused"))
+            Clock.complaint_id == complaint_id, Clock.state.in_(OPEN_STATES)
         )
         if metric is not None:
             query = query.where(Clock.metric == metric)
@@ -241,17 +335,60 @@ class ClockRepository:
         )
         return found is not None
 
+    async def has_message_clock(self, complaint_id: str, message_id: str) -> bool:
+        """Whether the customer message already has its next-response clock."""
+        found = await self.session.scalar(
+            select(Clock.clock_id).where(
+                Clock.complaint_id == complaint_id, Clock.message_id == message_id
+            )
+        )
+        return found is not None
+
     async def due(self, now: datetime, *, limit: int) -> Sequence[Clock]:
+        """Running clocks whose next threshold is due, locked; replicas share the work:
+        each takes the due clocks no other one holds (``SKIP LOCKED``)."""
         query = (
             select(Clock)
             .where(Clock.state == "running", Clock.next_fire_at <= now)
             .order_by(Clock.next_fire_at)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        if self.session.get_bind().dialect.name == "postgresql":
-            # Replicas share the work: each takes the due clocks no other one holds.
-            query = query.with_for_update(skip_locked=True)
         return (await self.session.scalars(query)).all()
+
+    async def reload(self, clock_ids: Sequence[str]) -> Sequence[Clock]:
+        """These clocks read again, overwriting what the session holds (e.g. after a
+        rolled-back savepoint expired them), by next firing instant."""
+        return (
+            await self.session.scalars(
+                select(Clock)
+                .where(Clock.clock_id.in_(clock_ids))
+                .order_by(Clock.next_fire_at)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+
+    async def open_for_recompute(
+        self, *, calendar_id: str | None, after: str | None, limit: int
+    ) -> Sequence[Clock]:
+        """Open clocks (of one calendar, or all) by clock id after ``after``, locked: a
+        consumer changing one of them waits for the batch, and the firing loop, which skips
+        locked rows, fires it after the batch under its new deadline."""
+        query = select(Clock).where(Clock.state.in_(OPEN_STATES))
+        if calendar_id is not None:
+            query = query.where(Clock.calendar_id == calendar_id)
+        if after is not None:
+            query = query.where(Clock.clock_id > after)
+        query = query.order_by(Clock.clock_id).limit(limit).with_for_update()
+        return (await self.session.scalars(query)).all()
+
+    async def count_open_in_calendar(self, calendar_id: str) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Clock)
+            .where(Clock.calendar_id == calendar_id, Clock.state.in_(OPEN_STATES))
+        )
+        return int(count or 0)
 
     async def at_risk(
         self,
@@ -264,13 +401,14 @@ class ClockRepository:
         query = at_risk_query(limit=limit, teams=teams, priorities=priorities, metric=metric)
         return (await self.session.scalars(query)).all()
 
-    async def breached_count(self, complaint_id: str) -> int:
-        count = await self.session.scalar(
-            select(func.count())
-            .select_from(Clock)
-            .where(Clock.complaint_id == complaint_id, Clock.breached.is_(True))
+    async def breach_counts(self, complaint_ids: Collection[str]) -> dict[str, int]:
+        """Breached clocks per complaint (complaints without any are left out)."""
+        counted = await self.session.execute(
+            select(Clock.complaint_id, func.count())
+            .where(Clock.complaint_id.in_(list(complaint_ids)), Clock.breached.is_(True))
+            .group_by(Clock.complaint_id)
         )
-        return int(count or 0)
+        return {complaint_id: int(count) for complaint_id, count in counted.all()}
 
     async def running_by_metric(self) -> dict[str, int]:
         rows = await self.session.execute(

@@ -26,24 +26,29 @@ from complaint_contracts.events import (
     ComplaintTriaged,
     CustomerMessageReceived,
 )
-from complaint_runtime.consumer import Handler
+from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
-from sla_watch import complaint_facts, next_response, service
-from sla_watch.rules import SlaRules
+from sla_watch.clocks import complaint_facts, next_response
+from sla_watch.clocks import service as clocks
+from sla_watch.clocks.settings import ClockSettings
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def handlers(rules: SlaRules) -> dict[type[EventData], Handler]:
-    async def on_triaged(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = envelope.data
-        assert isinstance(data, ComplaintTriaged)
-        await service.start_clocks(
+class ClockEvents:
+    """What each consumed event does to the complaint's clocks: one use case each."""
+
+    def __init__(self, settings: ClockSettings):
+        self._settings = settings
+
+    async def on_triaged(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        data = event_data(envelope, ComplaintTriaged)
+        await clocks.start_clocks(
             uow=uow,
-            rules=rules,
+            settings=self._settings,
             complaint_id=data.complaint_id,
             priority=data.priority,
             category=data.category,
@@ -52,126 +57,96 @@ def handlers(rules: SlaRules) -> dict[type[EventData], Handler]:
             at=_aware(envelope.time),
         )
 
-    async def on_assigned(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = envelope.data
-        assert isinstance(data, ComplaintAssigned)
+    async def on_assigned(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        data = event_data(envelope, ComplaintAssigned)
         await complaint_facts.set_team(uow=uow, complaint_id=data.complaint_id, team=data.team)
 
-    async def on_customer_message(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = envelope.data
-        assert isinstance(data, CustomerMessageReceived)
+    async def on_customer_message(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        data = event_data(envelope, CustomerMessageReceived)
         await next_response.start_next_response(
             uow=uow,
-            rules=rules,
+            settings=self._settings,
             complaint_id=data.complaint_id,
             message_id=data.message_id,
             at=data.received_at,
         )
 
-    async def on_agent_replied(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = envelope.data
-        assert isinstance(data, ComplaintAgentReplied)
+    async def on_agent_replied(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        data = event_data(envelope, ComplaintAgentReplied)
         await next_response.record_agent_reply(
             uow=uow,
-            rules=rules,
+            settings=self._settings,
             complaint_id=data.complaint_id,
             at=data.replied_at,
             reason=envelope.type,
         )
 
-    async def on_first_response(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = envelope.data
-        assert isinstance(data, ComplaintFirstResponseSent)
-        await service.stop_clocks(
+    async def on_first_response(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        data = event_data(envelope, ComplaintFirstResponseSent)
+        await next_response.record_first_response(
             uow=uow,
-            rules=rules,
-            complaint_id=data.complaint_id,
-            metric="first_response",
-            at=data.responded_at,
-            reason=envelope.type,
-        )
-        # The first response answers the customer's messages before it, too.
-        await next_response.record_agent_reply(
-            uow=uow,
-            rules=rules,
+            settings=self._settings,
             complaint_id=data.complaint_id,
             at=data.responded_at,
             reason=envelope.type,
         )
 
-    async def on_awaiting_customer(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = envelope.data
-        assert isinstance(data, ComplaintAwaitingCustomer)
-        await service.pause_clocks(
+    async def on_awaiting_customer(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        data = event_data(envelope, ComplaintAwaitingCustomer)
+        await clocks.pause_clocks(
             uow=uow,
-            rules=rules,
+            settings=self._settings,
             complaint_id=data.complaint_id,
             at=data.since,
             reason="awaiting_customer",
         )
 
-    async def on_resumed(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = envelope.data
-        assert isinstance(data, ComplaintResumed)
-        await service.resume_clocks(
-            uow=uow, rules=rules, complaint_id=data.complaint_id, at=data.resumed_at
+    async def on_resumed(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        data = event_data(envelope, ComplaintResumed)
+        await clocks.resume_clocks(
+            uow=uow, settings=self._settings, complaint_id=data.complaint_id, at=data.resumed_at
         )
 
-    async def on_resolved(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = envelope.data
-        assert isinstance(data, ComplaintResolved)
-        await service.stop_clocks(
+    async def on_resolved(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        data = event_data(envelope, ComplaintResolved)
+        await clocks.record_resolution(
             uow=uow,
-            rules=rules,
+            settings=self._settings,
             complaint_id=data.complaint_id,
-            metric="resolution",
             at=data.resolved_at,
             reason=envelope.type,
         )
-        # Messages still waiting for a reply are moot once the complaint is resolved.
-        await service.stop_clocks(
-            uow=uow,
-            rules=rules,
-            complaint_id=data.complaint_id,
-            metric="next_response",
-            at=data.resolved_at,
-            reason=envelope.type,
-            cancel=True,
-        )
 
-    async def on_closed(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = envelope.data
-        assert isinstance(data, ComplaintClosed)
-        await service.stop_clocks(
+    async def on_closed(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        data = event_data(envelope, ComplaintClosed)
+        await clocks.stop_clocks(
             uow=uow,
-            rules=rules,
+            settings=self._settings,
             complaint_id=data.complaint_id,
             at=data.closed_at,
             reason=envelope.type,
             cancel=True,
         )
 
-    async def on_duplicate_linked(uow: UnitOfWork, envelope: Envelope) -> None:
+    async def on_duplicate_linked(self, uow: UnitOfWork, envelope: Envelope) -> None:
         # A duplicate shares the original's SLA (§4): its own clocks, if any, are moot.
-        data = envelope.data
-        assert isinstance(data, ComplaintDuplicateLinked)
-        await service.stop_clocks(
+        data = event_data(envelope, ComplaintDuplicateLinked)
+        await clocks.stop_clocks(
             uow=uow,
-            rules=rules,
+            settings=self._settings,
             complaint_id=data.complaint_id,
             at=_aware(envelope.time),
             reason=envelope.type,
             cancel=True,
         )
 
-    async def on_recategorized(uow: UnitOfWork, envelope: Envelope) -> None:
+    async def on_recategorized(self, uow: UnitOfWork, envelope: Envelope) -> None:
         # A supervisor's correction, or a reopen: routing records a reopen as a
         # recategorization with a reason starting "reopened" (priority +1, at most P2).
-        data = envelope.data
-        assert isinstance(data, ComplaintRecategorized)
+        data = event_data(envelope, ComplaintRecategorized)
         await complaint_facts.recategorize(
             uow=uow,
-            rules=rules,
+            settings=self._settings,
             complaint_id=data.complaint_id,
             old_priority=data.old_priority,
             new_priority=data.new_priority,
@@ -180,16 +155,22 @@ def handlers(rules: SlaRules) -> dict[type[EventData], Handler]:
             at=_aware(envelope.time),
         )
 
-    return {
-        ComplaintTriaged: on_triaged,
-        ComplaintAssigned: on_assigned,
-        CustomerMessageReceived: on_customer_message,
-        ComplaintAgentReplied: on_agent_replied,
-        ComplaintFirstResponseSent: on_first_response,
-        ComplaintAwaitingCustomer: on_awaiting_customer,
-        ComplaintResumed: on_resumed,
-        ComplaintResolved: on_resolved,
-        ComplaintClosed: on_closed,
-        ComplaintDuplicateLinked: on_duplicate_linked,
-        ComplaintRecategorized: on_recategorized,
-    }
+    def table(self) -> dict[type[EventData], Handler]:
+        return {
+            ComplaintTriaged: self.on_triaged,
+            ComplaintAssigned: self.on_assigned,
+            CustomerMessageReceived: self.on_customer_message,
+            ComplaintAgentReplied: self.on_agent_replied,
+            ComplaintFirstResponseSent: self.on_first_response,
+            ComplaintAwaitingCustomer: self.on_awaiting_customer,
+            ComplaintResumed: self.on_resumed,
+            ComplaintResolved: self.on_resolved,
+            ComplaintClosed: self.on_closed,
+            ComplaintDuplicateLinked: self.on_duplicate_linked,
+            ComplaintRecategorized: self.on_recategorized,
+        }
+
+
+def handlers(settings: ClockSettings) -> dict[type[EventData], Handler]:
+    """The consumer's table: the handler of each consumed event type."""
+    return ClockEvents(settings).table()

@@ -14,3 +14,12 @@ FIRE_ROUNDS = Counter("sla_fire_rounds_total", "Rounds of the firing loop", ["ou
 FIRE_FAILURES = Counter(
     "sla_fire_failures_total", "Clocks whose firing failed (skipped, retried next tick)"
 )
+CLOCKS_RECOMPUTED = Counter(
+    "sla_recompute_clocks_total",
+    "Open clocks recomputed after a policy or calendar change",
+    ["moved"],
+)
+RECOMPUTE_JOBS_FINISHED = Counter("sla_recompute_jobs_total", "Recompute jobs finished", ["state"])
+RECOMPUTE_FAILURES = Counter(
+    "sla_recompute_clock_failures_total", "Open clocks a recompute job could not reschedule"
+)

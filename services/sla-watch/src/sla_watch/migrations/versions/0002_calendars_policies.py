@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
-from sla_watch.domain.holidays_cn import CN_DEFAULT_HOURS, CN_TIME_ZONE, china_holidays
+from sla_watch.calendars.domain.holidays_cn import CN_DEFAULT_HOURS, CN_TIME_ZONE, china_holidays
 
 CN_MAINLAND_ID = "cn-mainland"
 TWENTY_FOUR_SEVEN_ID = "24x7"

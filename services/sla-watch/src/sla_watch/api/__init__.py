@@ -1,1 +1,0 @@
-"""sla-watch's HTTP API."""

@@ -1,0 +1,1 @@
+"""Business calendars: their tables, the admin API of calendars and their special dates."""

@@ -1,0 +1,1 @@
+"""Pure rules of business calendars: working time, holidays, time zones. No I/O."""

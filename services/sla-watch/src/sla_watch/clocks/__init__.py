@@ -1,0 +1,2 @@
+"""SLA clocks: arming, stopping, pausing, resuming, next-response clocks, the facts that
+change clocks, rescheduling, and the read API."""

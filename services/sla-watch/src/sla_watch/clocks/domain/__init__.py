@@ -1,0 +1,1 @@
+"""Pure rules of SLA clocks: thresholds, deadlines, pauses, rescheduling. No I/O."""

@@ -1,1 +1,0 @@
-"""Pure SLA rules: calendars, clock arithmetic, thresholds, targets. No I/O."""

@@ -1,0 +1,1 @@
+"""Pure rules of escalation on breach: the ladder. No I/O."""

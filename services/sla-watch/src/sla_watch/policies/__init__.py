@@ -1,0 +1,1 @@
+"""SLA policies: their table, the admin API, and where a new clock's terms come from."""

@@ -1,0 +1,1 @@
+"""Recompute jobs: open clocks follow a policy or calendar change."""
