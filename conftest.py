@@ -20,9 +20,11 @@ from complaint_devinfra.postgres import PostgresEndpoint
 from complaint_runtime.database import Database
 from complaint_runtime.migrations import upgrade_to_head
 
-# Fixtures that start, or stand for, another process.
+# Fixtures that start, or stand for, another process. ``fixturenames`` holds every fixture a
+# test depends on, also indirectly: ``platform_infra`` is left out because PostgreSQL alone
+# (the db tier) depends on it too.
 INTEGRATION_FIXTURES = frozenset(
-    {"local_kafka", "platform_infra", "platform", "kustomize", "rendered", "validate", "local_pg"}
+    {"local_kafka", "platform", "kustomize", "rendered", "validate", "local_pg"}
 )
 DB_FIXTURES = frozenset({"local_postgres", "postgres_database"})
 INTEGRATION_DIRS = ("/tests/integration/", "/shared/devinfra/tests/")

@@ -7,9 +7,10 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from conftest import Platform
 from harness import without_expected
 from hypothesis import HealthCheck, given, settings
+
+from conftest import Platform
 
 PROBLEM_JSON = "application/problem+json"
 

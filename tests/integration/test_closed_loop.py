@@ -8,8 +8,9 @@ import re
 from typing import Any
 
 import httpx
-from conftest import Platform, agent_id, staff_email
 from harness import lifecycle, wait_for
+
+from conftest import Platform, agent_id, staff_email
 
 SURVEY_LINK = re.compile(r"https?://\S+/v1/surveys/[\w.\-~%]+")
 

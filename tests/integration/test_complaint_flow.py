@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from conftest import Platform
 from harness import lifecycle, wait_for, without_expected
+
+from conftest import Platform
 
 
 def _assigned(client: httpx.Client, complaint_id: str) -> dict[str, Any] | None:

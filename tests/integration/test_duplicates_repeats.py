@@ -13,10 +13,11 @@ import httpx
 from complaint_contracts import topics
 from complaint_contracts.envelope import Envelope, decode
 from complaint_contracts.events import ComplaintDuplicateLinked, ComplaintTriaged
-from conftest import Platform
 from harness import wait_for
 from intake.cli import create_api_key
 from kafka_tools import POISON_HEADER, header, read_all
+
+from conftest import Platform
 
 FIRST = "我10月28日申请的退款到现在还没到账，请帮忙查一下。"
 SECOND = "上个月退货的退款还没有退回到我的银行卡。"

@@ -14,10 +14,11 @@ from complaint_contracts import topics
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import encode
 from complaint_contracts.events import ComplaintDuplicateLinked, ComplaintEscalated
-from conftest import SENIOR_GROUP, Platform, manager_id, staff_email
 from harness import wait_for
 from kafka_tools import produce
 from mail import ReceivedMail
+
+from conftest import SENIOR_GROUP, Platform, manager_id, staff_email
 
 REFUND = "我10月28日申请的退款到现在还没到账，退款延迟太久了，请尽快处理。"
 DELIVERY = "快递显示已签收，但我根本没有收到包裹，快递员也联系不上。"

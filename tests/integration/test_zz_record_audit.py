@@ -10,10 +10,11 @@ import pytest
 from complaint_contracts.envelope import decode
 from complaint_contracts.privacy import find_contacts
 from complaint_contracts.topics import EVENT_TOPICS
-from conftest import Platform
 from harness import ROOT
 from jsonschema import Draft202012Validator
 from kafka_tools import POISON_HEADER, header, read_all
+
+from conftest import Platform
 
 pytestmark = pytest.mark.audit_last
 
