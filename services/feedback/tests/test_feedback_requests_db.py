@@ -17,8 +17,8 @@ from complaint_contracts.examples import example_for
 from complaint_runtime.database import Database, OutboxMessage
 from feedback import service
 from feedback.db import ConfirmationRequest, Requests
+from feedback.domain.closed_loop import ClosedLoopSettings
 from feedback.domain.links import LinkClaims
-from feedback.domain.policy import Policy
 from feedback.domain.refusals import SurveyAnswered
 from feedback.main import MIGRATIONS
 from sqlalchemy import select
@@ -27,7 +27,9 @@ NewPostgresDatabase = Callable[[Path], Awaitable[Database]]
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 LATER = T0 + timedelta(days=8)  # past every request's deadline
-POLICY = Policy(auto_close_s=7 * 86_400, reopen_csat_max=2, default_channel="email")
+LOOP_SETTINGS = ClosedLoopSettings(
+    auto_close_s=7 * 86_400, reopen_csat_max=2, default_channel="email"
+)
 WAIT_S = 0.3  # long enough for a statement that does not block to have finished
 
 
@@ -40,12 +42,14 @@ async def _pending_requests(database: Database, count: int) -> list[Confirmation
         )
         resolved = example_for(ComplaintResolved).model_copy(update={"complaint_id": complaint_id})
         async with database.unit_of_work() as uow:
-            await service.remember_complaint(uow=uow, received=received, policy=POLICY, now=T0)
+            await service.remember_complaint(
+                uow=uow, received=received, loop_settings=LOOP_SETTINGS, now=T0
+            )
             request = await service.request_confirmation(
                 uow=uow,
                 resolved=resolved,
                 resolved_event_id=f"resolved-{n}",
-                policy=POLICY,
+                loop_settings=LOOP_SETTINGS,
                 now=T0 + timedelta(seconds=n),
             )
         assert request is not None
@@ -107,7 +111,11 @@ async def test_a_second_claim_of_waiting_requests_skips_those_claimed(
                 update={"complaint_id": f"0195f3c2-7a10-7c4e-9b2d-{n:012d}"}
             )
             await service.request_confirmation(
-                uow=uow, resolved=resolved, resolved_event_id=f"r-{n}", policy=POLICY, now=T0
+                uow=uow,
+                resolved=resolved,
+                resolved_event_id=f"r-{n}",
+                loop_settings=LOOP_SETTINGS,
+                now=T0,
             )
     claimed: asyncio.Future[set[str]] = asyncio.get_running_loop().create_future()
     release = asyncio.Event()
@@ -213,7 +221,7 @@ async def test_of_two_answers_at_once_exactly_one_wins(
             solved=False,
             csat=1,
             comment=None,
-            policy=POLICY,
+            loop_settings=LOOP_SETTINGS,
             now=T0 + timedelta(days=1),
         )
     )
@@ -250,7 +258,7 @@ async def test_concurrent_answers_through_the_use_case_one_wins(
                     solved=True,
                     csat=3 + n % 3,
                     comment=None,
-                    policy=POLICY,
+                    loop_settings=LOOP_SETTINGS,
                     now=T0 + timedelta(days=1),
                 )
                 for n in range(6)

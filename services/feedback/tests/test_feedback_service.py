@@ -25,8 +25,8 @@ from feedback import service
 from feedback.autoclose import AutoCloser
 from feedback.db import ConfirmationRequest, Requests
 from feedback.domain.answers import Confirmed, Reopened
+from feedback.domain.closed_loop import ClosedLoopSettings
 from feedback.domain.links import LinkClaims
-from feedback.domain.policy import Policy
 from feedback.domain.refusals import (
     SurveyAnswered,
     SurveyClosed,
@@ -36,7 +36,9 @@ from feedback.domain.refusals import (
 from sqlalchemy import select
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-POLICY = Policy(auto_close_s=7 * 86_400, reopen_csat_max=2, default_channel="email")
+LOOP_SETTINGS = ClosedLoopSettings(
+    auto_close_s=7 * 86_400, reopen_csat_max=2, default_channel="email"
+)
 
 
 def new_complaint_id() -> str:
@@ -74,7 +76,10 @@ def later(days: float) -> datetime:
 async def _received(db: Database, complaint_id: str, **customer: object) -> None:
     async with db.unit_of_work() as uow:
         await service.remember_complaint(
-            uow=uow, received=received(complaint_id, **customer), policy=POLICY, now=T0
+            uow=uow,
+            received=received(complaint_id, **customer),
+            loop_settings=LOOP_SETTINGS,
+            now=T0,
         )
 
 
@@ -86,7 +91,7 @@ async def _resolved(
             uow=uow,
             resolved=resolved(complaint_id),
             resolved_event_id=f"{complaint_id}:{event_id}",
-            policy=POLICY,
+            loop_settings=LOOP_SETTINGS,
             now=at,
         )
 
@@ -114,7 +119,7 @@ async def _pending(db: Database, **customer: object) -> ConfirmationRequest:
 async def _answer(db: Database, request: ConfirmationRequest, **answer: object):
     values = {"solved": True, "csat": 5, "comment": None} | answer
     return await service.answer(
-        database=db, claims=_claims(request), policy=POLICY, now=later(1), **values
+        database=db, claims=_claims(request), loop_settings=LOOP_SETTINGS, now=later(1), **values
     )
 
 
@@ -156,11 +161,16 @@ async def test_a_complaint_never_received_is_asked_with_defaults(database: Datab
     complaint_id = new_complaint_id()
     await _resolved(database, complaint_id)
     assert (
-        await service.send_overdue_waiting(database=database, policy=POLICY, limit=10, now=T0) == 0
+        await service.send_overdue_waiting(
+            database=database, loop_settings=LOOP_SETTINGS, limit=10, now=T0
+        )
+        == 0
     )
-    late = T0 + timedelta(seconds=POLICY.contact_wait_s)
+    late = T0 + timedelta(seconds=LOOP_SETTINGS.contact_wait_s)
     assert (
-        await service.send_overdue_waiting(database=database, policy=POLICY, limit=10, now=late)
+        await service.send_overdue_waiting(
+            database=database, loop_settings=LOOP_SETTINGS, limit=10, now=late
+        )
         == 1
     )
     [event] = await outbox(database)
@@ -245,7 +255,12 @@ async def test_unknown_or_mismatched_requests_are_not_found(database: Database) 
     ):
         with pytest.raises(SurveyNotFound) as refused:
             await service.answer(
-                database=database, claims=claims, solved=True, csat=5, comment=None, policy=POLICY
+                database=database,
+                claims=claims,
+                solved=True,
+                csat=5,
+                comment=None,
+                loop_settings=LOOP_SETTINGS,
             )
         assert status_of(refused.value) == 404
 
@@ -267,7 +282,7 @@ async def test_expiry_auto_closes_exactly_once(database: Database) -> None:
             solved=True,
             csat=5,
             comment=None,
-            policy=POLICY,
+            loop_settings=LOOP_SETTINGS,
             now=later(6),  # even a request that "arrives late" cannot answer an expired one
         )
     assert status_of(refused.value) == 410
@@ -284,14 +299,14 @@ async def test_an_answer_after_the_deadline_is_gone_even_before_the_loop(
             solved=True,
             csat=5,
             comment=None,
-            policy=POLICY,
+            loop_settings=LOOP_SETTINGS,
             now=later(7),
         )
     assert status_of(refused.value) == 410
 
 
 async def test_the_loop_run_twice_closes_once(database: Database) -> None:
-    fast = Policy(auto_close_s=0.001, reopen_csat_max=2, default_channel="email")
+    fast = ClosedLoopSettings(auto_close_s=0.001, reopen_csat_max=2, default_channel="email")
     complaint_ids = [new_complaint_id() for _ in range(5)]
     for complaint_id in complaint_ids:
         await _received(database, complaint_id)
@@ -300,11 +315,12 @@ async def test_the_loop_run_twice_closes_once(database: Database) -> None:
                 uow=uow,
                 resolved=resolved(complaint_id),
                 resolved_event_id=complaint_id,
-                policy=fast,
+                loop_settings=fast,
             )
     await asyncio.sleep(0.01)
     closers = [
-        AutoCloser(database=database, policy=fast, tick_s=0.01, batch_size=2) for _ in range(2)
+        AutoCloser(database=database, loop_settings=fast, tick_s=0.01, batch_size=2)
+        for _ in range(2)
     ]
     counts = await asyncio.gather(*(c.run_once() for c in closers))
     assert sum(counts) == 5
@@ -318,14 +334,17 @@ async def test_the_loop_run_twice_closes_once(database: Database) -> None:
 
 
 async def test_the_running_loop_closes_what_falls_due(database: Database) -> None:
-    fast = Policy(auto_close_s=0.001, reopen_csat_max=2, default_channel="email")
+    fast = ClosedLoopSettings(auto_close_s=0.001, reopen_csat_max=2, default_channel="email")
     complaint_id = new_complaint_id()
     await _received(database, complaint_id)
     async with database.unit_of_work() as uow:
         await service.request_confirmation(
-            uow=uow, resolved=resolved(complaint_id), resolved_event_id=complaint_id, policy=fast
+            uow=uow,
+            resolved=resolved(complaint_id),
+            resolved_event_id=complaint_id,
+            loop_settings=fast,
         )
-    closer = AutoCloser(database=database, policy=fast, tick_s=0.01, batch_size=10)
+    closer = AutoCloser(database=database, loop_settings=fast, tick_s=0.01, batch_size=10)
     task = asyncio.create_task(closer.run())
     try:
         for _ in range(200):
@@ -340,7 +359,7 @@ async def test_the_running_loop_closes_what_falls_due(database: Database) -> Non
 
 
 async def test_the_loop_stops(database: Database) -> None:
-    closer = AutoCloser(database=database, policy=POLICY, tick_s=10, batch_size=10)
+    closer = AutoCloser(database=database, loop_settings=LOOP_SETTINGS, tick_s=10, batch_size=10)
     task = asyncio.create_task(closer.run())
     await asyncio.sleep(0.05)
     closer.stop()

@@ -8,7 +8,7 @@ from complaint_runtime.database import Database
 from complaint_runtime.periodic import PeriodicLoop
 
 from feedback import service
-from feedback.domain.policy import Policy
+from feedback.domain.closed_loop import ClosedLoopSettings
 
 log = structlog.get_logger(__name__)
 
@@ -18,9 +18,16 @@ class AutoCloser:
     (``batch_size`` requests each), then sends the overdue waiting requests; a tick
     between rounds. Run by the runtime's supervisor, stopped on shutdown."""
 
-    def __init__(self, *, database: Database, policy: Policy, tick_s: float, batch_size: int):
+    def __init__(
+        self,
+        *,
+        database: Database,
+        loop_settings: ClosedLoopSettings,
+        tick_s: float,
+        batch_size: int,
+    ):
         self._database = database
-        self._policy = policy
+        self._loop_settings = loop_settings
         self._batch_size = batch_size
         self._loop = PeriodicLoop(self._round, name="feedback auto-close", tick_s=tick_s)
 
@@ -54,7 +61,7 @@ class AutoCloser:
     async def _send_overdue(self) -> None:
         while not self._loop.stopping:
             sent = await service.send_overdue_waiting(
-                database=self._database, policy=self._policy, limit=self._batch_size
+                database=self._database, loop_settings=self._loop_settings, limit=self._batch_size
             )
             if sent:
                 log.warning("confirmation requests sent with default channel/language", count=sent)

@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 
 from feedback.autoclose import AutoCloser
 from feedback.config import FeedbackSettings
-from feedback.domain.policy import Policy
+from feedback.domain.closed_loop import ClosedLoopSettings
 
 log = structlog.get_logger(__name__)
 
@@ -23,22 +23,22 @@ log = structlog.get_logger(__name__)
 class Dependencies:
     settings: FeedbackSettings
     database: Database
-    policy: Policy
+    loop_settings: ClosedLoopSettings
     link_secret: str
     """The effective secret: FEEDBACK_LINK_SECRET, or a per-process one (development)."""
     auto_closer: AutoCloser
 
 
 def build_dependencies(settings: FeedbackSettings, database: Database) -> Dependencies:
-    policy = settings.policy()
+    loop_settings = settings.loop_settings()
     return Dependencies(
         settings=settings,
         database=database,
-        policy=policy,
+        loop_settings=loop_settings,
         link_secret=settings.feedback_link_secret or _development_secret(),
         auto_closer=AutoCloser(
             database=database,
-            policy=policy,
+            loop_settings=loop_settings,
             tick_s=settings.feedback_tick_s,
             batch_size=settings.feedback_auto_close_batch,
         ),

@@ -6,7 +6,7 @@ from complaint_contracts.vocabulary import PreferredChannel
 from complaint_runtime.settings import ServiceSettings
 from pydantic import Field
 
-from feedback.domain.policy import Policy
+from feedback.domain.closed_loop import ClosedLoopSettings
 
 
 class FeedbackSettings(ServiceSettings):
@@ -44,8 +44,8 @@ class FeedbackSettings(ServiceSettings):
         "email", description="Channel used when the complaint's preferred channel is unknown"
     )
 
-    def policy(self) -> Policy:
-        return Policy(
+    def loop_settings(self) -> ClosedLoopSettings:
+        return ClosedLoopSettings(
             auto_close_s=self.feedback_auto_close_s,
             reopen_csat_max=self.feedback_reopen_csat_max,
             default_channel=self.feedback_default_channel,

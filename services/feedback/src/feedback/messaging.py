@@ -19,18 +19,18 @@ from feedback.bootstrap import Dependencies
 
 
 def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
-    policy = deps.policy
+    loop_settings = deps.loop_settings
 
     async def on_received(uow: UnitOfWork, envelope: Envelope) -> None:
         received = event_data(envelope, ComplaintReceived)
-        await service.remember_complaint(uow=uow, received=received, policy=policy)
+        await service.remember_complaint(uow=uow, received=received, loop_settings=loop_settings)
 
     async def on_resolved(uow: UnitOfWork, envelope: Envelope) -> None:
         await service.request_confirmation(
             uow=uow,
             resolved=event_data(envelope, ComplaintResolved),
             resolved_event_id=envelope.id,
-            policy=policy,
+            loop_settings=loop_settings,
         )
 
     async def on_closed(uow: UnitOfWork, envelope: Envelope) -> None:

@@ -30,8 +30,8 @@ from complaint_runtime.errors import DomainError
 from feedback import metrics
 from feedback.db import ComplaintInfo, ConfirmationRequest, Requests
 from feedback.domain.answers import Confirmed, Outcome, OutcomeName, Reopened, outcome
+from feedback.domain.closed_loop import ClosedLoopSettings
 from feedback.domain.links import LinkClaims
-from feedback.domain.policy import Policy
 from feedback.domain.refusals import ConfirmationRequestNotFound, refusal, refusal_reason
 from feedback.domain.requests import Question, delivery_channel, expiry, questions
 
@@ -58,7 +58,11 @@ def _emit(uow: UnitOfWork, data: EventData, *, complaint_id: str, now: datetime)
 
 
 async def remember_complaint(
-    *, uow: UnitOfWork, received: ComplaintReceived, policy: Policy, now: datetime | None = None
+    *,
+    uow: UnitOfWork,
+    received: ComplaintReceived,
+    loop_settings: ClosedLoopSettings,
+    now: datetime | None = None,
 ) -> None:
     """Keep the complaint's reference, channel and language, and send the requests of any
     resolution that arrived before it (the two topics are not ordered with each other)."""
@@ -86,7 +90,7 @@ async def remember_complaint(
             reference=info.reference,
             channel=cast(PreferredChannel, info.channel),
             language=cast(Language, info.language),
-            policy=policy,
+            loop_settings=loop_settings,
             now=now,
         )
 
@@ -96,7 +100,7 @@ async def request_confirmation(
     uow: UnitOfWork,
     resolved: ComplaintResolved,
     resolved_event_id: str,
-    policy: Policy,
+    loop_settings: ClosedLoopSettings,
     now: datetime | None = None,
 ) -> ConfirmationRequest | None:
     """A resolution asks the customer to confirm it; it supersedes any earlier request of
@@ -119,7 +123,7 @@ async def request_confirmation(
             reference=info.reference,
             channel=cast(PreferredChannel, info.channel),
             language=cast(Language, info.language),
-            policy=policy,
+            loop_settings=loop_settings,
             now=now,
         )
     await uow.session.flush()
@@ -133,7 +137,7 @@ def _send(
     reference: str | None,
     channel: PreferredChannel,
     language: Language,
-    policy: Policy,
+    loop_settings: ClosedLoopSettings,
     now: datetime,
 ) -> None:
     """waiting → pending, with the event notify turns into the message carrying the link.
@@ -143,7 +147,7 @@ def _send(
     request.channel = channel
     request.language = language
     request.requested_at = now
-    request.expires_at = expiry(requested_at=now, auto_close_s=policy.auto_close_s)
+    request.expires_at = expiry(requested_at=now, auto_close_s=loop_settings.auto_close_s)
     _emit(
         uow,
         ComplaintConfirmationRequested(
@@ -192,7 +196,7 @@ async def answer(
     solved: bool,
     csat: int,
     comment: str | None,
-    policy: Policy,
+    loop_settings: ClosedLoopSettings,
     now: datetime | None = None,
 ) -> AnswerResult:
     """Record the one answer a link allows and tell routing what it means.
@@ -201,7 +205,7 @@ async def answer(
     answers one wins, the others are refused as already answered (409); a link that cannot
     be used is refused with its reason (404, 410)."""
     now = _now(now)
-    decided = outcome(solved=solved, csat=csat, reopen_max=policy.reopen_csat_max)
+    decided = outcome(solved=solved, csat=csat, reopen_max=loop_settings.reopen_csat_max)
     reopen_reason = decided.reason if isinstance(decided, Reopened) else None
     comment = comment or None
     async with database.unit_of_work() as uow:
@@ -360,23 +364,27 @@ async def auto_close_due(*, database: Database, limit: int, now: datetime | None
 
 
 async def send_overdue_waiting(
-    *, database: Database, policy: Policy, limit: int, now: datetime | None = None
+    *,
+    database: Database,
+    loop_settings: ClosedLoopSettings,
+    limit: int,
+    now: datetime | None = None,
 ) -> int:
     """Resolutions whose complaint.received never came (dead-lettered, or from before this
     service existed) are asked with the defaults rather than never."""
     now = _now(now)
     async with database.unit_of_work() as uow:
         overdue = await Requests(uow.session).waiting(
-            created_before=now - timedelta(seconds=policy.contact_wait_s), limit=limit
+            created_before=now - timedelta(seconds=loop_settings.contact_wait_s), limit=limit
         )
         for request in overdue:
             _send(
                 uow,
                 request,
                 reference=None,
-                channel=policy.default_channel,
+                channel=loop_settings.default_channel,
                 language=DEFAULT_LANGUAGE,
-                policy=policy,
+                loop_settings=loop_settings,
                 now=now,
             )
     return len(overdue)

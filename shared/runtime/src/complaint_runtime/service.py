@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +216,7 @@ def build_app(
     *,
     runtime: ServiceRuntime,
     title: str,
-    version: str = "0.1.0",
+    version: str | None = None,
     routers: Sequence[APIRouter] = (),
     **fastapi_kwargs: Any,
 ) -> FastAPI:
@@ -232,6 +233,8 @@ def build_app(
         finally:
             await runtime.stop()
 
+    # The platform's packages are released together: the runtime's version is the service's.
+    version = version or metadata.version("complaint-runtime")
     app = FastAPI(title=title, version=version, lifespan=lifespan, **fastapi_kwargs)
     app.state.runtime = runtime
     install_problem_handlers(app, retry_after_s=settings.retry_after_s)

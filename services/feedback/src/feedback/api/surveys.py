@@ -97,7 +97,7 @@ async def post_answer(token: str, answer: AnswerIn, deps: DependenciesDep) -> An
         solved=answer.solved,
         csat=answer.csat,
         comment=answer.comment,
-        policy=deps.policy,
+        loop_settings=deps.loop_settings,
         now=now,
     )
     decided = result.outcome

@@ -10,7 +10,7 @@ from complaint_contracts.vocabulary import PreferredChannel
 
 
 @dataclass(frozen=True)
-class Policy:
+class ClosedLoopSettings:
     auto_close_s: float
     reopen_csat_max: int
     default_channel: PreferredChannel
