@@ -3,6 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
+# The suite imports ~400 modules in pytest and again in every service process it starts;
+# compiled once into __pycache__ (git-ignored) instead of on every run (collection alone
+# takes 4 s instead of 12 s here).
+unexport PYTHONDONTWRITEBYTECODE
 
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)

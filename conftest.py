@@ -11,6 +11,7 @@ fixture of the db tier.
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ DB_FIXTURES = frozenset({"local_postgres", "postgres_database"})
 INTEGRATION_DIRS = ("/tests/integration/", "/shared/devinfra/tests/")
 
 NewPostgresDatabase = Callable[[Path], Awaitable[Database]]
+NewMigratedSqlite = Callable[[Path], Awaitable[str]]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,3 +64,32 @@ async def postgres_database(
     for name, database in created:
         await database.dispose()
         await local_postgres.drop_database_async(name)
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
+    """One SQLite file per migrations directory, migrated once per test session."""
+    return {}
+
+
+@pytest.fixture
+async def migrated_sqlite(
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    _migrated_sqlite_templates: dict[Path, Path],
+) -> NewMigratedSqlite:
+    """``url = await migrated_sqlite(MIGRATIONS)``: a fresh SQLite database in the test's
+    directory, as the service's real migrations leave it (a copy of a file migrated once
+    per session: the migrations themselves, seed data included, run once, not per test)."""
+
+    async def make(migrations: Path) -> str:
+        template = _migrated_sqlite_templates.get(migrations)
+        if template is None:
+            template = tmp_path_factory.mktemp("migrated") / "template.db"
+            await upgrade_to_head(migrations, f"sqlite+aiosqlite:///{template}")
+            _migrated_sqlite_templates[migrations] = template
+        target = tmp_path / f"migrated-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(template, target)  # the migration's engine closed: no WAL left over
+        return f"sqlite+aiosqlite:///{target}"
+
+    return make

@@ -6,15 +6,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from complaint_runtime.database import Base, Database
+from complaint_runtime.database import Database
+from complaint_runtime.testing import sqlite_database
 
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
     import feedback.db  # noqa: F401  (registers feedback's tables on Base.metadata)
 
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/feedback.db")
-    async with db.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    db = await sqlite_database(tmp_path / "feedback.db", "feedback")
     yield db
     await db.dispose()

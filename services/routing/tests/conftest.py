@@ -19,11 +19,12 @@ from complaint_contracts.envelope import Envelope, decode
 from complaint_contracts.events import ComplaintReceived, CustomerView
 from complaint_runtime.database import Database
 from complaint_runtime.problems import install_problem_handlers
+from complaint_runtime.testing import sqlite_database
 from fastapi import APIRouter, FastAPI
 from routing import messaging
 from routing.bootstrap import Dependencies, build_dependencies
 from routing.config import AgentConfig, RoutingSettings
-from routing.db import Base, Case, OutboxMessage
+from routing.db import Case, OutboxMessage
 from routing.staffing.service import seed_agents
 from routing.triage.service import triage_and_assign
 from sqlalchemy import select
@@ -40,9 +41,7 @@ BILLING_TEXT = "我10月28日申请的退款到现在还没到账，退款延迟
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'routing.db'}")
-    async with db.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    db = await sqlite_database(tmp_path / "routing.db", "routing")
     yield db
     await db.dispose()
 

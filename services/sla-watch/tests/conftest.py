@@ -2,35 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from complaint_runtime.database import Database
-from complaint_runtime.migrations import upgrade_to_head
 from fastapi import FastAPI
 from sla_watch.config import SlaSettings
 from sla_watch.main import MIGRATIONS, create_app
 
 ADMIN_SECRET = "test-secret-of-at-least-32-bytes-long"
+NewMigratedSqlite = Callable[[Path], Awaitable[str]]  # the root conftest's migrated_sqlite
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    url = f"sqlite+aiosqlite:///{tmp_path}/sla.db"
-    await upgrade_to_head(MIGRATIONS, url)
-    db = Database(url)
+async def database(migrated_sqlite: NewMigratedSqlite) -> AsyncIterator[Database]:
+    db = Database(await migrated_sqlite(MIGRATIONS))
     yield db
     await db.dispose()
 
 
 @pytest.fixture
-async def admin_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def admin_client(migrated_sqlite: NewMigratedSqlite) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the whole app on a migrated SQLite database; tokens signed with
     ``ADMIN_SECRET`` (the admin API tests' ``SECRET``)."""
-    url = f"sqlite+aiosqlite:///{tmp_path}/admin.db"
-    await upgrade_to_head(MIGRATIONS, url)
+    url = await migrated_sqlite(MIGRATIONS)
     app: FastAPI = create_app(
         SlaSettings(
             database_url=url,

@@ -21,8 +21,8 @@ from complaint_contracts.events import (
 from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_runtime import testing
 from complaint_runtime.consumer import EventConsumer, TransientError, is_transient
-from complaint_runtime.database import Base, Database, OutboxMessage, ProcessedEvent, UnitOfWork
-from complaint_runtime.testing import FakeProducer, FakeRecord, event_id_of
+from complaint_runtime.database import Database, OutboxMessage, ProcessedEvent, UnitOfWork
+from complaint_runtime.testing import FakeProducer, FakeRecord, event_id_of, sqlite_database
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -73,9 +73,7 @@ class Handlers:
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    async with db.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    db = await sqlite_database(tmp_path / "t.db")
     yield db
     await db.dispose()
 

@@ -21,6 +21,7 @@ from complaint_runtime.database import (
     UTCDateTime,
     dialect_insert,
 )
+from complaint_runtime.testing import sqlite_database
 from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import StatementError
@@ -28,9 +29,7 @@ from sqlalchemy.exc import StatementError
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    async with db.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    db = await sqlite_database(tmp_path / "t.db")
     yield db
     await db.dispose()
 

@@ -11,18 +11,16 @@ from aiokafka.errors import KafkaTimeoutError
 from complaint_contracts import topics
 from complaint_contracts.events import ComplaintTriaged
 from complaint_contracts.examples import COMPLAINT_ID, example_for
-from complaint_runtime.database import Base, Database, OutboxMessage
+from complaint_runtime.database import Database, OutboxMessage
 from complaint_runtime.outbox import OutboxRelay
-from complaint_runtime.testing import FakeProducer, FakeRecord
+from complaint_runtime.testing import FakeProducer, FakeRecord, sqlite_database
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    async with db.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    db = await sqlite_database(tmp_path / "t.db")
     yield db
     await db.dispose()
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from complaint_runtime.database import Database
+from complaint_runtime.testing import sqlite_database
 from intake.access.db import ApiKey
 from intake.access.domain.callers import FrontEnd, Viewer, hash_api_key
 from intake.access.service import ApiKeyCache
-from intake.db import Base
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,9 +77,7 @@ class CountingDatabase:
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    async with db.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    db = await sqlite_database(tmp_path / "t.db", "intake")
     async with db.unit_of_work() as uow:
         uow.session.add_all(
             [

@@ -10,17 +10,15 @@ from typing import Any
 
 import pytest
 from complaint_runtime.database import Database, UnitOfWork
+from complaint_runtime.testing import sqlite_database
 from intake.access.db import ApiKey
 from intake.complaints.group_commit import GroupCommitter
-from intake.db import Base
 from sqlalchemy import event, func, select
 
 
 @pytest.fixture
 async def database(tmp_path: Path) -> Any:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/gc.db")
-    async with db.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    db = await sqlite_database(tmp_path / "gc.db", "intake")
     yield db
     await db.dispose()
 

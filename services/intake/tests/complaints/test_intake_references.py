@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from complaint_runtime.database import Database
+from complaint_runtime.testing import sqlite_database
 from hypothesis import given
 from hypothesis import strategies as st
 from intake.complaints.db import SubmissionRepository
 from intake.complaints.domain.references import format_reference
-from intake.db import Base
 
 DAY = date(2026, 11, 23)
 
@@ -56,9 +56,7 @@ def test_six_digit_references_sort_like_their_numbers(numbers: list[int]) -> Non
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    async with db.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    db = await sqlite_database(tmp_path / "t.db", "intake")
     yield db
     await db.dispose()
 

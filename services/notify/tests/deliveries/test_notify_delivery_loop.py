@@ -34,8 +34,8 @@ from complaint_contracts.events import (
 from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_contracts.privacy import find_contacts
 from complaint_runtime.auth import verify_token
-from complaint_runtime.database import Base, Database, OutboxMessage, utcnow
-from complaint_runtime.testing import envelope_of, record_of
+from complaint_runtime.database import Database, OutboxMessage, utcnow
+from complaint_runtime.testing import envelope_of, record_of, sqlite_database
 from notify.adapters.channels import LogChannel, SmtpChannel
 from notify.adapters.internal_api import InternalApi
 from notify.config import NotifySettings
@@ -157,9 +157,7 @@ class FakeServices:
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/notify.db")
-    async with db.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    db = await sqlite_database(tmp_path / "notify.db", "notify")
     yield db
     await db.dispose()
 

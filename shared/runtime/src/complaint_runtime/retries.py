@@ -56,7 +56,7 @@ def retrying(
     return AsyncRetrying(
         # Exceptions only: a cancellation (BaseException) must end the wait, not restart it.
         retry=retry_if_exception(lambda exc: isinstance(exc, Exception) and retry_on(exc)),
-        wait=wait_exponential_jitter(initial=initial_s, max=max_s, jitter=initial_s),
+        wait=wait_exponential_jitter(multiplier=initial_s, max=max_s, jitter=initial_s),
         stop=stop_never if give_up_after_s is None else stop_after_delay(give_up_after_s),
         before_sleep=_log_retry(message, log_fields, traceback=traceback),
         reraise=True,

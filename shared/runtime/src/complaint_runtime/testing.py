@@ -1,4 +1,5 @@
-"""Test doubles of the Kafka clients, for in-process tests of consumers and the relay.
+"""Test doubles of the Kafka clients, for in-process tests of consumers and the relay, and
+fresh SQLite databases holding one service's tables.
 
 Fakes of the broker only: the database in such tests is real (SQLite in a temporary
 directory, or the suite's PostgreSQL), and flows are proven end to end by the integration
@@ -11,11 +12,15 @@ import asyncio
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiokafka.errors import KafkaTimeoutError
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope, decode, encode
 from complaint_contracts.topics import Topic
+from sqlalchemy import Table
+
+from complaint_runtime.database import Base, Database
 
 _offsets = itertools.count()
 
@@ -116,3 +121,28 @@ def envelope_of(record: FakeRecord) -> Envelope:
 
 def event_id_of(record: FakeRecord) -> str:
     return record.header_map["ce_id"].decode()
+
+
+def tables_of(*packages: str) -> list[Table]:
+    """The tables declared by the (imported) modules of ``packages``, and the runtime's own
+    outbox and processed-events tables. Every service declares its tables on the one
+    declarative base, and a test process imports several services: creating all of them for
+    each test's database would be most of its set-up."""
+    owners = (*(f"{package}." for package in packages), "complaint_runtime.")
+    return [
+        table
+        for mapper in Base.registry.mappers
+        if mapper.class_.__module__.startswith(owners)
+        for table in mapper.tables
+        if isinstance(table, Table)
+    ]
+
+
+async def sqlite_database(path: Path, *packages: str) -> Database:
+    """A new SQLite database file at ``path`` with the tables of ``packages`` (see
+    :func:`tables_of`), created from the models; the caller disposes of it."""
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    tables = tables_of(*packages)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(lambda sync: Base.metadata.create_all(sync, tables=tables))
+    return database
