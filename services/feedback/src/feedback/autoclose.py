@@ -4,6 +4,7 @@ resolutions whose complaint.received never came are asked with the defaults."""
 from __future__ import annotations
 
 import structlog
+from complaint_runtime.consumer import is_transient
 from complaint_runtime.database import Database
 from complaint_runtime.periodic import PeriodicLoop
 
@@ -29,7 +30,9 @@ class AutoCloser:
         self._database = database
         self._loop_settings = loop_settings
         self._batch_size = batch_size
-        self._loop = PeriodicLoop(self._round, name="feedback auto-close", tick_s=tick_s)
+        self._loop = PeriodicLoop(
+            self._round, name="feedback auto-close", tick_s=tick_s, is_expected=is_transient
+        )
 
     async def run(self) -> None:
         await self._loop.run()

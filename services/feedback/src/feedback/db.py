@@ -117,7 +117,13 @@ class Requests:
     async def due(self, *, now: datetime, limit: int) -> Sequence[ConfirmationRequest]:
         query = (
             select(ConfirmationRequest)
-            .where(ConfirmationRequest.status == "pending", ConfirmationRequest.expires_at <= now)
+            .where(
+                ConfirmationRequest.status == "pending",
+                ConfirmationRequest.expires_at <= now,
+                # Sent requests only (a pending request has both instants): a row without
+                # one could never close and would hold a place in every batch.
+                ConfirmationRequest.requested_at.is_not(None),
+            )
             .order_by(ConfirmationRequest.expires_at)
             .limit(limit)
         )

@@ -339,7 +339,7 @@ async def auto_close_due(*, database: Database, limit: int, now: datetime | None
         requests = Requests(uow.session)
         for request in await requests.due(now=now, limit=limit):
             if request.requested_at is None or request.expires_at is None:
-                continue  # never sent: not due (a pending request has both)
+                continue  # never sent: `due` returns sent requests only
             if not await requests.transition(
                 request_id=request.request_id,
                 from_status="pending",

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from sqlalchemy import Row, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from complaint_runtime import metrics
+from complaint_runtime.consumer import is_transient
 from complaint_runtime.database import Database, OutboxMessage
 from complaint_runtime.periodic import PeriodicLoop
 
@@ -35,6 +37,11 @@ _NEXT_ROWS = select(
 
 if TYPE_CHECKING:
     _OutboxRow = Row[int, str, bytes, bytes, list[list[str]]]
+
+
+def _is_outage(exc: Exception) -> bool:
+    """The broker or the database is away (a warning), as opposed to a bug (an error)."""
+    return is_transient(exc) or isinstance(exc, KafkaError)
 
 
 def _count_failure(ok: bool) -> None:
@@ -66,6 +73,7 @@ class OutboxRelay:
             backoff_base_s=0.2,
             max_backoff_s=10.0,
             on_outcome=_count_failure,
+            is_expected=_is_outage,
         )
 
     def wake(self) -> None:

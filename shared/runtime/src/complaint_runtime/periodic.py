@@ -26,7 +26,8 @@ class PeriodicLoop:
     away) and raises when it failed: the loop then waits ``backoff_base_s × 2^failures``
     (at most ``max_backoff_s``) before the next round. A failed round must have committed
     nothing, so the next one simply redoes its work. ``on_outcome`` hears of each round's
-    success or failure (metrics).
+    success or failure (metrics). A failure ``is_expected`` accepts (a dependency outage) is
+    a warning; any other is an error with its traceback (a bug to look at).
     """
 
     def __init__(
@@ -39,6 +40,7 @@ class PeriodicLoop:
         backoff_base_s: float | None = None,
         jitter: float = 0.1,
         on_outcome: Callable[[bool], None] = lambda _ok: None,
+        is_expected: Callable[[Exception], bool] = lambda _exc: False,
     ):
         if not 0 <= jitter < 1:
             raise ValueError("jitter is a fraction of the wait, 0 <= jitter < 1")
@@ -49,6 +51,7 @@ class PeriodicLoop:
         self._backoff_base_s = tick_s if backoff_base_s is None else backoff_base_s
         self._jitter = jitter
         self._on_outcome = on_outcome
+        self._is_expected = is_expected
         self._stopping = asyncio.Event()
         self._wakeup = asyncio.Event()
 
@@ -75,14 +78,23 @@ class PeriodicLoop:
             except Exception as exc:
                 failures += 1
                 self._on_outcome(False)
-                delay = min(self._backoff_base_s * 2**failures, self._max_backoff_s)
-                log.warning(f"{self._name} round failed", error=repr(exc)[:300], retry_in_s=delay)
+                # The exponent is capped: the delay is at its maximum long before, and 2**1024
+                # would not fit a float (a day-long outage must not crash the loop).
+                delay = min(self._backoff_base_s * 2 ** min(failures, 32), self._max_backoff_s)
+                self._log_failure(exc, retry_in_s=delay)
                 await self.sleep(delay)
                 continue
             failures = 0
             self._on_outcome(True)
             if not more:
                 await self.sleep(self._tick_s)
+
+    def _log_failure(self, exc: Exception, *, retry_in_s: float) -> None:
+        message = f"{self._name} round failed"
+        if self._is_expected(exc):
+            log.warning(message, error=repr(exc)[:300], retry_in_s=retry_in_s)
+        else:
+            log.error(message, error=repr(exc)[:300], retry_in_s=retry_in_s, exc_info=exc)
 
     async def sleep(self, seconds: float) -> None:
         """Wait about ``seconds`` (± the jitter), less when woken or stopped meanwhile."""

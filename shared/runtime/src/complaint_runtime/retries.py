@@ -21,17 +21,18 @@ log = structlog.get_logger(__name__)
 
 
 def _log_retry(
-    message: str, fields: dict[str, object], *, traceback: bool
+    message: str, fields: dict[str, object], *, crash: bool
 ) -> Callable[[RetryCallState], None]:
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome is not None else None
         wait_s = state.next_action.sleep if state.next_action is not None else 0.0
-        log.warning(
+        report = log.error if crash else log.warning
+        report(
             message,
             error=repr(error)[:300],
             attempt=state.attempt_number,
             retry_in_s=round(wait_s, 3),
-            exc_info=error if traceback else None,
+            exc_info=error if crash else None,
             **fields,
         )
 
@@ -45,19 +46,19 @@ def retrying(
     max_s: float,
     give_up_after_s: float | None = None,
     retry_on: Callable[[BaseException], bool] = lambda _exc: True,
-    traceback: bool = False,
+    crash: bool = False,
     **log_fields: object,
 ) -> AsyncRetrying:
     """``async for attempt in retrying(...): with attempt: ...`` retries the block while it
     raises an exception ``retry_on`` accepts (never ``CancelledError``), waiting
     ``initial_s × 2^n`` (at most ``max_s``, plus up to ``initial_s`` of jitter), forever or
-    until ``give_up_after_s``; then the last exception is raised. ``traceback``: log the
-    failure's traceback too (a crash, rather than an expected outage)."""
+    until ``give_up_after_s``; then the last exception is raised. ``crash``: the failure is a
+    bug, not an outage: logged as an error, with its traceback."""
     return AsyncRetrying(
         # Exceptions only: a cancellation (BaseException) must end the wait, not restart it.
         retry=retry_if_exception(lambda exc: isinstance(exc, Exception) and retry_on(exc)),
         wait=wait_exponential_jitter(multiplier=initial_s, max=max_s, jitter=initial_s),
         stop=stop_never if give_up_after_s is None else stop_after_delay(give_up_after_s),
-        before_sleep=_log_retry(message, log_fields, traceback=traceback),
+        before_sleep=_log_retry(message, log_fields, crash=crash),
         reraise=True,
     )

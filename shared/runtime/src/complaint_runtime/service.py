@@ -180,7 +180,7 @@ def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[N
             "background task crashed, restarting",
             initial_s=0.5,
             max_s=10.0,
-            traceback=True,
+            crash=True,
             task=name,
         ):
             with attempt:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import structlog
-from complaint_runtime.consumer import TransientError
+from complaint_runtime.consumer import TransientError, is_transient
 from complaint_runtime.database import Database, utcnow
 from complaint_runtime.errors import NotFound
 from complaint_runtime.periodic import PeriodicLoop
@@ -100,6 +100,7 @@ class DeliveryLoop:
             tick_s=settings.notify_poll_interval_s,
             backoff_base_s=FAILED_ROUND_BACKOFF_BASE_S,
             max_backoff_s=FAILED_ROUND_BACKOFF_MAX_S,
+            is_expected=is_transient,
         )
 
     def stop(self) -> None:

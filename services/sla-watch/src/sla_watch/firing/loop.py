@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from complaint_runtime.consumer import is_transient
 from complaint_runtime.database import Database
 from complaint_runtime.periodic import PeriodicLoop
 
@@ -47,6 +48,7 @@ class FireLoop:
             tick_s=tick_s,
             max_backoff_s=10.0,
             on_outcome=_count_round,
+            is_expected=is_transient,
         )
 
     def stop(self) -> None:

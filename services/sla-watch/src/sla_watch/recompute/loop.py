@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from complaint_runtime.consumer import is_transient
 from complaint_runtime.database import Database
 from complaint_runtime.periodic import PeriodicLoop
 
@@ -31,7 +32,11 @@ class RecomputeLoop:
         self._clock = clock
         # A failed batch committed nothing; the job resumes from its cursor.
         self._loop = PeriodicLoop(
-            self._round, name="recompute batch", tick_s=tick_s, max_backoff_s=30.0
+            self._round,
+            name="recompute batch",
+            tick_s=tick_s,
+            max_backoff_s=30.0,
+            is_expected=is_transient,
         )
 
     def stop(self) -> None:
