@@ -23,6 +23,7 @@ TABLE_MODULES = {
     "routing": [
         "routing.db",
         "routing.assignment.db",
+        "routing.casefile.db",
         "routing.categories.db",
         "routing.duplicates.db",
         "routing.triage.db",

@@ -29,7 +29,8 @@ def _checked(principal: Principal) -> Principal:
 
 _staff = require_roles(*STAFF_ROLES)
 _leads = require_roles("lead", "manager")
-_readers = require_roles(*STAFF_ROLES, "service")
+# Case reads: what each reader sees is routing.casefile.domain.visibility.
+_readers = require_roles(*STAFF_ROLES, "admin", "service")
 
 
 async def staff(principal: Annotated[Principal, Depends(_staff)]) -> Principal:

@@ -19,7 +19,18 @@ from complaint_runtime.database import (
     UTCDateTime,
     utcnow,
 )
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,6 +79,22 @@ class Case(Base):
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # 0 agent, 1 team lead, 2 manager, 3 senior escalation group (§3); sla-watch decides it.
     escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The case's SLA clocks summed up for the case lists (routing.casefile keeps the clocks
+    # and these columns in the transaction of each clock event): the earliest due time of
+    # a running clock (the default sort key, NULL: none running), the two list filters and
+    # the state a queue shows.
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_at_risk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    sla_breached: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    sla_state: Mapped[str | None] = mapped_column(String(12))
+    # The time of the case's latest history entry (every change and every message).
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        # The case lists: sorted by time to breach, then received time and id (keyset).
+        Index("ix_cases_sla_order", "sla_due_at", "received_at", "complaint_id"),
+        Index("ix_cases_team_sla_order", "team", "sla_due_at", "received_at", "complaint_id"),
+    )
 
 
 class CaseAction(Base):

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from routing import messaging
 from routing.bootstrap import MIGRATIONS, build_runtime
+from routing.casefile.api import router as casefile_router
 from routing.cases.api import router as cases_router
 from routing.cases.api import transfer_router
 from routing.categories.api import router as categories_router
@@ -31,7 +32,14 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         description=(
             "Classifies, prioritises and assigns complaints; owns the case state machine."
         ),
-        routers=[cases_router, staffing_router, transfer_router, admin_router, categories_router],
+        routers=[
+            casefile_router,
+            cases_router,
+            staffing_router,
+            transfer_router,
+            admin_router,
+            categories_router,
+        ],
     )
     app.state.dependencies = deps
     return app

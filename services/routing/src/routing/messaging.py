@@ -1,6 +1,7 @@
 """Routing's consumers: received complaints are triaged and assigned; customer messages,
-feedback's and sla-watch's facts move the case; an erasure forgets the customer's index
-entries. Thin: the work is in the packages' use cases, each in the consumer's transaction.
+feedback's and sla-watch's facts move the case; sla-watch's clock events keep the case
+file's clocks; an erasure forgets the customer's index entries and blanks the case file.
+Thin: the work is in the packages' use cases, each in the consumer's transaction.
 """
 
 from __future__ import annotations
@@ -16,15 +17,34 @@ from complaint_contracts.events import (
     ComplaintReopened,
     CustomerMessageReceived,
     ErasureRequested,
+    SlaBreached,
+    SlaClockPaused,
+    SlaClockRescheduled,
+    SlaClockResumed,
+    SlaClockStarted,
+    SlaClockStopped,
+    SlaWarning,
 )
 from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
 from routing.bootstrap import Dependencies
+from routing.casefile import recording as case_file
+from routing.casefile import sla_projection
 from routing.cases import reported_facts
 from routing.duplicates import service as duplicates
 from routing.triage import emotion_streaks
 from routing.triage import service as triage
+
+CLOCK_EVENTS = (
+    SlaClockStarted,
+    SlaClockPaused,
+    SlaClockResumed,
+    SlaClockRescheduled,
+    SlaClockStopped,
+    SlaWarning,
+    SlaBreached,
+)
 
 
 def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
@@ -59,9 +79,12 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
         ComplaintAutoClosed: on_closure,
         ComplaintReopened: on_reopened,
     }
-    # Only escalations from the sla topic: the consumer skips every other (known) sla event
-    # without a handler, no savepoint, no processed_events row and no dead letter.
-    sla: dict[type[EventData], Handler] = {ComplaintEscalated: on_escalated}
+    # Every event of the sla topic: escalations move the case's level, the clock events
+    # are projected into the case file's clocks.
+    sla: dict[type[EventData], Handler] = {
+        ComplaintEscalated: on_escalated,
+        **dict.fromkeys(CLOCK_EVENTS, on_clock_event),
+    }
     return {**intake, **feedback, **sla}
 
 
@@ -93,9 +116,18 @@ async def on_escalated(uow: UnitOfWork, envelope: Envelope) -> None:
     )
 
 
+async def on_clock_event(uow: UnitOfWork, envelope: Envelope) -> None:
+    event = envelope.data
+    if not isinstance(event, CLOCK_EVENTS):
+        raise TypeError(f"{envelope.type} carries {type(event).__name__}, not a clock event")
+    await sla_projection.apply_clock_event(uow=uow, event=event)
+
+
 async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
     # The customer index links complaints by keyed hashes and keeps the masked text, the
-    # streak counts the customer's words (§10).
+    # streak counts the customer's words, the case file keeps the texts, the masked
+    # contacts, the conversation and the search terms (§10).
     complaint_id = event_data(envelope, ErasureRequested).complaint_id
     await duplicates.forget(uow=uow, complaint_id=complaint_id)
     await emotion_streaks.forget(uow=uow, complaint_id=complaint_id)
+    await case_file.erase(uow=uow, complaint_id=complaint_id)

@@ -1,5 +1,6 @@
 """The case API over HTTP (httpx ASGITransport, no lifespan, no Kafka): auth, status codes,
-problem documents and the case view with its history."""
+problem documents and the case view with its history (the case file's read, with the
+commands)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from complaint_runtime.auth import issue_token
+from routing.casefile.api import router as case_file_router
 from routing.cases.api import router
 
 SECRET = "test-secret-for-routing-api-tests-0123456789"
@@ -37,7 +39,7 @@ async def client(api_client: Any, seed: Any) -> AsyncIterator[httpx.AsyncClient]
             {"id": "agent-wang", "team": "billing", "capacity": 5, "categories": ["other"]},
         ]
     )
-    async with api_client(router, secret=SECRET) as c:
+    async with api_client(router, case_file_router, secret=SECRET) as c:
         yield c
 
 
@@ -53,7 +55,11 @@ def is_problem(response: httpx.Response, status: int, kind: str | None = None) -
 async def test_get_needs_a_staff_or_service_token(client: httpx.AsyncClient, new_case: Any) -> None:
     complaint_id = await new_case()
     is_problem(await client.get(f"/v1/cases/{complaint_id}"), 401, "unauthorized")
-    is_problem(await client.get(f"/v1/cases/{complaint_id}", headers=auth("x", "admin")), 403)
+    # Administrators read every case (per-object rules: routing.casefile.domain.visibility);
+    # a token with no reading role is refused.
+    is_problem(await client.get(f"/v1/cases/{complaint_id}", headers=auth("x")), 403)
+    admin = await client.get(f"/v1/cases/{complaint_id}", headers=auth("x", "admin"))
+    assert admin.status_code == 200, admin.text
     for headers in (LI, LEAD, MANAGER, SERVICE, WANG):
         response = await client.get(f"/v1/cases/{complaint_id}", headers=headers)
         assert response.status_code == 200, response.text

@@ -18,7 +18,7 @@ from complaint_runtime.migrations import upgrade_to_head
 from complaint_runtime.testing import FakeProducer, record_of
 from routing import messaging
 from routing.bootstrap import Dependencies
-from routing.cases.api import router
+from routing.casefile.api import router
 from routing.db import Case, CaseAction
 from routing.main import MIGRATIONS
 from sqlalchemy import inspect, select
@@ -159,16 +159,16 @@ def consumer(deps: Dependencies) -> tuple[EventConsumer, FakeProducer]:
     )
 
 
-async def test_other_sla_events_are_skipped_not_dead_lettered(
+async def test_every_sla_event_is_applied_none_dead_lettered(
     database: Database, new_case: Any, consumer: tuple[EventConsumer, FakeProducer]
 ) -> None:
     events_consumer, producer = consumer
     complaint_id = await new_case()
-    others = [
+    clock_events = [
         example_for(SlaWarning).model_copy(update={"complaint_id": complaint_id}),
         example_for(SlaBreached).model_copy(update={"complaint_id": complaint_id}),
     ]
-    records = [record_of(data, topics.SLA, subject=complaint_id) for data in others]
+    records = [record_of(data, topics.SLA, subject=complaint_id) for data in clock_events]
     escalation = record_of(escalated(complaint_id, level=1, previous_level=0), topics.SLA)
 
     await events_consumer._process_batch([*records, escalation])  # type: ignore[list-item]
@@ -176,10 +176,12 @@ async def test_other_sla_events_are_skipped_not_dead_lettered(
     assert producer.sent == []  # nothing dead-lettered
     async with database.sessions() as session:
         processed = list(await session.scalars(select(ProcessedEvent)))
-    # Only the escalation was applied; the skipped events leave no row at all.
-    assert [(p.consumer, p.outcome) for p in processed] == [("routing", "applied")]
+    # The clock events feed the case file's clocks (routing.casefile), the escalation the
+    # case's level: each applied once.
+    assert [(p.consumer, p.outcome) for p in processed] == [("routing", "applied")] * 3
     case, _ = await case_and_actions(database, complaint_id)
     assert case.escalation_level == 1
+    assert (case.sla_breached, case.sla_state) == (True, "breached")
 
 
 async def test_the_migration_adds_escalation_level_defaulting_to_zero(tmp_path: Path) -> None:

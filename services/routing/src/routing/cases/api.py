@@ -1,5 +1,6 @@
-"""Routing's case API: read a case with its history, the staff commands that move it, the
-hand-offs (reassign, transfer) and a supervisor's correction of the triage.
+"""Routing's case commands: the staff commands that move a case, the hand-offs (reassign,
+transfer) and a supervisor's correction of the triage. Each answers the case with its
+history; the case file and the case lists are :mod:`routing.casefile.api`.
 
 Every error is problem+json: 401/403 (auth: agents cannot recategorise), 404 (unknown
 case), 409 ``illegal-transition`` (with ``state`` and ``command``), ``no-change``,
@@ -14,7 +15,7 @@ from typing import Any
 from complaint_runtime.auth import Principal
 from fastapi import APIRouter
 
-from routing.auth import LeadDep, ReaderDep, StaffDep
+from routing.auth import LeadDep, StaffDep
 from routing.bootstrap import Dependencies, DependenciesDep
 from routing.cases import recategorization, service
 from routing.cases.schemas import (
@@ -36,17 +37,6 @@ PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
     (400, 401, 403, 404, 409, 413, 422, 503), PROBLEM
 )
-
-
-@router.get(
-    "/{complaint_id}",
-    response_model=CaseOut,
-    responses=ERRORS,
-    summary="A case: status, triage, owner, assignee, resolution and history",
-)
-async def get_case(complaint_id: str, deps: DependenciesDep, _caller: ReaderDep) -> CaseOut:
-    view = await service.view_case(database=deps.database, complaint_id=complaint_id)
-    return CaseOut.of(view)
 
 
 @router.post(

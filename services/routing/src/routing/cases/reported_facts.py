@@ -33,6 +33,7 @@ from complaint_runtime.database import UnitOfWork
 
 from routing.assignment.domain.category_ownership import team_for_category
 from routing.assignment.service import assign_reopened
+from routing.casefile.recording import record_customer_message
 from routing.cases.domain.lifecycle import (
     Assign,
     AutoClose,
@@ -71,9 +72,10 @@ async def apply_customer_message(
     *, uow: UnitOfWork, message: CustomerMessageReceived, event_id: str, streak_length: int
 ) -> None:
     """A customer message resumes a case awaiting the customer; otherwise it is history.
-    Either way it advances the irritation streak (``streak_length`` messages turn blue
-    yellow)."""
+    Either way it joins the case's conversation and advances the irritation streak
+    (``streak_length`` messages turn blue yellow)."""
     case = await _case_for(uow, message.complaint_id, event_id)
+    await record_customer_message(uow=uow, case=case, message=message, event_id=event_id)
     await observe_message(
         uow=uow, case=case, message=message, event_id=event_id, length=streak_length
     )

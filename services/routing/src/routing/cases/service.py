@@ -1,6 +1,7 @@
 """Staff commands on a case (§3): view, first response, replies, waiting for the customer,
 resuming, resolving, reassigning. Each authorises the caller against the case, decides
-with the state machine and commits the change, its event and its history together.
+with the state machine and commits the change, its event and its history together; what
+the customer is told or asked joins the case file's conversation in the same transaction.
 
 Refusals are domain errors: ``NotFound`` (unknown case), ``Forbidden`` (not the caller's
 case), ``IllegalTransitionError`` / ``ClosureGuardError`` (the state machine said no).
@@ -24,6 +25,7 @@ from complaint_runtime.errors import Forbidden, NotFound
 from complaint_runtime.identity import Principal
 
 from routing.assignment.service import release_and_drain, transfer_case
+from routing.casefile.recording import record_staff_message
 from routing.cases.domain.access import may_act
 from routing.cases.domain.lifecycle import (
     AwaitCustomer,
@@ -81,6 +83,8 @@ async def _run(
 
 
 async def view_case(*, database: Database, complaint_id: str) -> CaseView:
+    """A case and its history, with no caller to check (internal reads and tests); staff
+    read the case file, with its per-object rule: :mod:`routing.casefile.service`."""
     async with database.sessions() as session:
         cases = CaseRepository(session)
         case = await cases.get(complaint_id) if len(complaint_id) <= 36 else None
@@ -104,8 +108,8 @@ async def record_first_response(
         event = ComplaintFirstResponseSent(
             complaint_id=case.complaint_id, actor=actor.id, channel=channel, responded_at=now
         )
-        detail = {"channel": channel, "message": masked(message)}
-        move(
+        text = masked(message)
+        event_id = move(
             uow,
             case,
             transition,
@@ -113,7 +117,17 @@ async def record_first_response(
             action="first_response_sent",
             event=event,
             at=now,
-            detail=detail,
+            detail={"channel": channel, "message": text},
+        )
+        record_staff_message(
+            uow=uow,
+            case=case,
+            kind="first_response",
+            author=actor.id,
+            text=text,
+            channel=channel,
+            at=now,
+            event_id=event_id,
         )
 
     return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
@@ -138,8 +152,8 @@ async def record_reply(
             channel=channel,
             replied_at=now,
         )
-        detail = {"in_reply_to": in_reply_to, "channel": channel, "message": masked(message)}
-        move(
+        text = masked(message)
+        event_id = move(
             uow,
             case,
             transition,
@@ -147,7 +161,18 @@ async def record_reply(
             action="agent_replied",
             event=event,
             at=now,
-            detail=detail,
+            detail={"in_reply_to": in_reply_to, "channel": channel, "message": text},
+        )
+        record_staff_message(
+            uow=uow,
+            case=case,
+            kind="reply",
+            author=actor.id,
+            text=text,
+            channel=channel,
+            in_reply_to=in_reply_to,
+            at=now,
+            event_id=event_id,
         )
 
     return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
@@ -163,7 +188,7 @@ async def await_customer(
         event = ComplaintAwaitingCustomer(
             complaint_id=case.complaint_id, actor=actor.id, reason=why, since=now
         )
-        move(
+        event_id = move(
             uow,
             case,
             transition,
@@ -172,6 +197,15 @@ async def await_customer(
             event=event,
             at=now,
             detail={"reason": why},
+        )
+        record_staff_message(
+            uow=uow,
+            case=case,
+            kind="question",
+            author=actor.id,
+            text=why,
+            at=now,
+            event_id=event_id,
         )
 
     return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)

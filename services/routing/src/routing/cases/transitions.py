@@ -208,7 +208,9 @@ def record(
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """One history entry of the case, in the same transaction as the change it records."""
+    """One history entry of the case, in the same transaction as the change it records;
+    it is the case's latest activity unless it is dated earlier."""
+    at = at or now_utc()
     CaseRepository(uow.session).add_action(
         CaseAction(
             complaint_id=case.complaint_id,
@@ -218,9 +220,11 @@ def record(
             to_status=to_status,
             event_id=event_id,
             detail=detail or {},
-            at=at or now_utc(),
+            at=at,
         )
     )
+    if case.last_activity_at is None or at > case.last_activity_at:
+        case.last_activity_at = at
 
 
 def _state(case: Case) -> State:

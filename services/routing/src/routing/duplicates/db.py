@@ -13,7 +13,7 @@ from typing import Any
 from complaint_runtime.database import Base, UTCDateTime
 from sqlalchemy import Index, Integer, String, Text, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from routing.db import Case
 from routing.duplicates.domain.detection import Earlier, Incoming
@@ -122,6 +122,38 @@ class CustomerIndex:
             .join(Case, Case.complaint_id == CustomerComplaint.complaint_id)
             .where(CustomerComplaint.duplicate_of == original_id, Case.status != "closed")
             .order_by(CustomerComplaint.received_at, CustomerComplaint.complaint_id)
+        )
+        return list(rows)
+
+    async def copies_of(self, original_id: str, *, limit: int) -> list[Case]:
+        """Every copy linked to ``original_id`` (open or closed), oldest first."""
+        rows = await self.session.scalars(
+            select(Case)
+            .join(CustomerComplaint, CustomerComplaint.complaint_id == Case.complaint_id)
+            .where(CustomerComplaint.duplicate_of == original_id)
+            .order_by(Case.received_at, Case.complaint_id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def earlier_of(self, complaint: Case, *, limit: int) -> list[Case]:
+        """The same customer's other complaints received up to ``complaint`` (sharing any
+        identity key with it), newest first."""
+        mine = aliased(CustomerIdentityKey)
+        theirs = aliased(CustomerIdentityKey)
+        same_customer = (
+            select(theirs.complaint_id)
+            .join(mine, mine.identity_key == theirs.identity_key)
+            .where(
+                mine.complaint_id == complaint.complaint_id,
+                theirs.complaint_id != complaint.complaint_id,
+            )
+        )
+        rows = await self.session.scalars(
+            select(Case)
+            .where(Case.complaint_id.in_(same_customer), Case.received_at <= complaint.received_at)
+            .order_by(Case.received_at.desc(), Case.complaint_id.desc())
+            .limit(limit)
         )
         return list(rows)
 

@@ -28,6 +28,7 @@ from complaint_contracts.events import (
     ComplaintReceived,
 )
 from complaint_runtime.database import UnitOfWork
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.cases.domain.lifecycle import CloseDuplicate
 from routing.cases.transitions import (
@@ -204,6 +205,54 @@ async def close_duplicates_of(
         )
         closed.append(copy_id)
     return closed
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLink:
+    """Another case as the case file names it."""
+
+    complaint_id: str
+    reference: str
+    status: str
+    category: str
+    received_at: datetime
+
+    @classmethod
+    def of(cls, case: Case) -> CaseLink:
+        return cls(case.complaint_id, case.reference, case.status, case.category, case.received_at)
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateLinks:
+    """A case's place among duplicates and repeats (§4)."""
+
+    duplicate_of: CaseLink | None  # the original this case is a copy of
+    copies: tuple[CaseLink, ...]  # the copies linked to this case, oldest first
+    repeat_count: int  # earlier complaints of the customer in its category (30 days)
+
+
+async def links_of(*, session: AsyncSession, case: Case, limit: int = 50) -> DuplicateLinks:
+    """The original of a copy, the copies of an original, the repeat count at triage (a
+    case older than the customer index has neither)."""
+    index = CustomerIndex(session)
+    entry = await index.get(case.complaint_id)
+    original = None
+    if entry is not None and entry.duplicate_of is not None:
+        original_case = await CaseRepository(session).get(entry.duplicate_of)
+        original = CaseLink.of(original_case) if original_case is not None else None
+    copies = await index.copies_of(case.complaint_id, limit=limit)
+    return DuplicateLinks(
+        duplicate_of=original,
+        copies=tuple(CaseLink.of(c) for c in copies),
+        repeat_count=entry.repeat_count if entry is not None else 0,
+    )
+
+
+async def customer_history(*, session: AsyncSession, case: Case, limit: int) -> list[CaseLink]:
+    """The customer's earlier complaints (any channel: the index links them by keyed
+    hashes), newest first, at most ``limit``; none once erased (its keys are gone)."""
+    earlier = await CustomerIndex(session).earlier_of(case, limit=limit)
+    return [CaseLink.of(c) for c in earlier]
 
 
 async def forget(*, uow: UnitOfWork, complaint_id: str) -> None:

@@ -14,6 +14,7 @@ from complaint_runtime.database import UnitOfWork
 
 from routing.assignment.domain.category_ownership import team_for_category
 from routing.assignment.service import assign_new
+from routing.casefile.recording import open_case_file
 from routing.cases.domain.lifecycle import Assign, Triage
 from routing.cases.transitions import (
     ROUTING,
@@ -42,8 +43,9 @@ async def triage_and_assign(
     streak_length: int,
     event_id: str | None = None,
 ) -> Case | None:
-    """Classify and prioritise a new complaint, then give it to the team owning its
-    category and, when one is free, to that team's least-loaded agent (also its owner).
+    """Classify and prioritise a new complaint, keep its case file (texts, customer,
+    search terms), then give it to the team owning its category and, when one is free, to
+    that team's least-loaded agent (also its owner).
 
     A copy of an open complaint (§4 duplicates) is linked to it instead, never triaged or
     assigned. ``classifiers`` gives the configured classifier (the rules over the current
@@ -52,9 +54,11 @@ async def triage_and_assign(
         return None  # already triaged under another event id (e.g. a re-sent copy)
     screening = await screen(uow=uow, received=received, policy=duplicate_policy)
     if screening.original is not None:
-        return await link_duplicate(
+        copy = await link_duplicate(
             uow=uow, received=received, screening=screening, event_id=event_id
         )
+        await open_case_file(uow=uow, case=copy, received=received)
+        return copy
     classifier = await classifiers.for_session(uow.session)
     decision = _decide(received, classifier, screening)
     now = now_utc()
@@ -67,6 +71,7 @@ async def triage_and_assign(
         event_id=event_id,
         at=now,
     )
+    await open_case_file(uow=uow, case=case, received=received)
     await _assign(uow, case, at=now)
     return case
 

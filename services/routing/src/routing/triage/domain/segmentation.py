@@ -166,13 +166,26 @@ def segment(text: str) -> Segmentation:
     return _segment(text)
 
 
-@lru_cache(maxsize=256)
-def _segment(text: str) -> Segmentation:
-    # Classification, emotion and the model look at the same text in one triage.
+def search_words(text: str) -> tuple[str, ...]:
+    """The words of ``text`` as jieba's search mode gives them, for a search index: the
+    words of :func:`segment` (same dictionary, no HMM) plus the dictionary words inside each
+    longer one (卫生间 also gives 卫生), so that a query for the shorter word finds it."""
+    jieba = _jieba()
+    return tuple(word for word, _, _ in jieba.tokenize(text, mode="search", HMM=False))
+
+
+def _jieba() -> Any:
     jieba = _dictionary().jieba
     if jieba is None:
         initialise()
         jieba = _dictionary().jieba
+    return jieba
+
+
+@lru_cache(maxsize=256)
+def _segment(text: str) -> Segmentation:
+    # Classification, emotion and the model look at the same text in one triage.
+    jieba = _jieba()
     tokens = tuple(
         (word, start, end) for word, start, end in jieba.tokenize(text, mode="default", HMM=False)
     )
