@@ -23,9 +23,11 @@ TABLE_MODULES = {
     "routing": [
         "routing.db",
         "routing.assignment.db",
+        "routing.canned_replies.db",
         "routing.casefile.db",
         "routing.categories.db",
         "routing.duplicates.db",
+        "routing.tasks.db",
         "routing.triage.db",
     ],
     "sla_watch": [

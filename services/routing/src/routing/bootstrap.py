@@ -34,6 +34,7 @@ class Dependencies:
     duplicate_policy: DuplicatePolicy  # §4: duplicate window, text similarity, repeat window
     streak_length: int  # §4: irritation words in this many messages in a row turn blue yellow
     classifiers: TriageClassifiers  # the rules over the current category tree, or the model
+    review_task_due: timedelta  # a reopen's review task falls due this long after it
 
 
 def duplicate_policy(settings: RoutingSettings) -> DuplicatePolicy:
@@ -58,6 +59,7 @@ def build_dependencies(
         duplicate_policy=duplicate_policy(settings),
         streak_length=settings.emotion_streak_length,
         classifiers=classifiers or load_classifiers(settings),
+        review_task_due=timedelta(hours=settings.review_task_due_h),
     )
 
 

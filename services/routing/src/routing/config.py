@@ -100,3 +100,12 @@ class RoutingSettings(ServiceSettings):
             "customer messages (the description first) turns a blue case yellow"
         ),
     )
+    review_task_due_h: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 30,
+        description=(
+            "REVIEW_TASK_DUE_H: a reopened case's review task for the team lead falls due "
+            "this many hours after the reopen (wall-clock)"
+        ),
+    )

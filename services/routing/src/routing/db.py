@@ -89,6 +89,11 @@ class Case(Base):
     sla_state: Mapped[str | None] = mapped_column(String(12))
     # The time of the case's latest history entry (every change and every message).
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Stale-form protection: one more with every change to the case (routing.cases.transitions
+    # ``changed``), in the transaction of the change; a command naming an older version in
+    # ``If-Match`` is refused (409 ``stale-case``). Bookkeeping (SLA summary, latest activity,
+    # history-only entries such as notes and tasks) leaves it alone.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (
         # The case lists: sorted by time to breach, then received time and id (keyset).
@@ -113,6 +118,8 @@ class CaseAction(Base):
     event_id: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The case's version once this entry was written (NULL: written before versions).
+    case_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class Agent(Base):
@@ -149,6 +156,18 @@ class CaseRepository:
 
     def add_action(self, action: CaseAction) -> None:
         self.session.add(action)
+
+    async def actions_after(
+        self, complaint_id: str, version: int, *, limit: int
+    ) -> list[CaseAction]:
+        """The history entries written since the case left ``version``, oldest first."""
+        rows = await self.session.scalars(
+            select(CaseAction)
+            .where(CaseAction.complaint_id == complaint_id, CaseAction.case_version > version)
+            .order_by(CaseAction.id)
+            .limit(limit)
+        )
+        return list(rows)
 
     async def actions(self, complaint_id: str, *, limit: int = 1000) -> list[CaseAction]:
         rows = await self.session.scalars(

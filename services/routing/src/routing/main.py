@@ -8,6 +8,8 @@ from fastapi import FastAPI
 
 from routing import messaging
 from routing.bootstrap import MIGRATIONS, build_runtime
+from routing.canned_replies.api import admin_router as canned_replies_admin_router
+from routing.canned_replies.api import router as canned_replies_router
 from routing.casefile.api import router as casefile_router
 from routing.cases.api import router as cases_router
 from routing.cases.api import transfer_router
@@ -15,6 +17,7 @@ from routing.categories.api import router as categories_router
 from routing.config import RoutingSettings
 from routing.staffing.api import admin_router
 from routing.staffing.api import router as staffing_router
+from routing.tasks.api import router as tasks_router
 
 __all__ = ["MIGRATIONS", "create_app"]
 
@@ -30,7 +33,8 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         runtime=runtime,
         title="Complaint routing",
         description=(
-            "Classifies, prioritises and assigns complaints; owns the case state machine."
+            "Classifies, prioritises and assigns complaints; owns the case state machine, "
+            "the case file, internal notes, review tasks and canned replies."
         ),
         routers=[
             casefile_router,
@@ -39,6 +43,9 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
             transfer_router,
             admin_router,
             categories_router,
+            tasks_router,
+            canned_replies_router,
+            canned_replies_admin_router,
         ],
     )
     app.state.dependencies = deps

@@ -1,6 +1,7 @@
 """Routing's consumers: received complaints are triaged and assigned; customer messages,
-feedback's and sla-watch's facts move the case; sla-watch's clock events keep the case
-file's clocks; an erasure forgets the customer's index entries and blanks the case file.
+feedback's and sla-watch's facts move the case (a reopen also opens a review task);
+sla-watch's clock events keep the case file's clocks; an erasure forgets the customer's
+index entries and blanks the case file and the tasks' notes.
 Thin: the work is in the packages' use cases, each in the consumer's transaction.
 """
 
@@ -33,6 +34,7 @@ from routing.casefile import recording as case_file
 from routing.casefile import sla_projection
 from routing.cases import reported_facts
 from routing.duplicates import service as duplicates
+from routing.tasks import service as tasks
 from routing.triage import emotion_streaks
 from routing.triage import service as triage
 
@@ -66,6 +68,14 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
             message=event_data(envelope, CustomerMessageReceived),
             event_id=envelope.id,
             streak_length=deps.streak_length,
+        )
+
+    async def on_reopened(uow: UnitOfWork, envelope: Envelope) -> None:
+        await reported_facts.apply_reopened(
+            uow=uow,
+            reopened=event_data(envelope, ComplaintReopened),
+            event_id=envelope.id,
+            review_due=deps.review_task_due,
         )
 
     intake: dict[type[EventData], Handler] = {
@@ -104,12 +114,6 @@ async def on_closure(uow: UnitOfWork, envelope: Envelope) -> None:
     await reported_facts.apply_closure(uow=uow, feedback=feedback, event_id=envelope.id)
 
 
-async def on_reopened(uow: UnitOfWork, envelope: Envelope) -> None:
-    await reported_facts.apply_reopened(
-        uow=uow, reopened=event_data(envelope, ComplaintReopened), event_id=envelope.id
-    )
-
-
 async def on_escalated(uow: UnitOfWork, envelope: Envelope) -> None:
     await reported_facts.apply_escalation(
         uow=uow, escalated=event_data(envelope, ComplaintEscalated), event_id=envelope.id
@@ -126,8 +130,10 @@ async def on_clock_event(uow: UnitOfWork, envelope: Envelope) -> None:
 async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
     # The customer index links complaints by keyed hashes and keeps the masked text, the
     # streak counts the customer's words, the case file keeps the texts, the masked
-    # contacts, the conversation and the search terms (§10).
+    # contacts, the conversation (notes included) and the search terms, the tasks their
+    # completion notes (§10).
     complaint_id = event_data(envelope, ErasureRequested).complaint_id
     await duplicates.forget(uow=uow, complaint_id=complaint_id)
     await emotion_streaks.forget(uow=uow, complaint_id=complaint_id)
     await case_file.erase(uow=uow, complaint_id=complaint_id)
+    await tasks.forget(uow=uow, complaint_id=complaint_id)

@@ -116,6 +116,7 @@ async def test_a_row_holds_what_a_queue_needs(
         "team": "billing",
         "assignee": "agent-li",
         "escalation_level": 0,
+        "version": 3,  # received, triaged, assigned: the clock does not move it
         "sla_state": "on_track",
         "last_activity_at": row["last_activity_at"],
         "received_at": row["received_at"],

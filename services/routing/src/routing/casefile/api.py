@@ -1,12 +1,14 @@
 """The agent's case file and case lists over HTTP.
 
 ``GET /v1/cases`` lists the cases the caller sees, filtered and sorted by time to breach,
-one page at a time (keyset cursor); ``GET /v1/cases/{id}`` answers the whole case file.
-Staff (agent, lead, manager), administrators and services read; what each sees is
-:mod:`routing.casefile.domain.visibility` (a case the caller may not see is a 404 like an
-unknown one). Problems: 401/403 (no token, a role that reads no case), 404, 422
-``validation`` (an unknown filter value, ``limit`` outside 1..100, ``q`` over 200
-characters or 12 words) or ``invalid-cursor``, 503.
+one page at a time (keyset cursor); ``GET /v1/cases/{id}`` answers the whole case file
+(its version also as ``ETag``). ``POST /v1/cases/{id}/notes`` adds an internal note.
+Staff (agent, lead, manager), administrators and services read; staff write notes; what
+each sees is :mod:`routing.casefile.domain.visibility` (a case the caller may not see is a
+404 like an unknown one). Problems: 401/403 (no token, a role that reads no case), 404,
+409 ``stale-case`` (a note with an old ``If-Match``), 422 ``validation`` (an unknown filter
+value, ``limit`` outside 1..100, ``q`` over 200 characters or 12 words, a note that is
+empty or over 5000 characters, a malformed ``If-Match``) or ``invalid-cursor``, 503.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from complaint_contracts.vocabulary import Category, Channel, Priority, Status
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import StringConstraints
 
-from routing.auth import ReaderDep
+from routing.auth import ReaderDep, StaffDep
 from routing.bootstrap import DependenciesDep
-from routing.casefile import service
+from routing.casefile import notes, service
 from routing.casefile.domain.listing import (
     DEFAULT_LIMIT,
     MAX_CURSOR_LENGTH,
@@ -28,7 +30,9 @@ from routing.casefile.domain.listing import (
     SlaFilter,
 )
 from routing.casefile.domain.search import MAX_QUERY_LENGTH
-from routing.casefile.schemas import CaseFileOut, CaseListOut
+from routing.casefile.schemas import CaseFileOut, CaseListOut, NoteIn, NoteOut
+from routing.cases.domain.versions import etag
+from routing.cases.schemas import IfMatchDep
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
@@ -53,6 +57,12 @@ LIST_ERRORS: dict[int | str, dict[str, Any]] = {
 FILE_ERRORS: dict[int | str, dict[str, Any]] = {
     **_AUTH_ERRORS,
     404: _problem("No such case, or one the caller may not see (the same answer)"),
+}
+NOTE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **FILE_ERRORS,
+    409: _problem("stale-case: the case changed since the version in If-Match"),
+    413: _problem("The body is too large"),
+    422: _problem("The note is empty or too long, or If-Match is malformed (validation)"),
 }
 AssigneeValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,100}$")]
 TeamValue = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")]
@@ -134,8 +144,31 @@ async def list_cases(
         "conversation, the customer's earlier complaints, history and resolution"
     ),
 )
-async def get_case(complaint_id: str, deps: DependenciesDep, caller: ReaderDep) -> CaseFileOut:
+async def get_case(
+    complaint_id: str, deps: DependenciesDep, caller: ReaderDep, response: Response
+) -> CaseFileOut:
     view = await service.view_case_file(
         database=deps.database, complaint_id=complaint_id, principal=caller
     )
+    response.headers["ETag"] = etag(view.case.version)
     return CaseFileOut.of_file(view)
+
+
+@router.post(
+    "/{complaint_id}/notes",
+    status_code=201,
+    response_model=NoteOut,
+    responses=NOTE_ERRORS,
+    summary="Add an internal note (staff only, never sent; the case's version stays)",
+)
+async def add_note(
+    complaint_id: str, body: NoteIn, deps: DependenciesDep, caller: StaffDep, expected: IfMatchDep
+) -> NoteOut:
+    view = await notes.add_note(
+        database=deps.database,
+        complaint_id=complaint_id,
+        principal=caller,
+        text=body.text,
+        expected_version=expected,
+    )
+    return NoteOut.of(view)

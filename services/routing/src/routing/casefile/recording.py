@@ -1,7 +1,7 @@
 """What the case file records, in the transaction of the change it belongs to: the texts
 and customer of a received complaint with its search terms (triage), each customer
-message (intake's event), each staff answer and question (the case commands), and the
-erasure of all of it (§10).
+message (intake's event), each staff answer and question (the case commands), staff's
+internal notes, and the erasure of all of it (§10).
 
 Texts are stored as the events carry them (masked, redacted by intake) or as the commands
 masked them; never a raw contact.
@@ -22,7 +22,7 @@ from routing.casefile.sla_projection import refresh_summary
 from routing.cases.transitions import now_utc
 from routing.db import Case, CaseRepository
 
-StaffMessageKind = Literal["first_response", "reply", "question"]
+StaffMessageKind = Literal["first_response", "reply", "question", "note"]
 CUSTOMER_MESSAGE: Final = "customer_message"
 CUSTOMER: Final = "customer"
 # The history entries that keep a copy of a message text, and where (erased with it).
@@ -97,22 +97,22 @@ def record_staff_message(
     channel: str | None = None,
     in_reply_to: str | None = None,
     event_id: str | None = None,
-) -> None:
-    """A first response, reply or question to the customer (``text`` already masked; a
-    first response or reply may have none)."""
-    CaseFileRepository(uow.session).add_message(
-        CaseMessage(
-            complaint_id=case.complaint_id,
-            kind=kind,
-            author=author,
-            channel=channel,
-            text=text,
-            attachments=[],
-            in_reply_to=in_reply_to,
-            event_id=event_id,
-            at=at,
-        )
+) -> CaseMessage:
+    """A first response, reply or question to the customer, or an internal note (``text``
+    already masked; a first response or reply may have none)."""
+    message = CaseMessage(
+        complaint_id=case.complaint_id,
+        kind=kind,
+        author=author,
+        channel=channel,
+        text=text,
+        attachments=[],
+        in_reply_to=in_reply_to,
+        event_id=event_id,
+        at=at,
     )
+    CaseFileRepository(uow.session).add_message(message)
+    return message
 
 
 async def erase(*, uow: UnitOfWork, complaint_id: str) -> None:

@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from routing.casefile.db import CaseFile, CaseMessage
 from routing.casefile.domain.sla import ClockProjection, SlaState, seconds_until
+from routing.casefile.notes import MAX_NOTE, NOTE, NoteView
 from routing.casefile.service import CaseFileView, CasePage, CaseRow
 from routing.cases.schemas import ActionOut, CaseOut
 from routing.db import Case
 from routing.duplicates.service import CaseLink
+from routing.tasks.schemas import TaskOut
 
 _SECONDS_LEFT = (
     "Wall-clock seconds from now until due_at (negative: overdue by that much); only for a "
@@ -105,8 +107,12 @@ class DuplicatesOut(BaseModel):
 
 class MessageOut(BaseModel):
     kind: str = Field(
-        description="customer_message, first_response, reply or question (to the customer)"
+        description=(
+            "customer_message, first_response, reply or question (to the customer), or note "
+            "(internal: staff only, never sent)"
+        )
     )
+    internal: bool = Field(description="An internal note: staff only, never sent to the customer")
     author: str = Field(description="'customer' or the staff member's user id")
     channel: str | None
     text: str | None = Field(description="Contacts masked; null: none given, or erased")
@@ -137,11 +143,15 @@ class CaseFileOut(CaseOut):
     duplicates: DuplicatesOut
     conversation: list[MessageOut] = Field(
         description=(
-            "Customer messages and staff answers and questions, oldest first (the latest 500)"
+            "Customer messages, staff answers and questions, and internal notes (flagged "
+            "`internal`), oldest first (the latest 500)"
         )
     )
     earlier_complaints: list[CaseLinkOut] = Field(
         description="The customer's earlier complaints on any channel, newest first (20 at most)"
+    )
+    tasks: list[TaskOut] = Field(
+        description="The case's tasks (reviews after a reopen), oldest first, open and done"
     )
 
     @classmethod
@@ -171,6 +181,7 @@ class CaseFileOut(CaseOut):
             ),
             conversation=[_message(m) for m in view.messages],
             earlier_complaints=[CaseLinkOut.of(c) for c in view.earlier_complaints],
+            tasks=[TaskOut.of(t) for t in view.tasks],
         )
 
 
@@ -187,6 +198,7 @@ class CaseRowOut(BaseModel):
     team: str | None
     assignee: str | None
     escalation_level: int = Field(description="0 agent, 1 team lead, 2 manager, 3 senior group")
+    version: int = Field(description="The case's version (send it as `If-Match` with a command)")
     sla_state: SlaState | None = Field(
         description="breached, at_risk, on_track, paused, stopped; null: no clock"
     )
@@ -211,6 +223,7 @@ class CaseRowOut(BaseModel):
             team=case.team,
             assignee=case.assignee,
             escalation_level=case.escalation_level,
+            version=case.version,
             sla_state=case.sla_state,
             sla_due_at=case.sla_due_at,
             sla_time_left_s=row.sla_seconds_left,
@@ -233,6 +246,42 @@ class CaseListOut(BaseModel):
     @classmethod
     def of(cls, page: CasePage) -> CaseListOut:
         return cls(items=[CaseRowOut.of(r) for r in page.rows], next=page.next_cursor)
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(
+        min_length=1,
+        max_length=MAX_NOTE,
+        description=(
+            "The note, for staff only (never sent); phone numbers and e-mail addresses are masked"
+        ),
+    )
+
+
+class NoteOut(BaseModel):
+    id: int
+    complaint_id: str
+    kind: str = Field(description="Always `note`")
+    internal: bool = Field(description="Always true: staff only, never sent")
+    author: str
+    text: str = Field(description="As stored: contacts masked")
+    at: datetime
+    case_version: int = Field(description="The case's version; a note does not change it")
+
+    @classmethod
+    def of(cls, view: NoteView) -> NoteOut:
+        return cls(
+            id=view.id,
+            complaint_id=view.complaint_id,
+            kind=NOTE,
+            internal=True,
+            author=view.author,
+            text=view.text,
+            at=view.at,
+            case_version=view.case_version,
+        )
 
 
 def _customer(case: Case, file: CaseFile) -> CustomerOut:
@@ -261,6 +310,7 @@ def _sla(view: CaseFileView) -> SlaOut:
 def _message(message: CaseMessage) -> MessageOut:
     return MessageOut(
         kind=message.kind,
+        internal=message.kind == NOTE,
         author=message.author,
         channel=message.channel,
         text=message.text,

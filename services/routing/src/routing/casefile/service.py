@@ -29,6 +29,7 @@ from routing.casefile.domain.visibility import Visibility, visibility_of
 from routing.cases.transitions import now_utc
 from routing.db import Case, CaseAction, CaseRepository
 from routing.duplicates.service import CaseLink, DuplicateLinks, customer_history, links_of
+from routing.tasks.service import TaskView, tasks_of_case
 
 MAX_MESSAGES = 500
 MAX_ACTIONS = 1000
@@ -48,6 +49,7 @@ class CaseFileView:
     messages: list[CaseMessage]
     duplicates: DuplicateLinks
     earlier_complaints: list[CaseLink]
+    tasks: list[TaskView]
     now: datetime
 
 
@@ -96,6 +98,7 @@ async def view_case_file(
             earlier_complaints=await customer_history(
                 session=session, case=case, limit=EARLIER_COMPLAINTS
             ),
+            tasks=await tasks_of_case(session=session, complaint_id=complaint_id),
             now=now,
         )
 

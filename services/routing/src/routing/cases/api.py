@@ -2,10 +2,14 @@
 transfer) and a supervisor's correction of the triage. Each answers the case with its
 history; the case file and the case lists are :mod:`routing.casefile.api`.
 
+Every command takes an optional ``If-Match: "<version>"`` (the case's ``version``; every
+answer gives it as ``ETag`` too): a case that changed since is refused, unchanged.
+
 Every error is problem+json: 401/403 (auth: agents cannot recategorise), 404 (unknown
-case), 409 ``illegal-transition`` (with ``state`` and ``command``), ``no-change``,
+case), 409 ``illegal-transition`` (with ``state`` and ``command``), ``stale-case`` (with
+``current_version``, ``expected_version`` and ``changes``), ``no-change``,
 ``agent-offline`` / ``agent-at-capacity`` / ``agent-not-senior`` (with ``agent``), 422
-``closure-guard``, ``unknown-target`` or ``validation``.
+``closure-guard``, ``unknown-target`` or ``validation`` (also a malformed ``If-Match``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from complaint_runtime.auth import Principal
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from routing.auth import LeadDep, StaffDep
 from routing.bootstrap import Dependencies, DependenciesDep
@@ -22,10 +26,12 @@ from routing.cases.schemas import (
     AwaitingCustomerIn,
     CaseOut,
     FirstResponseIn,
+    IfMatchDep,
     ReassignIn,
     RecategorizeIn,
     ReplyIn,
     ResolveIn,
+    with_etag,
 )
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -46,7 +52,12 @@ ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
     summary="The first answer to the customer: in_progress, stops the first-response clock",
 )
 async def first_response(
-    complaint_id: str, deps: DependenciesDep, caller: StaffDep, body: FirstResponseIn | None = None
+    complaint_id: str,
+    deps: DependenciesDep,
+    caller: StaffDep,
+    expected: IfMatchDep,
+    response: Response,
+    body: FirstResponseIn | None = None,
 ) -> CaseOut:
     body = body or FirstResponseIn()
     view = await service.record_first_response(
@@ -55,8 +66,9 @@ async def first_response(
         principal=caller,
         message=body.message,
         channel=body.channel,
+        expected_version=expected,
     )
-    return CaseOut.of(view)
+    return with_etag(response, view)
 
 
 @router.post(
@@ -66,7 +78,12 @@ async def first_response(
     summary="A later answer to the customer (in_progress)",
 )
 async def reply(
-    complaint_id: str, deps: DependenciesDep, caller: StaffDep, body: ReplyIn | None = None
+    complaint_id: str,
+    deps: DependenciesDep,
+    caller: StaffDep,
+    expected: IfMatchDep,
+    response: Response,
+    body: ReplyIn | None = None,
 ) -> CaseOut:
     body = body or ReplyIn()
     view = await service.record_reply(
@@ -76,8 +93,9 @@ async def reply(
         message=body.message,
         in_reply_to=body.in_reply_to,
         channel=body.channel,
+        expected_version=expected,
     )
-    return CaseOut.of(view)
+    return with_etag(response, view)
 
 
 @router.post(
@@ -87,15 +105,21 @@ async def reply(
     summary="Wait for the customer: pauses the resolution clock",
 )
 async def awaiting_customer(
-    complaint_id: str, deps: DependenciesDep, caller: StaffDep, body: AwaitingCustomerIn
+    complaint_id: str,
+    deps: DependenciesDep,
+    caller: StaffDep,
+    expected: IfMatchDep,
+    response: Response,
+    body: AwaitingCustomerIn,
 ) -> CaseOut:
     view = await service.await_customer(
         database=deps.database,
         complaint_id=complaint_id,
         principal=caller,
         reason=body.reason,
+        expected_version=expected,
     )
-    return CaseOut.of(view)
+    return with_etag(response, view)
 
 
 @router.post(
@@ -104,9 +128,20 @@ async def awaiting_customer(
     responses=ERRORS,
     summary="Resume work without a customer message (back to in_progress)",
 )
-async def resume(complaint_id: str, deps: DependenciesDep, caller: StaffDep) -> CaseOut:
-    view = await service.resume(database=deps.database, complaint_id=complaint_id, principal=caller)
-    return CaseOut.of(view)
+async def resume(
+    complaint_id: str,
+    deps: DependenciesDep,
+    caller: StaffDep,
+    expected: IfMatchDep,
+    response: Response,
+) -> CaseOut:
+    view = await service.resume(
+        database=deps.database,
+        complaint_id=complaint_id,
+        principal=caller,
+        expected_version=expected,
+    )
+    return with_etag(response, view)
 
 
 @router.post(
@@ -116,7 +151,12 @@ async def resume(complaint_id: str, deps: DependenciesDep, caller: StaffDep) -> 
     summary="Resolve: needs solution summary, solution type and root cause (closure guard)",
 )
 async def resolve(
-    complaint_id: str, deps: DependenciesDep, caller: StaffDep, body: ResolveIn | None = None
+    complaint_id: str,
+    deps: DependenciesDep,
+    caller: StaffDep,
+    expected: IfMatchDep,
+    response: Response,
+    body: ResolveIn | None = None,
 ) -> CaseOut:
     body = body or ResolveIn()
     view = await service.resolve(
@@ -127,8 +167,9 @@ async def resolve(
         solution_type=body.solution_type,
         root_cause=body.root_cause,
         preventive_measure=body.preventive_measure,
+        expected_version=expected,
     )
-    return CaseOut.of(view)
+    return with_etag(response, view)
 
 
 @router.post(
@@ -138,15 +179,22 @@ async def resolve(
     summary="Hand the case to another agent or team (lead or manager)",
 )
 async def reassign(
-    complaint_id: str, deps: DependenciesDep, caller: LeadDep, body: ReassignIn
+    complaint_id: str,
+    deps: DependenciesDep,
+    caller: LeadDep,
+    expected: IfMatchDep,
+    response: Response,
+    body: ReassignIn,
 ) -> CaseOut:
-    return await _hand_off(
+    view = await _hand_off(
         deps=deps,
         complaint_id=complaint_id,
         caller=caller,
         body=body,
         roles=service.REASSIGN_ROLES,
+        expected=expected,
     )
+    return with_etag(response, view)
 
 
 @transfer_router.post(
@@ -156,11 +204,22 @@ async def reassign(
     summary="Transfer to another team and/or agent (lead of the team, manager, assignee)",
 )
 async def transfer(
-    complaint_id: str, deps: DependenciesDep, caller: StaffDep, body: ReassignIn
+    complaint_id: str,
+    deps: DependenciesDep,
+    caller: StaffDep,
+    expected: IfMatchDep,
+    response: Response,
+    body: ReassignIn,
 ) -> CaseOut:
-    return await _hand_off(
-        deps=deps, complaint_id=complaint_id, caller=caller, body=body, roles=TRANSFER_ROLES
+    view = await _hand_off(
+        deps=deps,
+        complaint_id=complaint_id,
+        caller=caller,
+        body=body,
+        roles=TRANSFER_ROLES,
+        expected=expected,
     )
+    return with_etag(response, view)
 
 
 @router.post(
@@ -170,7 +229,12 @@ async def transfer(
     summary="Correct category, sub-category or priority (lead of the team or manager)",
 )
 async def recategorize(
-    complaint_id: str, deps: DependenciesDep, caller: LeadDep, body: RecategorizeIn
+    complaint_id: str,
+    deps: DependenciesDep,
+    caller: LeadDep,
+    expected: IfMatchDep,
+    response: Response,
+    body: RecategorizeIn,
 ) -> CaseOut:
     view = await recategorization.recategorize(
         database=deps.database,
@@ -180,8 +244,9 @@ async def recategorize(
         category=body.category,
         subcategory=body.subcategory,
         priority=body.priority,
+        expected_version=expected,
     )
-    return CaseOut.of(view)
+    return with_etag(response, view)
 
 
 async def _hand_off(
@@ -191,9 +256,10 @@ async def _hand_off(
     caller: Principal,
     body: ReassignIn,
     roles: frozenset[str],
-) -> CaseOut:
+    expected: int | None,
+) -> service.CaseView:
     """The reassign and transfer endpoints' one use case; they differ in who may ask."""
-    view = await service.reassign(
+    return await service.reassign(
         database=deps.database,
         complaint_id=complaint_id,
         principal=caller,
@@ -201,5 +267,5 @@ async def _hand_off(
         assignee=body.assignee,
         team=body.team,
         roles=roles,
+        expected_version=expected,
     )
-    return CaseOut.of(view)

@@ -23,7 +23,16 @@ from routing.cases.domain.access import may_act
 from routing.cases.domain.errors import IllegalTransitionError, NoChangeError
 from routing.cases.domain.lifecycle import REASSIGNABLE
 from routing.cases.service import CaseView
-from routing.cases.transitions import Actor, emit, load_case, masked, now_utc, record
+from routing.cases.transitions import (
+    Actor,
+    changed,
+    check_version,
+    emit,
+    load_case,
+    masked,
+    now_utc,
+    record,
+)
 from routing.db import Case, CaseRepository
 
 SUPERVISOR_ROLES = frozenset({"lead", "manager"})
@@ -74,11 +83,14 @@ async def recategorize(
     category: Category | None = None,
     subcategory: str | None = None,
     priority: Priority | None = None,
+    expected_version: int | None = None,
 ) -> CaseView:
-    """Apply the correction: only open, triaged cases; something must change."""
+    """Apply the correction: only open, triaged cases; something must change; refused
+    when the case moved on from ``expected_version`` (``StaleCaseError``)."""
     async with database.unit_of_work() as uow:
         case = await load_case(uow, complaint_id)
         _authorize(principal, case_team=case.team)
+        await check_version(uow, case, expected_version)
         if case.status not in REASSIGNABLE:
             raise IllegalTransitionError(
                 f"A case in state {case.status} cannot be recategorised (only open, triaged "
@@ -130,7 +142,7 @@ def _apply(
     )
     case.category, case.subcategory, case.priority = new_category, new_subcategory, new_priority
     case.rules_fired = [*case.rules_fired, rule.model_dump()]
-    case.updated_at = now
+    changed(case, at=now)
     event_id = emit(uow, case, event, at=now)
     record(
         uow,

@@ -14,6 +14,7 @@ is the record of the change; the history entry points at it). The assignment eng
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import cast
 
 from complaint_contracts.events import (
@@ -46,6 +47,7 @@ from routing.cases.transitions import (
     ROUTING,
     SOURCE,
     Actor,
+    changed,
     decide_or_none,
     decide_or_raise,
     move,
@@ -54,6 +56,8 @@ from routing.cases.transitions import (
 )
 from routing.db import Case, CaseRepository
 from routing.duplicates.service import close_duplicates_of
+from routing.tasks.domain.rules import DEFAULT_REVIEW_DUE
+from routing.tasks.service import open_review_task
 from routing.triage.emotion_streaks import observe_message
 
 CUSTOMER = Actor("customer")
@@ -175,9 +179,17 @@ async def apply_closure(
     await close_duplicates_of(uow=uow, original=case, at=now, closed_event_id=event_id)
 
 
-async def apply_reopened(*, uow: UnitOfWork, reopened: ComplaintReopened, event_id: str) -> None:
-    """Reopened (§3): priority one level up, then back to the same owner; both events and
-    both history entries in this one transaction."""
+async def apply_reopened(
+    *,
+    uow: UnitOfWork,
+    reopened: ComplaintReopened,
+    event_id: str,
+    review_due: timedelta = DEFAULT_REVIEW_DUE,
+) -> None:
+    """Reopened (§3): priority one level up, then back to the same owner, and a review task
+    for the lead of the case's team due in ``review_due``; both events, the task and the
+    history entries in this one transaction. A reopen the case's state refuses (a replay)
+    changes nothing and creates no task."""
     case = await _case_for(uow, reopened.complaint_id, event_id)
     actor = Actor(reopened.actor)
     old_priority = cast(Priority, case.priority)  # the column only holds priorities
@@ -241,6 +253,19 @@ async def apply_reopened(*, uow: UnitOfWork, reopened: ComplaintReopened, event_
         at=now,
         detail={"team": case.team, "assignee": assignee, "reason": "reopen"},
     )
+    await open_review_task(
+        uow=uow,
+        case=case,
+        reason=reopened.reason,
+        detail={
+            "csat": reopened.csat,
+            "request_id": reopened.request_id,
+            "message_id": reopened.message_id,
+        },
+        event_id=event_id,
+        within=review_due,
+        at=now,
+    )
 
 
 async def apply_escalation(
@@ -258,7 +283,7 @@ async def apply_escalation(
     now = now_utc()
     recorded_level = case.escalation_level
     case.escalation_level = escalated.level
-    case.updated_at = now
+    changed(case, at=now)
     record(
         uow,
         case,

@@ -1,13 +1,16 @@
-"""Bodies and answers of routing's case API (bounded like every input)."""
+"""Bodies and answers of routing's case API (bounded like every input), and the
+``If-Match`` precondition every staff command on a case takes."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from complaint_contracts.vocabulary import Category, PreferredChannel, Priority, SolutionType
+from fastapi import Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from routing.cases.domain.versions import IF_MATCH, etag, parse_if_match
 from routing.cases.service import CaseView
 
 TEXT = 2000
@@ -19,13 +22,48 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def if_match(
+    value: Annotated[
+        str | None,
+        Header(
+            alias=IF_MATCH,
+            max_length=100,
+            description=(
+                'Optional: the case version the request was decided on, e.g. `"7"` (the '
+                "case's `version`, or the `ETag` of its last answer; `*` or no header: no "
+                "check). A case that changed since is refused with 409 `stale-case` "
+                "(`current_version`, and the history entries written since in `changes`) "
+                "and nothing is changed; a malformed value is a 422."
+            ),
+        ),
+    ] = None,
+) -> int | None:
+    return parse_if_match(value)
+
+
+IfMatchDep = Annotated[int | None, Depends(if_match)]
+
+
+def with_etag(response: Response, view: CaseView) -> CaseOut:
+    """The case answer, its version also as the ``ETag`` header (``If-Match`` sends it back)."""
+    response.headers["ETag"] = etag(view.case.version)
+    return CaseOut.of(view)
+
+
 class FirstResponseIn(_In):
-    message: str | None = Field(None, max_length=TEXT, description="What the customer was told")
+    message: str | None = Field(
+        None,
+        min_length=1,
+        max_length=TEXT,
+        description="What the customer was told (omitted: not recorded; never empty)",
+    )
     channel: PreferredChannel | None = None
 
 
 class ReplyIn(_In):
-    message: str | None = Field(None, max_length=TEXT)
+    message: str | None = Field(
+        None, min_length=1, max_length=TEXT, description="Omitted: not recorded; never empty"
+    )
     in_reply_to: str | None = Field(
         None, pattern=USER_ID, max_length=200, description="message_id of the customer message"
     )
@@ -113,6 +151,12 @@ class CaseOut(BaseModel):
     reopen_count: int
     escalation_level: int = Field(
         description="0 agent, 1 team lead, 2 manager, 3 senior escalation group (set by sla-watch)"
+    )
+    version: int = Field(
+        description=(
+            "One more with every change to the case (not with notes, tasks or SLA clocks); "
+            "send it back as `If-Match` so that a command made on an older version is refused"
+        )
     )
     actions: list[ActionOut] = Field(description="The case's history, oldest first")
 

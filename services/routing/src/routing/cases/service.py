@@ -3,8 +3,12 @@ resuming, resolving, reassigning. Each authorises the caller against the case, d
 with the state machine and commits the change, its event and its history together; what
 the customer is told or asked joins the case file's conversation in the same transaction.
 
+Every command takes ``expected_version``: the case version the caller's form was drawn from
+(the ``If-Match`` header); a case that moved on since refuses it before anything changes.
+
 Refusals are domain errors: ``NotFound`` (unknown case), ``Forbidden`` (not the caller's
-case), ``IllegalTransitionError`` / ``ClosureGuardError`` (the state machine said no).
+case), ``StaleCaseError`` (the case moved on from ``expected_version``),
+``IllegalTransitionError`` / ``ClosureGuardError`` (the state machine said no).
 The supervisor's correction is in :mod:`routing.cases.recategorization`, the facts other
 services report in :mod:`routing.cases.reported_facts`."""
 
@@ -34,7 +38,15 @@ from routing.cases.domain.lifecycle import (
     Resolve,
     Resume,
 )
-from routing.cases.transitions import Actor, decide_or_raise, load_case, masked, move, now_utc
+from routing.cases.transitions import (
+    Actor,
+    check_version,
+    decide_or_raise,
+    load_case,
+    masked,
+    move,
+    now_utc,
+)
 from routing.db import Case, CaseAction, CaseRepository
 
 # Who may hand a case off through the reassign endpoint (the transfer endpoint adds the
@@ -71,11 +83,14 @@ async def _run(
     complaint_id: str,
     principal: Principal,
     step: Step,
+    expected_version: int | None,
     roles: frozenset[str] | None = None,
 ) -> CaseView:
+    """Load and lock the case, authorise, check the version, run ``step``: all or nothing."""
     async with database.unit_of_work() as uow:
         case = await load_case(uow, complaint_id)
         _authorize(principal, case, roles=roles)
+        await check_version(uow, case, expected_version)
         await step(uow, case, Actor(principal.subject))
         await uow.session.flush()
         actions = await CaseRepository(uow.session).actions(complaint_id)
@@ -100,6 +115,7 @@ async def record_first_response(
     principal: Principal,
     message: str | None = None,
     channel: str | None = None,
+    expected_version: int | None = None,
 ) -> CaseView:
     async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
         transition = decide_or_raise(case, RecordFirstResponse())
@@ -130,7 +146,13 @@ async def record_first_response(
             event_id=event_id,
         )
 
-    return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
+    return await _run(
+        database=database,
+        complaint_id=complaint_id,
+        principal=principal,
+        step=step,
+        expected_version=expected_version,
+    )
 
 
 async def record_reply(
@@ -141,6 +163,7 @@ async def record_reply(
     message: str | None = None,
     in_reply_to: str | None = None,
     channel: str | None = None,
+    expected_version: int | None = None,
 ) -> CaseView:
     async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
         transition = decide_or_raise(case, RecordReply())
@@ -175,11 +198,22 @@ async def record_reply(
             event_id=event_id,
         )
 
-    return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
+    return await _run(
+        database=database,
+        complaint_id=complaint_id,
+        principal=principal,
+        step=step,
+        expected_version=expected_version,
+    )
 
 
 async def await_customer(
-    *, database: Database, complaint_id: str, principal: Principal, reason: str
+    *,
+    database: Database,
+    complaint_id: str,
+    principal: Principal,
+    reason: str,
+    expected_version: int | None = None,
 ) -> CaseView:
     async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
         transition = decide_or_raise(case, AwaitCustomer())
@@ -208,10 +242,22 @@ async def await_customer(
             event_id=event_id,
         )
 
-    return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
+    return await _run(
+        database=database,
+        complaint_id=complaint_id,
+        principal=principal,
+        step=step,
+        expected_version=expected_version,
+    )
 
 
-async def resume(*, database: Database, complaint_id: str, principal: Principal) -> CaseView:
+async def resume(
+    *,
+    database: Database,
+    complaint_id: str,
+    principal: Principal,
+    expected_version: int | None = None,
+) -> CaseView:
     async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
         transition = decide_or_raise(case, Resume(trigger="agent"))
         now = now_utc()
@@ -229,7 +275,13 @@ async def resume(*, database: Database, complaint_id: str, principal: Principal)
             detail={"trigger": "agent"},
         )
 
-    return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
+    return await _run(
+        database=database,
+        complaint_id=complaint_id,
+        principal=principal,
+        step=step,
+        expected_version=expected_version,
+    )
 
 
 async def resolve(
@@ -241,6 +293,7 @@ async def resolve(
     solution_type: str | None = None,
     root_cause: str | None = None,
     preventive_measure: str | None = None,
+    expected_version: int | None = None,
 ) -> CaseView:
     async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
         transition = decide_or_raise(
@@ -283,7 +336,13 @@ async def resolve(
         case.queued_at = None
         await release_and_drain(uow=uow, agent_id=case.assignee, at=now)
 
-    return await _run(database=database, complaint_id=complaint_id, principal=principal, step=step)
+    return await _run(
+        database=database,
+        complaint_id=complaint_id,
+        principal=principal,
+        step=step,
+        expected_version=expected_version,
+    )
 
 
 async def reassign(
@@ -295,6 +354,7 @@ async def reassign(
     assignee: str | None = None,
     team: str | None = None,
     roles: frozenset[str] = REASSIGN_ROLES,
+    expected_version: int | None = None,
 ) -> CaseView:
     """A hand-off (§5): see :func:`routing.assignment.service.transfer_case`. ``roles`` are the
     roles that may ask: the reassign endpoint admits leads and managers, the transfer
@@ -310,5 +370,6 @@ async def reassign(
         complaint_id=complaint_id,
         principal=principal,
         step=step,
+        expected_version=expected_version,
         roles=roles,
     )

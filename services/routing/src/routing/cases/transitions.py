@@ -1,5 +1,9 @@
 """What every use case that moves a case does: decide with the pure state machine, apply
-the outcome to the row, stage the event, write the history entry (one transaction)."""
+the outcome to the row, stage the event, write the history entry (one transaction).
+
+Every change to the case goes through :func:`changed` (``move`` calls it), which moves the
+case's version on; :func:`check_version` refuses a command made on an older version
+(:mod:`routing.cases.domain.versions`) before anything is changed."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from routing.cases.domain.lifecycle import (
     command_name,
     decide,
 )
+from routing.cases.domain.versions import MAX_CHANGES, CaseChange, StaleCaseError, is_stale
 from routing.db import Case, CaseAction, CaseRepository
 
 SOURCE = "routing"
@@ -96,11 +101,36 @@ def decide_or_none(
     return None
 
 
+async def check_version(uow: UnitOfWork, case: Case, expected: int | None) -> None:
+    """Refuse a command made on an older version of the case (``StaleCaseError``, with the
+    history entries written since); call it on the locked row, before any change."""
+    if expected is None or not is_stale(expected=expected, current=case.version):
+        return
+    actions = await CaseRepository(uow.session).actions_after(
+        case.complaint_id, expected, limit=MAX_CHANGES
+    )
+    raise StaleCaseError(
+        expected=expected,
+        current=case.version,
+        changes=[CaseChange(a.action, a.actor, a.at, a.case_version) for a in actions],
+    )
+
+
+def changed(case: Case, *, at: datetime) -> None:
+    """The case changed (state, priority, category, emotion, team, assignee, resolution,
+    escalation level): its update time and its version move on, in the change's
+    transaction. Bookkeeping does not call it: the SLA summary, the latest activity and
+    history-only entries (customer messages, notes, tasks) leave the version alone, so an
+    agent's form is not stale because a clock ticked."""
+    case.updated_at = at
+    case.version = (case.version or 1) + 1
+
+
 def apply(case: Case, transition: Transition, *, at: datetime) -> None:
     case.status = transition.new_state
     if transition.new_priority is not None:
         case.priority = transition.new_priority
-    case.updated_at = at
+    changed(case, at=at)
 
 
 def emit(uow: UnitOfWork, case: Case, event: EventData, *, at: datetime) -> str:
@@ -176,6 +206,7 @@ def received_case(
         received_at=received.received_at,
         updated_at=at,
         reopen_count=0,
+        version=1,
     )
 
 
@@ -208,8 +239,9 @@ def record(
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """One history entry of the case, in the same transaction as the change it records;
-    it is the case's latest activity unless it is dated earlier."""
+    """One history entry of the case, in the same transaction as the change it records
+    (stamped with the case's version after it); it is the case's latest activity unless it
+    is dated earlier. It does not move the version: a change calls :func:`changed`."""
     at = at or now_utc()
     CaseRepository(uow.session).add_action(
         CaseAction(
@@ -221,6 +253,7 @@ def record(
             event_id=event_id,
             detail=detail or {},
             at=at,
+            case_version=case.version,
         )
     )
     if case.last_activity_at is None or at > case.last_activity_at:

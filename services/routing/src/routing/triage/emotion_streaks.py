@@ -17,7 +17,7 @@ from complaint_contracts.events.routing import FiredRule
 from complaint_contracts.vocabulary import Category, Priority
 from complaint_runtime.database import UnitOfWork
 
-from routing.cases.transitions import SOURCE, Actor, emit, now_utc, record
+from routing.cases.transitions import SOURCE, Actor, changed, emit, now_utc, record
 from routing.db import Case
 from routing.triage.db import EmotionStreakRepository
 from routing.triage.domain.emotion_streak import observe
@@ -89,7 +89,7 @@ def _turn_yellow(
     )
     case.emotion = "yellow"
     case.rules_fired = [*case.rules_fired, rule.model_dump()]
-    case.updated_at = now
+    changed(case, at=now)
     recategorized_id = emit(uow, case, event, at=now)
     record(
         uow,

@@ -84,7 +84,8 @@ def encode_cursor(position: ListPosition, *, filters_digest: str) -> str:
         "r": _instant(position.received_at),
         "i": position.complaint_id,
     }
-    raw = json.dumps(document, separators=(",", ":")).encode()
+    # UTF-8, not \uXXXX escapes: a position's id of 36 characters always fits the bound.
+    raw = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

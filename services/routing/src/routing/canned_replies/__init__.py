@@ -1,0 +1,2 @@
+"""Canned replies: administrators' ready-made answers per category and language, read by
+staff while working a case."""

@@ -1,0 +1,164 @@
+"""The tasks table and its repository.
+
+A task points at its case (foreign key) and, when an event caused it, at that event:
+``(kind, complaint_id, source_event_id)`` is unique, so a task an event creates is created
+once even if the event were applied twice (``add_once``: ON CONFLICT DO NOTHING on both
+databases). Task texts (the completion note) are staff texts, masked before they are
+stored, blanked by an erasure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from complaint_runtime.database import Base, BigId, UTCDateTime, dialect_insert
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    false,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from routing.casefile.domain.visibility import Visibility
+from routing.tasks.domain.listing import TaskFilters, TaskPosition
+
+ID_LENGTH = 200
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("kind", "complaint_id", "source_event_id"),
+        # The lists: by due time then id, overall and per team.
+        Index("ix_tasks_due_order", "due_at", "id"),
+        Index("ix_tasks_team_due_order", "team", "due_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    complaint_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("cases.complaint_id"), index=True
+    )
+    team: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(8))
+    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    # Why the task exists: for a review, the reopen reason code (not_solved, low_csat, ...).
+    reason: Mapped[str | None] = mapped_column(String(60))
+    # What the cause told beyond the reason, no free text (e.g. the CSAT score).
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_event_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_by: Mapped[str | None] = mapped_column(String(200))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    completed_by: Mapped[str | None] = mapped_column(String(200))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TaskRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add_once(self, values: dict[str, Any]) -> int | None:
+        """Insert a task unless one of its kind already exists for the case and the
+        source event; the new task's id, None when it existed."""
+        statement = (
+            dialect_insert(self.session)(Task)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["kind", "complaint_id", "source_event_id"])
+            .returning(Task.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def get(self, task_id: int) -> Task | None:
+        return await self.session.get(Task, task_id)
+
+    async def get_for_update(self, task_id: int) -> Task | None:
+        """The task as committed now, row-locked on PostgreSQL so that concurrent changes
+        serialise (SQLite serialises writers with BEGIN IMMEDIATE already)."""
+        return await self.session.get(Task, task_id, with_for_update=True, populate_existing=True)
+
+    async def of_case(self, complaint_id: str, *, limit: int) -> list[Task]:
+        """The case's tasks, oldest first."""
+        rows = await self.session.scalars(
+            select(Task).where(Task.complaint_id == complaint_id).order_by(Task.id).limit(limit)
+        )
+        return list(rows)
+
+    async def list_tasks(
+        self,
+        *,
+        visibility: Visibility,
+        filters: TaskFilters,
+        assignee: str | None,
+        after: TaskPosition | None,
+        limit: int,
+    ) -> list[Task]:
+        """Visible tasks matching ``filters`` (``assignee`` resolved from ``me``) in list
+        order after ``after``; ``limit`` rows at most."""
+        conditions = [_visible(visibility), *_filtered(filters, assignee), *_after(after)]
+        rows = await self.session.scalars(
+            select(Task).where(*conditions).order_by(Task.due_at, Task.id).limit(limit)
+        )
+        return list(rows)
+
+    async def blank_notes(self, complaint_id: str) -> None:
+        """Erasure: the completion notes of the case's tasks (staff texts about it)."""
+        await self.session.execute(
+            update(Task)
+            .where(Task.complaint_id == complaint_id, Task.note.is_not(None))
+            .values(note=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _visible(visibility: Visibility) -> ColumnElement[bool]:
+    if visibility.everything:
+        return true()
+    scopes: list[ColumnElement[bool]] = []
+    if visibility.team is not None:
+        scopes.append(Task.team == visibility.team)
+    if visibility.assignee is not None:
+        scopes.append(Task.assignee == visibility.assignee)
+    return or_(*scopes) if scopes else false()
+
+
+def _filtered(filters: TaskFilters, assignee: str | None) -> Sequence[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for column, value in (
+        (Task.status, filters.status),
+        (Task.team, filters.team),
+        (Task.assignee, assignee),
+        (Task.kind, filters.kind),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    return conditions
+
+
+def _after(position: TaskPosition | None) -> Sequence[ColumnElement[bool]]:
+    if position is None:
+        return []
+    return [
+        or_(
+            Task.due_at > position.due_at,
+            and_(Task.due_at == position.due_at, Task.id > position.task_id),
+        )
+    ]
