@@ -293,8 +293,9 @@ async def test_agents_and_other_teams_leads_are_refused(
     is_problem(
         await client.post(url, json=body, headers=auth("agent-li", "agent", team="billing")), 403
     )
+    # Another team's lead does not see the case at all: 404, as for an unknown case.
     is_problem(
-        await client.post(url, json=body, headers=auth("lead-q", "lead", team="quality")), 403
+        await client.post(url, json=body, headers=auth("lead-q", "lead", team="quality")), 404
     )
     is_problem(await client.post(url, json=body), 401)
 

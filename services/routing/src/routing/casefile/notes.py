@@ -21,10 +21,9 @@ from datetime import datetime
 from typing import Final
 
 from complaint_runtime.database import Database
-from complaint_runtime.errors import InvalidInput, NotFound, field_error
+from complaint_runtime.errors import InvalidInput, field_error
 from complaint_runtime.identity import Principal
 
-from routing.casefile.domain.visibility import visibility_of
 from routing.casefile.recording import record_staff_message
 from routing.cases.transitions import Actor, check_version, load_case, masked, now_utc, record
 
@@ -64,10 +63,7 @@ async def add_note(
     ``expected_version`` (``StaleCaseError``)."""
     body = masked(_checked_text(text)) or ""
     async with database.unit_of_work() as uow:
-        case = await load_case(uow, complaint_id)
-        sight = visibility_of(roles=principal.roles, subject=principal.subject, team=principal.team)
-        if not sight.admits(case_team=case.team, case_assignee=case.assignee):
-            raise NotFound(title="Case not found")
+        case = await load_case(uow, complaint_id, seen_by=principal)
         await check_version(uow, case, expected_version)
         now = now_utc()
         message = record_staff_message(

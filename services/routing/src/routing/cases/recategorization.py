@@ -88,7 +88,7 @@ async def recategorize(
     """Apply the correction: only open, triaged cases; something must change; refused
     when the case moved on from ``expected_version`` (``StaleCaseError``)."""
     async with database.unit_of_work() as uow:
-        case = await load_case(uow, complaint_id)
+        case = await load_case(uow, complaint_id, seen_by=principal)
         _authorize(principal, case_team=case.team)
         await check_version(uow, case, expected_version)
         if case.status not in REASSIGNABLE:

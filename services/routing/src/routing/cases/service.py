@@ -88,7 +88,7 @@ async def _run(
 ) -> CaseView:
     """Load and lock the case, authorise, check the version, run ``step``: all or nothing."""
     async with database.unit_of_work() as uow:
-        case = await load_case(uow, complaint_id)
+        case = await load_case(uow, complaint_id, seen_by=principal)
         _authorize(principal, case, roles=roles)
         await check_version(uow, case, expected_version)
         await step(uow, case, Actor(principal.subject))

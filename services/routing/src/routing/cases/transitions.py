@@ -18,7 +18,9 @@ from complaint_contracts.events import ComplaintReceived
 from complaint_contracts.privacy import redact_contacts
 from complaint_runtime.database import UnitOfWork
 from complaint_runtime.errors import NotFound
+from complaint_runtime.identity import Principal
 
+from routing.casefile.domain.visibility import visibility_of
 from routing.cases.domain.errors import refusal
 from routing.cases.domain.lifecycle import (
     Command,
@@ -54,14 +56,22 @@ def masked(text: str | None) -> str | None:
     return None if text is None else redact_contacts(text)
 
 
-async def load_case(uow: UnitOfWork, complaint_id: str) -> Case:
-    """The case, locked for this transaction; ``NotFound`` when there is none."""
+async def load_case(
+    uow: UnitOfWork, complaint_id: str, *, seen_by: Principal | None = None
+) -> Case:
+    """The case, locked for this transaction; ``NotFound`` when there is none, and when
+    ``seen_by`` may not see it (the same answer: it must not tell that the case exists)."""
     case = None
     if len(complaint_id) <= 36:
         case = await CaseRepository(uow.session).get_for_update(complaint_id)
-    if case is None:
+    if case is None or (seen_by is not None and not _sees(seen_by, case)):
         raise NotFound(title="Case not found")
     return case
+
+
+def _sees(principal: Principal, case: Case) -> bool:
+    sight = visibility_of(roles=principal.roles, subject=principal.subject, team=principal.team)
+    return sight.admits(case_team=case.team, case_assignee=case.assignee)
 
 
 def decide_or_raise(case: Case, command: Command) -> Transition:
