@@ -253,7 +253,8 @@ async def test_the_customer_writes_about_their_complaint(intake: Intake) -> None
     )
     assert answer.status_code == 201, answer.text
     message = answer.json()
-    assert set(message) == {"message_id", "complaint_id", "received_at"}
+    assert set(message) == {"outcome", "message_id", "complaint_id", "received_at", "reopens"}
+    assert (message["outcome"], message["reopens"]) == ("message_added", False)
     assert message["complaint_id"] == accepted["id"]
     staff = (await intake.client.get(path, headers=intake.as_front_end())).json()
     step = staff["history"][-1]

@@ -9,8 +9,11 @@ import pytest
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
 from complaint_contracts.events import (
+    ComplaintAgentReplied,
     ComplaintAssigned,
+    ComplaintAwaitingCustomer,
     ComplaintConfirmationRequested,
+    ComplaintFirstResponseSent,
     ComplaintReceived,
     ComplaintResolved,
     ComplaintTriaged,
@@ -76,6 +79,9 @@ def _assigned() -> EventData:
 NOTIFYING = [
     (example_for(ComplaintReceived), topics.INTAKE, "acknowledgement", "customer"),
     (_assigned(), topics.ROUTING, "assignment", "agent"),
+    (example_for(ComplaintFirstResponseSent), topics.ROUTING, "agent_reply", "customer"),
+    (example_for(ComplaintAgentReplied), topics.ROUTING, "agent_reply", "customer"),
+    (example_for(ComplaintAwaitingCustomer), topics.ROUTING, "agent_question", "customer"),
     (example_for(ComplaintResolved), topics.ROUTING, "resolution", "customer"),
     (example_for(SlaWarning), topics.SLA, "sla_warning", "team_lead"),
     (example_for(SlaBreached), topics.SLA, "sla_breach", "team_lead"),

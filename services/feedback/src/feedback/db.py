@@ -1,5 +1,6 @@
-"""Feedback's tables: what it knows of each complaint, and the confirmation requests with
-the customers' raw answers (the comment is masked only when it goes into an event)."""
+"""Feedback's tables: what it knows of each complaint, the confirmation requests with the
+customers' raw answers (the comment is masked only when it goes into an event), and each
+complaint's latest closure with the customer's latest message (a reopen by message)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from complaint_runtime.database import Base, OutboxMessage, ProcessedEvent, UTCDateTime
+from complaint_runtime.database import (
+    Base,
+    OutboxMessage,
+    ProcessedEvent,
+    UTCDateTime,
+    dialect_insert,
+)
 from sqlalchemy import Boolean, Index, Select, SmallInteger, String, Text, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 __all__ = [
     "Base",
+    "Closure",
+    "Closures",
     "ComplaintInfo",
     "ConfirmationRequest",
     "OutboxMessage",
@@ -75,6 +84,53 @@ class ConfirmationRequest(Base):
     ended_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, doc="When it expired, was superseded or cancelled"
     )
+
+
+class Closure(Base):
+    """A complaint's latest closure (routing's complaint.closed) and the customer's latest
+    message about it (intake's complaint.customer_message_received): a message at or after
+    the closure reopens it once (``feedback.domain.reopening``), in whichever order the two
+    topics deliver them. Ids and times only: no personal data."""
+
+    __tablename__ = "closures"
+
+    complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_reason: Mapped[str | None] = mapped_column(String(20))
+    reopened_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, doc="When a customer message reopened this closure"
+    )
+    reopen_message_id: Mapped[str | None] = mapped_column(String(200))
+    last_message_id: Mapped[str | None] = mapped_column(String(200))
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Closures:
+    """The closure rows, each read under its row lock: the closure and a message of the
+    same complaint, consumed from two topics (possibly by two replicas at once), decide on
+    the reopen one after the other, so it is sent once."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def locked(self, complaint_id: str, *, now: datetime) -> Closure:
+        """The complaint's row, created empty if missing (``ON CONFLICT DO NOTHING``: of two
+        transactions creating it, the second waits for the first and finds its row), then
+        locked (``FOR UPDATE``) until the transaction ends."""
+        await self.session.execute(
+            dialect_insert(self.session)(Closure)
+            .values(complaint_id=complaint_id, updated_at=now)
+            .on_conflict_do_nothing(index_elements=[Closure.complaint_id])
+        )
+        return (
+            await self.session.scalars(
+                select(Closure)
+                .where(Closure.complaint_id == complaint_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).one()
 
 
 class Requests:

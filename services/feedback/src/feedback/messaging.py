@@ -1,5 +1,6 @@
 """Feedback's consumers: remember each complaint's addressing, ask on every resolution,
-stand down when routing closes a complaint otherwise, forget comments on erasure."""
+stand down when routing closes a complaint otherwise, reopen a closed complaint the customer
+writes about (the closure and the message, in either order), forget comments on erasure."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from complaint_contracts.events import (
     ComplaintClosed,
     ComplaintReceived,
     ComplaintResolved,
+    CustomerMessageReceived,
     ErasureRequested,
 )
 from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
-from feedback import service
+from feedback import reopening, service
 from feedback.bootstrap import Dependencies
 
 
@@ -34,7 +36,13 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
         )
 
     async def on_closed(uow: UnitOfWork, envelope: Envelope) -> None:
-        await service.cancel_on_close(uow=uow, closed=event_data(envelope, ComplaintClosed))
+        closed = event_data(envelope, ComplaintClosed)
+        await service.cancel_on_close(uow=uow, closed=closed)
+        await reopening.record_closure(uow=uow, closed=closed)
+
+    async def on_customer_message(uow: UnitOfWork, envelope: Envelope) -> None:
+        message = event_data(envelope, CustomerMessageReceived)
+        await reopening.record_customer_message(uow=uow, message=message)
 
     async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
         erasure = event_data(envelope, ErasureRequested)
@@ -44,5 +52,6 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
         ComplaintReceived: on_received,
         ComplaintResolved: on_resolved,
         ComplaintClosed: on_closed,
+        CustomerMessageReceived: on_customer_message,
         ErasureRequested: on_erasure,
     }

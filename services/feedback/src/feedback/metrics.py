@@ -14,3 +14,7 @@ ANSWERS = Counter(
 )
 AUTO_CLOSED = Counter("feedback_auto_closed_total", "Confirmation requests that expired unanswered")
 REFUSED = Counter("feedback_answers_refused_total", "Survey answers refused, by reason", ["reason"])
+MESSAGE_REOPENS = Counter(
+    "feedback_message_reopens_total",
+    "Closed complaints reopened by a customer message (within intake's reopen window)",
+)

@@ -4,6 +4,7 @@ settings. Routers take it with ``DependenciesDep``; nothing else reads ``app.sta
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from complaint_runtime.database import Database
@@ -24,6 +25,7 @@ class Dependencies:
     api_keys: ApiKeyCache
     writer: GroupCommitter
     references: ReferenceAllocator
+    reopen_window: timedelta  # §3: a message this long after closure still reopens
 
 
 def build_dependencies(settings: IntakeSettings, database: Database) -> Dependencies:
@@ -38,6 +40,7 @@ def build_dependencies(settings: IntakeSettings, database: Database) -> Dependen
         api_keys=ApiKeyCache(settings.api_key_cache_s),
         writer=GroupCommitter(database, max_batch=settings.group_commit_max),
         references=ReferenceAllocator(database, block_size=settings.reference_block_size),
+        reopen_window=timedelta(days=settings.reopen_window_days),
     )
 
 

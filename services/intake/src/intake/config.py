@@ -28,3 +28,13 @@ class IntakeSettings(ServiceSettings):
     reference_block_size: int = Field(
         50, ge=1, le=10_000, description="Reference numbers a process reserves at a time"
     )
+    reopen_window_days: float = Field(
+        30.0,
+        gt=0,
+        le=3650,
+        description=(
+            "REOPEN_WINDOW_DAYS: a customer message on a complaint closed at most this many "
+            "days ago (elapsed time, the end included) reopens it; a later one opens a new "
+            "complaint linked to it (§3). Fractions are allowed (tests use seconds)"
+        ),
+    )

@@ -69,6 +69,13 @@ class Complaint(Base):
     duplicate_of: Mapped[str | None] = mapped_column(String(36))
     duplicate_of_reference: Mapped[str | None] = mapped_column(String(32))
     repeat_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The latest closure, projected from routing's complaint.closed: a customer message on a
+    # closed complaint reopens it within the reopen window, else opens a new complaint
+    # (intake.complaints.domain.follow_ups); the status says whether it is closed now.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_reason: Mapped[str | None] = mapped_column(String(20))
+    # The earlier complaint this one follows up (opened by a message after the window).
+    related_complaint_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
 
 
 class HistoryEntry(Base):
@@ -94,6 +101,16 @@ class ComplaintRepository:
         if len(complaint_id) > ID_LENGTH:
             return None
         return await self.session.get(Complaint, complaint_id)
+
+    async def follow_ups(self, complaint_id: str, *, limit: int) -> Sequence[Complaint]:
+        """The complaints that follow ``complaint_id`` up, oldest first."""
+        rows = await self.session.scalars(
+            select(Complaint)
+            .where(Complaint.related_complaint_id == complaint_id)
+            .order_by(Complaint.received_at, Complaint.id)
+            .limit(limit)
+        )
+        return rows.all()
 
     async def history(self, complaint_id: str) -> Sequence[HistoryEntry]:
         rows = await self.session.scalars(

@@ -6,10 +6,13 @@ from complaint_contracts import topics
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope
 from complaint_contracts.events import (
+    ComplaintAgentReplied,
     ComplaintAssigned,
+    ComplaintAwaitingCustomer,
     ComplaintConfirmationRequested,
     ComplaintDuplicateLinked,
     ComplaintEscalated,
+    ComplaintFirstResponseSent,
     ComplaintReceived,
     ComplaintResolved,
     ErasureRequested,
@@ -26,6 +29,9 @@ CONSUMED: tuple[topics.Topic, ...] = (topics.INTAKE, topics.ROUTING, topics.SLA,
 NOTIFYING: tuple[type[EventData], ...] = (
     ComplaintReceived,
     ComplaintAssigned,
+    ComplaintFirstResponseSent,
+    ComplaintAgentReplied,
+    ComplaintAwaitingCustomer,
     ComplaintResolved,
     ComplaintDuplicateLinked,
     SlaWarning,

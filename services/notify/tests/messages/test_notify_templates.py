@@ -47,6 +47,17 @@ STORED: dict[str, dict[str, object]] = {
         "metric": "resolution",
     },
     "duplicate_notice": {"duplicate_of": "0196f7a2-0000-7000-8000-000000000001"},
+    "agent_reply": {
+        "message": "退款已重新提交，预计 3 个工作日内到账。",
+        "agent_name": "李娜",
+        "first": True,
+        "at": "2026-11-23T10:00:00+00:00",
+    },
+    "agent_question": {
+        "question": "请提供退款单号。",
+        "agent_name": None,
+        "at": "2026-11-23T10:00:00+00:00",
+    },
 }
 
 

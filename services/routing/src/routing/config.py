@@ -7,7 +7,9 @@ from typing import Literal
 
 from complaint_contracts.vocabulary import Category, Language
 from complaint_runtime.settings import ServiceSettings
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from routing.staffing.domain.signature import check_display_name
 
 MAX_AGENTS = 10_000
 
@@ -32,6 +34,18 @@ class AgentConfig(BaseModel):
     availability: Literal["online", "offline"] | None = Field(
         None, description="online or offline; left out: online for a new agent"
     )
+    display_name: str | None = Field(
+        None,
+        description=(
+            "How the agent's answers are signed to customers (never the user id); left out: "
+            "a new agent has none (the team's name or a neutral label signs)"
+        ),
+    )
+
+    @field_validator("display_name")
+    @classmethod
+    def _printable_name_without_contacts(cls, value: str | None) -> str | None:
+        return None if value is None else check_display_name(value)
 
 
 class RoutingSettings(ServiceSettings):
@@ -59,8 +73,9 @@ class RoutingSettings(ServiceSettings):
             "ROUTING_AGENTS: JSON list of agents upserted into the agents table at start-up, "
             'e.g. [{"id": "agent-li", "team": "billing", "level": "senior", "capacity": 10}]. '
             "Agents missing from the list are kept (they may still own cases). Optional: "
-            '"categories", "languages" (skills; empty: all) and "availability" '
-            '("online"/"offline"), written only when given so a restart keeps admin changes.'
+            '"categories", "languages" (skills; empty: all), "availability" '
+            '("online"/"offline") and "display_name" (how the agent signs answers to '
+            "customers), written only when given so a restart keeps admin changes."
         ),
     )
     duplicate_window_h: float = Field(

@@ -137,6 +137,9 @@ class Agent(Base):
     availability: Mapped[str] = mapped_column(String(8), default="online", server_default="online")
     open_load: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How the agent's answers are signed to the customer (routing.staffing.domain.signature);
+    # None: the team's name or a neutral label, never the user id.
+    display_name: Mapped[str | None] = mapped_column(String(100))
 
 
 class CaseRepository:

@@ -63,6 +63,7 @@ def moved(state: State, command: Command) -> State:
         ("resolved", AutoClose(), "closed"),
         ("resolved", Reopen(priority="P3"), "reopened"),
         ("awaiting_confirmation", Reopen(priority="P3"), "reopened"),
+        ("closed", Reopen(priority="P3"), "reopened"),
         ("reopened", Assign(), "assigned"),
         ("in_progress", Reassign(), "in_progress"),
         ("awaiting_customer", Reassign(), "awaiting_customer"),
@@ -82,8 +83,8 @@ def test_legal_moves(state: State, command: Command, expected: State) -> None:
         ("in_progress", RecordFirstResponse()),
         ("in_progress", Confirm()),
         ("in_progress", Reopen(priority="P3")),
-        ("closed", Reopen(priority="P3")),
         ("closed", Reassign()),
+        ("closed", Confirm()),
         ("received", Reassign()),
         ("assigned", Resume()),
     ],
@@ -184,8 +185,22 @@ def test_no_sequence_leaves_the_graph(start: State, sequence: list[Command]) -> 
 
 
 @given(command=commands)
-def test_closed_is_terminal(command: Command) -> None:
-    assert isinstance(decide("closed", command), IllegalTransition)
+def test_only_a_reopen_leaves_closed(command: Command) -> None:
+    """§3: a customer message within the reopen window reopens a closed complaint; nothing
+    else moves it (a later message opens a new complaint instead)."""
+    outcome = decide("closed", command)
+    if isinstance(command, Reopen):
+        assert outcome == Transition("closed", "reopened", raise_priority(command.priority))
+    else:
+        assert isinstance(outcome, IllegalTransition)
+
+
+def test_a_closed_complaint_reopens_and_goes_round_again() -> None:
+    state: State = "closed"
+    for command in (Reopen(priority="P2"), Assign(), RecordFirstResponse(), FULL, Confirm()):
+        state = moved(state, command)
+    assert state == "closed"
+    assert decide("closed", Reopen(priority="P2")) == Transition("closed", "reopened", "P2")
 
 
 @given(state=st.sampled_from(STATES), command=commands)

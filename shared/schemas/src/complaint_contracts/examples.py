@@ -148,6 +148,8 @@ def _build() -> tuple[EventData, ...]:
             actor="agent-0042",
             channel="sms",
             responded_at=_at(45),
+            message="您好，您的退款申请已收到，我们正在与银行核实，今天内回复您。",
+            agent_name="李娜",
         ),
         ComplaintAgentReplied(
             complaint_id=COMPLAINT_ID,
@@ -155,12 +157,15 @@ def _build() -> tuple[EventData, ...]:
             in_reply_to="msg-0002",
             channel="app",
             replied_at=_at(330),
+            message="退款已重新提交，预计 3 个工作日内到账。",
+            agent_name="李娜",
         ),
         ComplaintAwaitingCustomer(
             complaint_id=COMPLAINT_ID,
             actor="agent-0042",
-            reason="asked for the refund slip number",
+            reason="请提供退款单号，以便我们向银行查询。",
             since=_at(60),
+            agent_name="李娜",
         ),
         ComplaintResumed(
             complaint_id=COMPLAINT_ID,

@@ -1,6 +1,6 @@
 """Routes of submissions: front ends post complaints, customers (or front ends) write about
 them, and notify fetches the raw contacts of one (role ``service``). The work is in
-:mod:`intake.complaints.service`."""
+:mod:`intake.complaints.service` and :mod:`intake.complaints.messages`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from intake.access.api import FrontEndDep, ViewerDep
 from intake.bootstrap import DependenciesDep
-from intake.complaints import service
+from intake.complaints import messages, service
 from intake.complaints.domain.submissions import (
     Attachment,
     CustomerDetails,
@@ -26,7 +26,9 @@ from intake.complaints.schemas import (
     ComplaintAccepted,
     ComplaintIn,
     ContactCard,
+    FollowUpOpened,
     MessageAccepted,
+    MessageAnswer,
     MessageIn,
 )
 
@@ -36,7 +38,7 @@ internal_router = APIRouter(prefix="/internal/v1", tags=["internal"])
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((400, 401, 403, 413, 422, 503), PROBLEM)
 MESSAGE_ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
-    (400, 401, 404, 413, 422, 503), PROBLEM
+    (400, 401, 403, 404, 409, 413, 422, 503), PROBLEM
 )
 
 
@@ -80,15 +82,26 @@ async def post_complaint(
 @router.post(
     "/{complaint_id}/messages",
     status_code=201,
-    response_model=MessageAccepted,
+    response_model=MessageAnswer,
     responses=MESSAGE_ERRORS,
-    summary="The customer writes about their complaint (resumes it when it awaits them)",
+    summary="The customer writes about their complaint",
+    description=(
+        "The message joins the complaint (`outcome` `message_added`): it resumes a complaint "
+        "awaiting the customer, and reopens one closed at most `REOPEN_WINDOW_DAYS` (30 by "
+        "default) ago (`reopens`: true). On a complaint closed longer ago it opens a **new "
+        "complaint** linked to the old one instead (`outcome` `new_complaint`, `Location` of "
+        "the new complaint): its id, reference, tracking token and link, shown once; the old "
+        "one stays closed. A withdrawn complaint refuses messages (409 "
+        "`complaint-withdrawn`); an empty or over-long text is a 422."
+    ),
 )
 async def post_message(
     complaint_id: str, message: MessageIn, caller: ViewerDep, deps: DependenciesDep
-) -> MessageAccepted:
-    accepted = await service.add_customer_message(
+) -> JSONResponse:
+    outcome = await messages.add_customer_message(
         database=deps.database,
+        secrets_=deps.secrets,
+        references=deps.references,
         viewer=caller,
         complaint_id=complaint_id,
         message=NewMessage(
@@ -96,8 +109,29 @@ async def post_message(
             channel=message.channel,
             attachments=_attachments(message.attachments),
         ),
+        public_base_url=deps.settings.public_base_url,
+        reopen_window=deps.reopen_window,
     )
-    return MessageAccepted.model_validate(asdict(accepted))
+    if isinstance(outcome, messages.AcceptedMessage):
+        body = MessageAccepted.model_validate(asdict(outcome))
+        return JSONResponse(body.model_dump(mode="json"), status_code=201)
+    opened = FollowUpOpened.model_validate(
+        {
+            **outcome.accepted,
+            "detail": (
+                f"Complaint {outcome.related_reference} was closed longer ago than it can be "
+                f"reopened, so your message opened a new complaint, "
+                f"{outcome.accepted['reference']}, linked to it."
+            ),
+            "related_complaint_id": outcome.related_complaint_id,
+            "related_reference": outcome.related_reference,
+        }
+    )
+    return JSONResponse(
+        opened.model_dump(mode="json"),
+        status_code=201,
+        headers={"Location": f"/v1/complaints/{opened.id}"},
+    )
 
 
 @internal_router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from complaint_contracts.vocabulary import Channel, Language, PreferredChannel, Tier
 from pydantic import (
@@ -130,9 +130,45 @@ class MessageIn(Strict):
 
 
 class MessageAccepted(BaseModel):
+    """The message joined the complaint (it resumes one awaiting the customer, and reopens
+    one closed within the reopen window)."""
+
+    outcome: Literal["message_added"] = Field(
+        "message_added", description="The message was added to this complaint"
+    )
     message_id: str
     complaint_id: str
     received_at: datetime
+    reopens: bool = Field(
+        False,
+        description=(
+            "The complaint was closed within the reopen window (30 days by default): the "
+            "message reopens it"
+        ),
+    )
+
+
+class FollowUpOpened(BaseModel):
+    """The complaint was closed longer ago than the reopen window (30 days by default): the
+    message was not added to it but opened a new complaint, linked to it, with the message
+    as its description. Give the customer the new complaint's tracking token or link: the
+    old one's does not open it."""
+
+    outcome: Literal["new_complaint"] = Field(
+        "new_complaint", description="A new complaint was opened for the message"
+    )
+    detail: str = Field(description="What happened, for people")
+    id: str = Field(description="The new complaint's id")
+    reference: str = Field(description="The new complaint's reference")
+    status: str
+    tracking_token: str = Field(description="The new complaint's token: shown once")
+    tracking_url: str
+    received_at: datetime
+    related_complaint_id: str = Field(description="The closed complaint it follows up")
+    related_reference: str = Field(description="That complaint's reference")
+
+
+MessageAnswer = Annotated[MessageAccepted | FollowUpOpened, Field(discriminator="outcome")]
 
 
 class ContactCard(BaseModel):

@@ -1,6 +1,6 @@
-"""What customers send in: complaints (honouring the Idempotency-Key) and their later
-messages; and, for notify only, a complaint's raw contacts. Each write runs in one
-transaction; events leave through the outbox."""
+"""What customers send in: complaints (honouring the Idempotency-Key; their later messages
+are :mod:`intake.complaints.messages`); and, for notify only, a complaint's raw contacts.
+Each write runs in one transaction; events leave through the outbox."""
 
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ from typing import Any
 import uuid_utils
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
-from complaint_contracts.events import ComplaintReceived, CustomerMessageReceived
+from complaint_contracts.events import ComplaintReceived
 from complaint_contracts.events.intake import AttachmentRef, CustomerView
 from complaint_contracts.privacy import redact_contacts
 from complaint_runtime.database import Database, UnitOfWork
 from sqlalchemy.exc import IntegrityError
 
-from intake.access.domain.callers import Viewer
-from intake.complaints.db import CustomerMessage, SubmissionRepository
+from intake.complaints.db import SubmissionRepository
 from intake.complaints.domain.customers import CustomerIdentity, identify
 from intake.complaints.domain.errors import ComplaintNotFound, IdempotencyKeyReused
 from intake.complaints.domain.references import format_reference, reference_day
@@ -28,7 +27,6 @@ from intake.complaints.domain.secret_keys import Secrets
 from intake.complaints.domain.submissions import (
     Attachment,
     NewComplaint,
-    NewMessage,
     attachment_records,
 )
 from intake.complaints.domain.tracking import hash_token, new_tracking_token, tracking_url
@@ -85,7 +83,7 @@ async def submit_complaint(
     reference = format_reference(day, await references.next_number(day))
 
     async def store(uow: UnitOfWork) -> dict[str, Any]:
-        body = _store_complaint(
+        body = store_complaint(
             uow,
             submission.complaint,
             secrets_=secrets_,
@@ -148,7 +146,7 @@ def _unseal(secrets_: Secrets, stored: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _store_complaint(
+def store_complaint(
     uow: UnitOfWork,
     complaint: NewComplaint,
     *,
@@ -156,9 +154,10 @@ def _store_complaint(
     public_base_url: str,
     now: datetime,
     reference: str,
+    related_complaint_id: str | None = None,
 ) -> dict[str, Any]:
     """Stage the complaint row, its ``received`` event and its first history entry; returns
-    the 201's body."""
+    the 201's body. ``related_complaint_id``: the earlier complaint it follows up."""
     complaint_id = str(uuid_utils.uuid7())
     tracking_token = new_tracking_token()
     customer = complaint.customer
@@ -174,20 +173,23 @@ def _store_complaint(
             reference=reference,
             tracking_token=tracking_token,
             now=now,
+            related_complaint_id=related_complaint_id,
         )
     )
     event = _received_event(
-        complaint, identity, complaint_id=complaint_id, reference=reference, now=now
+        complaint,
+        identity,
+        complaint_id=complaint_id,
+        reference=reference,
+        now=now,
+        related_complaint_id=related_complaint_id,
     )
+    data = {"reference": reference, "channel": complaint.channel}
+    if related_complaint_id is not None:
+        data["related_complaint_id"] = related_complaint_id
     # No flush here: the unit of work inserts complaints before the history rows that
     # reference them, and a group commit then batches each table's INSERTs.
-    _record_step(
-        uow,
-        event,
-        complaint_id=complaint_id,
-        now=now,
-        data={"reference": reference, "channel": complaint.channel},
-    )
+    record_step(uow, event, complaint_id=complaint_id, now=now, data=data)
     return {
         "id": complaint_id,
         "reference": reference,
@@ -207,6 +209,7 @@ def _complaint_row(
     reference: str,
     tracking_token: str,
     now: datetime,
+    related_complaint_id: str | None,
 ) -> Complaint:
     """The raw contacts are stored only here, encrypted; the rest of intake and every event
     get the customer reference and the masked contacts."""
@@ -239,6 +242,7 @@ def _complaint_row(
         tracking_token_hash=hash_token(tracking_token),
         tracking_token_enc=secrets_.encrypt(tracking_token),
         status_at=now,
+        related_complaint_id=related_complaint_id,
     )
 
 
@@ -249,6 +253,7 @@ def _received_event(
     complaint_id: str,
     reference: str,
     now: datetime,
+    related_complaint_id: str | None,
 ) -> ComplaintReceived:
     """``complaint.received`` with no raw contact: free text is redacted."""
     customer = complaint.customer
@@ -271,12 +276,13 @@ def _received_event(
         order_ref=redact_contacts(complaint.order_ref) if complaint.order_ref else None,
         occurred_at=complaint.occurred_at,
         received_at=now,
-        attachments=_attachment_refs(complaint.attachments),
+        attachments=attachment_refs(complaint.attachments),
         metadata={redact_contacts(k): redact_contacts(v) for k, v in complaint.metadata.items()},
+        related_complaint_id=related_complaint_id,
     )
 
 
-def _record_step(
+def record_step(
     uow: UnitOfWork, event: EventData, *, complaint_id: str, now: datetime, data: dict[str, Any]
 ) -> None:
     """Stage intake's own event in the outbox and as a step of the complaint's history."""
@@ -293,60 +299,11 @@ def _record_step(
     )
 
 
-def _attachment_refs(attachments: Sequence[Attachment]) -> tuple[AttachmentRef, ...]:
+def attachment_refs(attachments: Sequence[Attachment]) -> tuple[AttachmentRef, ...]:
     return tuple(
         AttachmentRef(url=redact_contacts(a.url), media_type=a.media_type, size=a.size)
         for a in attachments
     )
-
-
-@dataclass(frozen=True)
-class AcceptedMessage:
-    message_id: str
-    complaint_id: str
-    received_at: datetime
-
-
-async def add_customer_message(
-    *, database: Database, viewer: Viewer, complaint_id: str, message: NewMessage
-) -> AcceptedMessage:
-    """Store a customer's message and announce it (``customer_message_received``); the
-    complaint must be one the caller may see."""
-    now = datetime.now(UTC)
-    async with database.unit_of_work() as uow:
-        complaint = await ComplaintRepository(uow.session).get(complaint_id)
-        if complaint is None or not viewer.may_view(complaint.tracking_token_hash):
-            raise ComplaintNotFound()
-        message_id = str(uuid_utils.uuid7())
-        channel = message.channel or complaint.channel
-        uow.session.add(
-            CustomerMessage(
-                id=message_id,
-                complaint_id=complaint_id,
-                channel=channel,
-                text=message.text,
-                attachments=attachment_records(message.attachments),
-                received_at=now,
-            )
-        )
-        event = CustomerMessageReceived(
-            complaint_id=complaint_id,
-            message_id=message_id,
-            channel=channel,
-            customer_ref=complaint.customer_ref,
-            text=redact_contacts(message.text),
-            attachments=_attachment_refs(message.attachments),
-            received_at=now,
-        )
-        _record_step(
-            uow,
-            event,
-            complaint_id=complaint_id,
-            now=now,
-            data={"message_id": message_id, "channel": event.channel},
-        )
-        complaint.updated_at = now
-    return AcceptedMessage(message_id, complaint_id, now)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,13 @@ class CustomerOut(BaseModel):
     language: str
 
 
+class LinkedComplaintOut(BaseModel):
+    id: str
+    reference: str
+    status: str
+    received_at: datetime
+
+
 class ComplaintOut(BaseModel):
     id: str
     reference: str
@@ -67,7 +74,29 @@ class ComplaintOut(BaseModel):
     received_at: datetime
     updated_at: datetime
     customer: CustomerOut
-    history: list[HistoryItem]
+    related_complaint: LinkedComplaintOut | None = Field(
+        None,
+        description=(
+            "The earlier complaint this one follows up: its customer wrote on it after the "
+            "reopen window, which opened this one"
+        ),
+    )
+    follow_ups: list[LinkedComplaintOut] = Field(
+        default_factory=list,
+        description=(
+            "The complaints that follow this one up (opened by a message after the reopen "
+            "window), oldest first"
+        ),
+    )
+    history: list[HistoryItem] = Field(
+        description=(
+            "The steps in time order. A customer sees the steps without the internals, and "
+            "what staff told and asked them: a first response or reply with its `message`, "
+            "a question (`awaiting_customer`) with its `question`, each with the "
+            "`agent_name` it is signed with (the agent's display name, the team's name or a "
+            "neutral 'Customer Service' / '客服': never a user id)"
+        )
+    )
 
 
 @router.get(
@@ -108,5 +137,11 @@ async def get_complaint(
             tier=complaint.tier,
             language=complaint.language,
         ),
+        related_complaint=_linked(view.related),
+        follow_ups=[LinkedComplaintOut(**asdict(link)) for link in view.follow_ups],
         history=[HistoryItem(**asdict(step)) for step in view.history],
     )
+
+
+def _linked(link: service.LinkedComplaint | None) -> LinkedComplaintOut | None:
+    return LinkedComplaintOut(**asdict(link)) if link is not None else None

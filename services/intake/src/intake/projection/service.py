@@ -13,6 +13,7 @@ from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope
 from complaint_contracts.events import (
     ComplaintAssigned,
+    ComplaintClosed,
     ComplaintDuplicateLinked,
     ComplaintEscalated,
     ComplaintRecategorized,
@@ -82,6 +83,11 @@ async def _apply_derived_facts(
     if isinstance(data, ComplaintEscalated):
         # One producer, ordered per complaint on the sla topic: the latest level wins.
         complaint.escalation_level = data.level
+    elif isinstance(data, ComplaintClosed):
+        # Ordered per complaint on the routing topic: the latest closure wins. Whether the
+        # complaint is closed now is its status; a customer message reads both.
+        complaint.closed_at = data.closed_at
+        complaint.close_reason = data.reason
     elif isinstance(data, ComplaintTriaged):
         complaint.repeat_count = data.repeat_count
     elif isinstance(data, ComplaintDuplicateLinked):
@@ -103,13 +109,34 @@ class HistoryStep:
 
 
 @dataclass(frozen=True)
+class LinkedComplaint:
+    """Another complaint of the same customer this one is linked with (a follow-up)."""
+
+    id: str
+    reference: str
+    status: str
+    received_at: datetime
+
+    @classmethod
+    def of(cls, complaint: Complaint) -> LinkedComplaint:
+        return cls(complaint.id, complaint.reference, complaint.status, complaint.received_at)
+
+
+@dataclass(frozen=True)
 class ComplaintView:
     """A complaint as its caller may see it: ``staff`` (a front end) sees every step with
-    its data; a customer sees their complaint's steps, not the internals."""
+    its data; a customer sees their complaint's steps (with what staff told and asked
+    them), not the internals. Both see the complaints it is linked with: the one it
+    follows up and those that follow it up."""
 
     complaint: Complaint
     history: list[HistoryStep]
     staff: bool
+    related: LinkedComplaint | None = None
+    follow_ups: tuple[LinkedComplaint, ...] = ()
+
+
+MAX_FOLLOW_UPS = 20
 
 
 async def view_complaint(*, database: Database, viewer: Viewer, complaint_id: str) -> ComplaintView:
@@ -120,6 +147,10 @@ async def view_complaint(*, database: Database, viewer: Viewer, complaint_id: st
         if complaint is None or not viewer.may_view(complaint.tracking_token_hash):
             raise ComplaintNotFound()
         history = await repository.history(complaint_id)
+        related = None
+        if complaint.related_complaint_id is not None:
+            related = await repository.get(complaint.related_complaint_id)
+        follow_ups = await repository.follow_ups(complaint_id, limit=MAX_FOLLOW_UPS)
     staff = viewer.is_staff
     steps = [
         HistoryStep(
@@ -127,9 +158,19 @@ async def view_complaint(*, database: Database, viewer: Viewer, complaint_id: st
             type=entry.event_type,
             source=entry.source,
             time=entry.occurred_at,
-            data=entry.data if staff else customer_data(entry.event_type, entry.data),
+            data=(
+                entry.data
+                if staff
+                else customer_data(entry.event_type, entry.data, language=complaint.language)
+            ),
         )
         for entry in history
         if staff or visible_to_customer(entry.event_type)
     ]
-    return ComplaintView(complaint, steps, staff)
+    return ComplaintView(
+        complaint,
+        steps,
+        staff,
+        related=LinkedComplaint.of(related) if related is not None else None,
+        follow_ups=tuple(LinkedComplaint.of(c) for c in follow_ups),
+    )

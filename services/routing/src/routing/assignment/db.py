@@ -218,6 +218,11 @@ class AssignmentRepository:
         )
         return team or team_for_category(category)
 
+    async def team(self, team: str) -> Team | None:
+        """The team's row; None for a team nobody created (a built-in owner or an agent's
+        team never put through the admin API)."""
+        return await self.session.get(Team, team)
+
     async def team_exists(self, team: str) -> bool:
         if team in DEFAULT_TEAM_OWNERSHIP.values():
             return True

@@ -65,7 +65,9 @@ class CaseFile(Base):
     customer_masked_phone: Mapped[str | None] = mapped_column(Text)
     customer_masked_email: Mapped[str | None] = mapped_column(Text)
     customer_preferred_channel: Mapped[str | None] = mapped_column(String(16))
-    related_complaint_id: Mapped[str | None] = mapped_column(String(36))
+    # The earlier complaint this one follows up (written after the reopen window); indexed
+    # for the other direction: the follow-ups of a complaint.
+    related_complaint_id: Mapped[str | None] = mapped_column(String(36), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -154,6 +156,18 @@ class CaseFileRepository:
 
     def add_file(self, case_file: CaseFile) -> None:
         self.session.add(case_file)
+
+    async def follow_ups(self, complaint_id: str, *, limit: int) -> list[Case]:
+        """The cases that follow up ``complaint_id`` (opened when its customer wrote after
+        the reopen window), oldest first, ``limit`` at most."""
+        rows = await self.session.scalars(
+            select(Case)
+            .join(CaseFile, CaseFile.complaint_id == Case.complaint_id)
+            .where(CaseFile.related_complaint_id == complaint_id)
+            .order_by(Case.received_at, Case.complaint_id)
+            .limit(limit)
+        )
+        return list(rows)
 
     async def messages(self, complaint_id: str, *, limit: int) -> list[CaseMessage]:
         """The latest ``limit`` messages of the conversation, oldest first."""

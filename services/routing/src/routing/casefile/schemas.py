@@ -135,7 +135,19 @@ class CaseFileOut(CaseOut):
     attachments: list[AttachmentOut]
     metadata: dict[str, str] = Field(description="The front end's own fields")
     related_complaint_id: str | None = Field(
-        description="An earlier complaint this one follows up (written after 30 days)"
+        description=(
+            "An earlier complaint this one follows up: its customer wrote on it after the "
+            "reopen window (30 days by default), which opened this complaint"
+        )
+    )
+    related_complaint: CaseLinkOut | None = Field(
+        description="That earlier complaint, when routing has its case"
+    )
+    follow_ups: list[CaseLinkOut] = Field(
+        description=(
+            "The complaints that follow this one up (opened when the customer wrote after "
+            "the reopen window), oldest first (20 at most)"
+        )
     )
     texts_erased_at: datetime | None = Field(description="When an erasure blanked the texts")
     last_activity_at: datetime = Field(description="The latest change or message")
@@ -171,6 +183,8 @@ class CaseFileOut(CaseOut):
             attachments=_attachments(file.attachments or []),
             metadata=file.custom_metadata or {},
             related_complaint_id=file.related_complaint_id,
+            related_complaint=_link(view.related_complaint),
+            follow_ups=[CaseLinkOut.of(c) for c in view.follow_ups],
             texts_erased_at=file.erased_at,
             last_activity_at=case.last_activity_at or case.updated_at,
             sla=_sla(view),

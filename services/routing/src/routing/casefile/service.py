@@ -34,6 +34,7 @@ from routing.tasks.service import TaskView, tasks_of_case
 MAX_MESSAGES = 500
 MAX_ACTIONS = 1000
 EARLIER_COMPLAINTS = 20
+FOLLOW_UPS = 20
 ME = "me"
 
 
@@ -51,6 +52,8 @@ class CaseFileView:
     earlier_complaints: list[CaseLink]
     tasks: list[TaskView]
     now: datetime
+    related_complaint: CaseLink | None = None  # the complaint this one follows up
+    follow_ups: tuple[CaseLink, ...] = ()  # the complaints that follow this one up
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,14 @@ async def view_case_file(
             raise NotFound(title="Case not found")
         files = CaseFileRepository(session)
         clocks = [row.projection() for row in await files.clocks(complaint_id)]
+        file = await files.file(complaint_id)
+        related = None
+        if file is not None and file.related_complaint_id is not None:
+            related = await cases.get(file.related_complaint_id)
         return CaseFileView(
             case=case,
             actions=await cases.actions(complaint_id, limit=MAX_ACTIONS),
-            file=await files.file(complaint_id),
+            file=file,
             clocks=clocks,
             sla=SlaSummary.of(clocks),
             messages=await files.messages(complaint_id, limit=MAX_MESSAGES),
@@ -100,6 +107,10 @@ async def view_case_file(
             ),
             tasks=await tasks_of_case(session=session, complaint_id=complaint_id),
             now=now,
+            related_complaint=CaseLink.of(related) if related is not None else None,
+            follow_ups=tuple(
+                CaseLink.of(c) for c in await files.follow_ups(complaint_id, limit=FOLLOW_UPS)
+            ),
         )
 
 

@@ -1,6 +1,7 @@
 """The facts other services report about a case, applied in the consumer's transaction:
 customer messages (intake), confirmation requests, confirmations, auto-closures and
-reopenings (feedback), escalations (sla-watch).
+reopenings (feedback: after the survey, or a customer message on a closed complaint),
+escalations (sla-watch).
 
 The state change, its events (outbox) and its history entries commit together. A fact
 that is illegal in the case's state is a disagreement between services, not a poison
@@ -75,7 +76,8 @@ async def _case_for(uow: UnitOfWork, complaint_id: str, event_id: str) -> Case:
 async def apply_customer_message(
     *, uow: UnitOfWork, message: CustomerMessageReceived, event_id: str, streak_length: int
 ) -> None:
-    """A customer message resumes a case awaiting the customer; otherwise it is history.
+    """A customer message resumes a case awaiting the customer; otherwise it is history (on
+    a closed case, feedback's reopen follows when it came within the reopen window).
     Either way it joins the case's conversation and advances the irritation streak
     (``streak_length`` messages turn blue yellow)."""
     case = await _case_for(uow, message.complaint_id, event_id)
@@ -189,7 +191,11 @@ async def apply_reopened(
     """Reopened (§3): priority one level up, then back to the same owner, and a review task
     for the lead of the case's team due in ``review_due``; both events, the task and the
     history entries in this one transaction. A reopen the case's state refuses (a replay)
-    changes nothing and creates no task."""
+    changes nothing and creates no task.
+
+    A closed case reopens too (a customer message within the reopen window, reported by
+    feedback with reason ``customer_message``): it is no longer closed, so its closure
+    time and reason are cleared (the history keeps them)."""
     case = await _case_for(uow, reopened.complaint_id, event_id)
     actor = Actor(reopened.actor)
     old_priority = cast(Priority, case.priority)  # the column only holds priorities
@@ -212,6 +218,8 @@ async def apply_reopened(
         actor=actor.id,
     )
     case.reopen_count += 1
+    if case.status == "closed":
+        case.closed_at = case.close_reason = None
     move(
         uow,
         case,

@@ -1,7 +1,9 @@
 """Staff commands on a case (§3): view, first response, replies, waiting for the customer,
 resuming, resolving, reassigning. Each authorises the caller against the case, decides
 with the state machine and commits the change, its event and its history together; what
-the customer is told or asked joins the case file's conversation in the same transaction.
+the customer is told or asked joins the case file's conversation in the same transaction,
+and its event carries the text and how it is signed (never a user id: see
+:mod:`routing.staffing.domain.signature`) for notify and the customer's tracking view.
 
 Every command takes ``expected_version``: the case version the caller's form was drawn from
 (the ``If-Match`` header); a case that moved on since refuses it before anything changes.
@@ -48,6 +50,7 @@ from routing.cases.transitions import (
     now_utc,
 )
 from routing.db import Case, CaseAction, CaseRepository
+from routing.staffing.service import sender_name
 
 # Who may hand a case off through the reassign endpoint (the transfer endpoint adds the
 # case's assignee, see routing.cases.api).
@@ -121,10 +124,15 @@ async def record_first_response(
         transition = decide_or_raise(case, RecordFirstResponse())
         now = now_utc()
         case.first_response_at = case.first_response_at or now
-        event = ComplaintFirstResponseSent(
-            complaint_id=case.complaint_id, actor=actor.id, channel=channel, responded_at=now
-        )
         text = masked(message)
+        event = ComplaintFirstResponseSent(
+            complaint_id=case.complaint_id,
+            actor=actor.id,
+            channel=channel,
+            responded_at=now,
+            message=text or None,
+            agent_name=await sender_name(uow=uow, user_id=actor.id, team=case.team),
+        )
         event_id = move(
             uow,
             case,
@@ -168,14 +176,16 @@ async def record_reply(
     async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
         transition = decide_or_raise(case, RecordReply())
         now = now_utc()
+        text = masked(message)
         event = ComplaintAgentReplied(
             complaint_id=case.complaint_id,
             actor=actor.id,
             in_reply_to=in_reply_to,
             channel=channel,
             replied_at=now,
+            message=text or None,
+            agent_name=await sender_name(uow=uow, user_id=actor.id, team=case.team),
         )
-        text = masked(message)
         event_id = move(
             uow,
             case,
@@ -220,7 +230,11 @@ async def await_customer(
         now = now_utc()
         why = masked(reason) or ""
         event = ComplaintAwaitingCustomer(
-            complaint_id=case.complaint_id, actor=actor.id, reason=why, since=now
+            complaint_id=case.complaint_id,
+            actor=actor.id,
+            reason=why,
+            since=now,
+            agent_name=await sender_name(uow=uow, user_id=actor.id, team=case.team),
         )
         event_id = move(
             uow,

@@ -95,7 +95,9 @@ async def get_agent(agent_id: AgentPath, deps: DependenciesDep, _caller: ReaderD
     "/agents/{agent_id}",
     response_model=AgentOut,
     responses=ERRORS,
-    summary="Create or replace an agent: team, level, capacity, skills, availability",
+    summary=(
+        "Create or replace an agent: team, level, capacity, skills, availability, display name"
+    ),
 )
 async def put_agent(
     agent_id: AgentPath, body: AgentIn, deps: DependenciesDep, _caller: AdminDep

@@ -9,6 +9,7 @@ from typing import Literal
 from complaint_contracts.vocabulary import Category, Language
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from routing.staffing.domain.signature import MAX_DISPLAY_NAME, check_display_name
 from routing.staffing.service import AccountManagerView, AgentView, QueueEntry, TeamView
 
 TEAM_ID = r"^[a-z0-9][a-z0-9-]{0,59}$"
@@ -63,9 +64,24 @@ class AgentIn(_In):
         default_factory=list, max_length=10, description="Languages; empty: every language"
     )
     availability: Availability = "online"
+    display_name: str | None = Field(
+        None,
+        max_length=MAX_DISPLAY_NAME,
+        description=(
+            "How the agent's answers and questions are signed to customers (no phone number "
+            "or e-mail address); omitted or null: none, and the team's name (when an admin "
+            "named the team) or a neutral 'customer service' signs: never the user id"
+        ),
+        examples=["李娜"],
+    )
 
     _unique_categories = field_validator("categories")(_unique)
     _unique_languages = field_validator("languages")(_unique)
+
+    @field_validator("display_name")
+    @classmethod
+    def _printable_name_without_contacts(cls, value: str | None) -> str | None:
+        return None if value is None else check_display_name(value)
 
 
 class AgentOut(BaseModel):
@@ -79,6 +95,9 @@ class AgentOut(BaseModel):
     open_load: int = Field(description="Open cases assigned to the agent now")
     last_assigned_at: datetime | None
     updated_at: datetime
+    display_name: str | None = Field(
+        description="How the agent signs answers to customers; null: the team or a neutral label"
+    )
 
     @classmethod
     def of(cls, agent: AgentView) -> AgentOut:

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from complaint_runtime.database import Database
+from complaint_contracts.privacy import redact_contacts
+from complaint_runtime.database import Database, UnitOfWork
 from complaint_runtime.errors import Forbidden, NotFound, field_error
 from complaint_runtime.identity import Principal
 
@@ -25,8 +26,10 @@ from routing.assignment.service import drain
 from routing.cases.transitions import now_utc
 from routing.config import AgentConfig
 from routing.db import Agent, Case
+from routing.staffing.domain import signature
 
 log = structlog.get_logger(__name__)
+MAX_SENDER_NAME = 200  # the event's bound (a team's name may be that long)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class AgentView:
     open_load: int  # open cases assigned to the agent now
     last_assigned_at: datetime | None
     updated_at: datetime
+    display_name: str | None  # how the agent signs answers to customers
 
     @classmethod
     def of(cls, agent: Agent) -> AgentView:
@@ -67,6 +71,7 @@ class AgentView:
             open_load=agent.open_load,
             last_assigned_at=agent.last_assigned_at,
             updated_at=agent.updated_at,
+            display_name=agent.display_name,
         )
 
 
@@ -218,6 +223,24 @@ async def reconcile_loads(*, database: Database) -> list[tuple[str, int, int]]:
         return await AssignmentRepository(uow.session).recount()
 
 
+# -- how staff sign what they send to customers
+
+
+async def sender_name(*, uow: UnitOfWork, user_id: str, team: str | None) -> str | None:
+    """How a message of ``user_id`` on a case of ``team`` is signed to the customer (the
+    rule: :mod:`routing.staffing.domain.signature`), masked and bounded for the event; None:
+    a neutral label. Read in the command's transaction."""
+    repo = AssignmentRepository(uow.session)
+    agent = await repo.agent(user_id)
+    named_team = await repo.team(team) if team else None
+    name = signature.sender_name(
+        display_name=agent.display_name if agent is not None else None,
+        team_id=team,
+        team_name=named_team.name if named_team is not None else None,
+    )
+    return redact_contacts(name)[:MAX_SENDER_NAME] if name else None
+
+
 # -- account managers
 
 
@@ -276,7 +299,7 @@ def _row(agent: AgentConfig) -> dict[str, Any]:
         "capacity": agent.capacity,
     }
     # Optional fields overwrite only when listed, so a restart keeps what the admin API set.
-    for name in ("categories", "languages", "availability"):
+    for name in ("categories", "languages", "availability", "display_name"):
         value = getattr(agent, name)
         if value is not None:
             row[name] = list(value) if isinstance(value, tuple) else value

@@ -63,9 +63,10 @@ class ComplaintConfirmed(EventData):
 class ComplaintReopened(EventData):
     """The complaint is not solved after all (state `reopened`).
 
-    The customer said it is not solved, rated it CSAT ≤ 2, or wrote again within 30 days of
-    closure. Routing gives it back to the same owner with priority raised by one level and
-    a review task for the team lead.
+    The customer said it is not solved, rated it CSAT ≤ 2, or wrote on the closed complaint
+    (within the reopen window, 30 days by default: intake opens a new complaint for a later
+    message). Routing gives it back to the same owner with priority raised by one level
+    (never into P1) and a review task for the team lead.
     """
 
     event_name: ClassVar[str] = "complaint.reopened"

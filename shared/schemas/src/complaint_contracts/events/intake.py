@@ -121,7 +121,9 @@ class ComplaintReceived(EventData):
         None,
         description=(
             "An earlier complaint this one follows up: the customer wrote on a complaint "
-            "closed more than 30 days ago, so a new complaint was opened and linked to it"
+            "closed longer ago than the reopen window (intake's REOPEN_WINDOW_DAYS, 30 days "
+            "by default), so a new complaint was opened with the message as its description "
+            "and linked to it"
         ),
     )
 
@@ -130,7 +132,10 @@ class CustomerMessageReceived(EventData):
     """The customer sent a further message on an existing complaint.
 
     It resumes a complaint awaiting the customer, starts a next-response clock, and (via
-    feedback) reopens a complaint closed less than 30 days ago.
+    feedback, `complaint.reopened` with reason `customer_message`) reopens a closed
+    complaint. Intake sends it for a closed complaint only within the reopen window (30
+    days by default, the end included); a later message opens a new complaint instead
+    (`complaint.received` with `related_complaint_id`).
     """
 
     event_name: ClassVar[str] = "complaint.customer_message_received"

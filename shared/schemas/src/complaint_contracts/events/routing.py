@@ -7,12 +7,18 @@ and records every transition of the case here.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from complaint_contracts.base import EventData
-from complaint_contracts.events.common import Actor, ComplaintId, MaskedText, Timestamp
+from complaint_contracts.events.common import (
+    Actor,
+    ComplaintId,
+    MaskedText,
+    Timestamp,
+    reject_raw_contacts,
+)
 from complaint_contracts.vocabulary import (
     Category,
     Channel,
@@ -32,6 +38,23 @@ DuplicateMatch = Literal[
     "similar_text",
 ]
 CloseReason = Literal["confirmed", "auto_closed", "duplicate", "withdrawn"]
+
+AgentName = Annotated[
+    str,
+    AfterValidator(reject_raw_contacts),
+    Field(min_length=1, max_length=200, examples=["李娜", "Billing team"]),
+]
+"""How a message from staff is signed to the customer: never a user id."""
+
+_MESSAGE_DESCRIPTION = (
+    "What the agent wrote to the customer, contacts masked; sent to the customer and shown "
+    "in their tracking view. Absent: nothing was written (e.g. a phone call logged)"
+)
+_AGENT_NAME_DESCRIPTION = (
+    "How the message is signed to the customer: the agent's display name, else the name "
+    "of the case's team; absent when neither is set (sign with a neutral 'customer "
+    "service'). Never a user id"
+)
 
 
 class FiredRule(BaseModel):
@@ -151,7 +174,9 @@ class ComplaintAssigned(EventData):
 class ComplaintFirstResponseSent(EventData):
     """The agent answered the customer for the first time (state `in_progress`).
 
-    Stops the first-response clock.
+    Stops the first-response clock. With a `message`, notify sends it to the customer and
+    the customer's tracking view shows it; without one (e.g. the answer was a phone call
+    the agent logged) nothing is sent.
     """
 
     event_name: ClassVar[str] = "complaint.first_response_sent"
@@ -160,10 +185,20 @@ class ComplaintFirstResponseSent(EventData):
     actor: Actor = Field(description="The agent who responded (user id)")
     channel: PreferredChannel | None = Field(None, description="How the customer was answered")
     responded_at: Timestamp
+    message: MaskedText | None = Field(
+        None,
+        min_length=1,
+        description=_MESSAGE_DESCRIPTION,
+        examples=["您好，退款已重新提交，预计 3 个工作日内到账。"],
+    )
+    agent_name: AgentName | None = Field(None, description=_AGENT_NAME_DESCRIPTION)
 
 
 class ComplaintAgentReplied(EventData):
-    """An agent answered a later customer message; stops that message's next-response clock."""
+    """An agent answered a later customer message; stops that message's next-response clock.
+
+    With a `message`, notify sends it to the customer and the tracking view shows it.
+    """
 
     event_name: ClassVar[str] = "complaint.agent_replied"
 
@@ -172,20 +207,34 @@ class ComplaintAgentReplied(EventData):
     in_reply_to: str | None = Field(None, description="message_id of the customer message answered")
     channel: PreferredChannel | None = Field(None, description="How the customer was answered")
     replied_at: Timestamp
+    message: MaskedText | None = Field(
+        None,
+        min_length=1,
+        description=_MESSAGE_DESCRIPTION,
+        examples=["The bank confirmed the transfer; the money arrives tomorrow."],
+    )
+    agent_name: AgentName | None = Field(None, description=_AGENT_NAME_DESCRIPTION)
 
 
 class ComplaintAwaitingCustomer(EventData):
     """The agent is waiting for the customer (state `awaiting_customer`).
 
-    Pauses the resolution clock until the customer answers or the agent resumes.
+    Pauses the resolution clock until the customer answers or the agent resumes. The
+    question (`reason`) is sent to the customer and shown in their tracking view; their
+    answer (`complaint.customer_message_received`) resumes the case.
     """
 
     event_name: ClassVar[str] = "complaint.awaiting_customer"
 
     complaint_id: ComplaintId
     actor: Actor
-    reason: MaskedText = Field("", description="What the customer was asked for")
+    reason: MaskedText = Field(
+        "",
+        description="The question the customer was asked, contacts masked",
+        examples=["Please send us the refund slip number."],
+    )
     since: Timestamp
+    agent_name: AgentName | None = Field(None, description=_AGENT_NAME_DESCRIPTION)
 
 
 class ComplaintResumed(EventData):

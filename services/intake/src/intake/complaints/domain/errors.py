@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from complaint_runtime.errors import InvalidInput, NotFound
+from complaint_runtime.errors import Conflict, InvalidInput, NotFound
 
 
 class ComplaintNotFound(NotFound):
@@ -14,3 +14,10 @@ class ComplaintNotFound(NotFound):
 class IdempotencyKeyReused(InvalidInput):
     default_title = "Idempotency-Key reused with a different body"
     default_kind = "idempotency-key-reused"
+
+
+class ComplaintWithdrawn(Conflict):
+    """The customer withdrew the complaint: it takes no more messages."""
+
+    default_title = "Complaint withdrawn"
+    default_kind = "complaint-withdrawn"

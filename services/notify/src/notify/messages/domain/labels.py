@@ -67,6 +67,17 @@ ESCALATION_TRIGGERS: dict[str, dict[str, str]] = {
 }
 
 
+# How a message from staff is signed when the event carries no name (never a user id).
+NEUTRAL_SIGNATURE: dict[str, str] = {"zh-CN": "客服", "en": "Customer Service"}
+
+
+def signature(agent_name: str | None, *, language: str) -> str:
+    """The agent's display name or team name the event carries, else the neutral label."""
+    if agent_name and agent_name.strip():
+        return agent_name.strip()
+    return NEUTRAL_SIGNATURE.get(language, NEUTRAL_SIGNATURE["zh-CN"])
+
+
 def label(table: dict[str, dict[str, str]], *, language: str, code: str | None) -> str:
     """The word for ``code`` in ``language``; an unknown code is shown as itself."""
     if code is None:

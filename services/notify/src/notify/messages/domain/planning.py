@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from complaint_contracts.base import EventData
 from complaint_contracts.events import (
+    ComplaintAgentReplied,
     ComplaintAssigned,
+    ComplaintAwaitingCustomer,
     ComplaintConfirmationRequested,
     ComplaintDuplicateLinked,
     ComplaintEscalated,
+    ComplaintFirstResponseSent,
     ComplaintReceived,
     ComplaintResolved,
     SlaBreached,
@@ -32,6 +36,8 @@ TemplateName = Literal[
     "survey_invitation",
     "escalation",
     "duplicate_notice",
+    "agent_reply",
+    "agent_question",
 ]
 TEMPLATES: tuple[TemplateName, ...] = (
     "acknowledgement",
@@ -42,6 +48,8 @@ TEMPLATES: tuple[TemplateName, ...] = (
     "survey_invitation",
     "escalation",
     "duplicate_notice",
+    "agent_reply",
+    "agent_question",
 )
 RecipientRole = Literal["customer", "agent", "team_lead", "manager", "senior_group"]
 # Who is told at each escalation level (§3): 1 the team lead, 2 the team's manager,
@@ -101,6 +109,18 @@ def _escalation(
         PlannedDelivery("escalation", role, recipient_user=member, context=context)
         for member in members
     )
+
+
+def _reply(
+    message: str, agent_name: str | None, *, at: datetime, first: bool
+) -> tuple[PlannedDelivery, ...]:
+    context: dict[str, ContextValue] = {
+        "message": _text(message),
+        "agent_name": agent_name,
+        "first": first,
+        "at": at.isoformat(),
+    }
+    return (PlannedDelivery("agent_reply", "customer", context=context),)
 
 
 def plan_deliveries(
@@ -178,6 +198,25 @@ def plan_deliveries(
             return (
                 PlannedDelivery(
                     "duplicate_notice", "customer", context={"duplicate_of": data.duplicate_of}
+                ),
+            )
+        # What the agent wrote goes to the customer, signed with the name the event carries
+        # (never the user id); a first response or reply without text (a phone call
+        # logged) sends nothing.
+        case ComplaintFirstResponseSent(message=str() as message):
+            return _reply(message, data.agent_name, at=data.responded_at, first=True)
+        case ComplaintAgentReplied(message=str() as message):
+            return _reply(message, data.agent_name, at=data.replied_at, first=False)
+        case ComplaintAwaitingCustomer(reason=str() as question) if question.strip():
+            return (
+                PlannedDelivery(
+                    "agent_question",
+                    "customer",
+                    context={
+                        "question": _text(question),
+                        "agent_name": data.agent_name,
+                        "at": data.since.isoformat(),
+                    },
                 ),
             )
         case ComplaintConfirmationRequested():

@@ -13,6 +13,7 @@ from notify.messages.domain.labels import (
     SOLUTION_TYPES,
     display_time,
     label,
+    signature,
 )
 
 
@@ -92,6 +93,8 @@ def message_context(
             "standing_reference": looked_up.standing_reference,
             "tracking_url": looked_up.tracking_url,
         }
+    elif template in STAFF_MESSAGES:
+        context |= _staff_message(template, stored, looked_up, zone=zone)
     elif template == "survey_invitation":
         expires = looked_up.survey_expires_at or stored.get("expires_at")
         context |= {
@@ -99,4 +102,23 @@ def message_context(
             "expires_at": display_time(expires, zone=zone),
             "reminder": bool(stored.get("reminder")),
         }
+    return context
+
+
+STAFF_MESSAGES = ("agent_reply", "agent_question")
+
+
+def _staff_message(
+    template: str, stored: dict[str, Any], looked_up: LookedUp, *, zone: str
+) -> dict[str, Any]:
+    """What staff told (a first response, a reply) or asked the customer, signed by name
+    (never a user id); the customer answers through their tracking link."""
+    context = {
+        "message": stored.get("message") or stored.get("question") or "",
+        "signature": signature(stored.get("agent_name"), language=looked_up.language),
+        "sent_at": display_time(stored.get("at"), zone=zone),
+        "tracking_url": looked_up.tracking_url,
+    }
+    if template == "agent_reply":
+        context["first"] = bool(stored.get("first"))
     return context

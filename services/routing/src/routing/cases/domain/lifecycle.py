@@ -8,14 +8,17 @@ received → triaged → assigned → in_progress ⇄ awaiting_customer
 in_progress → resolved → awaiting_confirmation → closed
 resolved → closed                       (confirmation or auto-close without a request)
 resolved | awaiting_confirmation → reopened → assigned | in_progress
+closed → reopened                       (a customer message within the reopen window)
 received → closed                       (a duplicate, closed with its original)
 any open state → the same state         (Reassign: a hand-off; RecordReply; a reminder)
 ```
 
 Decisions taken here:
 
-- ``closed`` is terminal. A customer message on a closed complaint (§3, 30 days) is a
-  later issue; until then nothing leaves ``closed``.
+- ``closed`` is left only by a reopen: a customer message on a closed complaint within
+  the reopen window (§3, 30 days; intake decides the window, feedback reports the reopen
+  with reason ``customer_message``). Nothing else leaves ``closed``; a later message
+  opens a new complaint linked to the old one, which stays closed.
 - Reopen raises the priority by one level, **capped at P2** (P4→P3→P2, P2 stays P2, P1
   stays P1): §3 says "priority +1", and §4 reserves P1 for a leak, a safety hazard or a
   supervisor's decision, which a reopen is not. A supervisor can still raise it to P1.
@@ -46,9 +49,10 @@ STATES: Final[tuple[State, ...]] = (
     "reopened",
     "closed",
 )
-TERMINAL: Final[frozenset[State]] = frozenset({"closed"})
+# Closed: no work is done on the case any more (only a reopen leaves it).
+FINISHED: Final[frozenset[State]] = frozenset({"closed"})
 # Received has no team yet, so there is nothing to hand off.
-REASSIGNABLE: Final[frozenset[State]] = frozenset(STATES) - TERMINAL - {"received"}
+REASSIGNABLE: Final[frozenset[State]] = frozenset(STATES) - FINISHED - {"received"}
 # The states in which an agent still has work on the case: they count towards capacity.
 # Resolved and later wait for the customer, not the agent, until a reopen brings it back.
 ACTIVE: Final[frozenset[State]] = frozenset(
@@ -65,7 +69,7 @@ GRAPH: Final[dict[State, frozenset[State]]] = {
     "resolved": frozenset({"awaiting_confirmation", "closed", "reopened", "resolved"}),
     "awaiting_confirmation": frozenset({"awaiting_confirmation", "closed", "reopened"}),
     "reopened": frozenset({"assigned", "in_progress", "reopened"}),
-    "closed": frozenset(),
+    "closed": frozenset({"reopened"}),
 }
 
 CLOSURE_FIELDS: Final[tuple[str, ...]] = ("solution_summary", "solution_type", "root_cause")
@@ -195,7 +199,7 @@ _MOVES: Final[dict[type[Command], tuple[frozenset[State], State | None]]] = {
     ),
     Confirm: (frozenset({"resolved", "awaiting_confirmation"}), "closed"),
     AutoClose: (frozenset({"resolved", "awaiting_confirmation"}), "closed"),
-    Reopen: (frozenset({"resolved", "awaiting_confirmation"}), "reopened"),
+    Reopen: (frozenset({"resolved", "awaiting_confirmation", "closed"}), "reopened"),
     Reassign: (REASSIGNABLE, None),
     CloseDuplicate: (frozenset({"received"}), "closed"),
 }

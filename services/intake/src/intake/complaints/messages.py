@@ -1,0 +1,196 @@
+"""The customer writes about their complaint (§3): the message is stored and announced
+(``complaint.customer_message_received``) while the complaint is open, and within the reopen
+window after its closure (feedback then reopens it); after the window it does not reach the
+old complaint but opens a new one, linked to it, with the message as its description
+(:mod:`intake.complaints.domain.follow_ups` decides which). A withdrawn complaint refuses
+it. Either answer commits in one transaction with its history entry and its event, so
+nothing is half-applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import uuid_utils
+from complaint_contracts.events import CustomerMessageReceived
+from complaint_contracts.privacy import redact_contacts
+from complaint_contracts.vocabulary import Channel, Language, PreferredChannel, Tier
+from complaint_runtime.database import Database, UnitOfWork
+
+from intake.access.domain.callers import Viewer
+from intake.complaints.db import CustomerMessage
+from intake.complaints.domain.errors import ComplaintNotFound
+from intake.complaints.domain.follow_ups import follow_up_subject, route_message
+from intake.complaints.domain.references import format_reference, reference_day
+from intake.complaints.domain.secret_keys import Secrets
+from intake.complaints.domain.submissions import (
+    CustomerDetails,
+    NewComplaint,
+    NewMessage,
+    attachment_records,
+)
+from intake.complaints.reference_blocks import ReferenceAllocator
+from intake.complaints.service import attachment_refs, record_step, store_complaint
+from intake.db import Complaint, ComplaintRepository
+
+
+@dataclass(frozen=True)
+class AcceptedMessage:
+    """The message joined the complaint; ``reopens``: the complaint was closed within the
+    reopen window, and the message reopens it."""
+
+    message_id: str
+    complaint_id: str
+    received_at: datetime
+    reopens: bool = False
+
+
+@dataclass(frozen=True)
+class FollowUpOpened:
+    """The complaint was closed longer ago than the reopen window: the message opened a
+    new complaint (``accepted``: the answer a posted complaint gets, tracking token
+    included) that follows up ``related_complaint_id``."""
+
+    accepted: dict[str, Any]
+    related_complaint_id: str
+    related_reference: str
+
+
+@dataclass(frozen=True)
+class _FollowUp:
+    """What the new complaint takes from the old one, read in the old one's transaction."""
+
+    complaint: NewComplaint
+    related_complaint_id: str
+    related_reference: str
+
+
+async def add_customer_message(
+    *,
+    database: Database,
+    secrets_: Secrets,
+    references: ReferenceAllocator,
+    viewer: Viewer,
+    complaint_id: str,
+    message: NewMessage,
+    public_base_url: str,
+    reopen_window: timedelta,
+) -> AcceptedMessage | FollowUpOpened:
+    """Store a customer's message on a complaint the caller may see, or open its follow-up
+    (see the module docstring). Refusals: ``ComplaintNotFound``, ``ComplaintWithdrawn``,
+    ``ChannelNotAllowed`` (a front end's key opening a follow-up on a channel it may not
+    post for)."""
+    now = datetime.now(UTC)
+    async with database.unit_of_work() as uow:
+        complaint = await ComplaintRepository(uow.session).get(complaint_id)
+        if complaint is None or not viewer.may_view(complaint.tracking_token_hash):
+            raise ComplaintNotFound()
+        route = route_message(
+            status=complaint.status,
+            close_reason=complaint.close_reason,
+            closed_at=complaint.closed_at or complaint.status_at,
+            received_at=now,
+            window=reopen_window,
+        )
+        if route != "follow_up":
+            return _store_message(uow, complaint, message, now=now, reopens=route == "reopen")
+        follow_up = _follow_up_of(complaint, message, secrets_)
+        if viewer.front_end is not None:
+            viewer.front_end.check_may_post(follow_up.complaint.channel)
+    # The old complaint is left as it is; the new one numbers and commits on its own (a
+    # reference block is reserved in a transaction of its own).
+    return await _open_follow_up(
+        database=database,
+        secrets_=secrets_,
+        references=references,
+        follow_up=follow_up,
+        public_base_url=public_base_url,
+    )
+
+
+def _store_message(
+    uow: UnitOfWork, complaint: Complaint, message: NewMessage, *, now: datetime, reopens: bool
+) -> AcceptedMessage:
+    """The message row, its event and its history entry, staged in ``uow``."""
+    message_id = str(uuid_utils.uuid7())
+    channel = message.channel or complaint.channel
+    uow.session.add(
+        CustomerMessage(
+            id=message_id,
+            complaint_id=complaint.id,
+            channel=channel,
+            text=message.text,
+            attachments=attachment_records(message.attachments),
+            received_at=now,
+        )
+    )
+    event = CustomerMessageReceived(
+        complaint_id=complaint.id,
+        message_id=message_id,
+        channel=channel,
+        customer_ref=complaint.customer_ref,
+        text=redact_contacts(message.text),
+        attachments=attachment_refs(message.attachments),
+        received_at=now,
+    )
+    record_step(
+        uow,
+        event,
+        complaint_id=complaint.id,
+        now=now,
+        data={"message_id": message_id, "channel": event.channel},
+    )
+    complaint.updated_at = now
+    return AcceptedMessage(message_id, complaint.id, now, reopens)
+
+
+def _follow_up_of(complaint: Complaint, message: NewMessage, secrets_: Secrets) -> _FollowUp:
+    """The new complaint: the same customer (contacts decrypted here, encrypted again when
+    stored), the old complaint's channel unless the message names one, a subject derived
+    from the old one, the message as its description with its attachments, the order
+    reference carried over."""
+    # The row's columns hold only these vocabularies (the API validated them on the way in).
+    language: Language = "en" if complaint.language == "en" else "zh-CN"
+    customer = CustomerDetails(
+        identity=complaint.customer_id,
+        name=secrets_.decrypt(complaint.customer_name_enc),
+        phone=secrets_.decrypt(complaint.phone_enc),
+        email=secrets_.decrypt(complaint.email_enc),
+        preferred_channel=cast(PreferredChannel | None, complaint.preferred_channel),
+        language=language,
+        tier=cast(Tier, complaint.tier),
+    )
+    new = NewComplaint(
+        channel=message.channel or cast(Channel, complaint.channel),
+        customer=customer,
+        subject=follow_up_subject(complaint.subject, language=language),
+        description=message.text,
+        order_ref=complaint.order_ref,
+        attachments=message.attachments,
+    )
+    return _FollowUp(new, complaint.id, complaint.reference)
+
+
+async def _open_follow_up(
+    *,
+    database: Database,
+    secrets_: Secrets,
+    references: ReferenceAllocator,
+    follow_up: _FollowUp,
+    public_base_url: str,
+) -> FollowUpOpened:
+    now = datetime.now(UTC)
+    day = reference_day(now)
+    reference = format_reference(day, await references.next_number(day))
+    async with database.unit_of_work() as uow:
+        accepted = store_complaint(
+            uow,
+            follow_up.complaint,
+            secrets_=secrets_,
+            public_base_url=public_base_url,
+            now=now,
+            reference=reference,
+            related_complaint_id=follow_up.related_complaint_id,
+        )
+    return FollowUpOpened(accepted, follow_up.related_complaint_id, follow_up.related_reference)
