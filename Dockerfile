@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# One image for all five services (intake, routing, sla-watch, feedback, notify). Each
-# Kubernetes Deployment picks its service with its `command`
+# One image for all six services (intake, routing, sla-watch, feedback, notify, console).
+# Each Kubernetes Deployment picks its service with its `command`
 # (uvicorn --factory <package>.main:create_app ...); without one, the image runs the service
 # named by SERVICE_MODULE (build-arg or env; default intake).
 #
@@ -8,8 +8,21 @@
 #   docker run --rm -e SERVICE_MODULE=routing -p 8000:8000 complaint-platform:dev
 #
 # No secrets are built in: every secret is an environment variable set at run time.
+# The console's browser libraries (htmx, its SSE extension) come from npm's lock file in a
+# Node.js stage and ship inside the console's wheel; nothing is fetched from a CDN, and the
+# runtime image has no Node.js.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+# The official Node.js image, pinned by major version (the LTS line console.assets needs).
+ARG NODE_MAJOR=20
+
+# ---- console-assets: htmx and htmx-ext-sse from services/console/assets/package-lock.json ----
+FROM node:${NODE_MAJOR}-bookworm-slim AS console-assets
+WORKDIR /assets
+COPY services/console/assets/package.json services/console/assets/package-lock.json ./
+# Exactly the locked versions, checked against the lock file's integrity hashes; no install
+# scripts run. (What `python -m console.assets` does on a laptop.)
+RUN npm ci --ignore-scripts --no-audit --no-fund
 
 # ---- build: the locked dependencies and the workspace packages into /app/.venv -------------
 FROM ${PYTHON_IMAGE} AS build
@@ -37,6 +50,7 @@ COPY services/routing/pyproject.toml services/routing/
 COPY services/sla-watch/pyproject.toml services/sla-watch/
 COPY services/feedback/pyproject.toml services/feedback/
 COPY services/notify/pyproject.toml services/notify/
+COPY services/console/pyproject.toml services/console/
 # Only the services' dependencies: no development group (tests, linters, the local Kafka and
 # PostgreSQL launcher), no triage model unless WITH_TRIAGE_MODEL=1.
 RUN uv sync --frozen --no-default-groups \
@@ -46,8 +60,16 @@ RUN uv sync --frozen --no-default-groups \
 # image needs /app/.venv only, not the sources.
 COPY shared/ shared/
 COPY services/ services/
+# The console's vendor files (git-ignored, and kept out of the build context by .dockerignore)
+# from the npm stage, where console.assets puts them: the wheel ships them as hatch artifacts.
+COPY --from=console-assets /assets/node_modules/htmx.org/dist/htmx.min.js \
+     services/console/src/console/static/vendor/htmx.min.js
+COPY --from=console-assets /assets/node_modules/htmx-ext-sse/dist/sse.min.js \
+     services/console/src/console/static/vendor/sse.min.js
 RUN uv sync --frozen --no-default-groups \
-      $( [ "$WITH_TRIAGE_MODEL" = 1 ] && echo --group triage-model ) --no-editable
+      $( [ "$WITH_TRIAGE_MODEL" = 1 ] && echo --group triage-model ) --no-editable \
+ && test -s /app/.venv/lib/python3.11/site-packages/console/static/vendor/htmx.min.js \
+ && test -s /app/.venv/lib/python3.11/site-packages/console/static/vendor/sse.min.js
 
 # ---- runtime ----------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

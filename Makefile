@@ -13,8 +13,8 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 PY := .venv/bin/python
 PG ?= 0
 
-.PHONY: help install lint test test-unit test-db test-integration up down mail bench eval-triage \
-	schemas kafka-jars clean
+.PHONY: help install assets browser lint test test-unit test-db test-integration up down mail \
+	bench eval-triage schemas kafka-jars clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -29,6 +29,18 @@ help: ## List the targets
 
 install: .venv/.synced ## Create .venv with every package (uv, locked)
 
+assets: install ## The console's browser libraries (htmx) from npm's lock file into its package
+	$(PY) -m console.assets
+
+browser: ## Debian's chromium and CJK fonts for the console's browser tests (apt, when missing and root)
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium and fonts-noto-cjk with apt (first run only)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }; \
+	else echo "chromium not found: apt-get install chromium fonts-noto-cjk (browser tests skip without it)"; fi
+
 kafka-jars: install ## Fetch the Kafka jars with Maven into .cache/ (first run only)
 	$(PY) -m complaint_devinfra.kafka_fetch
 
@@ -38,7 +50,7 @@ lint: install ## ruff, mypy (strict for every domain package) and the import con
 	.venv/bin/mypy shared/schemas/src shared/runtime/src shared/devinfra/src services/*/src
 	.venv/bin/lint-imports
 
-test: lint kafka-jars ## Every test: lint, then the unit, db and integration tiers
+test: lint kafka-jars assets browser ## Every test: lint, then the unit, db and integration tiers
 	$(PY) -m pytest
 
 test-unit: install ## Tier 1: pure and in-process, no external process at all
@@ -47,10 +59,10 @@ test-unit: install ## Tier 1: pure and in-process, no external process at all
 test-db: install ## Tier 2: repositories and use cases on a real PostgreSQL (started for the run)
 	$(PY) -m pytest -m db
 
-test-integration: install kafka-jars ## Tier 3: real Kafka, PostgreSQL and the services as processes
+test-integration: install kafka-jars assets browser ## Tier 3: Kafka, PostgreSQL, the services as processes, a browser
 	$(PY) -m pytest -m integration
 
-up: install kafka-jars ## Run the platform locally (SQLite; PG=1 for PostgreSQL)
+up: install kafka-jars assets ## Run the platform locally (SQLite; PG=1 for PostgreSQL)
 	$(PY) scripts/local_platform.py up $(if $(filter 1,$(PG)),--postgres)
 
 mail: ## List the e-mails the platform sent (the development mail server of `make up`)

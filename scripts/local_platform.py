@@ -32,6 +32,7 @@ SERVICES = {  # name → (app factory, preferred port)
     "sla-watch": ("sla_watch.main:create_app", 8003),
     "feedback": ("feedback.main:create_app", 8004),
     "notify": ("notify.main:create_app", 8005),
+    "console": ("console.main:create_app", 8006),
 }
 SMTP_PORT = 8025
 # Development teams, one agent and one lead each (the admin API comes with the full
@@ -144,6 +145,13 @@ def service_settings(urls: dict[str, str], keys: dict[str, str]) -> dict[str, di
             "FEEDBACK_INTERNAL_URL": urls["feedback"],
             "NOTIFY_STAFF_DIRECTORY": json.dumps(directory),
         },
+        # The development sign-in page takes the role tokens printed below; no TLS here.
+        "console": {
+            "CONSOLE_DEV_SIGN_IN": "true",
+            "CONSOLE_COOKIE_SECURE": "false",
+            "CONSOLE_ROUTING_URL": urls["routing"],
+            "CONSOLE_SLA_WATCH_URL": urls["sla-watch"],
+        },
     }
 
 
@@ -242,6 +250,7 @@ def up(use_postgres: bool) -> None:
         "SLA_WATCH_URL": urls["sla-watch"],
         "FEEDBACK_URL": urls["feedback"],
         "NOTIFY_URL": urls["notify"],
+        "CONSOLE_URL": urls["console"],
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "INTAKE_API_KEY": api_key,
         "SMTP_URL": f"smtp://127.0.0.1:{keys['SMTP_PORT']}",
@@ -253,7 +262,8 @@ def up(use_postgres: bool) -> None:
     for key, value in env_values.items():
         shown = value if not key.endswith("_TOKEN") else value[:24] + "…"
         print(f"  {key}={shown}")
-    print(f"\n  e-mails land in {RUN / 'mail'} (list them with `make mail`)")
+    print(f"\n  the console: {urls['console']}/signin (paste AGENT_TOKEN, LEAD_TOKEN, ...)")
+    print(f"  e-mails land in {RUN / 'mail'} (list them with `make mail`)")
     print(f"  logs: {RUN / 'logs'}   settings and full tokens for scripts: {RUN / 'platform.env'}")
     print(f"  up in {time.monotonic() - started:.1f} s; stop with `make down`\n")
 

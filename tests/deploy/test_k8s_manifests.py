@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import ipaddress
 import os
 import re
 import shutil
@@ -52,6 +53,7 @@ SERVICES = {  # name → (package, settings class)
     "sla-watch": ("sla_watch", "SlaSettings"),
     "feedback": ("feedback", "FeedbackSettings"),
     "notify": ("notify", "NotifySettings"),
+    "console": ("console", "ConsoleSettings"),
 }
 # Settings that are secrets: wired from the Secret, never from a ConfigMap.
 SECRET_FIELD = re.compile(r"secret|_key$|password|username|^database_url$")
@@ -59,14 +61,24 @@ SECRET_FIELD = re.compile(r"secret|_key$|password|username|^database_url$")
 OPTIONAL_SECRETS = {"smtp_username", "smtp_password", "notify_recipient_hash_key"}
 # A default naming the laptop (127.0.0.1, SQLite file) is wrong in a cluster: must be set.
 LAPTOP_DEFAULT = re.compile(r"127\.0\.0\.1|localhost|sqlite")
-# Who may call each service (README): the ingress controller, and notify for internal APIs.
+# Who may call each service (README): the ingress controller, notify for internal APIs, the
+# console for routing's and sla-watch's APIs (with the signed-in user's token).
 INGRESS_PEERS = {
     "intake": {"ingress-controller", "notify"},
-    "routing": {"ingress-controller"},
-    "sla-watch": {"ingress-controller"},
+    "routing": {"ingress-controller", "console"},
+    "sla-watch": {"ingress-controller", "console"},
     "feedback": {"ingress-controller", "notify"},
     "notify": {"ingress-controller"},
+    "console": {"ingress-controller"},
 }
+# The synchronous calls between services: caller → {variable holding the URL: callee}.
+CALLS = {
+    "notify": {"INTAKE_INTERNAL_URL": "intake", "FEEDBACK_INTERNAL_URL": "feedback"},
+    "console": {"CONSOLE_ROUTING_URL": "routing", "CONSOLE_SLA_WATCH_URL": "sla-watch"},
+}
+# The console's HTTPS egress (its OpenID Connect issuer): in the base, any address but these.
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
+HTTPS = 443
 
 OVERLAYS = ("dev", "production")
 MIGRATIONS_VARIANT = "dev-with-migration-jobs"
@@ -416,6 +428,19 @@ def get_secret_names(docs: list[Doc]) -> list[str]:
     return list(by_kind(docs, "Secret"))
 
 
+def assert_calls_its_service(docs: list[Doc], env: dict[str, dict[str, Any]], caller: str) -> None:
+    """Each URL the caller calls is http://<Service>[.<namespace>[.svc...]] on port 80."""
+    for var, target in CALLS[caller].items():
+        url = urlsplit(env[var]["value"])
+        host = (url.hostname or "").split(".")
+        assert url.scheme == "http", f"{var}={url.geturl()}"
+        assert host[0] == target, f"{var}={url.geturl()}"
+        assert len(host) == 1 or host[1] == NAMESPACE, f"{var}={url.geturl()}"
+        assert url.port in (None, 80), f"{var}={url.geturl()}"
+        assert not url.path.strip("/"), f"{var}={url.geturl()}: a base URL, no path"
+        get(docs, "Service", target)
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_notify_reaches_intake_feedback_and_its_directory(
     rendered: dict[str, list[Doc]], overlay: str
@@ -425,15 +450,7 @@ def test_notify_reaches_intake_feedback_and_its_directory(
     docs = rendered[overlay]
     deployment = get(docs, "Deployment", "notify")
     env = wired_env(docs, container(deployment))
-    for var, target in (("INTAKE_INTERNAL_URL", "intake"), ("FEEDBACK_INTERNAL_URL", "feedback")):
-        # http://<Service>[.<namespace>[.svc...]] on the Service port (80).
-        url = urlsplit(env[var]["value"])
-        host = (url.hostname or "").split(".")
-        assert url.scheme == "http", f"{var}={url.geturl()}"
-        assert host[0] == target, f"{var}={url.geturl()}"
-        assert len(host) == 1 or host[1] == NAMESPACE, f"{var}={url.geturl()}"
-        assert url.port in (None, 80), f"{var}={url.geturl()}"
-        get(docs, "Service", target)
+    assert_calls_its_service(docs, env, "notify")
     # The staff directory: a file mounted from a ConfigMap that parses.
     path = Path(env["NOTIFY_STAFF_DIRECTORY"]["value"])
     pod = deployment["spec"]["template"]["spec"]
@@ -443,6 +460,37 @@ def test_notify_reaches_intake_feedback_and_its_directory(
     volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
     configmap = get(docs, "ConfigMap", volume["configMap"]["name"])
     parse_directory(configmap["data"][path.name])
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_console_reaches_routing_sla_watch_and_signs_in_safely(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    env = wired_env(docs, container(get(docs, "Deployment", "console")))
+    assert_calls_its_service(docs, env, "console")
+    values = {var: source["value"] for var, source in env.items() if "value" in source}
+    # The session cookie is Secure exactly when the console is served over HTTPS (a Secure
+    # cookie over plain HTTP is never sent back: nobody could stay signed in).
+    public = urlsplit(values["CONSOLE_PUBLIC_URL"])
+    assert public.scheme in ("http", "https"), public.geturl()
+    assert public.hostname, public.geturl()
+    assert (values["CONSOLE_COOKIE_SECURE"] == "true") == (public.scheme == "https"), values
+    # Its own body limit (1 MiB: above routing's), not common.env's 256 KiB.
+    default = settings_class("console").model_fields["max_body_bytes"].default
+    assert values["MAX_BODY_BYTES"] == str(default)
+    if overlay == "production":
+        # No pasted tokens, HTTPS only, and a way to sign in: the identity provider.
+        assert values["CONSOLE_DEV_SIGN_IN"] == "false"
+        assert values["CONSOLE_COOKIE_SECURE"] == "true"
+        assert urlsplit(values["CONSOLE_OIDC_ISSUER"]).scheme == "https", values
+        assert values["CONSOLE_OIDC_CLIENT_ID"], "no OIDC client id"
+        assert env["CONSOLE_OIDC_CLIENT_SECRET"]["secret"][:2] == (
+            SECRET_NAME,
+            "CONSOLE_OIDC_CLIENT_SECRET",
+        )
+    # The session key is the console's own, shared by its replicas through the Secret.
+    assert env["CONSOLE_SESSION_SECRET"]["secret"][1] == "CONSOLE_SESSION_SECRET"
 
 
 # ---- secrets ----------------------------------------------------------------------------------
@@ -586,7 +634,27 @@ def test_network_policy_of_each_service(
         assert len(smtp) == 1
         assert next(iter(smtp.values())) == {(587, "TCP"), (25, "TCP")}
         expected.update(smtp)
+    if service == "console":
+        expected["routing"] = expected["sla-watch"] = {(HTTP_PORT, "TCP")}
+        https = https_egress(policy)
+        expected.update({f"ipBlock:{block['cidr']}": {(HTTPS, "TCP")} for block in https})
+        if overlay == "production":  # narrowed to the identity provider
+            assert all(ipaddress.ip_network(b["cidr"]).prefixlen > 0 for b in https), https
+        else:  # any public address, never the cluster's own or link-local ranges
+            assert [b["cidr"] for b in https] == ["0.0.0.0/0"], https
+            excepted = [ipaddress.ip_network(cidr) for cidr in https[0].get("except", [])]
+            for private in map(ipaddress.ip_network, PRIVATE_RANGES):
+                assert any(private.subnet_of(e) for e in excepted), f"{private} not excepted"
     assert allowed(policy["egress"], "to") == expected
+
+
+def https_egress(policy: Doc) -> list[Doc]:
+    """The ipBlocks of the egress rules on port 443 (the console's identity provider)."""
+    rules = [rule for rule in policy["egress"] if (HTTPS, "TCP") in rule_ports(rule)]
+    assert len(rules) == 1, rules
+    assert rule_ports(rules[0]) == {(HTTPS, "TCP")}
+    assert all(set(peer) == {"ipBlock"} for peer in rules[0]["to"]), rules[0]
+    return [peer["ipBlock"] for peer in rules[0]["to"]]
 
 
 def test_notify_is_the_only_caller_intake_and_feedback_accept(
@@ -601,6 +669,39 @@ def test_notify_is_the_only_caller_intake_and_feedback_accept(
         assert ingress["notify"] == {(HTTP_PORT, "TCP")}
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_call_between_services_is_allowed_at_both_ends(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    """Each caller's egress names exactly the services it calls, and each of those accepts the
+    caller's server pods (not its migration Job) on the HTTP port; nobody else calls them."""
+    docs = rendered[overlay]
+    policies = by_kind(docs, "NetworkPolicy")
+    servers = {
+        name: d["spec"]["template"]["metadata"]["labels"]
+        for name, d in by_kind(docs, "Deployment").items()
+    }
+    for caller, calls in CALLS.items():
+        egress = allowed(policies[caller]["spec"]["egress"], "to")
+        assert {peer for peer in egress if peer in SERVICES} == set(calls.values()), caller
+        for target in calls.values():
+            assert egress[target] == {(HTTP_PORT, "TCP")}, (caller, target)
+            rules = policies[target]["spec"]["ingress"]
+            assert allowed(rules, "from")[caller] == {(HTTP_PORT, "TCP")}, (caller, target)
+            peers = [peer for rule in rules for peer in rule["from"] if "podSelector" in peer]
+            chosen = [p for p in peers if selects(p["podSelector"], servers[caller])]
+            assert chosen, f"{target} does not accept {caller}'s server pods"
+            migration = {**servers[caller], "app.kubernetes.io/component": "migration"}
+            assert not any(selects(p["podSelector"], migration) for p in chosen), target
+    callers = {
+        peer
+        for service in SERVICES
+        for peer in allowed(policies[service]["spec"]["ingress"], "from")
+        if peer in SERVICES
+    }
+    assert callers == set(CALLS)
+
+
 def test_production_managed_postgres_egress_is_only_postgres(
     rendered: dict[str, list[Doc]],
 ) -> None:
@@ -612,6 +713,14 @@ def test_production_managed_postgres_egress_is_only_postgres(
     assert set(extra) == {"egress-managed-postgres"}
     spec = extra["egress-managed-postgres"]
     assert spec["policyTypes"] == ["Egress"]
+    # Every service (each has its own database), and nothing else.
+    pods = {
+        name: d["spec"]["template"]["metadata"]["labels"]
+        for name, d in by_kind(rendered["production"], "Deployment").items()
+    }
+    assert {n for n, labels in pods.items() if selects(spec["podSelector"], labels)} == set(
+        SERVICES
+    )
     assert {p for ports in allowed(spec["egress"], "to").values() for p in ports} == {(5432, "TCP")}
 
 
@@ -631,7 +740,7 @@ def test_production_overlay(rendered: dict[str, list[Doc]]) -> None:
     docs = rendered["production"]
     deployments = by_kind(docs, "Deployment")
     autoscalers = by_kind(docs, "HorizontalPodAutoscaler")
-    assert set(autoscalers) == {"intake", "routing"}
+    assert set(autoscalers) == {"intake", "routing", "console"}
     for name, hpa in autoscalers.items():
         target = hpa["spec"]["scaleTargetRef"]
         assert (target["kind"], target["name"]) == ("Deployment", name)
@@ -641,6 +750,10 @@ def test_production_overlay(rendered: dict[str, list[Doc]]) -> None:
     # Beyond the partition count of what routing consumes, replicas sit idle in the group.
     partitions = min(topics.INTAKE.partitions, topics.FEEDBACK.partitions)
     assert autoscalers["routing"]["spec"]["maxReplicas"] <= partitions
+    from console.messaging import CONSUMED
+
+    partitions = min(topic.partitions for topic in CONSUMED)
+    assert autoscalers["console"]["spec"]["maxReplicas"] <= partitions
     for name, deployment in deployments.items():
         if name not in autoscalers:
             assert deployment["spec"]["replicas"] >= 2, name
@@ -698,3 +811,124 @@ def test_dockerfile_copies_every_workspace_member() -> None:
     assert re.search(r"^USER 10001", dockerfile, re.MULTILINE)
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert "**/secrets.env" in ignored
+
+
+def dockerfile_stages(dockerfile: str) -> dict[str, str]:
+    """Each named stage's instructions (continuation lines joined), by stage name."""
+    text = re.sub(r"[ \t]*\\\n\s*", " ", dockerfile)
+    stages: dict[str, str] = {}
+    name = ""
+    for line in text.splitlines():
+        found = re.match(r"FROM\s+\S+\s+AS\s+(\S+)\s*$", line, re.IGNORECASE)
+        if found:
+            name = found.group(1)
+            stages[name] = ""
+        if name:
+            stages[name] += line + "\n"
+    return stages
+
+
+def test_dockerfile_builds_the_console_assets_from_the_lock_file() -> None:
+    """A Node.js stage installs htmx and its SSE extension from the console's package-lock.json
+    (npm ci, no install scripts) and the build stage puts the two files where console.assets
+    does, before the wheel is built; nothing comes from a CDN."""
+    import console as package
+    from console import assets
+    from console.web.rendering import VENDOR
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    console = ROOT / "services" / "console"
+    assets_dir = "services/console/assets"  # console.assets.ASSETS in a checkout
+    assert (ROOT / assets_dir / "package-lock.json").is_file()
+    # The official Node.js image, its major version a build argument declared before any FROM.
+    major = re.search(r"^ARG NODE_MAJOR=(\d+)$", dockerfile, re.MULTILINE)
+    assert major, "no ARG NODE_MAJOR=<major> build argument"
+    assert int(major.group(1)) >= 20, "console.assets needs Node.js 20 or later"
+    assert dockerfile.index("ARG NODE_MAJOR=") < dockerfile.index("FROM ")
+    node = re.search(r"^FROM node:\$\{NODE_MAJOR\}(-[\w.-]+)? AS (\S+)$", dockerfile, re.MULTILINE)
+    assert node, "no stage FROM node:${NODE_MAJOR}[-variant] AS <name>"
+    stages = dockerfile_stages(dockerfile)
+    stage = stages[node.group(2)]
+    copied = re.search(r"^COPY (.+) \./$", stage, re.MULTILINE)
+    assert copied, "the node stage copies package.json and package-lock.json"
+    assert set(copied.group(1).split()) == {
+        f"{assets_dir}/package.json",
+        f"{assets_dir}/package-lock.json",
+    }
+    installs = re.findall(r"^RUN (.*)$", stage, re.MULTILINE)
+    assert len(installs) == 1, installs
+    assert re.match(r"npm ci --ignore-scripts\b", installs[0]), installs[0]
+    workdir = re.search(r"^WORKDIR (\S+)$", stage, re.MULTILINE)
+    assert workdir, "the node stage has a WORKDIR"
+    # The build stage copies exactly console.assets' files, from node_modules to the vendor
+    # directory, after the sources and before the `uv sync --no-editable` that builds the wheel.
+    build = stages["build"]
+    vendor = f"src/console/{VENDOR.relative_to(Path(package.__file__).parent).as_posix()}"
+    expected = {
+        f"{workdir.group(1)}/node_modules/{source.as_posix()}": f"services/console/{vendor}/{name}"
+        for source, name in assets.FILES.items()
+    }
+    found = dict(re.findall(rf"^COPY --from={node.group(2)} (\S+) (\S+)$", build, re.MULTILINE))
+    assert found == expected
+    positions = [build.index(f"COPY --from={node.group(2)} {source}") for source in found]
+    assert build.index("COPY services/ services/") < min(positions)
+    assert max(positions) < build.index("--no-editable")
+    # The installed wheel is checked for the files (hatch artifacts of the console).
+    for name in assets.FILES.values():
+        assert f"site-packages/console/static/vendor/{name}" in build, name
+    hatch = tomllib.loads((console / "pyproject.toml").read_text())["tool"]["hatch"]
+    artifacts = hatch["build"]["targets"]["wheel"]["artifacts"]
+    assert any(
+        Path(vendor, name).match(glob) for glob in artifacts for name in assets.FILES.values()
+    )
+    # Nothing from a CDN or the open web: no downloads, and npm only installs the lock file.
+    assert not re.search(r"\b(curl|wget)\b|^ADD\s+https?://|unpkg|jsdelivr|cdnjs", dockerfile, re.M)
+    assert not re.search(r"\bnpm (install|i|update)\b", dockerfile)
+    # The runtime image has no Node.js: only the build stage feeds it.
+    runtime = stages["runtime"]
+    assert re.findall(r"--from=(\S+)", runtime) == ["build"]
+
+
+def dockerignored(path: str, patterns: list[str]) -> bool:
+    """Whether the build context leaves ``path`` out (.dockerignore: ``**``, ``*``, ``?``,
+    ``!`` exceptions, the last matching pattern wins, a pattern also matches a directory's
+    contents)."""
+    parents = path.split("/")
+    candidates = ["/".join(parents[:n]) for n in range(1, len(parents) + 1)]
+    ignored = False
+    for raw in patterns:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        pattern = line.removeprefix("!").lstrip("/")
+        regex = ""
+        for token in re.findall(r"\*\*/|\*\*|\*|\?|[^*?]", pattern):
+            regex += {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(
+                token, re.escape(token)
+            )
+        if any(re.fullmatch(regex, candidate) for candidate in candidates):
+            ignored = not negate
+    return ignored
+
+
+def test_dockerignore_sends_the_lock_file_but_no_node_modules_or_vendor_files() -> None:
+    patterns = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "**/node_modules" in patterns
+    for needed in (
+        "services/console/assets/package.json",
+        "services/console/assets/package-lock.json",
+        "services/console/pyproject.toml",
+        "services/console/src/console/main.py",
+        "services/console/src/console/static/console.css",
+    ):
+        assert not dockerignored(needed, patterns), needed
+    for left_out in (
+        "services/console/assets/node_modules/htmx.org/dist/htmx.min.js",
+        # From the npm stage only, never a laptop's copy.
+        "services/console/src/console/static/vendor/htmx.min.js",
+        "services/console/src/console/static/vendor/sse.min.js",
+        "deploy/k8s/overlays/dev/secrets.env",
+        "services/console/tests/test_console.py",
+    ):
+        assert dockerignored(left_out, patterns), left_out

@@ -45,6 +45,7 @@ SERVICES = {  # name → app factory
     "sla-watch": "sla_watch.main:create_app",
     "feedback": "feedback.main:create_app",
     "notify": "notify.main:create_app",
+    "console": "console.main:create_app",
 }
 # P1 clocks run in seconds here so a test can watch warnings and a breach happen (its policy
 # counts 24×7); the other priorities keep the seeded policies' business-time targets on the
@@ -174,6 +175,14 @@ def platform(
                     "escalation_group": list(SENIOR_GROUP),
                 }
             ),
+        },
+        # The development sign-in page takes the tests' role tokens; no TLS here.
+        "console": {
+            "CONSOLE_DEV_SIGN_IN": "true",
+            "CONSOLE_COOKIE_SECURE": "false",
+            "CONSOLE_ROUTING_URL": base["routing"],
+            "CONSOLE_SLA_WATCH_URL": base["sla-watch"],
+            "CONSOLE_LIVE_POLL_S": "0.5",
         },
     }
     services = {

@@ -38,6 +38,7 @@ TABLE_MODULES = {
     ],
     "feedback": ["feedback.db"],
     "notify": ["notify.deliveries.db"],
+    "console": ["console.live.db"],
 }
 RUNTIME_MODULE = "complaint_runtime.database"  # the outbox and processed_events tables
 

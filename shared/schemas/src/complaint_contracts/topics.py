@@ -49,7 +49,8 @@ NOTIFY = Topic(
 )
 
 EVENT_TOPICS: tuple[Topic, ...] = (INTAKE, ROUTING, SLA, FEEDBACK, NOTIFY)
-SERVICES: tuple[str, ...] = ("intake", "routing", "sla-watch", "feedback", "notify")
+# Every consuming service (the console consumes, for its live read model, and produces nothing).
+SERVICES: tuple[str, ...] = ("intake", "routing", "sla-watch", "feedback", "notify", "console")
 
 
 def dead_letter_topic(consumer_service: str) -> Topic:

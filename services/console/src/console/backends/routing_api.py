@@ -1,0 +1,119 @@
+"""routing's API as the console uses it: case lists and case files, the staff commands,
+the team queue, agents and teams; notes, canned replies and review tasks where routing
+has them (:class:`RoutingCapabilities`).
+
+Commands carry ``If-Match`` with the case's version when the page was rendered from a
+case file that has one: routing then refuses a command on a case changed since (409
+``stale-case``) instead of applying it over a change the user has not seen.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Literal
+
+import httpx
+
+from console.backends.domain.capabilities import NONE, RoutingCapabilities, capabilities_of
+from console.backends.domain.problems import BackendUnavailable
+from console.backends.http import QueryParams, UpstreamClient
+
+Command = Literal[
+    "first-response",
+    "replies",
+    "awaiting-customer",
+    "resume",
+    "resolve",
+    "transfer",
+    "reassign",
+    "recategorize",
+    "notes",
+]
+CAPABILITIES_TTL_S: Final = 60.0
+
+
+class RoutingApi:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout_s: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = UpstreamClient(
+            service="routing", base_url=base_url, timeout_s=timeout_s, transport=transport
+        )
+        self._monotonic = monotonic
+        # (read at, capabilities): routing's OpenAPI document, read again after a minute.
+        self._capabilities: tuple[float, RoutingCapabilities] | None = None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def list_cases(self, *, token: str, params: QueryParams) -> dict[str, Any]:
+        answer: dict[str, Any] = await self._client.call(
+            "GET", "/v1/cases", token=token, params=params
+        )
+        return answer
+
+    async def case_file(self, *, token: str, complaint_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = await self._client.call(
+            "GET", f"/v1/cases/{complaint_id}", token=token
+        )
+        return answer
+
+    async def command(
+        self,
+        *,
+        token: str,
+        complaint_id: str,
+        command: Command,
+        body: Mapping[str, Any] | None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        headers = {"If-Match": f'"{version}"'} if version is not None else None
+        answer: dict[str, Any] = await self._client.call(
+            "POST", f"/v1/cases/{complaint_id}/{command}", token=token, body=body, headers=headers
+        )
+        return answer
+
+    async def team_queue(self, *, token: str, team: str) -> dict[str, Any]:
+        answer: dict[str, Any] = await self._client.call(
+            "GET", f"/v1/teams/{team}/queue", token=token
+        )
+        return answer
+
+    async def agents(self, *, token: str, team: str | None) -> list[dict[str, Any]]:
+        params = [("team", team)] if team else []
+        answer: list[dict[str, Any]] = await self._client.call(
+            "GET", "/v1/admin/agents", token=token, params=params
+        )
+        return answer
+
+    async def teams(self, *, token: str) -> list[dict[str, Any]]:
+        answer: list[dict[str, Any]] = await self._client.call(
+            "GET", "/v1/admin/teams", token=token
+        )
+        return answer
+
+    async def canned_replies(self, *, token: str, params: QueryParams = ()) -> Any:
+        return await self._client.call("GET", "/v1/canned-replies", token=token, params=params)
+
+    async def tasks(self, *, token: str, params: QueryParams = ()) -> Any:
+        return await self._client.call("GET", "/v1/tasks", token=token, params=params)
+
+    async def capabilities(self) -> RoutingCapabilities:
+        """What this routing answers; none of the optional parts while routing is down
+        (the pages then leave them out rather than fail)."""
+        now = self._monotonic()
+        if self._capabilities is not None and now - self._capabilities[0] < CAPABILITIES_TTL_S:
+            return self._capabilities[1]
+        try:
+            document = await self._client.call("GET", "/openapi.json", token=None)
+        except BackendUnavailable:
+            return NONE
+        found = capabilities_of(document) if isinstance(document, dict) else NONE
+        self._capabilities = (now, found)
+        return found

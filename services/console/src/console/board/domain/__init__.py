@@ -1,0 +1,1 @@
+"""Pure rules of the board: agent load, review tasks, deadlines."""

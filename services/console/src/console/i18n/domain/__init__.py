@@ -1,0 +1,1 @@
+"""Pure i18n rules: catalog lookups, language negotiation, date and duration formatting."""

@@ -1,0 +1,1 @@
+"""Pure rules of the session: the signed-in user, claims, CSRF tokens."""
