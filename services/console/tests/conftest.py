@@ -4,7 +4,6 @@ request, with its bearer token), and browsers signed in as any role."""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -18,8 +17,6 @@ from complaint_runtime.testing import tables_of
 from console.bootstrap import Dependencies, Transports, build_dependencies
 from console.config import ConsoleSettings
 from console.main import create_app
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 from console_support import (
     AGENT,

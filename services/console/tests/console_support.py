@@ -1,5 +1,5 @@
-"""What the console's tests share besides fixtures (importable: ``tests/conftest.py`` puts
-this directory on ``sys.path``): tokens, sample answers of routing, a fake upstream
+"""What the console's tests share besides fixtures (importable: pyproject's pytest
+``pythonpath`` lists this directory): tokens, sample answers of routing, a fake upstream
 service recording every request with its bearer token, and a browser of the console."""
 
 from __future__ import annotations
