@@ -17,7 +17,6 @@ from complaint_runtime.testing import tables_of
 from console.bootstrap import Dependencies, Transports, build_dependencies
 from console.config import ConsoleSettings
 from console.main import create_app
-
 from console_support import (
     AGENT,
     BASE_URL,

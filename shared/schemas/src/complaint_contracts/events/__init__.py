@@ -13,6 +13,7 @@ from complaint_contracts.events.feedback import (
 from complaint_contracts.events.intake import (
     AttachmentRef,
     ComplaintReceived,
+    ComplaintWithdrawn,
     CustomerMessageReceived,
     CustomerView,
     ErasureRequested,
@@ -24,6 +25,8 @@ from complaint_contracts.events.routing import (
     ComplaintAwaitingCustomer,
     ComplaintClosed,
     ComplaintDuplicateLinked,
+    ComplaintDuplicateUnlinked,
+    ComplaintEscalationRequested,
     ComplaintFirstResponseSent,
     ComplaintRecategorized,
     ComplaintResolved,
@@ -43,11 +46,18 @@ from complaint_contracts.events.sla import (
 )
 
 EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
-    topics.INTAKE.name: (ComplaintReceived, CustomerMessageReceived, ErasureRequested),
+    topics.INTAKE.name: (
+        ComplaintReceived,
+        CustomerMessageReceived,
+        ComplaintWithdrawn,
+        ErasureRequested,
+    ),
     topics.ROUTING.name: (
         ComplaintTriaged,
         ComplaintRecategorized,
         ComplaintDuplicateLinked,
+        ComplaintDuplicateUnlinked,
+        ComplaintEscalationRequested,
         ComplaintAssigned,
         ComplaintFirstResponseSent,
         ComplaintAgentReplied,
@@ -103,7 +113,9 @@ __all__ = [
     "ComplaintConfirmationRequested",
     "ComplaintConfirmed",
     "ComplaintDuplicateLinked",
+    "ComplaintDuplicateUnlinked",
     "ComplaintEscalated",
+    "ComplaintEscalationRequested",
     "ComplaintFirstResponseSent",
     "ComplaintRecategorized",
     "ComplaintReceived",
@@ -111,6 +123,7 @@ __all__ = [
     "ComplaintResolved",
     "ComplaintResumed",
     "ComplaintTriaged",
+    "ComplaintWithdrawn",
     "CustomerMessageReceived",
     "CustomerView",
     "ErasureRequested",

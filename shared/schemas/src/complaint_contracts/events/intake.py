@@ -149,6 +149,25 @@ class CustomerMessageReceived(EventData):
     received_at: Timestamp
 
 
+class ComplaintWithdrawn(EventData):
+    """The customer withdrew their open complaint (requirements §3, Decision: withdrawal).
+
+    The withdrawal is the customer's own confirmation: routing closes the case
+    (`complaint.closed` with reason `withdrawn`) from any open state, without the closure
+    guard's resolution fields. Intake refuses further messages on it.
+    """
+
+    event_name: ClassVar[str] = "complaint.withdrawn"
+
+    complaint_id: ComplaintId
+    customer_ref: str = Field(min_length=1, description="Keyed hash identifying the customer")
+    reason: MaskedText | None = Field(
+        None, max_length=2000, description="Why, in the customer's words (masked); optional"
+    )
+    withdrawn_at: Timestamp
+    actor: Actor
+
+
 class ErasureRequested(EventData):
     """A customer's personal data must be anonymised everywhere (PIPL / GDPR, §10).
 

@@ -36,6 +36,7 @@ DuplicateMatch = Literal[
     "same_email",
     "same_order_ref",
     "similar_text",
+    "manual",
 ]
 CloseReason = Literal["confirmed", "auto_closed", "duplicate", "withdrawn"]
 
@@ -147,6 +148,43 @@ class ComplaintDuplicateLinked(EventData):
         None, ge=0.0, le=1.0, description="Text similarity, when text was compared"
     )
     actor: Actor
+
+
+class ComplaintDuplicateUnlinked(EventData):
+    """Staff found that a linked complaint is not a duplicate after all and unlinked it.
+
+    Keyed by the former duplicate. It becomes a case of its own: routing triages and
+    assigns it (`complaint.triaged`, which arms its clocks in sla-watch).
+    """
+
+    event_name: ClassVar[str] = "complaint.duplicate_unlinked"
+
+    complaint_id: ComplaintId = Field(description="The former duplicate; also the record key")
+    duplicate_of: ComplaintId = Field(description="The complaint it was linked to")
+    reason: MaskedText = Field(min_length=1, max_length=2000, description="Why, in words")
+    actor: Actor
+
+
+class ComplaintEscalationRequested(EventData):
+    """A team lead or manager asked, with a reason, to escalate the complaint by hand (§3).
+
+    sla-watch owns the escalation level: it raises the level to `level` when that is higher
+    than the current one and reports `complaint.escalated` with trigger `manual` and this
+    actor; a request at or below the current level changes nothing.
+    """
+
+    event_name: ClassVar[str] = "complaint.escalation_requested"
+
+    complaint_id: ComplaintId
+    level: Literal[1, 2, 3] = Field(
+        description="The level asked for: 1 team lead, 2 manager, 3 senior escalation group"
+    )
+    current_level: Literal[0, 1, 2, 3] = Field(
+        description="The level routing's case file showed the requester"
+    )
+    reason: MaskedText = Field(min_length=1, max_length=2000, description="Why, in words")
+    actor: Actor
+    requested_at: Timestamp
 
 
 class ComplaintAssigned(EventData):
