@@ -15,6 +15,7 @@ from routing.cases.domain.lifecycle import (
     AutoClose,
     AwaitCustomer,
     CloseDuplicate,
+    Withdraw,
     Command,
     Confirm,
     IllegalTransition,
@@ -60,6 +61,11 @@ def moved(state: State, command: Command) -> State:
         ("resolved", Confirm(), "closed"),
         ("awaiting_confirmation", AutoClose(), "closed"),
         ("received", CloseDuplicate(), "closed"),
+        ("in_progress", CloseDuplicate(), "closed"),
+        ("received", Withdraw(), "closed"),
+        ("awaiting_customer", Withdraw(), "closed"),
+        ("reopened", Withdraw(), "closed"),
+        ("awaiting_confirmation", Withdraw(), "closed"),
         ("resolved", AutoClose(), "closed"),
         ("resolved", Reopen(priority="P3"), "reopened"),
         ("awaiting_confirmation", Reopen(priority="P3"), "reopened"),
@@ -167,6 +173,7 @@ commands: st.SearchStrategy[Command] = st.one_of(
     st.builds(Reopen, priority=st.sampled_from(PRIORITIES)),
     st.just(Reassign()),
     st.just(CloseDuplicate()),
+    st.just(Withdraw()),
 )
 
 
@@ -250,7 +257,15 @@ def test_every_edge_of_the_graph_is_reachable_by_some_command() -> None:
         Reopen(priority="P3"),
         Reassign(),
         CloseDuplicate(),
+        Withdraw(),
     ]
     for state, targets in GRAPH.items():
         reached = {o.new_state for c in samples if isinstance(o := decide(state, c), Transition)}
         assert reached == set(targets), state
+
+
+@pytest.mark.parametrize("command", [Withdraw(), CloseDuplicate()])
+def test_a_closed_case_cannot_be_withdrawn_or_merged(command: Command) -> None:
+    decision = decide("closed", command)
+    assert isinstance(decision, IllegalTransition)
+    assert "not allowed in state closed" in decision.reason

@@ -10,6 +10,8 @@ resolved → closed                       (confirmation or auto-close without a 
 resolved | awaiting_confirmation → reopened → assigned | in_progress
 closed → reopened                       (a customer message within the reopen window)
 received → closed                       (a duplicate, closed with its original)
+any open state → closed                 (Withdraw: the customer withdrew it; CloseDuplicate:
+                                         staff merged it into another case by hand)
 any open state → the same state         (Reassign: a hand-off; RecordReply; a reminder)
 ```
 
@@ -26,6 +28,10 @@ Decisions taken here:
   whatever it carries, a resolve in ``in_progress`` lists every missing field at once.
 - A duplicate (§4) is never triaged: it stays ``received``, linked to its original, and
   ``CloseDuplicate`` closes it when the original closes (it shares the original's SLA).
+- Staff may link an open case to another by hand (a merge): ``CloseDuplicate`` closes it
+  from any open state, as the original's closing would have closed an automatic copy.
+- ``Withdraw`` (§3, Decision: withdrawal) closes from any open state without the closure
+  guard's fields: the withdrawal is the customer's own confirmation.
 - ``RequestConfirmation`` in ``awaiting_confirmation`` keeps the state: feedback's reminder
   re-sends the request and must not be refused.
 """
@@ -51,6 +57,8 @@ STATES: Final[tuple[State, ...]] = (
 )
 # Closed: no work is done on the case any more (only a reopen leaves it).
 FINISHED: Final[frozenset[State]] = frozenset({"closed"})
+# Every state in which the complaint is still open: a withdrawal or a merge closes it.
+OPEN: Final[frozenset[State]] = frozenset(STATES) - FINISHED
 # Received has no team yet, so there is nothing to hand off.
 REASSIGNABLE: Final[frozenset[State]] = frozenset(STATES) - FINISHED - {"received"}
 # The states in which an agent still has work on the case: they count towards capacity.
@@ -62,13 +70,13 @@ ACTIVE: Final[frozenset[State]] = frozenset(
 # The graph of §3; ``decide`` never leaves it (a property test checks it).
 GRAPH: Final[dict[State, frozenset[State]]] = {
     "received": frozenset({"triaged", "closed"}),
-    "triaged": frozenset({"assigned", "triaged"}),
-    "assigned": frozenset({"in_progress", "assigned"}),
-    "in_progress": frozenset({"in_progress", "awaiting_customer", "resolved"}),
-    "awaiting_customer": frozenset({"in_progress", "awaiting_customer"}),
+    "triaged": frozenset({"assigned", "triaged", "closed"}),
+    "assigned": frozenset({"in_progress", "assigned", "closed"}),
+    "in_progress": frozenset({"in_progress", "awaiting_customer", "resolved", "closed"}),
+    "awaiting_customer": frozenset({"in_progress", "awaiting_customer", "closed"}),
     "resolved": frozenset({"awaiting_confirmation", "closed", "reopened", "resolved"}),
     "awaiting_confirmation": frozenset({"awaiting_confirmation", "closed", "reopened"}),
-    "reopened": frozenset({"assigned", "in_progress", "reopened"}),
+    "reopened": frozenset({"assigned", "in_progress", "reopened", "closed"}),
     "closed": frozenset({"reopened"}),
 }
 
@@ -146,6 +154,11 @@ class CloseDuplicate:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    pass
+
+
 Command = (
     Triage
     | Assign
@@ -160,6 +173,7 @@ Command = (
     | Reopen
     | Reassign
     | CloseDuplicate
+    | Withdraw
 )
 
 
@@ -201,7 +215,8 @@ _MOVES: Final[dict[type[Command], tuple[frozenset[State], State | None]]] = {
     AutoClose: (frozenset({"resolved", "awaiting_confirmation"}), "closed"),
     Reopen: (frozenset({"resolved", "awaiting_confirmation", "closed"}), "reopened"),
     Reassign: (REASSIGNABLE, None),
-    CloseDuplicate: (frozenset({"received"}), "closed"),
+    CloseDuplicate: (OPEN, "closed"),
+    Withdraw: (OPEN, "closed"),
 }
 
 
