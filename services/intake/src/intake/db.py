@@ -102,6 +102,16 @@ class ComplaintRepository:
             return None
         return await self.session.get(Complaint, complaint_id)
 
+    async def get_for_update(self, complaint_id: str) -> Complaint | None:
+        """Like :meth:`get`, with the row locked until the transaction ends (PostgreSQL), so
+        that two concurrent requests that change the complaint's state run one after the
+        other and the second sees the first's change."""
+        if len(complaint_id) > ID_LENGTH:
+            return None
+        return await self.session.get(
+            Complaint, complaint_id, with_for_update=True, populate_existing=True
+        )
+
     async def follow_ups(self, complaint_id: str, *, limit: int) -> Sequence[Complaint]:
         """The complaints that follow ``complaint_id`` up, oldest first."""
         rows = await self.session.scalars(

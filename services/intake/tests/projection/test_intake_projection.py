@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from complaint_contracts.events import (
     ComplaintDuplicateLinked,
+    ComplaintDuplicateUnlinked,
     ComplaintEscalated,
+    ComplaintEscalationRequested,
     ComplaintTriaged,
 )
+from complaint_contracts.examples import example_for
 
 from .conftest import API_KEY, Intake, get, post, project, row
 
@@ -60,6 +63,27 @@ async def test_customers_do_not_see_escalations(intake: Intake) -> None:
     assert body["repeat_count"] is None
     assert [step["type"] for step in body["history"]] == [
         "org.opencomplaints.complaint.received.v1"
+    ]
+
+
+async def test_customers_do_not_see_an_escalation_request_or_an_unlink(intake: Intake) -> None:
+    posted = await post(intake)
+    requested = example_for(ComplaintEscalationRequested).model_copy(
+        update={"complaint_id": posted["id"]}
+    )
+    unlinked = example_for(ComplaintDuplicateUnlinked).model_copy(
+        update={"complaint_id": posted["id"]}
+    )
+    await project(intake, requested, source="routing")
+    await project(intake, unlinked, source="routing")
+    customer = await get(intake, posted["id"], {"X-Tracking-Token": posted["tracking_token"]})
+    assert [step["type"] for step in customer["history"]] == [
+        "org.opencomplaints.complaint.received.v1"
+    ]
+    staff = await get(intake, posted["id"], {"X-API-Key": API_KEY})
+    assert [step["type"] for step in staff["history"]][1:] == [
+        ComplaintEscalationRequested.ce_type(),
+        ComplaintDuplicateUnlinked.ce_type(),
     ]
 
 

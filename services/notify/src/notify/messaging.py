@@ -9,6 +9,7 @@ from complaint_contracts.events import (
     ComplaintAgentReplied,
     ComplaintAssigned,
     ComplaintAwaitingCustomer,
+    ComplaintClosed,
     ComplaintConfirmationRequested,
     ComplaintDuplicateLinked,
     ComplaintEscalated,
@@ -38,6 +39,7 @@ NOTIFYING: tuple[type[EventData], ...] = (
     SlaBreached,
     ComplaintEscalated,
     ComplaintConfirmationRequested,
+    ComplaintClosed,  # only a withdrawal tells anyone (planning decides)
 )
 
 

@@ -58,6 +58,8 @@ STORED: dict[str, dict[str, object]] = {
         "agent_name": None,
         "at": "2026-11-23T10:00:00+00:00",
     },
+    "withdrawal_notice": {"closed_at": "2026-11-23T10:00:00+00:00"},
+    "withdrawal_confirmation": {"closed_at": "2026-11-23T10:00:00+00:00"},
 }
 
 

@@ -1,7 +1,7 @@
 """Routing's consumers: received complaints are triaged and assigned; customer messages,
-feedback's and sla-watch's facts move the case (a reopen also opens a review task);
-sla-watch's clock events keep the case file's clocks; an erasure forgets the customer's
-index entries and blanks the case file and the tasks' notes.
+feedback's and sla-watch's facts move the case (a reopen also opens a review task); the
+customer's withdrawal closes it; sla-watch's clock events keep the case file's clocks; an
+erasure forgets the customer's index entries and blanks the case file and the tasks' notes.
 Thin: the work is in the packages' use cases, each in the consumer's transaction.
 """
 
@@ -16,6 +16,7 @@ from complaint_contracts.events import (
     ComplaintEscalated,
     ComplaintReceived,
     ComplaintReopened,
+    ComplaintWithdrawn,
     CustomerMessageReceived,
     ErasureRequested,
     SlaBreached,
@@ -32,7 +33,7 @@ from complaint_runtime.database import UnitOfWork
 from routing.bootstrap import Dependencies
 from routing.casefile import recording as case_file
 from routing.casefile import sla_projection
-from routing.cases import reported_facts
+from routing.cases import reported_facts, withdrawal
 from routing.duplicates import service as duplicates
 from routing.tasks import service as tasks
 from routing.triage import emotion_streaks
@@ -81,6 +82,7 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
     intake: dict[type[EventData], Handler] = {
         ComplaintReceived: on_received,
         CustomerMessageReceived: on_customer_message,
+        ComplaintWithdrawn: on_withdrawn,
         ErasureRequested: on_erasure,
     }
     feedback: dict[type[EventData], Handler] = {
@@ -112,6 +114,12 @@ async def on_closure(uow: UnitOfWork, envelope: Envelope) -> None:
         raise TypeError(f"{envelope.type} carries {type(feedback).__name__}, not a closure")
     # The closure's evidence is the feedback event's CloudEvents id.
     await reported_facts.apply_closure(uow=uow, feedback=feedback, event_id=envelope.id)
+
+
+async def on_withdrawn(uow: UnitOfWork, envelope: Envelope) -> None:
+    await withdrawal.apply_withdrawal(
+        uow=uow, withdrawn=event_data(envelope, ComplaintWithdrawn), event_id=envelope.id
+    )
 
 
 async def on_escalated(uow: UnitOfWork, envelope: Envelope) -> None:

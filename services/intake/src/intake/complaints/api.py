@@ -1,6 +1,7 @@
 """Routes of submissions: front ends post complaints, customers (or front ends) write about
-them, and notify fetches the raw contacts of one (role ``service``). The work is in
-:mod:`intake.complaints.service` and :mod:`intake.complaints.messages`."""
+them or withdraw them, and notify fetches the raw contacts of one (role ``service``). The
+work is in :mod:`intake.complaints.service`, :mod:`intake.complaints.messages` and
+:mod:`intake.complaints.withdrawals`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from intake.access.api import FrontEndDep, ViewerDep
 from intake.bootstrap import DependenciesDep
-from intake.complaints import messages, service
+from intake.complaints import messages, service, withdrawals
 from intake.complaints.domain.submissions import (
     Attachment,
     CustomerDetails,
@@ -30,6 +31,8 @@ from intake.complaints.schemas import (
     MessageAccepted,
     MessageAnswer,
     MessageIn,
+    WithdrawalAccepted,
+    WithdrawalIn,
 )
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
@@ -132,6 +135,34 @@ async def post_message(
         status_code=201,
         headers={"Location": f"/v1/complaints/{opened.id}"},
     )
+
+
+@router.post(
+    "/{complaint_id}/withdraw",
+    status_code=200,
+    response_model=WithdrawalAccepted,
+    responses=MESSAGE_ERRORS,
+    summary="The customer withdraws their complaint",
+    description=(
+        "The withdrawal is the customer's own confirmation (§3): it closes an open complaint, "
+        "whatever its status, with close reason `withdrawn` and no resolution. The complaint "
+        "shows closed at once and refuses further messages (409 `complaint-withdrawn`); its "
+        "staff are told and the customer gets a confirmation. The `reason` is optional; phone "
+        "numbers and e-mail addresses in it are masked. Withdrawing again is a 409 "
+        "`complaint-withdrawn`, a complaint closed for another reason a 409 "
+        "`complaint-closed`, an over-long reason a 422."
+    ),
+)
+async def withdraw(
+    complaint_id: str, withdrawal: WithdrawalIn, caller: ViewerDep, deps: DependenciesDep
+) -> WithdrawalAccepted:
+    withdrawn = await withdrawals.withdraw_complaint(
+        database=deps.database,
+        viewer=caller,
+        complaint_id=complaint_id,
+        reason=withdrawal.reason,
+    )
+    return WithdrawalAccepted.model_validate(asdict(withdrawn))
 
 
 @internal_router.get(

@@ -171,6 +171,31 @@ class FollowUpOpened(BaseModel):
 MessageAnswer = Annotated[MessageAccepted | FollowUpOpened, Field(discriminator="outcome")]
 
 
+class WithdrawalIn(Strict):
+    """The customer withdraws their complaint; why is up to them."""
+
+    reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), Printable] | None
+    ) = Field(
+        None,
+        description=(
+            "Why, in the customer's words (optional, 2000 characters at most); phone numbers "
+            "and e-mail addresses in it are masked"
+        ),
+    )
+
+
+class WithdrawalAccepted(BaseModel):
+    """The complaint is withdrawn: closed, with close reason `withdrawn`."""
+
+    complaint_id: str
+    reference: str
+    status: Literal["closed"] = Field(description="The complaint's status now")
+    close_reason: Literal["withdrawn"]
+    withdrawn_at: datetime
+    reason: str | None = Field(description="The reason as it is kept (contacts masked)")
+
+
 class ContactCard(BaseModel):
     """Raw contacts, for notify only (role ``service``)."""
 

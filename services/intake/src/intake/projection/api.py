@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from intake.access.api import ViewerDep
 from intake.bootstrap import DependenciesDep
 from intake.projection import service
+from intake.projection.domain.status import shown_close_reason
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
@@ -46,6 +47,13 @@ class ComplaintOut(BaseModel):
     id: str
     reference: str
     status: str
+    close_reason: str | None = Field(
+        None,
+        description=(
+            "Why it is closed, while it is: confirmed, auto_closed, duplicate or withdrawn "
+            "(the customer withdrew it: shown the moment they do)"
+        ),
+    )
     channel: str
     subject: str
     category: str | None
@@ -116,6 +124,9 @@ async def get_complaint(
         id=complaint.id,
         reference=complaint.reference,
         status=complaint.status,
+        close_reason=shown_close_reason(
+            status=complaint.status, close_reason=complaint.close_reason
+        ),
         channel=complaint.channel,
         subject=complaint.subject,
         category=complaint.category,

@@ -24,7 +24,7 @@ from complaint_runtime.database import Database, UnitOfWork
 from intake.access.domain.callers import Viewer
 from intake.complaints.domain.errors import ComplaintNotFound
 from intake.db import Complaint, ComplaintRepository, HistoryEntry
-from intake.projection.domain.status import moves_forward, status_after
+from intake.projection.domain.status import held_by_withdrawal, moves_forward, status_after
 from intake.projection.domain.visibility import customer_data, visible_to_customer
 
 
@@ -38,7 +38,12 @@ async def project_event(*, uow: UnitOfWork, envelope: Envelope) -> None:
     _apply_triage_and_assignment(complaint, data)
     derived = await _apply_derived_facts(repository, complaint, data)
     new_status = status_after(data)
-    if new_status and moves_forward(status_at=complaint.status_at, event_time=envelope.time):
+    held = held_by_withdrawal(data, status=complaint.status, close_reason=complaint.close_reason)
+    if (
+        new_status
+        and not held
+        and moves_forward(status_at=complaint.status_at, event_time=envelope.time)
+    ):
         complaint.status = new_status
         complaint.status_at = envelope.time
     complaint.updated_at = datetime.now(UTC)

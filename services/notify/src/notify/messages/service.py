@@ -115,12 +115,16 @@ class MessagePreparer:
             if contact.email is None or not looks_like_address(contact.email):
                 raise Skip("the customer has no e-mail address (other channels come later)")
             return _Recipient(contact.email, contact.name, contact.language)
+        user_id = row.recipient_user
+        if row.recipient_role == "agent" and user_id is None:
+            # An event that does not name the agent (a withdrawal's closure): the assignee
+            # intake knows now, just in time like the customer's contacts.
+            if contact.assignee is None:
+                raise Skip("the complaint has no assignee to tell")
+            user_id = contact.assignee
         try:
             member = staff_recipient(
-                self._directory,
-                role=row.recipient_role,
-                team=contact.team,
-                user_id=row.recipient_user,
+                self._directory, role=row.recipient_role, team=contact.team, user_id=user_id
             )
         except NoRecipient as exc:
             raise Skip(str(exc)) from exc

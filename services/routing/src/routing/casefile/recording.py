@@ -31,6 +31,7 @@ _TEXTS_IN_HISTORY: Final = {
     "agent_replied": ("message",),
     "awaiting_customer": ("reason",),
     "reopened": ("reason",),
+    "withdrawn": ("reason",),  # the customer's words (routing.cases.withdrawal)
 }
 
 

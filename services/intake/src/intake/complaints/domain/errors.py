@@ -21,3 +21,11 @@ class ComplaintWithdrawn(Conflict):
 
     default_title = "Complaint withdrawn"
     default_kind = "complaint-withdrawn"
+
+
+class ComplaintClosed(Conflict):
+    """The complaint is closed (confirmed, auto-closed, closed as a duplicate): there is
+    nothing left to withdraw."""
+
+    default_title = "Complaint closed"
+    default_kind = "complaint-closed"

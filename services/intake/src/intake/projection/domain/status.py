@@ -42,6 +42,23 @@ def status_after(data: EventData) -> str | None:
     return STATUS_AFTER.get(type(data))
 
 
+def held_by_withdrawal(data: EventData, *, status: str, close_reason: str | None) -> bool:
+    """A withdrawn complaint stays closed in the view: intake closes it the moment the
+    customer withdraws it, before routing hears of it, so the steps routing took meanwhile
+    (an assignment, a first response) arrive later in event time and must not open it again.
+    Only a closure moves it: routing's own, withdrawn too, or the one that won a race with
+    the withdrawal (a confirmation), which routing's state machine then keeps."""
+    return (
+        status == "closed" and close_reason == "withdrawn" and not isinstance(data, ComplaintClosed)
+    )
+
+
+def shown_close_reason(*, status: str, close_reason: str | None) -> str | None:
+    """Why the complaint is closed, while it is (the row keeps the latest closure after a
+    reopen, for the reopen window)."""
+    return close_reason if status == "closed" else None
+
+
 def moves_forward(*, status_at: datetime | None, event_time: datetime) -> bool:
     """Topics are ordered per complaint but not with each other: a status only moves
     forward in event time, so a late event from another topic cannot roll it back."""

@@ -10,7 +10,8 @@ response and replies show their text (masked, as the events carry it), the quest
 agent asked while waiting for the customer shows that question, each with the name it is
 signed with and, through the step, its time. The signature is the agent's display name or
 the team's name from the event, else a neutral label in the complaint's language: never the
-user id the event names as its actor.
+user id the event names as its actor. A withdrawal shows the customer the reason they gave
+(masked, as kept).
 """
 
 from __future__ import annotations
@@ -22,12 +23,23 @@ from complaint_contracts.events import (
     ComplaintAgentReplied,
     ComplaintAwaitingCustomer,
     ComplaintDuplicateLinked,
+    ComplaintDuplicateUnlinked,
     ComplaintEscalated,
+    ComplaintEscalationRequested,
     ComplaintFirstResponseSent,
+    ComplaintWithdrawn,
 )
 
 CUSTOMER_VISIBLE_PREFIX = "org.opencomplaints.complaint."
-STAFF_ONLY_TYPES: frozenset[str] = frozenset({ComplaintEscalated.ce_type()})
+# Escalations (asked for and decided) and a staff correction of a duplicate link are the
+# organisation's business; the customer's history shows what happens to their complaint.
+STAFF_ONLY_TYPES: frozenset[str] = frozenset(
+    {
+        ComplaintEscalated.ce_type(),
+        ComplaintEscalationRequested.ce_type(),
+        ComplaintDuplicateUnlinked.ce_type(),
+    }
+)
 DUPLICATE_LINKED = ComplaintDuplicateLinked.ce_type()
 # The staff answers a customer reads, and the field of the event that holds the text.
 ANSWER_TEXT: Final[dict[str, str]] = {
@@ -35,6 +47,7 @@ ANSWER_TEXT: Final[dict[str, str]] = {
     ComplaintAgentReplied.ce_type(): "message",
 }
 QUESTION = ComplaintAwaitingCustomer.ce_type()
+WITHDRAWN = ComplaintWithdrawn.ce_type()  # the customer's own step: they read their reason
 NEUTRAL_SIGNATURE: Final[dict[str, str]] = {"zh-CN": "客服", "en": "Customer Service"}
 
 
@@ -60,6 +73,8 @@ def customer_data(
             "message": data.get(ANSWER_TEXT[event_type]) or None,
             "agent_name": signature(data.get("agent_name"), language=language),
         }
+    if event_type == WITHDRAWN:
+        return {"reason": data.get("reason")}
     if event_type == QUESTION:
         return {
             "question": data.get("reason") or None,

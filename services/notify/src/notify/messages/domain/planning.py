@@ -17,6 +17,7 @@ from complaint_contracts.events import (
     ComplaintAgentReplied,
     ComplaintAssigned,
     ComplaintAwaitingCustomer,
+    ComplaintClosed,
     ComplaintConfirmationRequested,
     ComplaintDuplicateLinked,
     ComplaintEscalated,
@@ -38,6 +39,8 @@ TemplateName = Literal[
     "duplicate_notice",
     "agent_reply",
     "agent_question",
+    "withdrawal_notice",
+    "withdrawal_confirmation",
 ]
 TEMPLATES: tuple[TemplateName, ...] = (
     "acknowledgement",
@@ -50,6 +53,8 @@ TEMPLATES: tuple[TemplateName, ...] = (
     "duplicate_notice",
     "agent_reply",
     "agent_question",
+    "withdrawal_notice",
+    "withdrawal_confirmation",
 )
 RecipientRole = Literal["customer", "agent", "team_lead", "manager", "senior_group"]
 # Who is told at each escalation level (§3): 1 the team lead, 2 the team's manager,
@@ -123,6 +128,35 @@ def _reply(
     return (PlannedDelivery("agent_reply", "customer", context=context),)
 
 
+def _sla_notice(data: SlaWarning | SlaBreached) -> PlannedDelivery:
+    """A clock's warning or breach: the team lead is told."""
+    context: dict[str, ContextValue] = {
+        "metric": data.metric,
+        "due_at": data.due_at.isoformat(),
+        "priority": data.priority,
+        "late": data.late,
+    }
+    if isinstance(data, SlaWarning):
+        return PlannedDelivery(
+            "sla_warning", "team_lead", context={**context, "percent": data.percent}
+        )
+    return PlannedDelivery(
+        "sla_breach", "team_lead", context={**context, "breach_count": data.breach_count}
+    )
+
+
+def _withdrawal(data: ComplaintClosed) -> tuple[PlannedDelivery, ...]:
+    # The customer withdrew it (§3): the assignee stops working on it (who that is, is
+    # looked up when sending: the closure does not name them) and the customer gets a
+    # short confirmation. Other closures tell nobody here: the customer confirmed it, the
+    # survey timed out, or a duplicate's customer was told which complaint stands.
+    context: dict[str, ContextValue] = {"closed_at": data.closed_at.isoformat()}
+    return (
+        PlannedDelivery("withdrawal_notice", "agent", context=context),
+        PlannedDelivery("withdrawal_confirmation", "customer", context=context),
+    )
+
+
 def plan_deliveries(
     data: EventData, *, escalation_group: Sequence[str] = ()
 ) -> tuple[PlannedDelivery, ...]:
@@ -163,34 +197,8 @@ def plan_deliveries(
                     },
                 ),
             )
-        case SlaWarning():
-            return (
-                PlannedDelivery(
-                    "sla_warning",
-                    "team_lead",
-                    context={
-                        "metric": data.metric,
-                        "percent": data.percent,
-                        "due_at": data.due_at.isoformat(),
-                        "priority": data.priority,
-                        "late": data.late,
-                    },
-                ),
-            )
-        case SlaBreached():
-            return (
-                PlannedDelivery(
-                    "sla_breach",
-                    "team_lead",
-                    context={
-                        "metric": data.metric,
-                        "due_at": data.due_at.isoformat(),
-                        "priority": data.priority,
-                        "breach_count": data.breach_count,
-                        "late": data.late,
-                    },
-                ),
-            )
+        case SlaWarning() | SlaBreached():
+            return (_sla_notice(data),)
         case ComplaintEscalated():
             return _escalation(data, escalation_group)
         case ComplaintDuplicateLinked():
@@ -219,6 +227,8 @@ def plan_deliveries(
                     },
                 ),
             )
+        case ComplaintClosed(reason="withdrawn"):
+            return _withdrawal(data)
         case ComplaintConfirmationRequested():
             return (
                 PlannedDelivery(

@@ -93,6 +93,8 @@ def message_context(
             "standing_reference": looked_up.standing_reference,
             "tracking_url": looked_up.tracking_url,
         }
+    elif template in WITHDRAWAL_MESSAGES:
+        context |= _withdrawal(template, stored, looked_up, zone=zone)
     elif template in STAFF_MESSAGES:
         context |= _staff_message(template, stored, looked_up, zone=zone)
     elif template == "survey_invitation":
@@ -106,6 +108,18 @@ def message_context(
 
 
 STAFF_MESSAGES = ("agent_reply", "agent_question")
+WITHDRAWAL_MESSAGES = ("withdrawal_notice", "withdrawal_confirmation")
+
+
+def _withdrawal(
+    template: str, stored: dict[str, Any], looked_up: LookedUp, *, zone: str
+) -> dict[str, Any]:
+    """The customer withdrew the complaint: when, and for the assignee its team and where
+    the case is opened (the reason they gave is in the case file, not in the message)."""
+    context: dict[str, Any] = {"withdrawn_at": display_time(stored.get("closed_at"), zone=zone)}
+    if template == "withdrawal_notice":
+        context |= {"team": looked_up.team or "-", "case_url": looked_up.case_url}
+    return context
 
 
 def _staff_message(
