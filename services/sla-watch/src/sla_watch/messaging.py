@@ -1,5 +1,6 @@
 """sla-watch's consumers: routing's case transitions arm, pause, resume, stop and
-reschedule clocks; intake's customer messages start next-response clocks.
+reschedule clocks; intake's customer messages start next-response clocks; a lead's or
+manager's escalation request (routing) raises the escalation level sla-watch owns.
 
 Consumed topics: ``complaints.routing.v1`` and ``complaints.intake.v1`` (one consumer
 group, ``sla-watch``). Clocks count from when a transition happened (the event's own
@@ -19,6 +20,7 @@ from complaint_contracts.events import (
     ComplaintAwaitingCustomer,
     ComplaintClosed,
     ComplaintDuplicateLinked,
+    ComplaintEscalationRequested,
     ComplaintFirstResponseSent,
     ComplaintRecategorized,
     ComplaintResolved,
@@ -32,6 +34,7 @@ from complaint_runtime.database import UnitOfWork
 from sla_watch.clocks import complaint_facts, next_response
 from sla_watch.clocks import service as clocks
 from sla_watch.clocks.settings import ClockSettings
+from sla_watch.firing import escalation
 
 
 def _aware(moment: datetime) -> datetime:
@@ -155,6 +158,17 @@ class ClockEvents:
             at=_aware(envelope.time),
         )
 
+    async def on_escalation_requested(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        data = event_data(envelope, ComplaintEscalationRequested)
+        await escalation.escalate_by_hand(
+            uow=uow,
+            complaint_id=data.complaint_id,
+            level=data.level,
+            reason=data.reason,
+            actor=data.actor,
+            now=datetime.now(UTC),
+        )
+
     def table(self) -> dict[type[EventData], Handler]:
         return {
             ComplaintTriaged: self.on_triaged,
@@ -168,6 +182,7 @@ class ClockEvents:
             ComplaintClosed: self.on_closed,
             ComplaintDuplicateLinked: self.on_duplicate_linked,
             ComplaintRecategorized: self.on_recategorized,
+            ComplaintEscalationRequested: self.on_escalation_requested,
         }
 
 

@@ -1,13 +1,16 @@
 """Routing's case commands: the staff commands that move a case, the hand-offs (reassign,
-transfer) and a supervisor's correction of the triage. Each answers the case with its
-history; the case file and the case lists are :mod:`routing.casefile.api`.
+transfer), a supervisor's correction of the triage and a supervisor's request to escalate.
+Each answers the case with its history (the escalation request, which sla-watch decides,
+answers 202 with the request); the case file and the case lists are
+:mod:`routing.casefile.api`.
 
 Every command takes an optional ``If-Match: "<version>"`` (the case's ``version``; every
 answer gives it as ``ETag`` too): a case that changed since is refused, unchanged.
 
-Every error is problem+json: 401/403 (auth: agents cannot recategorise), 404 (unknown
+Every error is problem+json: 401/403 (auth: agents cannot recategorise or escalate), 404 (unknown
 case), 409 ``illegal-transition`` (with ``state`` and ``command``), ``stale-case`` (with
 ``current_version``, ``expected_version`` and ``changes``), ``no-change``,
+``escalation-not-higher`` (with ``level`` and ``current_level``),
 ``agent-offline`` / ``agent-at-capacity`` / ``agent-not-senior`` (with ``agent``), 422
 ``closure-guard``, ``unknown-target`` or ``validation`` (also a malformed ``If-Match``).
 """
@@ -21,10 +24,13 @@ from fastapi import APIRouter, Response
 
 from routing.auth import LeadDep, StaffDep
 from routing.bootstrap import Dependencies, DependenciesDep
-from routing.cases import recategorization, service
+from routing.cases import escalation, recategorization, service
+from routing.cases.domain.versions import etag
 from routing.cases.schemas import (
     AwaitingCustomerIn,
     CaseOut,
+    EscalateIn,
+    EscalationRequestOut,
     FirstResponseIn,
     IfMatchDep,
     ReassignIn,
@@ -247,6 +253,36 @@ async def recategorize(
         expected_version=expected,
     )
     return with_etag(response, view)
+
+
+@router.post(
+    "/{complaint_id}/escalate",
+    status_code=202,
+    response_model=EscalationRequestOut,
+    responses=ERRORS,
+    summary=(
+        "Ask, with a reason, to escalate to a higher level (lead of the team or manager); "
+        "sla-watch raises the level and the person at it is told"
+    ),
+)
+async def escalate(
+    complaint_id: str,
+    deps: DependenciesDep,
+    caller: LeadDep,
+    expected: IfMatchDep,
+    response: Response,
+    body: EscalateIn,
+) -> EscalationRequestOut:
+    request = await escalation.request_escalation(
+        database=deps.database,
+        complaint_id=complaint_id,
+        principal=caller,
+        level=body.level,
+        reason=body.reason,
+        expected_version=expected,
+    )
+    response.headers["ETag"] = etag(request.case_version)
+    return EscalationRequestOut.of(request)
 
 
 async def _hand_off(

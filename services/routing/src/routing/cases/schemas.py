@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from complaint_contracts.vocabulary import Category, PreferredChannel, Priority, SolutionType
 from fastapi import Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from routing.cases.domain.versions import IF_MATCH, etag, parse_if_match
+from routing.cases.escalation import EscalationRequest
 from routing.cases.service import CaseView
 
 TEXT = 2000
@@ -113,6 +114,44 @@ class RecategorizeIn(_In):
         if self.category is None and self.subcategory is None and self.priority is None:
             raise ValueError("give at least one of category, subcategory, priority")
         return self
+
+
+class EscalateIn(_In):
+    level: Literal[1, 2, 3] = Field(
+        description="The level asked for: 1 team lead, 2 manager, 3 senior escalation group"
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=TEXT,
+        description="Why (kept in the history, sent to whoever is told; contacts masked)",
+    )
+
+
+class EscalationRequestOut(BaseModel):
+    """The request as staged: the level changes when sla-watch's ``complaint.escalated``
+    comes back (the case's ``escalation_level`` and an ``escalated`` history entry)."""
+
+    complaint_id: str
+    level: int = Field(description="The level asked for")
+    current_level: int = Field(description="The case's level when the request was made")
+    reason: str = Field(description="The reason as kept and sent, contacts masked")
+    actor: str = Field(description="Who asked (user id)")
+    requested_at: datetime
+    event_id: str = Field(description="The id of the `complaint.escalation_requested` event")
+    version: int = Field(description="The case's version after the request (also the `ETag`)")
+
+    @classmethod
+    def of(cls, request: EscalationRequest) -> EscalationRequestOut:
+        return cls(
+            complaint_id=request.complaint_id,
+            level=request.level,
+            current_level=request.current_level,
+            reason=request.reason,
+            actor=request.actor,
+            requested_at=request.requested_at,
+            event_id=request.event_id,
+            version=request.case_version,
+        )
 
 
 class ActionOut(BaseModel):

@@ -1,5 +1,10 @@
 """Escalation on breach: the complaint's level rises per the ladder, in the breach's
-transaction, so a breach and the escalation it causes commit (and are sent) together."""
+transaction, so a breach and the escalation it causes commit (and are sent) together.
+
+Escalation by hand: a lead's or manager's ``complaint.escalation_requested`` (routing's
+topic) raises the level in the consumer's transaction, with its ``complaint.escalated``
+(trigger ``manual``, the requester as actor) staged in the outbox; sla-watch owns the level,
+so routing's case follows when that event comes back."""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import structlog
+from complaint_contracts import topics
 from complaint_contracts.events import ComplaintEscalated
 from complaint_runtime.database import UnitOfWork
 
-from sla_watch.clocks.recording import ACTOR
+from sla_watch.clocks.recording import ACTOR, SOURCE
 from sla_watch.db import Clock, ClockRepository, ComplaintSla, ComplaintSlaRepository
 from sla_watch.firing.domain import escalation as ladder
 
@@ -81,6 +87,71 @@ class BreachLedger:
             metric=clock.metric,
             actor=ACTOR,
         )
+
+
+async def escalate_by_hand(
+    *,
+    uow: UnitOfWork,
+    complaint_id: str,
+    level: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> ComplaintEscalated | None:
+    """Raise the complaint's level to ``level`` when that is higher and stage the
+    ``complaint.escalated`` saying so; None (logged) when the request changes nothing.
+
+    The row is locked after the complaint's open clocks (the consumers' lock order, so the
+    firing loop and this never deadlock). A complaint whose clocks were armed before rows
+    existed gets its row from a clock, as on a breach. A complaint with neither row nor
+    clock was never triaged here (routing refuses to escalate an untriaged case, so this is
+    an event from before that rule or a disagreement): no row is made up from nothing, since
+    its priority is unknown and a row would stop a later triage from arming the clocks; the
+    request is logged and dropped (routing's history keeps it, without an escalation).
+    """
+    clocks = ClockRepository(uow.session, lock=True)
+    await clocks.open_of_complaint(complaint_id)  # lock order: clocks first
+    complaints = ComplaintSlaRepository(uow.session, lock=True)
+    row = await complaints.get(complaint_id)
+    if row is None:
+        known = await clocks.of_complaint(complaint_id, limit=1)
+        if not known:
+            log.warning(
+                "manual escalation of a complaint without clocks ignored",
+                complaint_id=complaint_id,
+                requested_level=level,
+            )
+            return None
+        row = _row_from_clock(known[0], now=now)
+        complaints.add(row)
+    rise = ladder.escalate_by_hand(row.escalation_level, requested=level, reason=reason)
+    if rise is None:
+        log.info(
+            "manual escalation changes nothing",
+            complaint_id=complaint_id,
+            requested_level=level,
+            escalation_level=row.escalation_level,
+        )
+        return None
+    row.escalation_level = rise.level
+    row.updated_at = now
+    escalated = ComplaintEscalated(
+        complaint_id=complaint_id,
+        level=rise.level,
+        previous_level=rise.previous_level,
+        trigger=rise.trigger,
+        reason=rise.reason,
+        actor=actor,
+    )
+    uow.add_event(escalated, topic=topics.SLA.name, source=SOURCE, subject=complaint_id, time=now)
+    log.info(
+        "complaint escalated",
+        complaint_id=complaint_id,
+        escalation_level=rise.level,
+        trigger=rise.trigger,
+        requested_by=actor,
+    )
+    return escalated
 
 
 def _row_from_clock(clock: Clock, *, now: datetime) -> ComplaintSla:

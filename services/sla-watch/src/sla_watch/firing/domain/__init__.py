@@ -1,1 +1,1 @@
-"""Pure rules of escalation on breach: the ladder. No I/O."""
+"""Pure rules of escalation on breach (the ladder) and by hand. No I/O."""

@@ -1,10 +1,16 @@
-"""The escalation ladder (§6): which level a breach calls for. Pure rules, no I/O.
+"""The escalation ladder (§6): which level a breach calls for, and what a lead's or
+manager's request to escalate by hand does (§3). Pure rules, no I/O.
 
 Levels: 0 agent, 1 team lead, 2 manager, 3 senior escalation group. A first-response or
 next-response breach calls the team lead, a resolution breach the manager; a breach of a P1
 complaint, or the complaint's second breach (of any clocks), goes straight to the senior
 group. The level only rises: a breach that calls for a level at or below the current one
 changes nothing (and sends nothing).
+
+By hand, a lead or manager asks for a level (routing refuses a request that is not above the
+level its case shows). sla-watch's level can be ahead of routing's picture (a breach routing
+has not applied yet): a request at or below sla-watch's level then changes nothing either,
+since the level never goes down by a request and an escalation must change the level.
 """
 
 from __future__ import annotations
@@ -40,13 +46,16 @@ _METRIC_WORDS = {
 }
 
 
+Trigger = BreachTrigger | Literal["manual"]
+
+
 @dataclass(frozen=True)
 class Escalation:
     """A rise of the escalation level, with what caused it and why in words."""
 
     level: Level
     previous_level: Level
-    trigger: BreachTrigger
+    trigger: Trigger
     reason: str
 
 
@@ -85,4 +94,23 @@ def escalate_on_breach(
         previous_level=previous,
         trigger=trigger,
         reason=f"{what}: escalated to the {LEVEL_NAMES[level]} (level {level})",
+    )
+
+
+def escalate_by_hand(current: int, *, requested: int, reason: str) -> Escalation | None:
+    """The escalation a request by hand causes, or None when the complaint already stands
+    at the requested level or higher. The reason is the requester's own words."""
+    if requested not in (1, 2, 3):
+        raise ValueError(f"not a level to escalate to: {requested!r}")
+    if current not in (0, 1, 2, 3):
+        raise ValueError(f"not an escalation level: {current!r}")
+    if not reason.strip():
+        raise ValueError("an escalation by hand needs a reason")
+    if requested <= current:
+        return None
+    return Escalation(
+        level=cast(Level, requested),
+        previous_level=cast(Level, current),
+        trigger="manual",
+        reason=reason,
     )
