@@ -69,7 +69,7 @@ def per_service_env(
         agents = [
             {"id": f"agent-{t}", "team": t, "level": "senior", "capacity": 10_000} for t in TEAMS
         ]
-        return {"ROUTING_AGENTS": json.dumps(agents)}
+        return {"ROUTING_AGENTS": json.dumps(agents), "INTAKE_INTERNAL_URL": urls["intake"]}
     if name == "sla-watch":
         return {
             "SLA_FIRST_RESPONSE_TARGETS_S": json.dumps(SLA_FIRST_RESPONSE_TARGETS_S),

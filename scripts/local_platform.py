@@ -134,7 +134,8 @@ def service_settings(urls: dict[str, str], keys: dict[str, str]) -> dict[str, di
             "CONTACT_ENCRYPTION_KEY": keys["CONTACT_ENCRYPTION_KEY"],
             "CUSTOMER_REF_KEY": keys["CUSTOMER_REF_KEY"],
         },
-        "routing": {"ROUTING_AGENTS": json.dumps(agents)},
+        # intake's internal API: a lead's or manager's reveal of a customer's raw contact.
+        "routing": {"ROUTING_AGENTS": json.dumps(agents), "INTAKE_INTERNAL_URL": urls["intake"]},
         "sla-watch": {},
         "feedback": {"FEEDBACK_LINK_SECRET": keys["FEEDBACK_LINK_SECRET"]},
         "notify": {

@@ -61,10 +61,11 @@ SECRET_FIELD = re.compile(r"secret|_key$|password|username|^database_url$")
 OPTIONAL_SECRETS = {"smtp_username", "smtp_password", "notify_recipient_hash_key"}
 # A default naming the laptop (127.0.0.1, SQLite file) is wrong in a cluster: must be set.
 LAPTOP_DEFAULT = re.compile(r"127\.0\.0\.1|localhost|sqlite")
-# Who may call each service (README): the ingress controller, notify for internal APIs, the
-# console for routing's and sla-watch's APIs (with the signed-in user's token).
+# Who may call each service (README): the ingress controller, notify for internal APIs (and
+# routing for intake's, a lead's reveal of a contact), the console for routing's and
+# sla-watch's APIs (with the signed-in user's token).
 INGRESS_PEERS = {
-    "intake": {"ingress-controller", "notify"},
+    "intake": {"ingress-controller", "notify", "routing"},
     "routing": {"ingress-controller", "console"},
     "sla-watch": {"ingress-controller", "console"},
     "feedback": {"ingress-controller", "notify"},
@@ -74,6 +75,7 @@ INGRESS_PEERS = {
 # The synchronous calls between services: caller → {variable holding the URL: callee}.
 CALLS = {
     "notify": {"INTAKE_INTERNAL_URL": "intake", "FEEDBACK_INTERNAL_URL": "feedback"},
+    "routing": {"INTAKE_INTERNAL_URL": "intake"},
     "console": {"CONSOLE_ROUTING_URL": "routing", "CONSOLE_SLA_WATCH_URL": "sla-watch"},
 }
 # The console's HTTPS egress (its OpenID Connect issuer): in the base, any address but these.
@@ -463,6 +465,16 @@ def test_notify_reaches_intake_feedback_and_its_directory(
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_routing_reaches_intake_for_a_revealed_contact(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    env = wired_env(docs, container(get(docs, "Deployment", "routing")))
+    assert_calls_its_service(docs, env, "routing")
+    assert 0 < float(env["INTERNAL_HTTP_TIMEOUT_S"]["value"]) <= 30
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_console_reaches_routing_sla_watch_and_signs_in_safely(
     rendered: dict[str, list[Doc]], overlay: str
 ) -> None:
@@ -628,6 +640,8 @@ def test_network_policy_of_each_service(
         "postgresql@any-namespace": {(5432, "TCP")},
         "kube-system": {(53, "UDP"), (53, "TCP")},
     }
+    if service == "routing":
+        expected["intake"] = {(HTTP_PORT, "TCP")}
     if service == "notify":
         expected["intake"] = expected["feedback"] = {(HTTP_PORT, "TCP")}
         smtp = {k: v for k, v in allowed(policy["egress"], "to").items() if k.startswith("ipBlock")}
@@ -657,10 +671,11 @@ def https_egress(policy: Doc) -> list[Doc]:
     return [peer["ipBlock"] for peer in rules[0]["to"]]
 
 
-def test_notify_is_the_only_caller_intake_and_feedback_accept(
+def test_notify_reaches_intake_and_feedback_at_both_ends(
     rendered: dict[str, list[Doc]],
 ) -> None:
-    """Both ends agree: notify may send to intake/feedback, and they accept it from notify."""
+    """Both ends agree: notify may send to intake/feedback, and they accept it from notify
+    (who else may call them: ``INGRESS_PEERS``)."""
     docs = rendered["production"]
     notify_egress = allowed(get(docs, "NetworkPolicy", "notify")["spec"]["egress"], "to")
     for target in ("intake", "feedback"):

@@ -140,7 +140,8 @@ def platform(
         "routing": {
             "ROUTING_AGENTS": json.dumps(
                 [{"id": agent_id(t), "team": t, "level": "senior", "capacity": 1000} for t in TEAMS]
-            )
+            ),
+            "INTAKE_INTERNAL_URL": base["intake"],  # a lead's reveal of a raw contact
         },
         "sla-watch": {
             "SLA_FIRST_RESPONSE_TARGETS_S": json.dumps(SLA_FIRST_RESPONSE_TARGETS_S),

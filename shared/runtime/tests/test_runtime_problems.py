@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from complaint_runtime.context import current_causation
+from complaint_runtime.errors import Unavailable
 from complaint_runtime.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from complaint_runtime.problems import (
     PROBLEM_JSON,
@@ -85,6 +86,10 @@ def _app() -> FastAPI:
     @app.get("/unavailable")
     async def unavailable() -> None:
         raise DependencyUnavailable("kafka is down")
+
+    @app.get("/peer-down")
+    async def peer_down() -> None:
+        raise Unavailable("intake unreachable; retry later.")
 
     @app.get("/boom")
     async def boom() -> None:
@@ -221,6 +226,16 @@ async def test_dependency_unavailable_is_503(client: httpx.AsyncClient) -> None:
     response = await client.get("/unavailable")
     _assert_problem(response, 503, "/unavailable")
     assert response.headers["retry-after"] == str(RETRY_AFTER)
+
+
+async def test_an_unavailable_peer_is_a_503_domain_error_with_retry_after(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/peer-down")
+    body = _assert_problem(response, 503, "/peer-down")
+    assert response.headers["retry-after"] == str(RETRY_AFTER)
+    assert body["type"] == f"{TYPE_BASE}/unavailable"
+    assert body["detail"] == "intake unreachable; retry later."
 
 
 async def test_unexpected_error_is_500_without_traceback(client: httpx.AsyncClient) -> None:

@@ -19,6 +19,7 @@ from complaint_runtime.database import Database
 from complaint_runtime.service import ServiceRuntime
 from fastapi import Depends, Request
 
+from routing.adapters.intake_api import IntakeApi
 from routing.config import RoutingSettings
 from routing.duplicates.domain.detection import DuplicatePolicy
 from routing.staffing.service import seed_agents
@@ -35,6 +36,7 @@ class Dependencies:
     streak_length: int  # §4: irritation words in this many messages in a row turn blue yellow
     classifiers: TriageClassifiers  # the rules over the current category tree, or the model
     review_task_due: timedelta  # a reopen's review task falls due this long after it
+    intake: IntakeApi  # intake's internal API: a customer's raw contact, revealed to a lead
 
 
 def duplicate_policy(settings: RoutingSettings) -> DuplicatePolicy:
@@ -45,14 +47,24 @@ def duplicate_policy(settings: RoutingSettings) -> DuplicatePolicy:
     )
 
 
+def intake_api(settings: RoutingSettings) -> IntakeApi:
+    return IntakeApi(
+        base_url=settings.intake_internal_url,
+        secret=settings.auth_jwt_secret,
+        timeout_s=settings.internal_http_timeout_s,
+    )
+
+
 def build_dependencies(
     settings: RoutingSettings,
     *,
     database: Database,
     classifiers: TriageClassifiers | None = None,
+    intake: IntakeApi | None = None,
 ) -> Dependencies:
     """The dependencies over ``database``; ``classifiers`` default to what the settings
-    ask for (raises ``RuntimeError`` when the configured model cannot be loaded)."""
+    ask for (raises ``RuntimeError`` when the configured model cannot be loaded), ``intake``
+    to the client of ``INTAKE_INTERNAL_URL`` (tests give one over a mock transport)."""
     return Dependencies(
         settings=settings,
         database=database,
@@ -60,6 +72,7 @@ def build_dependencies(
         streak_length=settings.emotion_streak_length,
         classifiers=classifiers or load_classifiers(settings),
         review_task_due=timedelta(hours=settings.review_task_due_h),
+        intake=intake or intake_api(settings),
     )
 
 

@@ -124,3 +124,19 @@ class RoutingSettings(ServiceSettings):
             "this many hours after the reopen (wall-clock)"
         ),
     )
+    intake_internal_url: str = Field(
+        "http://127.0.0.1:8001",
+        description=(
+            "INTAKE_INTERNAL_URL: base URL of intake's internal API, asked for a customer's "
+            "raw contact when a lead or manager reveals it (never stored by routing)"
+        ),
+    )
+    internal_http_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=30,
+        description=(
+            "INTERNAL_HTTP_TIMEOUT_S: bound of each call to another service's internal API "
+            "(a staff request waits for it; past it the answer is a 503)"
+        ),
+    )

@@ -15,6 +15,8 @@ from routing.cases.api import router as cases_router
 from routing.cases.api import transfer_router
 from routing.categories.api import router as categories_router
 from routing.config import RoutingSettings
+from routing.contacts.api import router as contacts_router
+from routing.duplicates.api import router as duplicates_router
 from routing.staffing.api import admin_router
 from routing.staffing.api import router as staffing_router
 from routing.tasks.api import router as tasks_router
@@ -46,6 +48,8 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
             tasks_router,
             canned_replies_router,
             canned_replies_admin_router,
+            duplicates_router,
+            contacts_router,
         ],
     )
     app.state.dependencies = deps

@@ -114,3 +114,11 @@ class NotConfigured(DomainError):
 
     default_title = "Not configured"
     default_kind = "not-configured"
+
+
+class Unavailable(DomainError):
+    """Another service this request needs is down or too slow to answer: nothing was done,
+    the caller may retry later (503 with Retry-After)."""
+
+    default_title = "Service temporarily unavailable"
+    default_kind = "unavailable"

@@ -26,6 +26,7 @@ from complaint_runtime.errors import (
     NotFound,
     PayloadTooLarge,
     Unauthorized,
+    Unavailable,
     UnsupportedMediaType,
 )
 
@@ -47,6 +48,7 @@ STATUS_OF: dict[type, int] = {
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     NotConfigured: 503,
+    Unavailable: 503,
     DomainError: 400,
 }
 
@@ -146,6 +148,8 @@ def install_problem_handlers(app: FastAPI, *, retry_after_s: int = 5) -> None:
         headers = None
         if isinstance(exc, Unauthorized):
             headers = {"WWW-Authenticate": exc.challenge}
+        elif isinstance(exc, Unavailable):
+            headers = {"Retry-After": str(retry_after_s)}
         return problem_response(
             request,
             status_of(exc),

@@ -115,6 +115,37 @@ class CustomerIndex:
     async def get(self, complaint_id: str) -> CustomerComplaint | None:
         return await self.session.get(CustomerComplaint, complaint_id)
 
+    async def fresh(self, complaint_id: str) -> CustomerComplaint | None:
+        """The entry as committed now, not as this session first read it: call it once the
+        case row is locked (every change of a link locks its copy's case row first)."""
+        return await self.session.get(CustomerComplaint, complaint_id, populate_existing=True)
+
+    async def keys_of(self, complaint_id: str) -> frozenset[str]:
+        rows = await self.session.scalars(
+            select(CustomerIdentityKey.identity_key).where(
+                CustomerIdentityKey.complaint_id == complaint_id
+            )
+        )
+        return frozenset(rows)
+
+    async def link(self, *, complaint_id: str, duplicate_of: str, received_at: datetime) -> None:
+        """Staff linked ``complaint_id`` to ``duplicate_of`` by hand; a case older than the
+        index gets an entry (no keys, no text: it only carries the link)."""
+        entry = await self.get(complaint_id)
+        if entry is not None:
+            entry.duplicate_of = duplicate_of
+            return
+        self.session.add(
+            CustomerComplaint(
+                complaint_id=complaint_id,
+                order_ref=None,
+                fingerprint="",
+                received_at=received_at,
+                duplicate_of=duplicate_of,
+                repeat_count=0,
+            )
+        )
+
     async def open_duplicates_of(self, original_id: str) -> list[str]:
         """The copies of ``original_id`` that are not closed yet, oldest first."""
         rows = await self.session.scalars(

@@ -87,6 +87,26 @@ async def screen(
     return Screening(incoming, tuple(earlier), find_original(incoming, earlier, policy), policy)
 
 
+async def rescreen(*, uow: UnitOfWork, case: Case, policy: DuplicatePolicy) -> Screening:
+    """The customer's recent complaints around a complaint the index already holds (a copy
+    staff unlinked), for its repeat count at its late triage: it duplicates nothing now.
+    A case older than the index, or erased, has no keys: no earlier complaints."""
+    index = CustomerIndex(uow.session)
+    entry = await index.get(case.complaint_id)
+    incoming = Incoming(
+        complaint_id=case.complaint_id,
+        keys=await index.keys_of(case.complaint_id),
+        order_ref=entry.order_ref if entry is not None else None,
+        fingerprint=entry.fingerprint if entry is not None else "",
+        received_at=entry.received_at if entry is not None else case.received_at,
+    )
+    earlier: list[Earlier] = []
+    if incoming.keys:
+        since = incoming.received_at - policy.lookback
+        earlier = await index.earlier(keys=incoming.keys, since=since)
+    return Screening(incoming, tuple(earlier), None, policy)
+
+
 def index(uow: UnitOfWork, screening: Screening, *, repeat_count: int = 0) -> None:
     original = screening.original.original_id if screening.original else None
     CustomerIndex(uow.session).add(

@@ -32,6 +32,15 @@ def start_streak(*, uow: UnitOfWork, complaint_id: str, description: str, length
     EmotionStreakRepository(uow.session).start(complaint_id, update.runs)
 
 
+async def ensure_streak(
+    *, uow: UnitOfWork, complaint_id: str, description: str, length: int
+) -> None:
+    """Start the streak from the description unless customer messages already started one
+    (a copy triaged late, once staff unlinked it from its original)."""
+    if await EmotionStreakRepository(uow.session).get_for_update(complaint_id) is None:
+        start_streak(uow=uow, complaint_id=complaint_id, description=description, length=length)
+
+
 async def observe_message(
     *,
     uow: UnitOfWork,

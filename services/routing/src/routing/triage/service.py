@@ -1,15 +1,20 @@
 """Triage of a received complaint (§4, §5), in the consumer's transaction: screen it for a
 duplicate, classify and prioritise it, open its case and hand it to the assignment engine.
+A copy staff unlink from its original goes through the same triage and assignment, from
+the texts its case file keeps (:func:`triage_unlinked`, in the staff command's transaction).
 
 The state change, its events (outbox) and its history entries commit together.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from complaint_contracts.events import ComplaintAssigned, ComplaintReceived, ComplaintTriaged
 from complaint_contracts.events.routing import FiredRule
+from complaint_contracts.vocabulary import Channel, Tier
 from complaint_runtime.database import UnitOfWork
 
 from routing.assignment.domain.category_ownership import team_for_category
@@ -31,7 +36,22 @@ from routing.duplicates.service import Screening, index, link_duplicate, screen
 from routing.triage.classifiers import TriageClassifiers
 from routing.triage.domain.classification import Classifier
 from routing.triage.domain.triage import TriageDecision, triage
-from routing.triage.emotion_streaks import start_streak
+from routing.triage.emotion_streaks import ensure_streak, start_streak
+
+
+@dataclass(frozen=True, slots=True)
+class Complaint:
+    """What triage reads of a complaint: its texts, its customer's language and tier."""
+
+    subject: str
+    description: str
+    language: str
+    tier: Tier
+
+    @classmethod
+    def received(cls, received: ComplaintReceived) -> Complaint:
+        customer = received.customer
+        return cls(received.subject, received.description, customer.language, customer.tier)
 
 
 async def triage_and_assign(
@@ -60,7 +80,7 @@ async def triage_and_assign(
         await open_case_file(uow=uow, case=copy, received=received)
         return copy
     classifier = await classifiers.for_session(uow.session)
-    decision = _decide(received, classifier, screening)
+    decision = _decide(Complaint.received(received), classifier, screening)
     now = now_utc()
     case = await _open_case(
         uow,
@@ -76,19 +96,55 @@ async def triage_and_assign(
     return case
 
 
-def _decide(
-    received: ComplaintReceived, classifier: Classifier, screening: Screening
-) -> TriageDecision:
+async def triage_unlinked(
+    *,
+    uow: UnitOfWork,
+    case: Case,
+    subject: str,
+    description: str,
+    screening: Screening,
+    classifiers: TriageClassifiers,
+    streak_length: int,
+) -> int:
+    """A copy staff unlinked from its original (§4): until now it stood under the original's
+    triage, held ``received`` with no team. It is triaged and assigned exactly as its
+    ``complaint.received`` would have been had it been no copy (``complaint.triaged`` arms
+    its clocks in sla-watch), from the texts its case file keeps; ``screening`` is the
+    customer's recent complaints. Returns its repeat count, for the customer index."""
+    classifier = await classifiers.for_session(uow.session)
+    complaint = Complaint(subject, description, case.language, cast(Tier, case.tier))
+    decision = _decide(complaint, classifier, screening)
+    now = now_utc()
+    rules = _fired(decision)
+    case.category, case.subcategory = decision.category, decision.subcategory
+    case.confidence, case.priority = decision.confidence, decision.priority
+    case.emotion, case.rules_fired = decision.emotion, [r.model_dump() for r in rules]
+    case.team = team_for_category(decision.category)  # until _assign reads the ownership
+    # Customer messages to the copy may have started its streak: they are kept.
+    await ensure_streak(
+        uow=uow, complaint_id=case.complaint_id, description=description, length=streak_length
+    )
+    repeat_count = screening.repeat_count(decision.category)
+    _triaged(uow, case, decision, rules, repeat_count=repeat_count, at=now)
+    await _assign(uow, case, at=now)
+    return repeat_count
+
+
+def _decide(complaint: Complaint, classifier: Classifier, screening: Screening) -> TriageDecision:
     """Category, emotion and priority; the repeat rule counts the customer's earlier
     complaints of the category the classifier chose."""
     return triage(
-        subject=received.subject,
-        description=received.description,
-        language=received.customer.language,
-        tier=received.customer.tier,
+        subject=complaint.subject,
+        description=complaint.description,
+        language=complaint.language,
+        tier=complaint.tier,
         classifier=classifier,
         count_repeats=screening.repeat_count,
     )
+
+
+def _fired(decision: TriageDecision) -> tuple[FiredRule, ...]:
+    return tuple(FiredRule(rule=r.rule, detail=r.detail) for r in decision.rules_fired)
 
 
 async def _open_case(
@@ -105,7 +161,7 @@ async def _open_case(
     ``triaged`` with ``complaint.triaged``."""
     repeat_count = screening.repeat_count(decision.category)
     team = team_for_category(decision.category)  # until assign_new reads the ownership table
-    rules = tuple(FiredRule(rule=r.rule, detail=r.detail) for r in decision.rules_fired)
+    rules = _fired(decision)
     case = received_case(
         received,
         category=decision.category,
@@ -127,6 +183,20 @@ async def _open_case(
     )
     await uow.session.flush()  # the history rows reference the case row
     record_received(uow, case, received, event_id=event_id)
+    _triaged(uow, case, decision, rules, repeat_count=repeat_count, at=at)
+    return case
+
+
+def _triaged(
+    uow: UnitOfWork,
+    case: Case,
+    decision: TriageDecision,
+    rules: tuple[FiredRule, ...],
+    *,
+    repeat_count: int,
+    at: datetime,
+) -> None:
+    """``received`` → ``triaged`` with ``complaint.triaged`` (the row holds the decision)."""
     triaged = ComplaintTriaged(
         complaint_id=case.complaint_id,
         category=decision.category,
@@ -136,8 +206,8 @@ async def _open_case(
         emotion=decision.emotion,
         rules_fired=rules,
         repeat_count=repeat_count,
-        channel=received.channel,
-        customer_tier=received.customer.tier,
+        channel=cast(Channel, case.channel),  # the columns only hold vocabulary values
+        customer_tier=cast(Tier, case.tier),
     )
     move(
         uow,
@@ -149,7 +219,6 @@ async def _open_case(
         at=at,
         detail={"category": decision.category, "priority": decision.priority},
     )
-    return case
 
 
 async def _assign(uow: UnitOfWork, case: Case, *, at: datetime) -> None:

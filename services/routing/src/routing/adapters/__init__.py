@@ -1,0 +1,1 @@
+"""Routing's clients of other services' internal APIs (built in ``routing.bootstrap``)."""

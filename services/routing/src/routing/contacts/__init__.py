@@ -1,0 +1,1 @@
+"""A customer's raw contact, revealed to a lead or manager and audited (§10)."""
