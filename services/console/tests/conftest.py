@@ -32,6 +32,7 @@ from console_support import (
     case_file,
     case_row,
     iso,
+    task,
 )
 
 
@@ -41,8 +42,16 @@ def routing() -> FakeUpstream:
     fake.answer("GET", "/openapi.json", 200, OPENAPI)
     fake.answer("GET", "/v1/cases", 200, {"items": [case_row()], "next": None})
     fake.answer("GET", r"/v1/cases/[0-9a-f-]{36}", 200, case_file())
-    fake.answer("POST", r"/v1/cases/[0-9a-f-]{36}/[a-z-]+", 200, case_file())
+    fake.answer("POST", r"/v1/cases/[0-9a-f-]{36}/[a-z-]+(/[a-z-]+)?", 200, case_file())
     fake.answer("POST", r"/v1/cases/[0-9a-f-]{36}/notes", 201, {"id": 1})
+    fake.answer("POST", r"/v1/cases/[0-9a-f-]{36}/escalate", 202, {"level": 2})
+    fake.answer(
+        "POST",
+        r"/v1/cases/[0-9a-f-]{36}/contact/reveal",
+        200,
+        {"name": None, "email": None, "phone": None, "preferred_channel": None},
+    )
+    fake.answer("POST", r"/v1/tasks/\d+/(assign|complete)", 200, task(status="open"))
     fake.answer(
         "GET",
         "/v1/canned-replies",

@@ -222,6 +222,32 @@ def case_file(**overrides: Any) -> dict[str, Any]:
     return case | overrides
 
 
+def task(**overrides: Any) -> dict[str, Any]:
+    """One of routing's tasks (``GET /v1/tasks`` items, the case file's ``tasks``): a review
+    of the case after a reopen, for the billing team's lead, not picked up yet."""
+    now = datetime.now(UTC)
+    found = {
+        "id": 5,
+        "kind": "review_reopen",
+        "complaint_id": CASE_ID,
+        "team": "billing",
+        "status": "open",
+        "assignee": None,
+        "reason": "客户表示未解决",
+        "detail": {},
+        "created_by": "feedback",
+        "created_at": iso(now - timedelta(hours=1)),
+        "due_at": iso(now + timedelta(hours=23)),
+        "assigned_by": None,
+        "assigned_at": None,
+        "outcome": None,
+        "note": None,
+        "completed_by": None,
+        "completed_at": None,
+    }
+    return found | overrides
+
+
 def _action(action: str, actor: str, old: str | None, new: str, at: datetime) -> dict[str, Any]:
     return {
         "actor": actor,
@@ -241,6 +267,12 @@ OPENAPI = {
         "/v1/cases/{complaint_id}/notes": {"post": {}},
         "/v1/canned-replies": {"get": {}},
         "/v1/tasks": {"get": {}},
+        "/v1/tasks/{task_id}/assign": {"post": {}},
+        "/v1/tasks/{task_id}/complete": {"post": {}},
+        "/v1/cases/{complaint_id}/escalate": {"post": {}},
+        "/v1/cases/{complaint_id}/duplicate-of": {"post": {}},
+        "/v1/cases/{complaint_id}/duplicate-of/unlink": {"post": {}},
+        "/v1/cases/{complaint_id}/contact/reveal": {"post": {}},
     }
 }
 

@@ -146,9 +146,10 @@ async def test_every_post_is_refused_without_the_csrf_token(
     agent: Browser, routing: FakeUpstream
 ) -> None:
     paths = _post_routes(create_app(dependencies=agent.deps))
-    assert len(paths) == 11, paths  # 8 case actions, sign-in, sign-out, language
+    # 12 case actions, presence, 2 task actions, sign-in, sign-out, language
+    assert len(paths) == 18, paths
     for path in paths:
-        url = path.replace("{complaint_id}", CASE_ID)
+        url = path.replace("{complaint_id}", CASE_ID).replace("{task_id}", "5")
         for data in ({}, {"csrf_token": "forged"}):
             response = await agent.http.post(url, data={**data, "message": "x", "token": "t"})
             assert response.status_code == 403, (path, response.status_code)

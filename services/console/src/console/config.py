@@ -127,3 +127,16 @@ class ConsoleSettings(ServiceSettings):
     console_live_prune_interval_s: float = Field(
         300.0, gt=0, description="How often the pruning loop runs"
     )
+    console_presence_ttl_s: int = Field(
+        15,
+        ge=5,
+        le=300,
+        description=(
+            "A user typing in a case's composer is shown to the case's other viewers as "
+            "writing for this long after their last keystroke (their page says so every 3 s "
+            "while they type)"
+        ),
+    )
+    console_presence_poll_s: int = Field(
+        5, ge=1, le=60, description="How often a case page asks who else is writing"
+    )

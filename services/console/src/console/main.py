@@ -11,6 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from console import messaging
 from console.board.api import router as board_router
 from console.bootstrap import MIGRATIONS, Dependencies, build_dependencies
+from console.cases.actions_api import router as case_tools_router
 from console.cases.api import router as cases_router
 from console.config import ConsoleSettings
 from console.live.api import router as live_router
@@ -43,7 +44,14 @@ def create_app(
             "The agents', leads' and managers' web application: queues, the case page, "
             "the lead's board, live updates."
         ),
-        routers=[signin_router, queue_router, cases_router, board_router, live_router],
+        routers=[
+            signin_router,
+            queue_router,
+            cases_router,
+            case_tools_router,
+            board_router,
+            live_router,
+        ],
         # Every POST of every route needs the session's CSRF token: none can forget it.
         dependencies=[Depends(csrf_protect)],
         docs_url=None,

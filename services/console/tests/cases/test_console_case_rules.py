@@ -11,8 +11,9 @@ import pytest
 from complaint_runtime.errors import Conflict, Forbidden, InvalidInput, NotFound
 from console.backends.domain.capabilities import NONE, capabilities_of
 from console.backends.domain.problems import BackendUnavailable, SignInRequired, error_of, kind_of
-from console.cases.domain.actions import available_actions
+from console.cases.domain.actions import available_actions, case_tools, escalation_levels
 from console.cases.domain.case_view import case_view
+from console.cases.domain.contact import contact_of
 from console.cases.domain.forms import FieldProblem, check_text, clean, problems_of
 from console.cases.domain.sla_badge import clock_badge, sla_badge
 from console.cases.domain.staleness import changes_since
@@ -214,5 +215,77 @@ def test_routing_s_capabilities_from_its_openapi_document() -> None:
     assert full.notes
     assert full.canned_replies
     assert full.tasks
+    assert not full.escalate
+    assert not full.unlink_duplicate
     assert capabilities_of({"paths": {"/v1/cases": {"get": {}}}}) == NONE
     assert capabilities_of({}) == NONE
+    unlink_only = capabilities_of({"paths": {"/v1/cases/{id}/duplicate-of/unlink": {"post": {}}}})
+    assert unlink_only.unlink_duplicate
+    assert not unlink_only.link_duplicate  # another path
+    tools = capabilities_of(
+        {
+            "paths": {
+                "/v1/cases/{complaint_id}/escalate": {"post": {}},
+                "/v1/cases/{complaint_id}/duplicate-of": {"post": {}},
+                "/v1/cases/{complaint_id}/contact/reveal": {"post": {}},
+                "/v1/cases/{complaint_id}/x/escalate": {"post": {}},
+            }
+        }
+    )
+    assert tools.escalate
+    assert tools.link_duplicate
+    assert tools.reveal_contact
+    assert not tools.unlink_duplicate
+
+
+ALL_TOOLS = ("escalate", "link_duplicate", "unlink_duplicate", "reveal_contact")
+
+
+def _tools(
+    roles: tuple[str, ...],
+    *,
+    status: str = "in_progress",
+    team: str | None = "billing",
+    level: int = 0,
+    duplicate: bool = False,
+    offered: tuple[str, ...] = ALL_TOOLS,
+) -> set[str]:
+    return set(
+        case_tools(
+            status=status,
+            roles=roles,
+            subject="me",
+            team=team,
+            case_team="billing",
+            case_assignee="me",
+            escalation_level=level,
+            duplicate_of=duplicate,
+            offered=offered,
+        )
+    )
+
+
+def test_the_case_tools_offered_to_whom() -> None:
+    assert _tools(("lead",)) == {"escalate", "link_duplicate", "reveal_contact"}
+    assert _tools(("manager",), team=None, duplicate=True) == {
+        "escalate",
+        "unlink_duplicate",
+        "reveal_contact",
+    }
+    assert _tools(("agent",)) == {"link_duplicate"}  # the assignee; no escalation, no contact
+    assert _tools(("lead",), team="quality") == set()  # another team's lead
+    assert _tools(("lead",), level=3) == {"link_duplicate", "reveal_contact"}
+    assert _tools(("lead",), status="closed", duplicate=True) == {"reveal_contact"}
+    assert _tools(("lead",), offered=("reveal_contact",)) == {"reveal_contact"}
+    assert escalation_levels(0) == (1, 2, 3)
+    assert escalation_levels(2) == (3,)
+    assert escalation_levels(3) == ()
+
+
+def test_a_revealed_contact_never_shows_in_a_repr() -> None:
+    contact = contact_of({"name": "张伟", "phone": "+8613812345678", "email": None})
+    assert contact.phone == "+8613812345678"
+    assert contact.preferred_channel is None
+    assert "138" not in repr(contact)
+    assert "138" not in repr([contact])
+    assert contact_of(None).empty

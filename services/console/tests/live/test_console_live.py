@@ -182,6 +182,43 @@ async def test_a_late_commit_is_still_sent_once(make_deps: NewDeps) -> None:
     assert position.cursor == 3
 
 
+async def test_a_backlog_longer_than_a_page_is_read_without_waiting_between_pages(
+    make_deps: NewDeps,
+) -> None:
+    """A consumer catching up records changes faster than one page per poll: the stream
+    reads page after page and sleeps only once it has caught up (else the change a user
+    waits for would come minutes late)."""
+    deps = await make_deps()
+    viewer = Viewer("manager-1", frozenset({"manager"}), None)
+    now = datetime.now(UTC)
+    backlog = 2 * service.POLL_LIMIT + 7
+    async with deps.database.unit_of_work() as uow:
+        for i in range(1, backlog + 1):
+            uow.session.add(_row(i, ID_A, now))
+    sleeps: list[float] = []
+    ticks = iter(range(10_000))
+
+    def clock() -> datetime:
+        return now + timedelta(milliseconds=next(ticks))
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    received = []
+    async for change_id, _change in service.follow_changes(
+        database=deps.database,
+        viewer=viewer,
+        position=service.StreamPosition(cursor=0),
+        clock=clock,
+        sleep=sleep,
+        poll_s=1.0,
+        until=now + timedelta(milliseconds=5),  # the clock ticks twice a poll: three polls
+    ):
+        received.append(change_id)
+    assert received == list(range(1, backlog + 1))
+    assert sleeps == [1.0]  # three pages, one sleep once caught up
+
+
 def _row(change_id: int, complaint_id: str, at: datetime) -> CaseChangeRow:
     return CaseChangeRow(
         id=change_id,

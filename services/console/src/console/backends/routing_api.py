@@ -1,6 +1,7 @@
-"""routing's API as the console uses it: case lists and case files, the staff commands,
-the team queue, agents and teams; notes, canned replies and review tasks where routing
-has them (:class:`RoutingCapabilities`).
+"""routing's API as the console uses it: case lists and case files, the staff commands
+(with a lead's escalation, duplicate links and the contact reveal), the team queue, agents
+and teams; notes, canned replies and review tasks where routing has them
+(:class:`RoutingCapabilities`).
 
 Commands carry ``If-Match`` with the case's version when the page was rendered from a
 case file that has one: routing then refuses a command on a case changed since (409
@@ -29,6 +30,10 @@ Command = Literal[
     "reassign",
     "recategorize",
     "notes",
+    "escalate",
+    "duplicate-of",
+    "duplicate-of/unlink",
+    "contact/reveal",
 ]
 CAPABILITIES_TTL_S: Final = 60.0
 
@@ -72,12 +77,13 @@ class RoutingApi:
         command: Command,
         body: Mapping[str, Any] | None,
         version: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> Any:
+        """The command's answer (the case; the contact for ``contact/reveal``; nothing for
+        an ``escalate`` accepted with 202)."""
         headers = {"If-Match": f'"{version}"'} if version is not None else None
-        answer: dict[str, Any] = await self._client.call(
+        return await self._client.call(
             "POST", f"/v1/cases/{complaint_id}/{command}", token=token, body=body, headers=headers
         )
-        return answer
 
     async def team_queue(self, *, token: str, team: str) -> dict[str, Any]:
         answer: dict[str, Any] = await self._client.call(
@@ -103,6 +109,16 @@ class RoutingApi:
 
     async def tasks(self, *, token: str, params: QueryParams = ()) -> Any:
         return await self._client.call("GET", "/v1/tasks", token=token, params=params)
+
+    async def assign_task(self, *, token: str, task_id: int, assignee: str) -> Any:
+        return await self._client.call(
+            "POST", f"/v1/tasks/{task_id}/assign", token=token, body={"assignee": assignee}
+        )
+
+    async def complete_task(self, *, token: str, task_id: int, body: Mapping[str, str]) -> Any:
+        return await self._client.call(
+            "POST", f"/v1/tasks/{task_id}/complete", token=token, body=body
+        )
 
     async def capabilities(self) -> RoutingCapabilities:
         """What this routing answers; none of the optional parts while routing is down

@@ -1,11 +1,14 @@
-"""The board's use case: one team's picture, read at once from routing (agents, waiting
+"""The board's use cases: one team's picture, read at once from routing (agents, waiting
 queue, cases at risk and breached, review tasks) and sla-watch (the next deadlines), with
-the lead's token. sla-watch being down leaves its panel out; routing being down fails the
-board (the page says to try again)."""
+the lead's token; and the review tasks' actions (pick one up, complete it with its
+outcome), which the case page offers too. sla-watch being down leaves its panel out;
+routing being down fails the board (the page says to try again)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -20,10 +23,14 @@ from console.board.domain.board import (
     deadlines,
     review_tasks,
 )
+from console.board.domain.tasks import TaskAction, completion_problems, offers_of
+from console.cases.domain.forms import FieldProblem, clean, require_valid
 from console.queue.domain.filters import QueueFilters
 from console.queue.domain.rows import CasePage, WaitingCase, waiting_cases
+from console.signin.domain.session_user import SessionUser
 
 DEADLINES: Final = 10
+USER_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,7 @@ class Board:
     at_risk: CasePage
     breached: CasePage
     tasks: tuple[ReviewTask, ...] | None  # None: this routing has no tasks
+    task_offers: Mapping[int, frozenset[TaskAction]]  # what the lead may do with each task
     deadlines: tuple[Deadline, ...] | None  # None: sla-watch did not answer
 
 
@@ -54,7 +62,13 @@ async def _tasks(routing: RoutingApi, *, token: str, team: str) -> tuple[ReviewT
 
 
 async def board(
-    *, routing: RoutingApi, sla_watch: SlaWatchApi, token: str, team: str, limit: int
+    *,
+    routing: RoutingApi,
+    sla_watch: SlaWatchApi,
+    token: str,
+    user: SessionUser,
+    team: str,
+    limit: int,
 ) -> Board:
     def cases(sla: str) -> Any:
         params = QueueFilters(sla=(sla,)).routing_params(team=team, limit=limit)
@@ -75,5 +89,23 @@ async def board(
         at_risk=CasePage.of(at_risk),
         breached=CasePage.of(breached),
         tasks=tasks,
+        task_offers=offers_of(tasks or (), roles=user.roles, subject=user.subject, team=user.team),
         deadlines=clocks,
     )
+
+
+async def take_task(*, routing: RoutingApi, token: str, user: SessionUser, task_id: int) -> None:
+    """Assign the task to the signed-in user (a lead picks a review up); routing refuses
+    anyone who may not (403), a task already done (409 ``task-done``)."""
+    if not USER_ID.fullmatch(user.subject):
+        require_valid([FieldProblem("assignee", "pattern")])
+    await routing.assign_task(token=token, task_id=task_id, assignee=user.subject)
+
+
+async def complete_task(
+    *, routing: RoutingApi, token: str, task_id: int, outcome: str, note: str
+) -> None:
+    """Complete the task with the review's outcome and an optional note."""
+    require_valid(completion_problems(outcome=outcome.strip(), note=note))
+    body = clean({"outcome": outcome, "note": note})
+    await routing.complete_task(token=token, task_id=task_id, body=body)

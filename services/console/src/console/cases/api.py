@@ -22,7 +22,9 @@ Short = Annotated[str, Form(max_length=200)]
 Version = Annotated[str, Form(max_length=20)]
 
 
-def _version(value: str) -> int | None:
+def version_of(value: str) -> int | None:
+    """The case version a form carries (sent as ``If-Match``); anything else: none, so
+    routing applies the command without the check rather than refusing a garbled one."""
     return int(value) if _VERSION.fullmatch(value.strip()) else None
 
 
@@ -48,7 +50,7 @@ async def freshness(
     data = await service.load_case(
         routing=deps.routing, token=me.token, user=me.user, complaint_id=complaint_id
     )
-    changed = data.case.version is None or data.case.version != _version(version)
+    changed = data.case.version is None or data.case.version != version_of(version)
     return render(
         request,
         deps,
@@ -72,7 +74,7 @@ async def first_response(
             routing=deps.routing,
             token=me.token,
             complaint_id=complaint_id,
-            version=_version(version),
+            version=version_of(version),
             message=message,
             first=True,
             in_reply_to=None,
@@ -105,7 +107,7 @@ async def reply(
             routing=deps.routing,
             token=me.token,
             complaint_id=complaint_id,
-            version=_version(version),
+            version=version_of(version),
             message=message,
             first=False,
             in_reply_to=in_reply_to or None,
@@ -137,7 +139,7 @@ async def ask_customer(
             routing=deps.routing,
             token=me.token,
             complaint_id=complaint_id,
-            version=_version(version),
+            version=version_of(version),
             question=reason,
         )
 
@@ -166,7 +168,7 @@ async def resume(
             routing=deps.routing,
             token=me.token,
             complaint_id=complaint_id,
-            version=_version(version),
+            version=version_of(version),
         )
 
     return await pages.act(
@@ -195,7 +197,7 @@ async def add_note(
             routing=deps.routing,
             token=me.token,
             complaint_id=complaint_id,
-            version=_version(version),
+            version=version_of(version),
             text=text,
         )
 
@@ -235,7 +237,7 @@ async def resolve(
             routing=deps.routing,
             token=me.token,
             complaint_id=complaint_id,
-            version=_version(version),
+            version=version_of(version),
             fields=fields,
         )
 
@@ -268,7 +270,7 @@ async def transfer(
             routing=deps.routing,
             token=me.token,
             complaint_id=complaint_id,
-            version=_version(version),
+            version=version_of(version),
             team=team,
             assignee=assignee,
             reason=reason,
@@ -311,7 +313,7 @@ async def recategorize(
             routing=deps.routing,
             token=me.token,
             complaint_id=complaint_id,
-            version=_version(version),
+            version=version_of(version),
             fields=fields,
         )
 

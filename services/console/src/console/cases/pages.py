@@ -4,22 +4,27 @@ refusal shown in place (API layer: it renders and answers HTTP).
 An action that succeeds goes back to the page (303) with a one-time notice; one that routing
 or the console's own checks refuse draws the page again with the form as the user filled
 it in and what went wrong: the fields refused, the refusal of a state that does not allow
-it, or, for a stale form, what changed since the page was drawn."""
+it, or, for a stale form, what changed since the page was drawn. The board's task forms
+and the contact reveal's fragment show refusals the same way (:func:`refused_form`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
-from complaint_runtime.errors import Conflict, Forbidden, InvalidInput
+from complaint_runtime.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from console.board.domain.tasks import MAX_TASK_NOTE
 from console.bootstrap import Dependencies
 from console.cases import service
 from console.cases.domain.forms import (
+    MAX_ESCALATION_REASON,
     MAX_MESSAGE,
     MAX_NOTE,
     MAX_REASON,
+    MAX_REVEAL_REASON,
     FormInvalid,
     FormState,
     problems_of,
@@ -27,6 +32,38 @@ from console.cases.domain.forms import (
 from console.cases.domain.staleness import changes_since
 from console.signin.domain.redirects import local_path
 from console.web.session import Caller, notify, render
+
+LIMITS = {
+    "message": MAX_MESSAGE,
+    "reason": MAX_REASON,
+    "note": MAX_NOTE,
+    "escalation": MAX_ESCALATION_REASON,
+    "reveal": MAX_REVEAL_REASON,
+    "task_note": MAX_TASK_NOTE,
+}
+
+
+def refused_form(
+    form: str, values: Mapping[str, str], exc: DomainError
+) -> tuple[FormState, int] | None:
+    """The form as it was sent with what went wrong, and the answer's status; None for a
+    refusal that is not the form's (the page's own error then: sign-in, outage)."""
+    if isinstance(exc, FormInvalid):
+        return FormState(form, values, {p.field: p for p in exc.problems}), 422
+    if isinstance(exc, InvalidInput):
+        problems = problems_of(exc.errors)
+        return FormState(form, values, problems, "form.invalid", detail=exc.detail), 422
+    if isinstance(exc, Conflict):
+        if exc.kind == "stale-case":
+            changes = changes_since(exc.extensions)
+            return FormState(form, values, message_key="form.stale", changes=changes), 409
+        return FormState(form, values, message_key="form.conflict", detail=exc.detail), 409
+    if isinstance(exc, Forbidden):
+        return FormState(form, values, message_key="form.forbidden", detail=exc.detail), 403
+    if isinstance(exc, NotFound):
+        # e.g. the original of a duplicate link; a case gone since is the page's own 404
+        return FormState(form, values, message_key="form.not_found", detail=exc.detail), 404
+    return None
 
 
 async def case_page(
@@ -37,7 +74,10 @@ async def case_page(
     *,
     form: FormState | None = None,
     status_code: int = 200,
+    extra: Mapping[str, Any] | None = None,
 ) -> HTMLResponse:
+    """The case page (``extra``: more of its context, e.g. the contact just revealed when
+    the browser asked without htmx)."""
     data = await service.load_case(
         routing=deps.routing, token=me.token, user=me.user, complaint_id=complaint_id
     )
@@ -52,7 +92,10 @@ async def case_page(
             "data": data,
             "case": data.case,
             "form": form,
-            "limits": {"message": MAX_MESSAGE, "reason": MAX_REASON, "note": MAX_NOTE},
+            "limits": LIMITS,
+            "revealed": None,
+            "presence_poll_s": deps.settings.console_presence_poll_s,
+            **(extra or {}),
         },
         status_code=status_code,
         user=me.user,
@@ -78,27 +121,12 @@ async def act(
     """Run one action; on a refusal draw the case page again with the form in place."""
     try:
         await run()
-    except FormInvalid as exc:
-        state = FormState(form, values, {p.field: p for p in exc.problems})
-        return await case_page(request, deps, me, complaint_id, form=state, status_code=422)
-    except InvalidInput as exc:
-        state = FormState(
-            form, values, problems_of(exc.errors), message_key="form.invalid", detail=exc.detail
-        )
-        return await case_page(request, deps, me, complaint_id, form=state, status_code=422)
-    except Conflict as exc:
-        stale = exc.kind == "stale-case"
-        state = FormState(
-            form,
-            values,
-            message_key="form.stale" if stale else "form.conflict",
-            detail=None if stale else exc.detail,
-            changes=changes_since(exc.extensions) if stale else (),
-        )
-        return await case_page(request, deps, me, complaint_id, form=state, status_code=409)
-    except Forbidden as exc:
-        state = FormState(form, values, message_key="form.forbidden", detail=exc.detail)
-        return await case_page(request, deps, me, complaint_id, form=state, status_code=403)
+    except DomainError as exc:
+        refusal = refused_form(form, values, exc)
+        if refusal is None:
+            raise
+        state, status = refusal
+        return await case_page(request, deps, me, complaint_id, form=state, status_code=status)
     notify(request, notice)
     target = local_path(return_to, default=f"/cases/{service.checked_id(complaint_id)}")
     return RedirectResponse(target, status_code=303)

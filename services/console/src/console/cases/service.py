@@ -1,6 +1,7 @@
 """The case page's use cases: read a case file with what its page offers (actions, canned
-replies, agents and teams to transfer to), and each action, checked and then sent to
-routing with the user's token and the case version the page was drawn from.
+replies, agents and teams to transfer to, what the user may do with its tasks), and each
+action, checked and then sent to routing with the user's token and the case version the
+page was drawn from (the case's other tools are :mod:`console.cases.tools`).
 
 Refusals are routing's (``NotFound``, ``Conflict`` such as ``stale-case`` or
 ``illegal-transition``, ``InvalidInput`` with field errors) or the console's own checks
@@ -15,8 +16,10 @@ from typing import Final, TypeVar
 
 from complaint_runtime.errors import DomainError, NotFound
 
+from console.backends.domain.capabilities import RoutingCapabilities
 from console.backends.routing_api import Command, RoutingApi
-from console.cases.domain.actions import Action, available_actions
+from console.board.domain.tasks import TaskAction, offers_of
+from console.cases.domain.actions import Action, available_actions, case_tools
 from console.cases.domain.canned import CannedReply, canned_replies_of
 from console.cases.domain.case_view import CaseView, case_view
 from console.cases.domain.forms import (
@@ -45,6 +48,7 @@ class CasePageData:
     canned_replies: tuple[CannedReply, ...]
     agents: tuple[str, ...]  # the case team's agents (leads and managers only)
     teams: tuple[str, ...]  # teams to transfer to (leads and managers only)
+    task_offers: Mapping[int, frozenset[TaskAction]]  # what the user may do with each task
 
 
 def checked_id(complaint_id: str) -> str:
@@ -76,6 +80,16 @@ async def load_case(
         case_team=case.team,
         case_assignee=case.assignee,
         notes=capabilities.notes,
+    ) | case_tools(
+        status=case.status,
+        roles=user.roles,
+        subject=user.subject,
+        team=user.team,
+        case_team=case.team,
+        case_assignee=case.assignee,
+        escalation_level=case.escalation_level,
+        duplicate_of=case.duplicate_of is not None,
+        offered=_tools_of(capabilities),
     )
     canned: tuple[CannedReply, ...] = ()
     if capabilities.canned_replies and actions & {"first_response", "reply", "ask"}:
@@ -91,7 +105,20 @@ async def load_case(
         found_teams = await _optional(routing.teams(token=token))
         agents = _ids(found_agents)
         teams = _ids(found_teams)
-    return CasePageData(case, actions, canned, agents, teams)
+    offers = (
+        offers_of(case.tasks, roles=user.roles, subject=user.subject, team=user.team)
+        if capabilities.tasks
+        else {}
+    )
+    return CasePageData(case, actions, canned, agents, teams, offers)
+
+
+def _tools_of(capabilities: RoutingCapabilities) -> frozenset[str]:
+    return frozenset(
+        name
+        for name in ("escalate", "link_duplicate", "unlink_duplicate", "reveal_contact")
+        if getattr(capabilities, name)
+    )
 
 
 def _ids(answer: object) -> tuple[str, ...]:

@@ -1,17 +1,20 @@
-"""The read model of live updates: ``live_cases`` (whose each case is) and
-``case_changes`` (one row per event about a case, in id order), and their repository."""
+"""The read model of live updates: ``live_cases`` (whose each case is),
+``case_changes`` (one row per event about a case, in id order) and ``case_presence`` (who
+is writing on a case, until when), and their repository."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from complaint_runtime.database import Base, BigId, UTCDateTime
+from complaint_runtime.database import Base, BigId, UTCDateTime, dialect_insert
 from sqlalchemy import String, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.live.domain.changes import CaseChange, KnownCase
+from console.live.domain.presence import Writer, activity_of
 
 ID = 36
 TEAM = 60
@@ -44,6 +47,19 @@ class CaseChangeRow(Base):
     previous_assignee: Mapped[str | None] = mapped_column(String(USER))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CasePresence(Base):
+    """A user writing on a case, until ``expires_at`` (each keystroke report moves it on;
+    expired rows are ignored at once and pruned with the changes)."""
+
+    __tablename__ = "case_presence"
+
+    complaint_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(USER), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(USER))
+    activity: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +114,52 @@ class LiveRepository:
         )
         return [_stored(row) for row in rows]
 
-    async def prune(self, *, changes_before: datetime, closed_before: datetime) -> int:
+    async def prune(
+        self, *, changes_before: datetime, closed_before: datetime, now: datetime
+    ) -> int:
         changes = await self._session.execute(
             delete(CaseChangeRow).where(CaseChangeRow.recorded_at < changes_before)
         )
         cases = await self._session.execute(
             delete(LiveCase).where(LiveCase.closed_at < closed_before)
         )
-        return int(changes.rowcount or 0) + int(cases.rowcount or 0)  # type: ignore[attr-defined]
+        present = await self._session.execute(
+            delete(CasePresence).where(CasePresence.expires_at <= now)
+        )
+        results: tuple[Any, ...] = (changes, cases, present)
+        return sum(int(r.rowcount or 0) for r in results)
+
+    async def note_writing(
+        self,
+        *,
+        complaint_id: str,
+        user_id: str,
+        display_name: str,
+        activity: str,
+        expires_at: datetime,
+    ) -> None:
+        """One row per user and case, moved on by each report (an upsert: two replicas
+        handling the same user's reports never conflict)."""
+        values = {"display_name": display_name, "activity": activity, "expires_at": expires_at}
+        statement = (
+            dialect_insert(self._session)(CasePresence)
+            .values(complaint_id=complaint_id, user_id=user_id, **values)
+            .on_conflict_do_update(index_elements=["complaint_id", "user_id"], set_=values)
+        )
+        await self._session.execute(statement)
+
+    async def writers(self, complaint_id: str, *, now: datetime, besides: str) -> list[Writer]:
+        """Who is writing on the case at ``now``, ``besides`` the asking user, by name."""
+        rows = await self._session.scalars(
+            select(CasePresence)
+            .where(
+                CasePresence.complaint_id == complaint_id,
+                CasePresence.user_id != besides,
+                CasePresence.expires_at > now,
+            )
+            .order_by(CasePresence.display_name)
+        )
+        return [Writer(r.user_id, r.display_name, activity_of(r.activity)) for r in rows]
 
 
 def _stored(row: CaseChangeRow) -> StoredChange:

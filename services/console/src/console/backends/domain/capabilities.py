@@ -1,6 +1,7 @@
 """Which optional parts of routing's API this routing has: the console shows internal
-notes, canned replies and review tasks only when routing answers them, read from routing's
-OpenAPI document (so a console can be deployed before or after such a routing)."""
+notes, canned replies, review tasks, escalation, duplicate linking and contact reveal only
+when routing answers them, read from routing's OpenAPI document (so a console can be
+deployed before or after such a routing, and never offers a button that would 404)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ class RoutingCapabilities:
     notes: bool = False
     canned_replies: bool = False
     tasks: bool = False
+    escalate: bool = False
+    link_duplicate: bool = False
+    unlink_duplicate: bool = False
+    reveal_contact: bool = False
 
 
 NONE: Final = RoutingCapabilities()
@@ -28,17 +33,27 @@ def _has(paths: Mapping[str, Any], path: str, method: str) -> bool:
     return isinstance(operations, Mapping) and method in operations
 
 
+def _case_command(paths: Mapping[str, Any], suffix: str) -> bool:
+    """``POST /v1/cases/{<any name>}/<suffix>``: the path parameter's name is routing's."""
+    return any(
+        p.startswith("/v1/cases/{")
+        and p.endswith("}/" + suffix)
+        and "/" not in p[len("/v1/cases/{") : -len("}/" + suffix)]
+        and _has(paths, p, "post")
+        for p in paths
+    )
+
+
 def capabilities_of(openapi: Mapping[str, Any]) -> RoutingCapabilities:
     paths = openapi.get("paths")
     if not isinstance(paths, Mapping):
         return NONE
-    # The path parameter's name is routing's; match any name in that position.
-    notes = any(
-        p.startswith("/v1/cases/{") and p.endswith("}/notes") and _has(paths, p, "post")
-        for p in paths
-    )
     return RoutingCapabilities(
-        notes=notes,
+        notes=_case_command(paths, "notes"),
         canned_replies=_has(paths, CANNED_REPLIES_PATH, "get"),
         tasks=_has(paths, TASKS_PATH, "get"),
+        escalate=_case_command(paths, "escalate"),
+        link_duplicate=_case_command(paths, "duplicate-of"),
+        unlink_duplicate=_case_command(paths, "duplicate-of/unlink"),
+        reveal_contact=_case_command(paths, "contact/reveal"),
     )

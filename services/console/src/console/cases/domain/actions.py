@@ -1,8 +1,9 @@
 """Which actions the case page offers: what routing's state machine allows in the case's
 state (``routing.cases.domain.lifecycle``) to someone who may act on the case
 (``routing.cases.domain.access``: an agent on the cases assigned to them, a lead on their
-team's, a manager on any). Routing decides in the end; the page only leaves out buttons
-that could not work."""
+team's, a manager on any), and the case's tools beside the state machine (escalation,
+duplicate links, the contact reveal) where this routing has them. Routing decides in the
+end; the page only leaves out buttons that could not work."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ Action = Literal[
     "transfer",
     "recategorize",
     "note",
+    "escalate",
+    "link_duplicate",
+    "unlink_duplicate",
+    "reveal_contact",
 ]
 _LEGAL_IN: Final[dict[Action, frozenset[str]]] = {
     "first_response": frozenset({"assigned", "reopened"}),
@@ -51,6 +56,7 @@ _LEGAL_IN: Final[dict[Action, frozenset[str]]] = {
 }
 LEAD_ONLY: Final[frozenset[Action]] = frozenset({"recategorize"})
 STAFF_ROLES: Final = frozenset({"agent", "lead", "manager"})
+MAX_ESCALATION: Final = 3  # 0 agent, 1 team lead, 2 manager, 3 senior group
 
 
 def may_act(
@@ -93,3 +99,40 @@ def available_actions(
         if status in states and (action not in LEAD_ONLY or is_lead):
             offered.add(action)
     return frozenset(offered)
+
+
+def escalation_levels(current: int) -> tuple[int, ...]:
+    """The levels a case at ``current`` may be raised to (the ladder only rises)."""
+    return tuple(range(max(current, 0) + 1, MAX_ESCALATION + 1))
+
+
+def case_tools(
+    *,
+    status: str | None,
+    roles: Collection[str],
+    subject: str,
+    team: str | None,
+    case_team: str | None,
+    case_assignee: str | None,
+    escalation_level: int,
+    duplicate_of: bool,
+    offered: Collection[str],
+) -> frozenset[Action]:
+    """The tools beside the state machine, for someone who may act on the case:
+    escalating and revealing the customer's contact are a lead's or a manager's; linking a
+    copy to its original (or undoing it) anyone's who acts on an open case. ``offered``:
+    the tools this routing answers (its capabilities)."""
+    acting = may_act(
+        roles=roles, subject=subject, team=team, case_team=case_team, case_assignee=case_assignee
+    )
+    if not acting or status is None:
+        return frozenset()
+    is_lead = "lead" in roles or "manager" in roles
+    is_open = status != "closed"
+    wanted: dict[Action, bool] = {
+        "escalate": is_lead and is_open and bool(escalation_levels(escalation_level)),
+        "reveal_contact": is_lead,
+        "link_duplicate": is_open and not duplicate_of,
+        "unlink_duplicate": is_open and duplicate_of,
+    }
+    return frozenset(tool for tool, ok in wanted.items() if ok and tool in offered)

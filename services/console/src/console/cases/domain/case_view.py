@@ -85,6 +85,7 @@ class CaseLink:
 class TaskView:
     id: int
     kind: str
+    team: str | None
     status: str
     assignee: str | None
     reason: str | None
@@ -240,6 +241,7 @@ def _tasks(value: object) -> tuple[TaskView, ...]:
         TaskView(
             id=_int(t.get("id")),
             kind=str(t.get("kind", "")),
+            team=_text(t.get("team")),
             status=str(t.get("status", "")),
             assignee=_text(t.get("assignee")),
             reason=_text(t.get("reason")),
