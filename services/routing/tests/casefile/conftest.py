@@ -86,6 +86,12 @@ def receive(feed: Any) -> Receive:
     return make
 
 
+def seconds_until(due_at: datetime) -> float:
+    """What ``time_left_s`` should say now of a clock due at ``due_at``: ``NOW`` is fixed at
+    import, and a loaded machine may run this test minutes later."""
+    return (due_at - datetime.now(UTC)).total_seconds()
+
+
 @pytest.fixture
 def start_clock(feed: Any) -> StartClock:
     """``await start_clock(complaint_id, due_in=timedelta)``: sla-watch's clock_started."""
