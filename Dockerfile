@@ -45,6 +45,7 @@ COPY pyproject.toml uv.lock ./
 COPY shared/schemas/pyproject.toml shared/schemas/
 COPY shared/runtime/pyproject.toml shared/runtime/
 COPY shared/devinfra/pyproject.toml shared/devinfra/
+COPY shared/customer-web/pyproject.toml shared/customer-web/
 COPY services/intake/pyproject.toml services/intake/
 COPY services/routing/pyproject.toml services/routing/
 COPY services/sla-watch/pyproject.toml services/sla-watch/

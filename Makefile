@@ -47,7 +47,7 @@ kafka-jars: install ## Fetch the Kafka jars with Maven into .cache/ (first run o
 lint: install ## ruff, mypy (strict for every domain package) and the import contracts
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy shared/schemas/src shared/runtime/src shared/devinfra/src services/*/src
+	.venv/bin/mypy shared/schemas/src shared/runtime/src shared/devinfra/src shared/customer-web/src services/*/src
 	.venv/bin/lint-imports
 
 test: lint kafka-jars assets browser ## Every test: lint, then the unit, db and integration tiers

@@ -31,7 +31,7 @@ async def post_complaint(complaint: ComplaintIn) -> JSONResponse:
         "reference": "C-00000000-000000",
         "status": "received",
         "tracking_token": token,
-        "tracking_url": f"http://127.0.0.1/v1/complaints/{complaint_id}?token={token}",
+        "tracking_url": f"http://127.0.0.1/t/{token}",
         "received_at": datetime.now(UTC).isoformat(),
         "channel": complaint.channel,
     }

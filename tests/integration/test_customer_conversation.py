@@ -162,7 +162,8 @@ def test_answers_and_questions_reach_the_customer_and_the_answer_resumes(
     for mail in (answer, reply, question):
         assert agent not in mail.body
         assert "13812345678" not in mail.body
-        assert f"/v1/complaints/{complaint_id}?token=" in mail.body  # where to answer
+        assert f"/t/{token}" in mail.body  # where to answer: the tracking page's link
+        assert "?token=" not in mail.body
 
     # The customer's tracking view: the texts, the name and the time of each.
     steps = {

@@ -155,9 +155,8 @@ async def test_a_complaint_is_accepted_with_its_tracking_link(intake: Intake) ->
     assert "idempotent-replayed" not in answer.headers
     assert body["status"] == "received"
     assert body["reference"].startswith("C-")
-    assert body["tracking_url"] == (
-        f"https://intake.example.org/v1/complaints/{body['id']}?token={body['tracking_token']}"
-    )
+    # The token is a path segment of the tracking page's link, never a query parameter.
+    assert body["tracking_url"] == f"https://intake.example.org/t/{body['tracking_token']}"
     assert await intake.count("complaints") == 1
     assert await intake.count("outbox_messages") == 1
 

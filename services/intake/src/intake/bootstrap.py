@@ -3,18 +3,61 @@ settings. Routers take it with ``DependenciesDep``; nothing else reads ``app.sta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Final
 
+from complaint_customer_web.assets import Asset, asset_urls, load_assets
+from complaint_customer_web.catalog import Catalog
+from complaint_customer_web.csrf import derive_key
+from complaint_customer_web.rendering import CustomerPages
+from complaint_customer_web.throttle import Throttle, parse_limit
 from complaint_runtime.database import Database
 from fastapi import Depends, Request
+from limits import RateLimitItem
 
 from intake.access.service import ApiKeyCache
 from intake.complaints.domain.secret_keys import Secrets
 from intake.complaints.group_commit import GroupCommitter
 from intake.complaints.reference_blocks import ReferenceAllocator
 from intake.config import IntakeSettings
+from intake.pages.domain.throttling import limits_with
+from intake.pages.domain.words import WORDS
+
+PAGE_TEMPLATES: Final = Path(__file__).resolve().parent / "pages" / "templates"
+
+
+@dataclass(frozen=True)
+class CustomerWeb:
+    """What the customer's tracking page needs: its templates and words, the CSS and
+    script it serves, the rate limits (``throttle`` counts in the storage of
+    RATE_LIMIT_STORAGE_URI: memory, per replica, by default) and the key of its CSRF
+    tokens (derived from CUSTOMER_REF_KEY, so no new secret has to be deployed)."""
+
+    pages: CustomerPages
+    catalog: Catalog
+    assets: Mapping[str, Asset]
+    throttle: Throttle
+    rate_limits: Mapping[str, RateLimitItem]
+    csrf_key: bytes
+
+
+def build_customer_web(settings: IntakeSettings) -> CustomerWeb:
+    """Refuses to start (ValueError) with a rate limit it cannot parse or does not know."""
+    assets = load_assets()
+    return CustomerWeb(
+        pages=CustomerPages([PAGE_TEMPLATES], assets=asset_urls(assets)),
+        catalog=Catalog().with_messages(WORDS),
+        assets=assets,
+        throttle=Throttle(settings.rate_limit_storage_uri),
+        rate_limits={
+            name: parse_limit(text)
+            for name, text in limits_with(settings.tracking_rate_limits).items()
+        },
+        csrf_key=derive_key(settings.customer_ref_key.encode()),
+    )
 
 
 @dataclass(frozen=True)
@@ -26,6 +69,7 @@ class Dependencies:
     writer: GroupCommitter
     references: ReferenceAllocator
     reopen_window: timedelta  # §3: a message this long after closure still reopens
+    web: CustomerWeb
 
 
 def build_dependencies(settings: IntakeSettings, database: Database) -> Dependencies:
@@ -41,6 +85,7 @@ def build_dependencies(settings: IntakeSettings, database: Database) -> Dependen
         writer=GroupCommitter(database, max_batch=settings.group_commit_max),
         references=ReferenceAllocator(database, block_size=settings.reference_block_size),
         reopen_window=timedelta(days=settings.reopen_window_days),
+        web=build_customer_web(settings),
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from complaint_customer_web.times import is_zone_name
 from complaint_runtime.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, field_validator
 
 
 class IntakeSettings(ServiceSettings):
@@ -38,3 +39,41 @@ class IntakeSettings(ServiceSettings):
             "complaint linked to it (§3). Fractions are allowed (tests use seconds)"
         ),
     )
+    organisation_timezone: str = Field(
+        "Asia/Shanghai",
+        description=(
+            "ORGANISATION_TIMEZONE: the IANA zone the tracking page shows times in when a "
+            "complaint names none of its own (the front end's optional `timezone`)"
+        ),
+    )
+    tracking_cookie_max_age_s: int = Field(
+        30 * 86_400,
+        ge=60,
+        description=(
+            "How long the tracking page's cookie (the link's secret, set by /t/<token>) is "
+            "kept by the customer's browser; the link itself keeps working until rotated"
+        ),
+    )
+    rate_limit_storage_uri: str = Field(
+        "async+memory://",
+        description=(
+            "Where the public pages' rate limits count (the `limits` library's storage). "
+            "Memory counts per process, so each replica allows the limits on its own; "
+            "async+redis://host:6379 shares them"
+        ),
+    )
+    tracking_rate_limits: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            'TRACKING_RATE_LIMITS: overrides of the public pages\' limits, e.g. {"message.link": '
+            '"10/hour"} (keys: <action>.<link|client>, actions open, view, message, withdraw, '
+            "rotate; see intake.pages.domain.throttling)"
+        ),
+    )
+
+    @field_validator("organisation_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if not is_zone_name(value):
+            raise ValueError(f"{value!r} is not an IANA time zone, e.g. Asia/Shanghai")
+        return value

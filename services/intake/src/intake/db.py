@@ -76,6 +76,9 @@ class Complaint(Base):
     close_reason: Mapped[str | None] = mapped_column(String(20))
     # The earlier complaint this one follows up (opened by a message after the window).
     related_complaint_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), index=True)
+    # The customer's IANA time zone as the front end knew it (optional): the tracking page
+    # shows the promised times in it, else in ORGANISATION_TIMEZONE.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 class HistoryEntry(Base):
@@ -111,6 +114,13 @@ class ComplaintRepository:
         return await self.session.get(
             Complaint, complaint_id, with_for_update=True, populate_existing=True
         )
+
+    async def by_token_hash(self, token_hash: str) -> Complaint | None:
+        """The complaint a tracking link opens (the hash is unique and indexed)."""
+        rows = await self.session.scalars(
+            select(Complaint).where(Complaint.tracking_token_hash == token_hash).limit(1)
+        )
+        return rows.first()
 
     async def follow_ups(self, complaint_id: str, *, limit: int) -> Sequence[Complaint]:
         """The complaints that follow ``complaint_id`` up, oldest first."""

@@ -5,13 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from complaint_contracts import topics
+from complaint_customer_web.assets import asset_routes
+from complaint_customer_web.logredact import install_redaction
+from complaint_customer_web.security import SecurityHeadersMiddleware
 from complaint_runtime.service import ServiceRuntime, build_app
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from intake import messaging
 from intake.bootstrap import build_dependencies
 from intake.complaints import api as complaints_api
+from intake.complaints.domain.tracking import redact_link_paths
 from intake.config import IntakeSettings
+from intake.pages import api as pages_api
+from intake.pages.errors import UnexpectedErrorPage, install_page_errors
 from intake.projection import api as projection_api
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -25,8 +32,20 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app = build_app(
         runtime=runtime,
         title="Complaint intake",
-        description="Front ends post complaints here; customers track them with their token.",
-        routers=[complaints_api.router, projection_api.router, complaints_api.internal_router],
+        description="Front ends post complaints here; customers track them with their link.",
+        routers=[
+            complaints_api.router,
+            projection_api.router,
+            complaints_api.internal_router,
+            pages_api.router,
+        ],
     )
+    # The tracking page: its CSS and script, HTML errors, and the customer's link secret
+    # kept out of every log line (build_app configured logging just now).
+    app.router.routes.extend(asset_routes(dict(dependencies.web.assets)))
+    install_page_errors(app)
+    app.user_middleware.append(Middleware(UnexpectedErrorPage))  # innermost
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_redaction(redact_link_paths)
     app.state.dependencies = dependencies
     return app

@@ -178,9 +178,7 @@ async def test_after_the_window_the_message_opens_a_linked_complaint(intake: Int
     assert new["reference"] != old["reference"]
     assert (new["related_complaint_id"], new["related_reference"]) == (old["id"], old["reference"])
     assert new["status"] == "received"
-    assert new["tracking_url"] == (
-        f"https://intake.example.org/v1/complaints/{new['id']}?token={new['tracking_token']}"
-    )
+    assert new["tracking_url"] == f"https://intake.example.org/t/{new['tracking_token']}"
     assert old["reference"] in new["detail"]
     assert new["reference"] in new["detail"]
     # The old complaint got no message; the new one is a complaint like any other.

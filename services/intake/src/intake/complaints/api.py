@@ -208,6 +208,7 @@ def new_complaint(complaint: ComplaintIn) -> NewComplaint:
         occurred_at=complaint.occurred_at,
         attachments=_attachments(complaint.attachments),
         metadata=dict(complaint.metadata),
+        timezone=complaint.timezone,
     )
 
 

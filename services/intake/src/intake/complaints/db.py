@@ -4,11 +4,12 @@ reference counters."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 from complaint_runtime.database import UTCDateTime, dialect_insert, utcnow
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -87,6 +88,16 @@ class SubmissionRepository:
         )
         last = (await self.session.execute(statement)).scalar_one()
         return range(last - count + 1, last + 1)
+
+    async def messages_of(self, complaint_id: str, *, limit: int) -> Sequence[CustomerMessage]:
+        """The customer's messages on a complaint, oldest first."""
+        rows = await self.session.scalars(
+            select(CustomerMessage)
+            .where(CustomerMessage.complaint_id == complaint_id)
+            .order_by(CustomerMessage.received_at, CustomerMessage.id)
+            .limit(limit)
+        )
+        return rows.all()
 
     async def idempotency_record(self, api_key_id: int, key: str) -> IdempotencyRecord | None:
         return await self.session.get(IdempotencyRecord, (api_key_id, key))

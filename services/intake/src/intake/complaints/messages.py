@@ -8,7 +8,7 @@ nothing is half-applied."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -17,9 +17,11 @@ from complaint_contracts.events import CustomerMessageReceived
 from complaint_contracts.privacy import redact_contacts
 from complaint_contracts.vocabulary import Channel, Language, PreferredChannel, Tier
 from complaint_runtime.database import Database, UnitOfWork
+from sqlalchemy.exc import IntegrityError
 
 from intake.access.domain.callers import Viewer
-from intake.complaints.db import CustomerMessage
+from intake.complaints import replays
+from intake.complaints.db import CustomerMessage, SubmissionRepository
 from intake.complaints.domain.errors import ComplaintNotFound
 from intake.complaints.domain.follow_ups import follow_up_subject, route_message
 from intake.complaints.domain.references import format_reference, reference_day
@@ -76,11 +78,66 @@ async def add_customer_message(
     message: NewMessage,
     public_base_url: str,
     reopen_window: timedelta,
+    submission_key: str | None = None,
 ) -> AcceptedMessage | FollowUpOpened:
     """Store a customer's message on a complaint the caller may see, or open its follow-up
-    (see the module docstring). Refusals: ``ComplaintNotFound``, ``ComplaintWithdrawn``,
-    ``ChannelNotAllowed`` (a front end's key opening a follow-up on a channel it may not
-    post for)."""
+    (see the module docstring). ``submission_key`` (the tracking page's form): the same key
+    again gets the first answer back and stores nothing (:mod:`.replays`). Refusals:
+    ``ComplaintNotFound``, ``ComplaintWithdrawn``, ``ChannelNotAllowed`` (a front end's key
+    opening a follow-up on a channel it may not post for), ``IdempotencyKeyReused``."""
+    once = (
+        _Once(replays.page_key("message", complaint_id, submission_key), message.text)
+        if submission_key
+        else None
+    )
+    if once is not None:
+        replay = await _replay(database, secrets_, once)
+        if replay is not None:
+            return replay
+    try:
+        return await _add(
+            database=database,
+            secrets_=secrets_,
+            references=references,
+            viewer=viewer,
+            complaint_id=complaint_id,
+            message=message,
+            public_base_url=public_base_url,
+            reopen_window=reopen_window,
+            once=once,
+        )
+    except IntegrityError:
+        # A concurrent submission with the same key won the race: its answer stands.
+        replay = await _replay(database, secrets_, once) if once is not None else None
+        if replay is None:
+            raise
+        return replay
+
+
+@dataclass(frozen=True)
+class _Once:
+    """A page submission's key and the text it is bound to."""
+
+    key: str
+    text: str
+
+    @property
+    def request_hash(self) -> str:
+        return replays.fingerprint(self.text)
+
+
+async def _add(
+    *,
+    database: Database,
+    secrets_: Secrets,
+    references: ReferenceAllocator,
+    viewer: Viewer,
+    complaint_id: str,
+    message: NewMessage,
+    public_base_url: str,
+    reopen_window: timedelta,
+    once: _Once | None,
+) -> AcceptedMessage | FollowUpOpened:
     now = datetime.now(UTC)
     async with database.unit_of_work() as uow:
         complaint = await ComplaintRepository(uow.session).get(complaint_id)
@@ -94,7 +151,9 @@ async def add_customer_message(
             window=reopen_window,
         )
         if route != "follow_up":
-            return _store_message(uow, complaint, message, now=now, reopens=route == "reopen")
+            accepted = _store_message(uow, complaint, message, now=now, reopens=route == "reopen")
+            _remember(uow, secrets_, once, {"outcome": "message_added", **asdict(accepted)})
+            return accepted
         follow_up = _follow_up_of(complaint, message, secrets_)
         if viewer.front_end is not None:
             viewer.front_end.check_may_post(follow_up.complaint.channel)
@@ -106,7 +165,51 @@ async def add_customer_message(
         references=references,
         follow_up=follow_up,
         public_base_url=public_base_url,
+        once=once,
     )
+
+
+def _remember(
+    uow: UnitOfWork, secrets_: Secrets, once: _Once | None, answer: dict[str, Any]
+) -> None:
+    if once is not None:
+        replays.record(
+            uow.session, secrets_, key=once.key, request_hash=once.request_hash, answer=answer
+        )
+
+
+async def _replay(
+    database: Database, secrets_: Secrets, once: _Once
+) -> AcceptedMessage | FollowUpOpened | None:
+    async with database.sessions() as session:
+        answer = await replays.replayed(
+            session, secrets_, key=once.key, request_hash=once.request_hash
+        )
+    if answer is None:
+        return None
+    if answer["outcome"] == "new_complaint":
+        return FollowUpOpened(
+            answer["accepted"], answer["related_complaint_id"], answer["related_reference"]
+        )
+    return AcceptedMessage(
+        message_id=answer["message_id"],
+        complaint_id=answer["complaint_id"],
+        received_at=datetime.fromisoformat(answer["received_at"]),
+        reopens=bool(answer["reopens"]),
+    )
+
+
+MAX_SHOWN_MESSAGES = 500
+
+
+async def customer_messages(*, database: Database, complaint_id: str) -> list[str]:
+    """The texts the customer wrote on a complaint, oldest first, for their own tracking
+    page (the caller has checked that the viewer may see the complaint)."""
+    async with database.sessions() as session:
+        rows = await SubmissionRepository(session).messages_of(
+            complaint_id, limit=MAX_SHOWN_MESSAGES
+        )
+    return [row.text for row in rows]
 
 
 def _store_message(
@@ -168,6 +271,7 @@ def _follow_up_of(complaint: Complaint, message: NewMessage, secrets_: Secrets) 
         description=message.text,
         order_ref=complaint.order_ref,
         attachments=message.attachments,
+        timezone=complaint.timezone,
     )
     return _FollowUp(new, complaint.id, complaint.reference)
 
@@ -179,6 +283,7 @@ async def _open_follow_up(
     references: ReferenceAllocator,
     follow_up: _FollowUp,
     public_base_url: str,
+    once: _Once | None = None,
 ) -> FollowUpOpened:
     now = datetime.now(UTC)
     day = reference_day(now)
@@ -193,4 +298,8 @@ async def _open_follow_up(
             reference=reference,
             related_complaint_id=follow_up.related_complaint_id,
         )
-    return FollowUpOpened(accepted, follow_up.related_complaint_id, follow_up.related_reference)
+        opened = FollowUpOpened(
+            accepted, follow_up.related_complaint_id, follow_up.related_reference
+        )
+        _remember(uow, secrets_, once, {"outcome": "new_complaint", **asdict(opened)})
+    return opened

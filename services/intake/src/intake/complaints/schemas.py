@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from complaint_contracts.vocabulary import Channel, Language, PreferredChannel, Tier
+from complaint_customer_web.times import is_zone_name
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -98,6 +99,12 @@ class AttachmentIn(Strict):
     size: int = Field(ge=0, le=100 * 1024 * 1024, description="Bytes")
 
 
+def _zone(value: str) -> str:
+    if not is_zone_name(value):
+        raise ValueError("must be an IANA time zone name, e.g. Asia/Shanghai or Europe/Berlin")
+    return value
+
+
 def _raise(message: str) -> Any:
     raise ValueError(message)
 
@@ -113,6 +120,17 @@ class ComplaintIn(Strict):
     occurred_at: datetime | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
     metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=50)
+    timezone: Annotated[str, StringConstraints(max_length=64), AfterValidator(_zone)] | None = (
+        Field(
+            None,
+            description=(
+                "The customer's time zone (IANA name, e.g. Asia/Shanghai), when the front end "
+                "knows it: the tracking page shows the promised times in it (else in the "
+                "organisation's zone)"
+            ),
+            examples=["Asia/Shanghai"],
+        )
+    )
 
     @model_validator(mode="after")
     def _occurred_at_has_zone(self) -> ComplaintIn:

@@ -195,7 +195,7 @@ def store_complaint(
         "reference": reference,
         "status": "received",
         "tracking_token": tracking_token,
-        "tracking_url": tracking_url(public_base_url, complaint_id, tracking_token),
+        "tracking_url": tracking_url(public_base_url, tracking_token),
         "received_at": now.isoformat(),
     }
 
@@ -243,6 +243,7 @@ def _complaint_row(
         tracking_token_enc=secrets_.encrypt(tracking_token),
         status_at=now,
         related_complaint_id=related_complaint_id,
+        timezone=complaint.timezone,
     )
 
 
@@ -338,7 +339,7 @@ async def contact_card(
         phone=secrets_.decrypt(complaint.phone_enc),
         language=complaint.language,
         preferred_channel=complaint.preferred_channel,
-        tracking_url=tracking_url(public_base_url, complaint.id, token) if token else None,
+        tracking_url=tracking_url(public_base_url, token) if token else None,
         team=complaint.team,
         assignee=complaint.assignee,
         priority=complaint.priority,

@@ -5,7 +5,8 @@ work), so a front end or the customer sees them in one place (the complaint's vi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from complaint_runtime.database import Database, UnitOfWork
 from intake.access.domain.callers import Viewer
 from intake.complaints.domain.errors import ComplaintNotFound
 from intake.db import Complaint, ComplaintRepository, HistoryEntry
+from intake.projection.domain.promises import ClockStep, Promise, promises_of
 from intake.projection.domain.status import held_by_withdrawal, moves_forward, status_after
 from intake.projection.domain.visibility import customer_data, visible_to_customer
 
@@ -132,13 +134,15 @@ class ComplaintView:
     """A complaint as its caller may see it: ``staff`` (a front end) sees every step with
     its data; a customer sees their complaint's steps (with what staff told and asked
     them), not the internals. Both see the complaints it is linked with: the one it
-    follows up and those that follow it up."""
+    follows up and those that follow it up, and the times promised to the customer (per
+    metric, from the SLA clocks' events in the history, which the customer's steps omit)."""
 
     complaint: Complaint
     history: list[HistoryStep]
     staff: bool
     related: LinkedComplaint | None = None
     follow_ups: tuple[LinkedComplaint, ...] = ()
+    promises: Mapping[str, Promise] = field(default_factory=dict)
 
 
 MAX_FOLLOW_UPS = 20
@@ -178,4 +182,5 @@ async def view_complaint(*, database: Database, viewer: Viewer, complaint_id: st
         staff,
         related=LinkedComplaint.of(related) if related is not None else None,
         follow_ups=tuple(LinkedComplaint.of(c) for c in follow_ups),
+        promises=promises_of(ClockStep(entry.event_type, entry.data) for entry in history),
     )

@@ -42,6 +42,7 @@ class NewComplaint:
     occurred_at: datetime | None = None
     attachments: tuple[Attachment, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
+    timezone: str | None = None  # the customer's IANA zone, when the front end knows it
 
 
 @dataclass(frozen=True)

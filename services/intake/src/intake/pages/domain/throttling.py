@@ -1,0 +1,69 @@
+"""The public pages' rate limits: which limits a request counts against, and under which
+keys. Every action counts per link (a script hammering one complaint) and per client
+address (one client trying many links, or guessing tokens at ``/t/``).
+
+Client limits are generous on purpose: mobile networks in China put many customers
+behind one carrier address (CGNAT). An IPv6 client counts by its /64 network, which is
+what one subscriber gets. Link keys never hold a token: ``/t/`` counts by the token's
+hash, the pages by the complaint id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Mapping
+from typing import Final, Literal
+
+Action = Literal["open", "view", "message", "withdraw", "rotate"]
+Scope = Literal["link", "client"]
+ACTIONS: Final[tuple[Action, ...]] = ("open", "view", "message", "withdraw", "rotate")
+SCOPES: Final[tuple[Scope, ...]] = ("link", "client")
+DEFAULT_LIMITS: Final[dict[str, str]] = {
+    "open.link": "30/minute",
+    "open.client": "60/minute",
+    "view.link": "60/minute",
+    "view.client": "300/minute",
+    "message.link": "10/10 minutes",
+    "message.client": "60/10 minutes",
+    "withdraw.link": "5/hour",
+    "withdraw.client": "30/hour",
+    "rotate.link": "5/hour",
+    "rotate.client": "30/hour",
+}
+
+
+def limits_with(overrides: Mapping[str, str]) -> dict[str, str]:
+    """The defaults with a deployment's overrides; an unknown key is a configuration
+    mistake (ValueError at start), not a silently ignored limit."""
+    unknown = sorted(set(overrides) - set(DEFAULT_LIMITS))
+    if unknown:
+        raise ValueError(f"unknown rate limit(s) {unknown}; known: {sorted(DEFAULT_LIMITS)}")
+    return {**DEFAULT_LIMITS, **overrides}
+
+
+def link_of_token(token: str) -> str:
+    """What ``/t/{token}`` counts under: a hash, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def client_of(address: str | None) -> str:
+    """The client as the limits count it: an IPv4 address, an IPv6 /64 network, or
+    ``unknown`` (all clients without an address share one count)."""
+    if not address:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
+
+
+def rate_keys(action: Action, *, link: str, client: str) -> list[tuple[str, str]]:
+    """``(limit name, storage key)`` pairs, per link first, then per client."""
+    return [
+        (f"{action}.link", f"customer-pages:{action}:link:{link}"),
+        (f"{action}.client", f"customer-pages:{action}:client:{client}"),
+    ]
