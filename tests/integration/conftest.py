@@ -55,6 +55,12 @@ SLA_RESOLUTION_TARGETS_S = {"P1": 12}
 # The reopen window (§3, 30 days in production) lasts seconds here, so a test sees a message
 # on a closed complaint reopen it inside the window and open a linked complaint after it.
 REOPEN_WINDOW_S = 20.0
+# The survey reminder (§3, 24 h in production) comes after seconds here, so a test sees the
+# one reminder mail; long enough that the other tests answer their surveys before it.
+REMINDER_AFTER_S = 20.0
+# Follow-up calls (回访) open at once here instead of 15 days after the resolution, so a
+# test can complete one; they still fall due 30 days after it.
+FOLLOW_UP_CALL_AFTER_D = 0.0
 
 
 def agent_id(team: str) -> str:
@@ -142,6 +148,7 @@ def platform(
                 [{"id": agent_id(t), "team": t, "level": "senior", "capacity": 1000} for t in TEAMS]
             ),
             "INTAKE_INTERNAL_URL": base["intake"],  # a lead's reveal of a raw contact
+            "FOLLOW_UP_CALL_AFTER_D": repr(FOLLOW_UP_CALL_AFTER_D),
         },
         "sla-watch": {
             "SLA_FIRST_RESPONSE_TARGETS_S": json.dumps(SLA_FIRST_RESPONSE_TARGETS_S),
@@ -149,7 +156,11 @@ def platform(
             "SLA_TICK_S": "0.2",
             "SLA_LATE_AFTER_S": "2",
         },
-        "feedback": {"FEEDBACK_LINK_SECRET": secrets.token_urlsafe(32), "FEEDBACK_TICK_S": "0.5"},
+        "feedback": {
+            "FEEDBACK_LINK_SECRET": secrets.token_urlsafe(32),
+            "FEEDBACK_TICK_S": "0.5",
+            "FEEDBACK_REMINDER_AFTER_H": repr(REMINDER_AFTER_S / 3600),
+        },
         "notify": {
             "NOTIFY_SENDING_LEASE_S": "3",
             "NOTIFY_POLL_INTERVAL_S": "0.2",

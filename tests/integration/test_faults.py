@@ -78,9 +78,9 @@ def _wait_assigned(platform: Platform, complaint_id: str, timeout_s: float = 30)
 # What each consuming service reads; a poison record on each of these must reach its DLQ.
 SUBSCRIPTIONS = {
     "intake": (topics.ROUTING, topics.SLA, topics.FEEDBACK, topics.NOTIFY),
-    "routing": (topics.INTAKE, topics.FEEDBACK, topics.SLA),
+    "routing": (topics.INTAKE, topics.FEEDBACK, topics.SLA, topics.NOTIFY),
     "sla-watch": (topics.ROUTING, topics.INTAKE),
-    "feedback": (topics.INTAKE, topics.ROUTING),
+    "feedback": (topics.INTAKE, topics.ROUTING, topics.NOTIFY),
     "notify": (topics.INTAKE, topics.ROUTING, topics.SLA, topics.FEEDBACK),
 }
 POISON_PER_PARTITION = 4

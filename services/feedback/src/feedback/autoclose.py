@@ -1,5 +1,6 @@
-"""The auto-close loop: unanswered requests expire into complaint.auto_closed (§3), and
-resolutions whose complaint.received never came are asked with the defaults."""
+"""The auto-close loop, the closed loop's clock: unanswered requests expire into
+complaint.auto_closed (§3), resolutions whose complaint.received never came are asked with
+the defaults, and unanswered requests get their one reminder (``feedback.reminders``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from complaint_runtime.consumer import is_transient
 from complaint_runtime.database import Database
 from complaint_runtime.periodic import PeriodicLoop
 
-from feedback import service
+from feedback import reminders, service
 from feedback.domain.closed_loop import ClosedLoopSettings
 
 log = structlog.get_logger(__name__)
@@ -16,8 +17,9 @@ log = structlog.get_logger(__name__)
 
 class AutoCloser:
     """A :class:`PeriodicLoop` whose round drains what is due in bounded transactions
-    (``batch_size`` requests each), then sends the overdue waiting requests; a tick
-    between rounds. Run by the runtime's supervisor, stopped on shutdown."""
+    (``batch_size`` requests each), then sends the overdue waiting requests, then the due
+    reminders; a tick between rounds. Every step claims its rows (``SKIP LOCKED``), so
+    replicas share the work. Run by the runtime's supervisor, stopped on shutdown."""
 
     def __init__(
         self,
@@ -44,6 +46,7 @@ class AutoCloser:
         """One round; returns the requests closed."""
         closed = await self._close_due()
         await self._send_overdue()
+        await self._remind_due()
         return closed
 
     async def _round(self) -> bool:
@@ -68,5 +71,15 @@ class AutoCloser:
             )
             if sent:
                 log.warning("confirmation requests sent with default channel/language", count=sent)
+            if sent < self._batch_size:
+                break
+
+    async def _remind_due(self) -> None:
+        while not self._loop.stopping:
+            sent = await reminders.send_due_reminders(
+                database=self._database, loop_settings=self._loop_settings, limit=self._batch_size
+            )
+            if sent:
+                log.info("confirmation requests reminded", count=sent)
             if sent < self._batch_size:
                 break

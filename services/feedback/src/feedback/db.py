@@ -32,6 +32,7 @@ __all__ = [
 
 _PENDING = text("status = 'pending'")
 _WAITING = text("status = 'waiting'")
+_UNREMINDED = text("status = 'pending' AND reminded_at IS NULL")
 
 
 class ComplaintInfo(Base):
@@ -64,6 +65,13 @@ class ConfirmationRequest(Base):
             postgresql_where=_WAITING,
             sqlite_where=_WAITING,
         ),
+        # The reminder loop: pending requests not reminded yet, by the time they were sent.
+        Index(
+            "ix_confirmation_requests_remind",
+            "requested_at",
+            postgresql_where=_UNREMINDED,
+            sqlite_where=_UNREMINDED,
+        ),
     )
 
     request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -83,6 +91,12 @@ class ConfirmationRequest(Base):
     reopen_reason: Mapped[str | None] = mapped_column(String(20))
     ended_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, doc="When it expired, was superseded or cancelled"
+    )
+    reminded_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, doc="When its one reminder was sent (with the reminder's event)"
+    )
+    unreached_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, doc="When notify reported that no channel reaches the customer"
     )
 
 
@@ -184,6 +198,56 @@ class Requests:
             .limit(limit)
         )
         return (await self.session.scalars(self._locked(query))).all()
+
+    async def reminders_due(
+        self, *, sent_before: datetime, now: datetime, limit: int
+    ) -> Sequence[ConfirmationRequest]:
+        """Pending, unanswered, unreminded requests sent at or before ``sent_before`` that
+        have not expired at ``now`` and whose customer is not known unreachable, claimed
+        (``SKIP LOCKED``) oldest first; ``feedback.domain.reminders`` decides on each."""
+        query = (
+            select(ConfirmationRequest)
+            .where(
+                ConfirmationRequest.status == "pending",
+                ConfirmationRequest.reminded_at.is_(None),
+                ConfirmationRequest.answered_at.is_(None),
+                ConfirmationRequest.unreached_at.is_(None),
+                ConfirmationRequest.requested_at <= sent_before,
+                ConfirmationRequest.expires_at > now,
+            )
+            .order_by(ConfirmationRequest.requested_at)
+            .limit(limit)
+        )
+        return (await self.session.scalars(self._locked(query))).all()
+
+    async def mark_reminded(self, *, request_id: str, at: datetime) -> bool:
+        """The reminder's claim on the row: only an unreminded, still pending request."""
+        result = await self.session.execute(
+            update(ConfirmationRequest)
+            .where(
+                ConfirmationRequest.request_id == request_id,
+                ConfirmationRequest.status == "pending",
+                ConfirmationRequest.reminded_at.is_(None),
+            )
+            .values(reminded_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def mark_unreached(self, *, complaint_id: str, at: datetime) -> int:
+        """Record on the complaint's live request (at most one is pending) that nobody can
+        reach the customer. Reachability is a property of the complaint's contacts, which
+        never change, so a failure reported late for an earlier request holds for the
+        request that superseded it as well."""
+        result = await self.session.execute(
+            update(ConfirmationRequest)
+            .where(
+                ConfirmationRequest.complaint_id == complaint_id,
+                ConfirmationRequest.status == "pending",
+                ConfirmationRequest.unreached_at.is_(None),
+            )
+            .values(unreached_at=at)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     @staticmethod
     def _locked(query: Select[Any]) -> Select[Any]:

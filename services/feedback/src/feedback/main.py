@@ -32,7 +32,8 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
     # After build_app, which configures logging: building may warn (no link secret).
     dependencies = build_dependencies(settings, runtime.database)
     runtime.consume(
-        topics=[topics.INTAKE, topics.ROUTING], handlers=messaging.handlers(dependencies)
+        topics=[topics.INTAKE, topics.ROUTING, topics.NOTIFY],
+        handlers=messaging.handlers(dependencies),
     )
     closer = dependencies.auto_closer
     runtime.run_in_background("feedback-auto-close", closer.run, stop=closer.stop)

@@ -1,6 +1,7 @@
 """Feedback's consumers: remember each complaint's addressing, ask on every resolution,
 stand down when routing closes a complaint otherwise, reopen a closed complaint the customer
-writes about (the closure and the message, in either order), forget comments on erasure."""
+writes about (the closure and the message, in either order), note a customer no channel
+reaches (notify's report), forget comments on erasure."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from complaint_contracts.events import (
     ComplaintResolved,
     CustomerMessageReceived,
     ErasureRequested,
+    NotificationFailed,
 )
 from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
-from feedback import reopening, service
+from feedback import reminders, reopening, service
 from feedback.bootstrap import Dependencies
 
 
@@ -48,10 +50,15 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
         erasure = event_data(envelope, ErasureRequested)
         await service.erase(uow=uow, complaint_id=erasure.complaint_id)
 
+    async def on_notification_failed(uow: UnitOfWork, envelope: Envelope) -> None:
+        failed = event_data(envelope, NotificationFailed)
+        await reminders.record_unreachable(uow=uow, failed=failed)
+
     return {
         ComplaintReceived: on_received,
         ComplaintResolved: on_resolved,
         ComplaintClosed: on_closed,
         CustomerMessageReceived: on_customer_message,
         ErasureRequested: on_erasure,
+        NotificationFailed: on_notification_failed,
     }

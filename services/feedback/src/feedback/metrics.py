@@ -13,6 +13,13 @@ ANSWERS = Counter(
     "feedback_answers_total", "Survey answers recorded, by outcome", ["outcome", "reason"]
 )
 AUTO_CLOSED = Counter("feedback_auto_closed_total", "Confirmation requests that expired unanswered")
+REMINDERS = Counter(
+    "feedback_reminders_total", "Reminders of unanswered confirmation requests (one per request)"
+)
+UNREACHED = Counter(
+    "feedback_requests_unreached_total",
+    "Confirmation requests notify reported no channel for (the customer cannot be reached)",
+)
 REFUSED = Counter("feedback_answers_refused_total", "Survey answers refused, by reason", ["reason"])
 MESSAGE_REOPENS = Counter(
     "feedback_message_reopens_total",

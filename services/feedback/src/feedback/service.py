@@ -354,6 +354,8 @@ async def auto_close_due(*, database: Database, limit: int, now: datetime | None
                     request_id=request.request_id,
                     requested_at=request.requested_at,
                     expired_at=request.expires_at,
+                    reminders_sent=1 if request.reminded_at is not None else 0,
+                    not_reached=request.unreached_at is not None,
                 ),
                 complaint_id=request.complaint_id,
                 now=now,

@@ -403,6 +403,31 @@ async def test_customer_without_email_is_skipped_with_the_reason(harness: Harnes
     [(_, event)] = await harness.events()
     assert isinstance(event.data, NotificationFailed)
     assert event.data.final
+    assert event.data.reason == "no_channel"  # routing and feedback act on it
+    assert harness.sink.messages == []
+
+
+async def test_a_confirmation_request_nobody_can_receive_reports_no_channel(
+    harness: Harness,
+) -> None:
+    """Decision (unreachable customers): a phone-only customer's survey invitation and its
+    reminder each end in notification.failed, reason no_channel, naming the request event."""
+    harness.services.contact["email"] = None
+    request = example_for(ComplaintConfirmationRequested)
+    await harness.record(request, topics.FEEDBACK)
+    await harness.record(request.model_copy(update={"reminder": True}), topics.FEEDBACK)
+    await harness.loop().run_once()
+    assert {row.status for row in await harness.rows()} == {"skipped"}
+    failures = [event.data for _, event in await harness.events()]
+    assert len(failures) == 2
+    for failed in failures:
+        assert isinstance(failed, NotificationFailed)
+        assert (failed.reason, failed.final, failed.template) == (
+            "no_channel",
+            True,
+            "survey_invitation",
+        )
+        assert failed.cause_event_type == ComplaintConfirmationRequested.ce_type()
     assert harness.sink.messages == []
 
 
@@ -424,6 +449,9 @@ async def test_staff_missing_from_the_directory_is_skipped(
     [row] = await harness.rows()
     assert row.status == "skipped"
     assert reason in (row.last_error or "")
+    [(_, event)] = await harness.events()
+    assert isinstance(event.data, NotificationFailed)
+    assert event.data.reason is None  # staff's gaps are not the customer's reach
 
 
 async def test_a_team_without_a_lead_is_skipped(harness: Harness) -> None:

@@ -23,6 +23,7 @@ from routing.adapters.intake_api import IntakeApi
 from routing.config import RoutingSettings
 from routing.duplicates.domain.detection import DuplicatePolicy
 from routing.staffing.service import seed_agents
+from routing.tasks.domain.follow_up import FollowUpWindow
 from routing.triage.classifiers import TriageClassifiers, load_classifiers, warm_up
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,6 +37,8 @@ class Dependencies:
     streak_length: int  # §4: irritation words in this many messages in a row turn blue yellow
     classifiers: TriageClassifiers  # the rules over the current category tree, or the model
     review_task_due: timedelta  # a reopen's review task falls due this long after it
+    follow_up_window: FollowUpWindow  # a P1/P2 resolution's follow-up call: when, due when
+    unreachable_task_due: timedelta  # the lead's task about an unreachable customer: due in
     intake: IntakeApi  # intake's internal API: a customer's raw contact, revealed to a lead
 
 
@@ -72,6 +75,11 @@ def build_dependencies(
         streak_length=settings.emotion_streak_length,
         classifiers=classifiers or load_classifiers(settings),
         review_task_due=timedelta(hours=settings.review_task_due_h),
+        follow_up_window=FollowUpWindow(
+            after=timedelta(days=settings.follow_up_call_after_d),
+            due=timedelta(days=settings.follow_up_call_due_d),
+        ),
+        unreachable_task_due=timedelta(hours=settings.unreachable_task_due_h),
         intake=intake or intake_api(settings),
     )
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from complaint_contracts.vocabulary import Category, Language
 from complaint_runtime.settings import ServiceSettings
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from routing.staffing.domain.signature import check_display_name
 
@@ -124,6 +124,34 @@ class RoutingSettings(ServiceSettings):
             "this many hours after the reopen (wall-clock)"
         ),
     )
+    follow_up_call_after_d: float = Field(
+        15.0,
+        ge=0,
+        le=365,
+        description=(
+            "FOLLOW_UP_CALL_AFTER_D: a P1/P2 case's 回访 follow-up call task opens this many "
+            "days after the resolution (it cannot be completed earlier)"
+        ),
+    )
+    follow_up_call_due_d: float = Field(
+        30.0,
+        gt=0,
+        le=365,
+        description=(
+            "FOLLOW_UP_CALL_DUE_D: the follow-up call falls due this many days after the "
+            "resolution (after FOLLOW_UP_CALL_AFTER_D); later it counts as overdue"
+        ),
+    )
+    unreachable_task_due_h: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 30,
+        description=(
+            "UNREACHABLE_TASK_DUE_H: the team lead's task about a customer no channel reaches "
+            "(notify's no_channel for the confirmation request) falls due this many hours "
+            "after notify's report"
+        ),
+    )
     intake_internal_url: str = Field(
         "http://127.0.0.1:8001",
         description=(
@@ -140,3 +168,9 @@ class RoutingSettings(ServiceSettings):
             "(a staff request waits for it; past it the answer is a 503)"
         ),
     )
+
+    @model_validator(mode="after")
+    def _follow_up_window_is_a_window(self) -> RoutingSettings:
+        if self.follow_up_call_due_d <= self.follow_up_call_after_d:
+            raise ValueError("FOLLOW_UP_CALL_DUE_D must be after FOLLOW_UP_CALL_AFTER_D")
+        return self

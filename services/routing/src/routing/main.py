@@ -27,16 +27,19 @@ __all__ = ["MIGRATIONS", "create_app"]
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
     runtime, deps = build_runtime(settings)
-    # One consumer over all three topics: one group member, one batch transaction at a time.
+    # One consumer over all four topics: one group member, one batch transaction at a time
+    # (of notify's, only the report that no channel reaches a customer matters to routing).
     runtime.consume(
-        topics=[topics.INTAKE, topics.FEEDBACK, topics.SLA], handlers=messaging.handlers(deps)
+        topics=[topics.INTAKE, topics.FEEDBACK, topics.SLA, topics.NOTIFY],
+        handlers=messaging.handlers(deps),
     )
     app = build_app(
         runtime=runtime,
         title="Complaint routing",
         description=(
             "Classifies, prioritises and assigns complaints; owns the case state machine, "
-            "the case file, internal notes, review tasks and canned replies."
+            "the case file, internal notes, tasks (reviews, follow-up calls, unreachable "
+            "customers) and canned replies."
         ),
         routers=[
             casefile_router,

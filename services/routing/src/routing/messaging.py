@@ -1,7 +1,8 @@
 """Routing's consumers: received complaints are triaged and assigned; customer messages,
 feedback's and sla-watch's facts move the case (a reopen also opens a review task); the
-customer's withdrawal closes it; sla-watch's clock events keep the case file's clocks; an
-erasure forgets the customer's index entries and blanks the case file and the tasks' notes.
+customer's withdrawal closes it; sla-watch's clock events keep the case file's clocks;
+notify's report that no channel reaches the customer opens the lead's task; an erasure
+forgets the customer's index entries and blanks the case file and the tasks' notes.
 Thin: the work is in the packages' use cases, each in the consumer's transaction.
 """
 
@@ -19,6 +20,7 @@ from complaint_contracts.events import (
     ComplaintWithdrawn,
     CustomerMessageReceived,
     ErasureRequested,
+    NotificationFailed,
     SlaBreached,
     SlaClockPaused,
     SlaClockRescheduled,
@@ -35,6 +37,7 @@ from routing.casefile import recording as case_file
 from routing.casefile import sla_projection
 from routing.cases import reported_facts, withdrawal
 from routing.duplicates import service as duplicates
+from routing.tasks import opening as task_opening
 from routing.tasks import service as tasks
 from routing.triage import emotion_streaks
 from routing.triage import service as triage
@@ -51,7 +54,7 @@ CLOCK_EVENTS = (
 
 
 def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
-    """Handler per event type, over the intake, feedback and sla topics."""
+    """Handler per event type, over the intake, feedback, sla and notify topics."""
 
     async def on_received(uow: UnitOfWork, envelope: Envelope) -> None:
         await triage.triage_and_assign(
@@ -97,7 +100,16 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
         ComplaintEscalated: on_escalated,
         **dict.fromkeys(CLOCK_EVENTS, on_clock_event),
     }
-    return {**intake, **feedback, **sla}
+
+    async def on_notification_failed(uow: UnitOfWork, envelope: Envelope) -> None:
+        await task_opening.open_unreachable_task(
+            uow=uow,
+            failed=event_data(envelope, NotificationFailed),
+            event_id=envelope.id,
+            within=deps.unreachable_task_due,
+        )
+
+    return {**intake, **feedback, **sla, NotificationFailed: on_notification_failed}
 
 
 async def on_confirmation_requested(uow: UnitOfWork, envelope: Envelope) -> None:

@@ -23,9 +23,15 @@ from .conftest import NOW, Reopen, reopened, requested, resolve
 
 
 async def _tasks(database: Database, cid: str) -> list[Task]:
+    """The case's review tasks (a reopened case is P2 and its resolution opens a follow-up
+    call too: see test_tasks_follow_up)."""
     async with database.sessions() as session:
         return list(
-            await session.scalars(select(Task).where(Task.complaint_id == cid).order_by(Task.id))
+            await session.scalars(
+                select(Task)
+                .where(Task.complaint_id == cid, Task.kind == "review_reopen")
+                .order_by(Task.id)
+            )
         )
 
 
@@ -164,5 +170,7 @@ async def test_every_reopen_opens_its_own_task_and_none_moves_the_version(
         case = await session.get(Case, cid)
         assert case is not None
         assert case.version == version + 5
-    created = [a for a in actions if a.action == "task_created"]
+    created = [
+        a for a in actions if a.action == "task_created" and a.detail["kind"] == "review_reopen"
+    ]
     assert [a.case_version for a in created] == [version, version + 5]

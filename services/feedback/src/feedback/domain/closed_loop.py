@@ -1,6 +1,6 @@
 """The configured numbers of the closed loop (from FeedbackSettings): how long a customer has
-to answer, what rating reopens, where and when a request goes without the complaint's
-details."""
+to answer, when they are reminded, what rating reopens, where and when a request goes
+without the complaint's details."""
 
 from __future__ import annotations
 
@@ -15,3 +15,4 @@ class ClosedLoopSettings:
     reopen_csat_max: int
     default_channel: PreferredChannel
     contact_wait_s: float = 300.0
+    reminder_after_s: float = 24 * 3600.0

@@ -187,7 +187,9 @@ class DeliveryLoop:
                 return  # declared abandoned meanwhile and handed to another process
             await self._channel.send(email)
         except Skip as exc:
-            await outcomes.finish_skipped(row=row, reason=str(exc), claimer=claimer)
+            await outcomes.finish_skipped(
+                row=row, reason=str(exc), claimer=claimer, code=exc.reason
+            )
         except NotFound as exc:
             reason = f"nothing to send to: {exc}"
             await outcomes.finish_skipped(row=row, reason=reason, claimer=claimer)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
+from complaint_contracts.events.notify import FailureReason
 from complaint_runtime.database import Database
 
 from notify import metrics
@@ -79,7 +80,10 @@ class OutcomeRecorder:
                     stage_sent(uow=uow, row=done, now=now)
         self._after(row, status, done is not None)
 
-    async def finish_skipped(self, *, row: Delivery, reason: str, claimer: str) -> None:
+    async def finish_skipped(
+        self, *, row: Delivery, reason: str, claimer: str, code: FailureReason | None = None
+    ) -> None:
+        """Nobody to send to: final, ``notification.failed`` with ``code`` as its reason."""
         now = self._clock()
         error = safe_error(f"skipped: {reason}")
         values = {**self._resolved(row), "status": "skipped", "last_error": error}
@@ -91,7 +95,7 @@ class OutcomeRecorder:
                 values={**values, "finished_at": now},
             )
             if done is not None:
-                stage_failed(uow=uow, row=done, error=error, final=True, now=now)
+                stage_failed(uow=uow, row=done, error=error, final=True, now=now, reason=code)
         self._after(row, "skipped", done is not None, reason=error)
 
     async def finish_uncertain(self, *, row: Delivery, error: str, claimer: str) -> None:

@@ -14,6 +14,7 @@ import structlog
 from complaint_contracts import topics
 from complaint_contracts.envelope import Envelope
 from complaint_contracts.events import NotificationFailed, NotificationSent
+from complaint_contracts.events.notify import FailureReason
 from complaint_runtime.database import Database, UnitOfWork
 
 from notify import metrics
@@ -193,6 +194,7 @@ def stage_failed(
     final: bool,
     now: datetime,
     next_attempt_at: datetime | None = None,
+    reason: FailureReason | None = None,
 ) -> str:
     return uow.add_event(
         NotificationFailed(
@@ -208,6 +210,7 @@ def stage_failed(
             attempts=max(row.attempts, 1),
             final=final,
             next_attempt_at=None if final else next_attempt_at,
+            reason=reason,
             failed_at=now,
         ),
         topic=topics.NOTIFY.name,

@@ -11,6 +11,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from complaint_contracts.events.notify import FailureReason
+
 from notify.adapters.channels import OutgoingEmail
 from notify.adapters.internal_api import CustomerContact, InternalApi
 from notify.config import NotifySettings
@@ -21,7 +23,16 @@ from notify.messages.rendering import LANGUAGES, Renderer
 
 
 class Skip(Exception):
-    """Nobody to send to (no address, no directory entry): recorded, not retried."""
+    """Nobody to send to (no address, no directory entry): recorded, not retried.
+
+    ``reason`` is the contract's code when others act on the failure: ``no_channel`` for a
+    customer no channel of notify reaches (e-mail only today), which routing and feedback
+    turn into the team lead's task and a request "not reached" (Decision: unreachable
+    customers)."""
+
+    def __init__(self, message: str, *, reason: FailureReason | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class ClaimedDelivery(Protocol):
@@ -113,7 +124,10 @@ class MessagePreparer:
         recorded on the row); :class:`Skip` when there is no usable address."""
         if row.recipient_role == "customer":
             if contact.email is None or not looks_like_address(contact.email):
-                raise Skip("the customer has no e-mail address (other channels come later)")
+                raise Skip(
+                    "the customer has no e-mail address (other channels come later)",
+                    reason="no_channel",
+                )
             return _Recipient(contact.email, contact.name, contact.language)
         user_id = row.recipient_user
         if row.recipient_role == "agent" and user_id is None:

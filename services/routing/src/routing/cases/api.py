@@ -174,6 +174,7 @@ async def resolve(
         root_cause=body.root_cause,
         preventive_measure=body.preventive_measure,
         expected_version=expected,
+        follow_up=deps.follow_up_window,
     )
     return with_etag(response, view)
 

@@ -147,7 +147,8 @@ async def apply_closure(
     *, uow: UnitOfWork, feedback: ComplaintConfirmed | ComplaintAutoClosed, event_id: str
 ) -> None:
     """A confirmation or an auto-closure closes the case; the closure names it as evidence
-    (the closure guard of §2)."""
+    (the closure guard of §2). An auto-closure of a customer no channel reached is recorded
+    as not reached (Decision: unreachable customers)."""
     case = await _case_for(uow, feedback.complaint_id, event_id)
     confirmed = isinstance(feedback, ComplaintConfirmed)
     actor = Actor(feedback.actor)
@@ -157,6 +158,7 @@ async def apply_closure(
         return
     now = now_utc()
     reason = "confirmed" if confirmed else "auto_closed"
+    not_reached = isinstance(feedback, ComplaintAutoClosed) and feedback.not_reached
     closed = ComplaintClosed(
         complaint_id=case.complaint_id,
         reason=reason,
@@ -175,7 +177,11 @@ async def apply_closure(
         action="closed",
         event=closed,
         at=now,
-        detail={"reason": reason, "evidence_event_id": event_id},
+        detail={
+            "reason": reason,
+            "evidence_event_id": event_id,
+            **({"not_reached": True} if not_reached else {}),
+        },
     )
     # §4: a duplicate shares its original's SLA, and so its end.
     await close_duplicates_of(uow=uow, original=case, at=now, closed_event_id=event_id)

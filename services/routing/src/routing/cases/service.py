@@ -51,6 +51,8 @@ from routing.cases.transitions import (
 )
 from routing.db import Case, CaseAction, CaseRepository
 from routing.staffing.service import sender_name
+from routing.tasks.domain.follow_up import DEFAULT_WINDOW, FollowUpWindow
+from routing.tasks.opening import open_follow_up_call
 
 # Who may hand a case off through the reassign endpoint (the transfer endpoint adds the
 # case's assignee, see routing.cases.api).
@@ -308,7 +310,10 @@ async def resolve(
     root_cause: str | None = None,
     preventive_measure: str | None = None,
     expected_version: int | None = None,
+    follow_up: FollowUpWindow = DEFAULT_WINDOW,
 ) -> CaseView:
+    """Resolved (closure guard); a P1/P2 case also gets its 回访 follow-up call task."""
+
     async def step(uow: UnitOfWork, case: Case, actor: Actor) -> None:
         transition = decide_or_raise(
             case,
@@ -335,7 +340,7 @@ async def resolve(
         case.solution_summary, case.solution_type = summary, solution_type
         case.root_cause, case.preventive_measure = cause, measure or None
         case.resolved_at = now
-        move(
+        event_id = move(
             uow,
             case,
             transition,
@@ -349,6 +354,9 @@ async def resolve(
         # the team queue drains into it (a reopen claims a slot again).
         case.queued_at = None
         await release_and_drain(uow=uow, agent_id=case.assignee, at=now)
+        await open_follow_up_call(
+            uow=uow, case=case, event_id=event_id, resolved_at=now, window=follow_up
+        )
 
     return await _run(
         database=database,

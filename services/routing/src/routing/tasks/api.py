@@ -1,10 +1,12 @@
-"""The task API: the tasks a caller sees, a page at a time, and assigning and completing
-one. Leads see their team's tasks, managers and administrators all, agents (and leads)
-those assigned to them; a task the caller may not see is a 404 like an unknown one.
+"""The task API: the tasks a caller sees, a page at a time with the count of overdue ones,
+and assigning and completing one. Leads see their team's tasks, managers and administrators
+all, agents (and leads) those assigned to them; a task the caller may not see is a 404 like
+an unknown one. Kinds: review of a reopen, the 回访 follow-up call, an unreachable customer.
 
 Problems: 401/403 (no token; a role that works no task; sees the task but may not do
-this), 404, 409 ``task-done`` or ``no-change``, 422 ``unknown-target`` (the assignee is not
-an agent of the task's team), ``invalid-cursor`` or ``validation``, 503.
+this), 404, 409 ``task-done``, ``task-not-available`` (a follow-up call before its window)
+or ``no-change``, 422 ``unknown-target`` (the assignee is not an agent of the task's team),
+``invalid-cursor`` or ``validation`` (also an outcome of another kind), 503.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ TaskId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     "",
     response_model=TaskListOut,
     responses=ERRORS,
-    summary="The caller's visible tasks, filtered, by due time, a page at a time",
+    summary="The caller's visible tasks, filtered, by due time, a page at a time; and how "
+    "many are overdue",
 )
 async def list_tasks(
     deps: DependenciesDep,
@@ -48,6 +51,10 @@ async def list_tasks(
         str | None, Query(pattern=USER_ID, description="Assignee user id, or `me`")
     ] = None,
     kind: Annotated[TaskKind | None, Query(description="Task kind")] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="true: open tasks past their due time; false: the others"),
+    ] = None,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1..{MAX_LIMIT}")
     ] = DEFAULT_LIMIT,
@@ -59,7 +66,7 @@ async def list_tasks(
         ),
     ] = None,
 ) -> TaskListOut:
-    filters = TaskFilters(status=status, team=team, assignee=assignee, kind=kind)
+    filters = TaskFilters(status=status, team=team, assignee=assignee, kind=kind, overdue=overdue)
     page = await service.list_tasks(
         database=deps.database, principal=caller, filters=filters, limit=limit, cursor=cursor
     )
@@ -91,7 +98,8 @@ async def assign_task(
     "/{task_id}/complete",
     response_model=TaskOut,
     responses=ERRORS,
-    summary="Complete an open task with its outcome (its assignee, the team's lead, a manager)",
+    summary="Complete an open task with an outcome of its kind (its assignee, the team's lead, "
+    "a manager); a follow-up call with the customer's CSAT",
 )
 async def complete_task(
     task_id: TaskId, body: CompleteTaskIn, deps: DependenciesDep, caller: StaffDep
@@ -102,5 +110,6 @@ async def complete_task(
         principal=caller,
         outcome=body.outcome,
         note=body.note,
+        csat=body.csat,
     )
     return TaskOut.of(view)

@@ -3,8 +3,10 @@
 A task points at its case (foreign key) and, when an event caused it, at that event:
 ``(kind, complaint_id, source_event_id)`` is unique, so a task an event creates is created
 once even if the event were applied twice (``add_once``: ON CONFLICT DO NOTHING on both
-databases). Task texts (the completion note) are staff texts, masked before they are
-stored, blanked by an erasure.
+databases). A case has at most one open task of each kind but the review (a partial unique
+index, ``uq_tasks_one_open``): two resolutions cannot leave two open follow-up calls, two
+reports two unreachable-customer tasks (``add_open_once``). Task texts (the completion
+note) are staff texts, masked before they are stored, blanked by an erasure.
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ from sqlalchemy import (
     ColumnElement,
     ForeignKey,
     Index,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
     and_,
     false,
+    func,
+    not_,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -36,6 +42,8 @@ from routing.casefile.domain.visibility import Visibility
 from routing.tasks.domain.listing import TaskFilters, TaskPosition
 
 ID_LENGTH = 200
+# routing.tasks.domain.rules.SINGLE_OPEN_KINDS: every kind but the review.
+_SINGLE_OPEN = text("status = 'open' AND kind <> 'review_reopen'")
 
 
 class Task(Base):
@@ -45,6 +53,14 @@ class Task(Base):
         # The lists: by due time then id, overall and per team.
         Index("ix_tasks_due_order", "due_at", "id"),
         Index("ix_tasks_team_due_order", "team", "due_at", "id"),
+        Index(
+            "uq_tasks_one_open",
+            "complaint_id",
+            "kind",
+            unique=True,
+            postgresql_where=_SINGLE_OPEN,
+            sqlite_where=_SINGLE_OPEN,
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -63,10 +79,14 @@ class Task(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Not workable before (a follow-up call's window); NULL: at once.
+    available_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_by: Mapped[str | None] = mapped_column(String(200))
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
+    # The CSAT 1..5 the customer gave on a follow-up call, if they gave one.
+    csat: Mapped[int | None] = mapped_column(SmallInteger)
     completed_by: Mapped[str | None] = mapped_column(String(200))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -86,6 +106,28 @@ class TaskRepository:
             .returning(Task.id)
         )
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def add_open_once(self, values: dict[str, Any]) -> int | None:
+        """Insert an open task unless the case has an open one of its kind already (or the
+        event made it before): ON CONFLICT DO NOTHING on any unique index, so the partial
+        one holds too. The new task's id, None when there was one."""
+        statement = (
+            dialect_insert(self.session)(Task)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(Task.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def open_of_kind(self, complaint_id: str, kind: str) -> Task | None:
+        """The case's open task of ``kind``, row-locked (the caller holds the case's lock)."""
+        return await self.session.scalar(
+            select(Task)
+            .where(Task.complaint_id == complaint_id, Task.kind == kind, Task.status == "open")
+            .order_by(Task.id)
+            .limit(1)
+            .with_for_update()
+        )
 
     async def get(self, task_id: int) -> Task | None:
         return await self.session.get(Task, task_id)
@@ -110,14 +152,33 @@ class TaskRepository:
         assignee: str | None,
         after: TaskPosition | None,
         limit: int,
+        now: datetime,
     ) -> list[Task]:
-        """Visible tasks matching ``filters`` (``assignee`` resolved from ``me``) in list
-        order after ``after``; ``limit`` rows at most."""
-        conditions = [_visible(visibility), *_filtered(filters, assignee), *_after(after)]
+        """Visible tasks matching ``filters`` (``assignee`` resolved from ``me``, overdue
+        at ``now``) in list order after ``after``; ``limit`` rows at most."""
+        conditions = [
+            _visible(visibility),
+            *_filtered(filters, assignee, now),
+            *_after(after),
+        ]
         rows = await self.session.scalars(
             select(Task).where(*conditions).order_by(Task.due_at, Task.id).limit(limit)
         )
         return list(rows)
+
+    async def count_overdue(
+        self, *, visibility: Visibility, filters: TaskFilters, assignee: str | None, now: datetime
+    ) -> int:
+        """Visible open tasks past their due time at ``now`` matching ``filters`` (their
+        status and overdue filters aside: the count is of overdue tasks)."""
+        overdue_only = TaskFilters(
+            status="open", team=filters.team, assignee=filters.assignee, kind=filters.kind
+        )
+        conditions = [_visible(visibility), *_filtered(overdue_only, assignee, now)]
+        found = await self.session.scalar(
+            select(func.count()).select_from(Task).where(*conditions, Task.due_at < now)
+        )
+        return int(found or 0)
 
     async def blank_notes(self, complaint_id: str) -> None:
         """Erasure: the completion notes of the case's tasks (staff texts about it)."""
@@ -140,8 +201,14 @@ def _visible(visibility: Visibility) -> ColumnElement[bool]:
     return or_(*scopes) if scopes else false()
 
 
-def _filtered(filters: TaskFilters, assignee: str | None) -> Sequence[ColumnElement[bool]]:
+def _filtered(
+    filters: TaskFilters, assignee: str | None, now: datetime
+) -> Sequence[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
+    if filters.overdue is not None:
+        # routing.tasks.domain.rules.overdue, as SQL
+        late = and_(Task.status == "open", Task.due_at < now)
+        conditions.append(late if filters.overdue else not_(late))
     for column, value in (
         (Task.status, filters.status),
         (Task.team, filters.team),

@@ -1,5 +1,7 @@
 """Task use cases: the review task a reopen creates (in the consumer's transaction), the
-task lists, assigning and completing a task, the tasks the case file shows.
+task lists with their overdue count, assigning and completing a task (with its kind's
+outcome, a follow-up call's CSAT, in its window), the tasks the case file shows. The tasks
+routing opens on a resolution or notify's report are in :mod:`routing.tasks.opening`.
 
 Every change of a task is an entry of its case's history (``task_created``,
 ``task_assigned``, ``task_completed``, with the actor) in the same transaction; none moves
@@ -7,9 +9,10 @@ the case's version (a task is not a change to the case) and none is an event on 
 routing topic (tasks are routing's own work items). Locks: the case row, then the task row.
 
 Refusals are domain errors: ``NotFound`` (no such task, or one the caller may not see),
-``Forbidden`` (sees it, may not do this), ``TaskDoneError`` (409), ``UnknownTargetError``
-(422: the assignee is not an agent of the task's team), ``InvalidInput`` (an unknown
-outcome, a cursor of another list).
+``Forbidden`` (sees it, may not do this), ``TaskDoneError`` (409), ``TaskNotAvailableError``
+(409: a follow-up call before its window), ``UnknownTargetError`` (422: the assignee is not
+an agent of the task's team), ``InvalidInput`` (an outcome of another kind, a CSAT where
+nobody was asked, a cursor of another list).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from routing.cases.domain.errors import NoChangeError
 from routing.cases.transitions import ROUTING, Actor, masked, now_utc, record
 from routing.db import Case, CaseRepository
 from routing.tasks.db import ID_LENGTH, Task, TaskRepository
-from routing.tasks.domain.errors import TaskDoneError
+from routing.tasks.domain.errors import TaskDoneError, TaskNotAvailableError
+from routing.tasks.domain.follow_up import available
 from routing.tasks.domain.listing import (
     MAX_LIMIT,
     TaskFilters,
@@ -38,12 +42,13 @@ from routing.tasks.domain.listing import (
     decode_cursor,
     encode_cursor,
 )
+from routing.tasks.domain.outcomes import check_completion
 from routing.tasks.domain.rules import (
-    OUTCOMES,
     due_at,
     leads_team,
     may_assign,
     may_complete,
+    overdue,
     task_visibility_of,
 )
 
@@ -64,15 +69,18 @@ class TaskView:
     created_by: str
     created_at: datetime
     due_at: datetime
+    available_from: datetime | None
+    overdue: bool
     assigned_by: str | None
     assigned_at: datetime | None
     outcome: str | None
+    csat: int | None
     note: str | None
     completed_by: str | None
     completed_at: datetime | None
 
     @classmethod
-    def of(cls, task: Task) -> TaskView:
+    def of(cls, task: Task, *, now: datetime | None = None) -> TaskView:
         return cls(
             id=task.id,
             kind=task.kind,
@@ -85,9 +93,12 @@ class TaskView:
             created_by=task.created_by,
             created_at=task.created_at,
             due_at=task.due_at,
+            available_from=task.available_from,
+            overdue=overdue(status=task.status, due_at=task.due_at, now=now or now_utc()),
             assigned_by=task.assigned_by,
             assigned_at=task.assigned_at,
             outcome=task.outcome,
+            csat=task.csat,
             note=task.note,
             completed_by=task.completed_by,
             completed_at=task.completed_at,
@@ -98,6 +109,7 @@ class TaskView:
 class TaskPage:
     tasks: list[TaskView]
     next_cursor: str | None  # None: the last page
+    overdue_count: int = 0  # visible open tasks past due with these filters, every page
 
 
 def _visibility(principal: Principal) -> Visibility:
@@ -174,7 +186,8 @@ async def list_tasks(
     limit: int,
     cursor: str | None = None,
 ) -> TaskPage:
-    """One page of the visible tasks matching ``filters``, by due time."""
+    """One page of the visible tasks matching ``filters``, by due time, and how many of the
+    visible tasks matching its team, assignee and kind filters are overdue now."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(
             f"limit must be between 1 and {MAX_LIMIT}.",
@@ -186,16 +199,26 @@ async def list_tasks(
     if visibility.nothing:
         return TaskPage([], None)
     assignee = principal.subject if filters.assignee == ME else filters.assignee
+    now = now_utc()
     async with database.sessions() as session:
-        found = await TaskRepository(session).list_tasks(
-            visibility=visibility, filters=filters, assignee=assignee, after=after, limit=limit + 1
+        tasks = TaskRepository(session)
+        found = await tasks.list_tasks(
+            visibility=visibility,
+            filters=filters,
+            assignee=assignee,
+            after=after,
+            limit=limit + 1,
+            now=now,
+        )
+        late = await tasks.count_overdue(
+            visibility=visibility, filters=filters, assignee=assignee, now=now
         )
     page = found[:limit]
     next_cursor = None
     if len(found) > limit and page:
         last = page[-1]
         next_cursor = encode_cursor(TaskPosition(last.due_at, last.id), filters_digest=digest)
-    return TaskPage([TaskView.of(t) for t in page], next_cursor)
+    return TaskPage([TaskView.of(t, now=now) for t in page], next_cursor, late)
 
 
 async def get_task(*, database: Database, task_id: int, principal: Principal) -> TaskView:
@@ -248,14 +271,11 @@ async def complete_task(
     principal: Principal,
     outcome: str,
     note: str | None = None,
+    csat: int | None = None,
 ) -> TaskView:
-    """Complete an open task with an ``outcome`` of the vocabulary and an optional note
-    (contacts masked): its assignee, the lead of its team or a manager."""
-    if outcome not in OUTCOMES:
-        raise InvalidInput(
-            f"outcome must be one of {', '.join(OUTCOMES)}.",
-            errors=[field_error("outcome", f"one of {', '.join(OUTCOMES)}", code="enum")],
-        )
+    """Complete an open task with an ``outcome`` of its kind, an optional note (contacts
+    masked) and, for a follow-up call that reached the customer, their optional CSAT: its
+    assignee, the lead of its team or a manager; a follow-up call in its window only."""
     async with database.unit_of_work() as uow:
         case, task = await _locked(uow, task_id, principal)
         if not may_complete(
@@ -268,11 +288,14 @@ async def complete_task(
             raise Forbidden("The task's assignee, the lead of its team or a manager completes it.")
         if task.status == "done":
             raise TaskDoneError(task.id)
+        check_completion(kind=task.kind, outcome=outcome, csat=csat)
         now = now_utc()
-        task.status, task.outcome = "done", outcome
+        if not available(available_from=task.available_from, now=now):
+            raise TaskNotAvailableError(task.id, task.available_from or now)
+        task.status, task.outcome, task.csat = "done", outcome, csat
         task.note = masked(note.strip()) if note and note.strip() else None
         task.completed_by, task.completed_at, task.updated_at = principal.subject, now, now
-        _history(uow, case, task, principal, "task_completed", now, outcome=outcome)
+        _history(uow, case, task, principal, "task_completed", now, outcome=outcome, csat=csat)
         return TaskView.of(task)
 
 

@@ -34,8 +34,16 @@ class ComplaintConfirmationRequested(EventData):
     request_id: str = Field(min_length=1, description=_REQUEST_ID_DESCRIPTION)
     channel: PreferredChannel = Field(description="The customer's preferred channel")
     language: Language = "zh-CN"
-    reminder: bool = Field(False, description="A reminder of an earlier, unanswered request")
-    requested_at: Timestamp
+    reminder: bool = Field(
+        False,
+        description=(
+            "A reminder of an earlier, unanswered request (at most one per request, "
+            "FEEDBACK_REMINDER_AFTER_H after it): same request_id and expires_at"
+        ),
+    )
+    requested_at: Timestamp = Field(
+        description="When the request was first sent (a reminder repeats the request's time)"
+    )
     expires_at: Timestamp = Field(
         description="Without an answer by then the complaint is auto-closed"
     )
@@ -94,6 +102,8 @@ class ComplaintAutoClosed(EventData):
     """The customer did not answer the confirmation request in time (default 7 days).
 
     Recorded as an auto-closure, never as a confirmation; routing then closes the complaint.
+    `not_reached` records that no channel could reach the customer (Decision: unreachable
+    customers): the auto-close still applies, the team lead had a task about it.
     """
 
     event_name: ClassVar[str] = "complaint.auto_closed"
@@ -102,5 +112,12 @@ class ComplaintAutoClosed(EventData):
     request_id: str = Field(min_length=1, description=_REQUEST_ID_DESCRIPTION)
     requested_at: Timestamp = Field(description="When the first request was sent")
     expired_at: Timestamp = Field(description="When the request expired unanswered")
-    reminders_sent: int = Field(0, ge=0)
+    reminders_sent: int = Field(0, ge=0, description="Reminders sent for the request (0 or 1)")
+    not_reached: bool = Field(
+        False,
+        description=(
+            "True: notify reported that no channel reaches the customer (notification.failed "
+            "with reason no_channel for the request), so the customer was never asked"
+        ),
+    )
     actor: Actor = "feedback"

@@ -17,6 +17,10 @@ from complaint_contracts.vocabulary import Language
 
 NotificationChannel = Literal["email", "sms", "webhook", "wecom", "dingtalk", "lark"]
 RecipientRole = Literal["customer", "agent", "team_lead", "manager", "senior_group", "subscriber"]
+FailureReason = Literal["no_channel"]
+"""Why a notification failed, where another service acts on it. no_channel: no channel notify
+can use reaches the recipient (e.g. a customer without an e-mail address while notify sends
+e-mail only)."""
 
 _NOTIFICATION_ID = "Id of the notification (delivery id), stable across retries"
 _RECIPIENT = (
@@ -78,5 +82,13 @@ class NotificationFailed(EventData):
     attempts: int = Field(ge=1, description="Delivery attempts made so far")
     final: bool = Field(description="No more automatic retries (manual redelivery is possible)")
     next_attempt_at: Timestamp | None = Field(None, description="When the next retry is due")
+    reason: FailureReason | None = Field(
+        None,
+        description=(
+            "Why, when it is a fact others act on: no_channel, no channel reaches the "
+            "recipient (final; for a customer's confirmation request routing opens a "
+            "customer_unreachable task and feedback records the request as not reached)"
+        ),
+    )
     failed_at: Timestamp
     actor: Actor = "notify"

@@ -1,7 +1,8 @@
 """The task list's filters, order and cursor.
 
 **Order**: due time, then task id: the task that falls due first comes first, and the order
-is total and stable. **Cursor**: keyset, like the case lists
+is total and stable. **Overdue**: an open task past its due time (``overdue=true``; the list
+also counts them, see ``routing.tasks.service.list_tasks``). **Cursor**: keyset, like the case lists
 (:mod:`routing.casefile.domain.listing`): the sort key of a page's last row and a digest of
 the filters it was made for, URL-safe base64 of a small JSON document; a cursor that does
 not decode or was made for other filters is refused (422 ``invalid-cursor``).
@@ -28,20 +29,24 @@ _CURSOR_VERSION: Final = 1
 
 @dataclass(frozen=True, slots=True)
 class TaskFilters:
-    """None: no restriction. ``assignee`` may be ``me``."""
+    """None: no restriction. ``assignee`` may be ``me``. ``overdue``: true, open tasks past
+    their due time; false, the others."""
 
     status: TaskStatus | None = None
     team: str | None = None
     assignee: str | None = None
     kind: TaskKind | None = None
+    overdue: bool | None = None
 
     def digest(self) -> str:
-        canonical = {
+        canonical: dict[str, str | bool | None] = {
             "status": self.status,
             "team": self.team,
             "assignee": self.assignee,
             "kind": self.kind,
         }
+        if self.overdue is not None:  # cursors of lists without it stay valid
+            canonical["overdue"] = self.overdue
         text = json.dumps(canonical, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

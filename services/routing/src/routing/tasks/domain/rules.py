@@ -1,9 +1,12 @@
 """What a task is and who may do what with it.
 
 A task is a piece of work on a case for a person, beside the case's own state: ``kind``
-says which (``review_reopen`` now: the team lead reviews why a resolved case came back;
-later issues add follow-up calls on the same model). A task is ``open`` until someone
-completes it with an ``outcome`` from a short vocabulary, then ``done`` for good.
+says which (``review_reopen``: the team lead reviews why a resolved case came back;
+``follow_up_call``: the 回访 call 15–30 days after a P1/P2 resolution;
+``customer_unreachable``: no channel reaches the customer for the confirmation request,
+see :mod:`routing.tasks.domain.follow_up`). A task is ``open`` until someone completes it
+with an ``outcome`` of its kind (:mod:`routing.tasks.domain.outcomes`), then ``done`` for
+good; an open task past its due time is overdue.
 
 Who (§10, per object, like the cases):
 
@@ -24,18 +27,15 @@ from typing import Final, Literal
 
 from routing.casefile.domain.visibility import Visibility
 
-TaskKind = Literal["review_reopen"]
-KINDS: Final[tuple[TaskKind, ...]] = ("review_reopen",)
+TaskKind = Literal["review_reopen", "follow_up_call", "customer_unreachable"]
+KINDS: Final[tuple[TaskKind, ...]] = ("review_reopen", "follow_up_call", "customer_unreachable")
+# Kinds of which a case has at most one open task (the database holds it: a partial
+# unique index); a review is per reopen.
+SINGLE_OPEN_KINDS: Final[frozenset[TaskKind]] = frozenset(
+    {"follow_up_call", "customer_unreachable"}
+)
 TaskStatus = Literal["open", "done"]
 STATUSES: Final[tuple[TaskStatus, ...]] = ("open", "done")
-Outcome = Literal["confirmed_fix", "reassigned", "coached", "no_action"]
-# The outcome vocabulary of a review, as the API documents it.
-OUTCOMES: Final[dict[Outcome, str]] = {
-    "confirmed_fix": "the fix was checked with the customer or the owner and holds",
-    "reassigned": "the case was handed to someone better placed",
-    "coached": "the agent was coached on what went wrong",
-    "no_action": "reviewed; nothing to do",
-}
 DEFAULT_REVIEW_DUE: Final = timedelta(hours=24)
 SEE_ALL_ROLES: Final = frozenset({"manager", "admin"})
 
@@ -43,6 +43,11 @@ SEE_ALL_ROLES: Final = frozenset({"manager", "admin"})
 def due_at(created_at: datetime, *, within: timedelta) -> datetime:
     """When a task created at ``created_at`` falls due (wall-clock time)."""
     return created_at + within
+
+
+def overdue(*, status: str, due_at: datetime, now: datetime) -> bool:
+    """An open task past its due time (the due time itself is still in time)."""
+    return status == "open" and now > due_at
 
 
 def task_visibility_of(*, roles: Collection[str], subject: str, team: str | None) -> Visibility:
