@@ -33,6 +33,7 @@ from console_support import (
     case_row,
     iso,
     task,
+    task_page,
 )
 
 
@@ -96,7 +97,7 @@ def routing() -> FakeUpstream:
             ],
         },
     )
-    fake.answer("GET", "/v1/tasks", 200, {"items": [], "next": None})
+    fake.answer("GET", "/v1/tasks", 200, task_page())
     return fake
 
 

@@ -223,8 +223,9 @@ def case_file(**overrides: Any) -> dict[str, Any]:
 
 
 def task(**overrides: Any) -> dict[str, Any]:
-    """One of routing's tasks (``GET /v1/tasks`` items, the case file's ``tasks``): a review
-    of the case after a reopen, for the billing team's lead, not picked up yet."""
+    """One of routing's tasks (``GET /v1/tasks`` items, the case file's ``tasks``; routing's
+    ``TaskOut``): a review of the case after a reopen, for the billing team's lead, not
+    picked up yet."""
     now = datetime.now(UTC)
     found = {
         "id": 5,
@@ -238,14 +239,67 @@ def task(**overrides: Any) -> dict[str, Any]:
         "created_by": "feedback",
         "created_at": iso(now - timedelta(hours=1)),
         "due_at": iso(now + timedelta(hours=23)),
+        "available_from": None,
+        "overdue": False,
         "assigned_by": None,
         "assigned_at": None,
         "outcome": None,
+        "csat": None,
         "note": None,
         "completed_by": None,
         "completed_at": None,
     }
     return found | overrides
+
+
+def follow_up_call(*, resolved_days_ago: float = 20, **overrides: Any) -> dict[str, Any]:
+    """A 回访 follow-up call of a P2 case resolved ``resolved_days_ago`` days ago: workable
+    from 15 days after the resolution, due by 30 days (overdue after that), assigned to the
+    case's first-contact owner."""
+    now = datetime.now(UTC)
+    resolved = now - timedelta(days=resolved_days_ago)
+    due = resolved + timedelta(days=30)
+    return task(
+        **{
+            "id": 8,
+            "kind": "follow_up_call",
+            "reason": "resolved",
+            "detail": {"priority": "P2", "resolved_at": iso(resolved)},
+            "created_by": "routing",
+            "created_at": iso(resolved),
+            "available_from": iso(resolved + timedelta(days=15)),
+            "due_at": iso(due),
+            "overdue": now > due,
+            "assignee": "agent-billing",
+            "assigned_by": "routing",
+            "assigned_at": iso(resolved),
+        }
+        | overrides
+    )
+
+
+def unreachable_task(**overrides: Any) -> dict[str, Any]:
+    """The lead's task about a customer no channel reached for the confirmation request."""
+    now = datetime.now(UTC)
+    return task(
+        **{
+            "id": 9,
+            "kind": "customer_unreachable",
+            "reason": "no_channel",
+            "detail": {"notification_id": "n-1", "cause_event_id": "e-1", "recipient": "customer"},
+            "created_by": "routing",
+            "created_at": iso(now - timedelta(hours=2)),
+            "due_at": iso(now + timedelta(hours=22)),
+        }
+        | overrides
+    )
+
+
+def task_page(
+    *tasks: dict[str, Any], overdue_count: int = 0, next: str | None = None
+) -> dict[str, Any]:
+    """Routing's ``GET /v1/tasks`` answer (``TaskListOut``)."""
+    return {"items": list(tasks), "next": next, "overdue_count": overdue_count}
 
 
 def _action(action: str, actor: str, old: str | None, new: str, at: datetime) -> dict[str, Any]:
@@ -266,7 +320,14 @@ OPENAPI = {
         "/v1/cases/{complaint_id}": {"get": {}},
         "/v1/cases/{complaint_id}/notes": {"post": {}},
         "/v1/canned-replies": {"get": {}},
-        "/v1/tasks": {"get": {}},
+        "/v1/tasks": {
+            "get": {
+                "parameters": [
+                    {"name": name, "in": "query"}
+                    for name in ("status", "team", "assignee", "kind", "overdue", "limit", "cursor")
+                ]
+            }
+        },
         "/v1/tasks/{task_id}/assign": {"post": {}},
         "/v1/tasks/{task_id}/complete": {"post": {}},
         "/v1/cases/{complaint_id}/escalate": {"post": {}},

@@ -1,9 +1,12 @@
-"""Review tasks on the lead's board and on the case page: a lead takes an open task (assigned
-to themself) or completes it with the review's outcome; routing's refusals are shown on
-the task's form where it was sent from; each user is offered only what routing's rules let
-them do (a lead of the task's team or a manager; an agent the task assigned to them)."""
+"""Tasks on the lead's board and on the case page (here reviews; the other kinds in
+test_console_task_kinds): a lead takes an open task (assigned to themself) or completes it
+with an outcome; routing's refusals are shown on the task's form where it was sent from;
+each user is offered only what routing's rules let them do (a lead of the task's team or a
+manager; an agent the task assigned to them)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 from console.board.domain.tasks import task_actions
@@ -221,6 +224,9 @@ def test_who_may_take_and_complete_a_task() -> None:
                 task_team="billing",
                 task_status=status,
                 task_assignee=assignee,
+                task_kind="review_reopen",
+                available_from=None,
+                now=datetime.now(UTC),
             )
         )
 

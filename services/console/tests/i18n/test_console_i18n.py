@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from complaint_contracts.vocabulary import CATEGORIES, CHANNELS, PRIORITIES
-from console.i18n.domain.catalog import MESSAGES, translate
+from console.board.domain.tasks import ALL_OUTCOMES, CSAT_SCORES, KINDS
+from console.i18n.domain.catalog import MESSAGES, MODULES, translate
 from console.i18n.domain.formatting import (
     ago_text,
     date_time_text,
@@ -33,6 +34,13 @@ def test_both_languages_hold_the_same_keys() -> None:
     for language, messages in MESSAGES.items():
         empty = [key for key, text in messages.items() if not text.strip()]
         assert not empty, (language, empty)
+
+
+def test_no_module_of_a_language_holds_a_key_of_another() -> None:
+    for language, modules in MODULES.items():
+        keys = [key for module in modules for key in module]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        assert not twice, (language, twice)
 
 
 def test_placeholders_are_the_same_in_both_languages() -> None:
@@ -87,7 +95,26 @@ def test_every_key_the_pages_use_is_in_the_catalog() -> None:
         ),
         ("sla.level", ("ok", "warning", "danger", "breached", "paused", "none")),
         ("sla.explain", ("ok", "warning", "danger", "breached", "paused", "none")),
-        ("form.error", ("required", "too_long", "choice", "pattern", "one_of", "invalid")),
+        (
+            "form.error",
+            (
+                *("required", "too_long", "choice", "pattern", "one_of", "invalid"),
+                *("range", "not_allowed", "csat_range", "csat_not_asked"),
+            ),
+        ),
+        ("task", KINDS),
+        ("board.tasks", KINDS),
+        ("task_outcome", ALL_OUTCOMES),
+        ("task_status", ("open", "done")),
+        ("task_reason", ("resolved", "no_channel")),
+        ("csat", tuple(str(score) for score in CSAT_SCORES)),
+        (
+            "event",
+            (
+                *("task_created", "task_assigned", "task_completed", "task_rescheduled"),
+                "closed_not_reached",
+            ),
+        ),
         ("signin", ("token-missing", "token-invalid", "token-expired", "no-role")),
         (
             "error",
@@ -110,6 +137,12 @@ def test_every_key_the_pages_use_is_in_the_catalog() -> None:
 def test_every_word_of_the_vocabulary_is_translated(group: str, values: tuple[str, ...]) -> None:
     missing = [v for v in values if f"{group}.{v}" not in MESSAGES["en"]]
     assert not missing
+
+
+def test_the_task_words() -> None:
+    zh = MESSAGES["zh-CN"]
+    assert zh["task.follow_up_call"] == "回访"
+    assert zh["task.customer_unreachable"] == "客户无法联系"
 
 
 def test_the_customer_facing_status_words() -> None:

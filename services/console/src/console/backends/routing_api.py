@@ -1,6 +1,6 @@
 """routing's API as the console uses it: case lists and case files, the staff commands
 (with a lead's escalation, duplicate links and the contact reveal), the team queue, agents
-and teams; notes, canned replies and review tasks where routing has them
+and teams; notes, canned replies and tasks where routing has them
 (:class:`RoutingCapabilities`).
 
 Commands carry ``If-Match`` with the case's version when the page was rendered from a
@@ -115,7 +115,7 @@ class RoutingApi:
             "POST", f"/v1/tasks/{task_id}/assign", token=token, body={"assignee": assignee}
         )
 
-    async def complete_task(self, *, token: str, task_id: int, body: Mapping[str, str]) -> Any:
+    async def complete_task(self, *, token: str, task_id: int, body: Mapping[str, Any]) -> Any:
         return await self._client.call(
             "POST", f"/v1/tasks/{task_id}/complete", token=token, body=body
         )

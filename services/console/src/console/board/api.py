@@ -1,8 +1,9 @@
 """The lead's board (``/board``; a manager picks the team) and its panels alone
 (``/board/panels``, which htmx fetches again when a live change of the team arrives), and
-the review tasks' actions the board and the case page offer: take a task (assign it to
-me) and complete it with its outcome. A task action goes back where it was sent from
-(303, with a notice); a refusal draws that page again with the task's form in place."""
+the tasks' actions the board and the case page offer: take a task (assign it to me) and
+complete it with an outcome of its kind (a follow-up call with the customer's CSAT). A task
+action goes back where it was sent from (303, with a notice); a refusal draws that page
+again with the task's form in place."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ async def _context(deps: Dependencies, lead: Caller, team: str | None) -> dict[s
             user=lead.user,
             team=shown,
             limit=deps.settings.console_page_size,
+            now=deps.clock(),
         )
         query = urlencode([("team", shown)])
         context["panels_url"] = f"/board/panels?{query}"
@@ -113,7 +115,7 @@ async def _board_again(
     return response
 
 
-@router.post("/tasks/{task_id}/assign", summary="Take a review task (assign it to me)")
+@router.post("/tasks/{task_id}/assign", summary="Take a task (assign it to me)")
 async def take_task(
     request: Request,
     task_id: TaskId,
@@ -138,20 +140,28 @@ async def take_task(
     )
 
 
-@router.post("/tasks/{task_id}/complete", summary="Complete a review task with its outcome")
+@router.post("/tasks/{task_id}/complete", summary="Complete a task with an outcome of its kind")
 async def complete_task(
     request: Request,
     task_id: TaskId,
     deps: DependenciesDep,
     me: CallerDep,
+    kind: Annotated[str, Form(max_length=40)] = "",
     outcome: Annotated[str, Form(max_length=40)] = "",
     note: Annotated[str, Form(max_length=50_000)] = "",
+    csat: Annotated[str, Form(max_length=10)] = "",
     complaint_id: CaseId = "",
     return_to: ReturnTo = "",
 ) -> Response:
     async def run() -> None:
         await service.complete_task(
-            routing=deps.routing, token=me.token, task_id=task_id, outcome=outcome, note=note
+            routing=deps.routing,
+            token=me.token,
+            task_id=task_id,
+            kind=kind,
+            outcome=outcome,
+            note=note,
+            csat=csat,
         )
 
     return await _task_action(
@@ -159,7 +169,7 @@ async def complete_task(
         deps,
         me,
         form=f"task-{task_id}",
-        values={"outcome": outcome, "note": note},
+        values={"outcome": outcome, "note": note, "csat": csat},
         complaint_id=complaint_id,
         return_to=return_to,
         notice="notice.task_completed",

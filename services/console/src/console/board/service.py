@@ -1,8 +1,9 @@
 """The board's use cases: one team's picture, read at once from routing (agents, waiting
-queue, cases at risk and breached, review tasks) and sla-watch (the next deadlines), with
-the lead's token; and the review tasks' actions (pick one up, complete it with its
-outcome), which the case page offers too. sla-watch being down leaves its panel out;
-routing being down fails the board (the page says to try again)."""
+queue, cases at risk and breached, the open tasks of each kind with how many are overdue)
+and sla-watch (the next deadlines), with the lead's token; and the tasks' actions (pick one
+up, complete it with an outcome of its kind and, for a follow-up call, the customer's
+CSAT), which the case page offers too. sla-watch being down leaves its panel out; routing
+being down fails the board (the page says to try again)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,21 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from console.backends.domain.problems import BackendUnavailable
 from console.backends.routing_api import RoutingApi
 from console.backends.sla_watch_api import SlaWatchApi
-from console.board.domain.board import (
-    AgentLoad,
-    Deadline,
-    ReviewTask,
-    agent_loads,
-    deadlines,
-    review_tasks,
+from console.board.domain.board import AgentLoad, Deadline, agent_loads, deadlines
+from console.board.domain.task_view import TaskGroup, task_group
+from console.board.domain.tasks import (
+    KINDS,
+    TaskAction,
+    completion_problems,
+    offers_of,
+    parse_csat,
 )
-from console.board.domain.tasks import TaskAction, completion_problems, offers_of
 from console.cases.domain.forms import FieldProblem, clean, require_valid
 from console.queue.domain.filters import QueueFilters
 from console.queue.domain.rows import CasePage, WaitingCase, waiting_cases
@@ -40,7 +42,7 @@ class Board:
     waiting: tuple[WaitingCase, ...]
     at_risk: CasePage
     breached: CasePage
-    tasks: tuple[ReviewTask, ...] | None  # None: this routing has no tasks
+    tasks: tuple[TaskGroup, ...] | None  # one group per kind; None: this routing has no tasks
     task_offers: Mapping[int, frozenset[TaskAction]]  # what the lead may do with each task
     deadlines: tuple[Deadline, ...] | None  # None: sla-watch did not answer
 
@@ -54,11 +56,21 @@ async def _deadlines(
         return None
 
 
-async def _tasks(routing: RoutingApi, *, token: str, team: str) -> tuple[ReviewTask, ...] | None:
+async def _tasks(
+    routing: RoutingApi, *, token: str, team: str, limit: int, now: datetime
+) -> tuple[TaskGroup, ...] | None:
+    """The team's open tasks, one list (and overdue count) per kind."""
     if not (await routing.capabilities()).tasks:
         return None
-    answer = await routing.tasks(token=token, params=[("status", "open"), ("team", team)])
-    return review_tasks(answer)
+
+    def open_of(kind: str) -> Any:
+        params = [("status", "open"), ("team", team), ("kind", kind), ("limit", str(limit))]
+        return routing.tasks(token=token, params=params)
+
+    answers = await asyncio.gather(*(open_of(kind) for kind in KINDS))
+    return tuple(
+        task_group(answer, kind=kind, now=now) for kind, answer in zip(KINDS, answers, strict=True)
+    )
 
 
 async def board(
@@ -69,6 +81,7 @@ async def board(
     user: SessionUser,
     team: str,
     limit: int,
+    now: datetime,
 ) -> Board:
     def cases(sla: str) -> Any:
         params = QueueFilters(sla=(sla,)).routing_params(team=team, limit=limit)
@@ -79,7 +92,7 @@ async def board(
         routing.team_queue(token=token, team=team),
         cases("at_risk"),
         cases("breached"),
-        _tasks(routing, token=token, team=team),
+        _tasks(routing, token=token, team=team, limit=limit, now=now),
         _deadlines(sla_watch, token=token, team=team),
     )
     return Board(
@@ -89,13 +102,19 @@ async def board(
         at_risk=CasePage.of(at_risk),
         breached=CasePage.of(breached),
         tasks=tasks,
-        task_offers=offers_of(tasks or (), roles=user.roles, subject=user.subject, team=user.team),
+        task_offers=offers_of(
+            (t for group in tasks or () for t in group.all),
+            roles=user.roles,
+            subject=user.subject,
+            team=user.team,
+            now=now,
+        ),
         deadlines=clocks,
     )
 
 
 async def take_task(*, routing: RoutingApi, token: str, user: SessionUser, task_id: int) -> None:
-    """Assign the task to the signed-in user (a lead picks a review up); routing refuses
+    """Assign the task to the signed-in user (a lead picks a task up); routing refuses
     anyone who may not (403), a task already done (409 ``task-done``)."""
     if not USER_ID.fullmatch(user.subject):
         require_valid([FieldProblem("assignee", "pattern")])
@@ -103,9 +122,24 @@ async def take_task(*, routing: RoutingApi, token: str, user: SessionUser, task_
 
 
 async def complete_task(
-    *, routing: RoutingApi, token: str, task_id: int, outcome: str, note: str
+    *,
+    routing: RoutingApi,
+    token: str,
+    task_id: int,
+    kind: str,
+    outcome: str,
+    note: str,
+    csat: str,
 ) -> None:
-    """Complete the task with the review's outcome and an optional note."""
-    require_valid(completion_problems(outcome=outcome.strip(), note=note))
-    body = clean({"outcome": outcome, "note": note})
+    """Complete the task with an outcome of its ``kind`` (as the form says; routing knows
+    the task's own), an optional note and, for a follow-up call that reached the customer,
+    the CSAT 1..5 they gave; routing refuses a follow-up call before its window (409
+    ``task-not-available``)."""
+    require_valid(
+        completion_problems(kind=kind.strip(), outcome=outcome.strip(), note=note, csat=csat)
+    )
+    body: dict[str, Any] = clean({"outcome": outcome, "note": note})
+    score = parse_csat(csat)
+    if score is not None:
+        body["csat"] = score
     await routing.complete_task(token=token, task_id=task_id, body=body)

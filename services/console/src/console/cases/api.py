@@ -48,7 +48,11 @@ async def freshness(
     version: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
     data = await service.load_case(
-        routing=deps.routing, token=me.token, user=me.user, complaint_id=complaint_id
+        routing=deps.routing,
+        token=me.token,
+        user=me.user,
+        complaint_id=complaint_id,
+        now=deps.clock(),
     )
     changed = data.case.version is None or data.case.version != version_of(version)
     return render(

@@ -57,6 +57,8 @@ def refused_form(
         if exc.kind == "stale-case":
             changes = changes_since(exc.extensions)
             return FormState(form, values, message_key="form.stale", changes=changes), 409
+        if exc.kind == "task-not-available":  # the page shows when its window opens
+            return FormState(form, values, message_key="tasks.not_available"), 409
         return FormState(form, values, message_key="form.conflict", detail=exc.detail), 409
     if isinstance(exc, Forbidden):
         return FormState(form, values, message_key="form.forbidden", detail=exc.detail), 403
@@ -79,7 +81,11 @@ async def case_page(
     """The case page (``extra``: more of its context, e.g. the contact just revealed when
     the browser asked without htmx)."""
     data = await service.load_case(
-        routing=deps.routing, token=me.token, user=me.user, complaint_id=complaint_id
+        routing=deps.routing,
+        token=me.token,
+        user=me.user,
+        complaint_id=complaint_id,
+        now=deps.clock(),
     )
     response = render(
         request,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final, TypeVar
 
 from complaint_runtime.errors import DomainError, NotFound
@@ -67,8 +68,9 @@ async def _optional(call: Awaitable[T]) -> T | None:
 
 
 async def load_case(
-    *, routing: RoutingApi, token: str, user: SessionUser, complaint_id: str
+    *, routing: RoutingApi, token: str, user: SessionUser, complaint_id: str, now: datetime
 ) -> CasePageData:
+    """The case file and what the page offers ``user`` at ``now`` (tasks have windows)."""
     answer = await routing.case_file(token=token, complaint_id=checked_id(complaint_id))
     case = case_view(answer)
     capabilities = await routing.capabilities()
@@ -106,7 +108,7 @@ async def load_case(
         agents = _ids(found_agents)
         teams = _ids(found_teams)
     offers = (
-        offers_of(case.tasks, roles=user.roles, subject=user.subject, team=user.team)
+        offers_of(case.tasks, roles=user.roles, subject=user.subject, team=user.team, now=now)
         if capabilities.tasks
         else {}
     )

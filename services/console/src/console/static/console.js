@@ -2,7 +2,8 @@
    allows only files of the console). Everything works without it; it adds:
    - keyboard navigation of case lists: j/k or ArrowDown/ArrowUp move, Enter opens;
    - Ctrl+Enter (or Cmd+Enter) sends the composer's form;
-   - the composer's tabs (one form at a time) and canned replies inserted into the text.
+   - the composer's tabs (one form at a time) and canned replies inserted into the text;
+   - a task form's CSAT field only for the outcomes that take one (the customer was reached).
    Listeners are on the document, so parts of the page that htmx swaps keep working. */
 (function () {
   "use strict";
@@ -73,5 +74,17 @@
       text.focus();
     }
     picker.value = "";
+  });
+
+  document.addEventListener("change", function (event) {
+    var outcome = event.target;
+    if (!outcome.matches || !outcome.matches("select[data-csat-for]")) return;
+    var field = document.getElementById(outcome.getAttribute("data-csat-for"));
+    if (!field) return;
+    var takes = (outcome.getAttribute("data-csat-outcomes") || "").split(" ");
+    var shown = !outcome.value || takes.indexOf(outcome.value) >= 0;
+    field.hidden = !shown;
+    var score = field.querySelector("select");
+    if (score && !shown) score.value = "";  // never sent with an outcome that takes none
   });
 })();

@@ -10,6 +10,8 @@ from typing import Any, Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from console.board.domain.tasks import CSAT_SCORES, csat_outcomes, outcomes_of
+
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES: Final = PACKAGE / "templates"
 STATIC: Final = PACKAGE / "static"
@@ -34,6 +36,10 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+        )
+        # The task forms' choices, per kind (the rule is console.board.domain.tasks).
+        self.environment.globals.update(
+            task_outcomes=outcomes_of, csat_outcomes=csat_outcomes, csat_scores=CSAT_SCORES
         )
         self.with_vendor = vendor_present() if with_vendor is None else with_vendor
 

@@ -1,5 +1,5 @@
 """Which optional parts of routing's API this routing has: the console shows internal
-notes, canned replies, review tasks, escalation, duplicate linking and contact reveal only
+notes, canned replies, tasks, escalation, duplicate linking and contact reveal only
 when routing answers them, read from routing's OpenAPI document (so a console can be
 deployed before or after such a routing, and never offers a button that would 404)."""
 

@@ -1,1 +1,1 @@
-"""Pure rules of the board: agent load, review tasks, deadlines."""
+"""Pure rules of the board: agent load, tasks (kinds, outcomes, CSAT, windows), deadlines."""

@@ -57,34 +57,6 @@ def agent_loads(answer: object) -> tuple[AgentLoad, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewTask:
-    id: int
-    kind: str
-    complaint_id: str
-    team: str | None
-    status: str
-    assignee: str | None
-    reason: str | None
-    due_at: datetime | None
-
-
-def review_tasks(answer: object) -> tuple[ReviewTask, ...]:
-    return tuple(
-        ReviewTask(
-            id=_int(t.get("id")),
-            kind=str(t.get("kind", "")),
-            complaint_id=str(t.get("complaint_id", "")),
-            team=t.get("team") if isinstance(t.get("team"), str) else None,
-            status=str(t.get("status", "")),
-            assignee=t.get("assignee") if isinstance(t.get("assignee"), str) else None,
-            reason=t.get("reason") if isinstance(t.get("reason"), str) else None,
-            due_at=parse_time(t.get("due_at")),
-        )
-        for t in _items(answer, "items")
-    )
-
-
-@dataclass(frozen=True, slots=True)
 class Deadline:
     """A running clock of the team, soonest first (sla-watch's at-risk view)."""
 

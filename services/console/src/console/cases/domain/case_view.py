@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
+from console.board.domain.task_view import TaskView, task_views
 from console.cases.domain.sla_badge import SlaBadge, clock_badge, sla_badge
 from console.queue.domain.rows import parse_time
 
@@ -61,6 +62,8 @@ class Entry:
     attachments: tuple[Attachment, ...] = ()
     from_status: str | None = None
     to_status: str | None = None
+    task_kind: str | None = None  # a task's history entry: the task's kind
+    task_outcome: str | None = None  # and the outcome it was completed with
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,17 +82,6 @@ class CaseLink:
     status: str | None
     category: str | None
     received_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class TaskView:
-    id: int
-    kind: str
-    team: str | None
-    status: str
-    assignee: str | None
-    reason: str | None
-    due_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,18 +175,31 @@ def _message(value: Mapping[str, Any]) -> Entry:
     )
 
 
+def event_label(action: str, detail: Mapping[str, Any]) -> str:
+    """The label (``event.<label>``) of a history entry: its action, except a closure of a
+    customer no channel reached (``closed`` with ``not_reached``: the auto-close of a
+    confirmation request nobody received)."""
+    if action == "closed" and detail.get("not_reached") is True:
+        return "closed_not_reached"
+    return action
+
+
 def _event(value: Mapping[str, Any]) -> Entry | None:
     action = str(value.get("action", ""))
     if not action or action in _SHOWN_AS_MESSAGES or action.startswith("ignored:"):
         return None
+    detail = _mapping(value.get("detail"))
+    task = action.startswith("task_")
     return Entry(
         kind="system",
-        subtype=action,
+        subtype=event_label(action, detail),
         author=_text(value.get("actor")),
         text=None,
         at=parse_time(value.get("at")),
         from_status=_text(value.get("from_status")),
         to_status=_text(value.get("to_status")),
+        task_kind=_text(detail.get("kind")) if task else None,
+        task_outcome=_text(detail.get("outcome")) if task else None,
     )
 
 
@@ -236,21 +241,6 @@ def _last_customer_message_id(case: Mapping[str, Any]) -> str | None:
     return next((i for i in reversed(ids) if i), None)
 
 
-def _tasks(value: object) -> tuple[TaskView, ...]:
-    return tuple(
-        TaskView(
-            id=_int(t.get("id")),
-            kind=str(t.get("kind", "")),
-            team=_text(t.get("team")),
-            status=str(t.get("status", "")),
-            assignee=_text(t.get("assignee")),
-            reason=_text(t.get("reason")),
-            due_at=parse_time(t.get("due_at")),
-        )
-        for t in _list(value)
-    )
-
-
 def case_view(case: Mapping[str, Any]) -> CaseView:
     customer = _mapping(case.get("customer"))
     duplicates = _mapping(case.get("duplicates"))
@@ -290,7 +280,7 @@ def case_view(case: Mapping[str, Any]) -> CaseView:
         repeat_count=_int(duplicates.get("repeat_count")),
         earlier=tuple(c for c in (_link(v) for v in _list(case.get("earlier_complaints"))) if c),
         conversation=conversation_of(case),
-        tasks=_tasks(case.get("tasks")),
+        tasks=task_views(case.get("tasks")),
         resolution={
             name: _text(case.get(name))
             for name in ("solution_summary", "solution_type", "root_cause", "preventive_measure")

@@ -27,6 +27,10 @@ _CODE_KEYS: Final = {
     "literal_error": "choice",
     "enum": "choice",
     "string_pattern_mismatch": "pattern",
+    "range": "range",
+    "greater_than_equal": "range",
+    "less_than_equal": "range",
+    "not_allowed": "not_allowed",
 }
 
 

@@ -12,12 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from console.i18n.domain import messages_en, messages_zh
+from console.i18n.domain import messages_en, messages_tasks_en, messages_tasks_zh, messages_zh
 from console.i18n.domain.language import Language
 
+# Each language's modules, which hold no key twice (a unit test checks it).
+MODULES: Final[Mapping[Language, tuple[Mapping[str, str], ...]]] = {
+    "zh-CN": (messages_zh.VOCABULARY, messages_zh.PAGES, messages_tasks_zh.MESSAGES),
+    "en": (messages_en.VOCABULARY, messages_en.PAGES, messages_tasks_en.MESSAGES),
+}
 MESSAGES: Final[Mapping[Language, Mapping[str, str]]] = {
-    "zh-CN": {**messages_zh.VOCABULARY, **messages_zh.PAGES},
-    "en": {**messages_en.VOCABULARY, **messages_en.PAGES},
+    language: {key: text for module in modules for key, text in module.items()}
+    for language, modules in MODULES.items()
 }
 
 

@@ -1,5 +1,6 @@
 """The console's texts in en: the platform's vocabulary (``<group>.<value>``) and the
-pages' messages. Every key here is in :mod:`.messages_zh` too (a unit test checks it)."""
+pages' messages; the tasks' words are in :mod:`.messages_tasks_en`. Every key here is
+in :mod:`.messages_zh` too (a unit test checks it)."""
 
 from __future__ import annotations
 
@@ -63,13 +64,6 @@ VOCABULARY: Final = {
     "clock_state.running": "Running",
     "clock_state.paused": "Paused",
     "clock_state.stopped": "Stopped",
-    "task.review_reopen": "Review of a reopened case",
-    "task_status.open": "Open",
-    "task_status.done": "Done",
-    "task_outcome.confirmed_fix": "Fix confirmed",
-    "task_outcome.reassigned": "Handed to someone better placed",
-    "task_outcome.coached": "Agent coached",
-    "task_outcome.no_action": "Reviewed, nothing to do",
     "solution.apology": "Apology",
     "solution.explanation": "Explanation",
     "solution.refund": "Refund",
@@ -115,9 +109,6 @@ VOCABULARY: Final = {
     "event.duplicate_unlinked": "Unlinked from its original",
     "event.contact_revealed": "Contact revealed",
     "event.note_added": "Internal note",
-    "event.task_created": "Task created",
-    "event.task_assigned": "Task assigned",
-    "event.task_completed": "Task completed",
     "sla.level.ok": "On track",
     "sla.level.warning": "At risk",
     "sla.level.danger": "Urgent",
@@ -323,6 +314,8 @@ PAGES: Final = {
     "form.error.pattern": "This is not in the expected format.",
     "form.error.one_of": "Change at least one of category, sub-category, priority.",
     "form.error.invalid": "This value is not valid.",
+    "form.error.range": "Out of the allowed range.",
+    "form.error.not_allowed": "Not allowed with the other values chosen.",
     "board.title": "Lead's board",
     "board.agents": "Agents",
     "board.agent": "Agent",
@@ -341,8 +334,6 @@ PAGES: Final = {
     "board.reassign.choose": "Choose an agent…",
     "board.reassign.submit": "Reassign",
     "board.reassign.reason": "Reassigned by the team lead from the board",
-    "board.tasks": "Review tasks",
-    "board.no_tasks": "No open task.",
     "board.deadlines": "Next deadlines",
     "board.deadlines_unavailable": "The SLA service is unavailable right now.",
     "board.warned": "warned at {percent}%",
@@ -351,8 +342,6 @@ PAGES: Final = {
     ),
     "notice.duplicate_linked": "Linked as a duplicate.",
     "notice.duplicate_unlinked": "Duplicate link removed.",
-    "notice.task_assigned": "The task is yours.",
-    "notice.task_completed": "Task completed.",
     "actions.escalate": "Escalate",
     "actions.link_duplicate": "Link as a duplicate",
     "actions.unlink_duplicate": "Remove the duplicate link",
@@ -380,11 +369,6 @@ PAGES: Final = {
     "presence.writing.reply": "{name} is writing a reply",
     "presence.writing.ask": "{name} is writing a question to the customer",
     "presence.writing.note": "{name} is writing an internal note",
-    "tasks.take": "Take it",
-    "tasks.complete": "Complete",
-    "tasks.outcome": "Outcome",
-    "tasks.note": "Note",
-    "tasks.submit": "Complete task",
     "form.not_found": "The case service did not find this:",
     "form.error.unknown_case": "No case with this reference that you may see.",
     "form.error.same_case": "A case cannot be a duplicate of itself.",

@@ -1,0 +1,61 @@
+"""The console's texts about tasks in zh-CN: the kinds (重开复核, 回访, 客户无法联系), their
+outcomes and reasons, the CSAT scale, the tasks' history entries, the board's task panel
+and the task forms. Every key here is in :mod:`.messages_tasks_en` too, and in no other
+module of the catalog (unit tests check both)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+MESSAGES: Final = {
+    "task.review_reopen": "重开复核",
+    "task.follow_up_call": "回访",
+    "task.customer_unreachable": "客户无法联系",
+    "task_status.open": "待办",
+    "task_status.done": "已完成",
+    "task_outcome.confirmed_fix": "已确认解决",
+    "task_outcome.reassigned": "已转交更合适的人",
+    "task_outcome.coached": "已辅导坐席",
+    "task_outcome.no_action": "已复核，无需处理",
+    "task_outcome.reached": "已联系上客户",
+    "task_outcome.not_reached": "未能联系上客户",
+    "task_outcome.new_issue_raised": "客户提出了新问题",
+    "task_outcome.contacted": "已通过其他方式联系上客户",
+    "task_reason.resolved": "P1/P2 工单解决后的回访",
+    "task_reason.no_channel": "所有渠道都无法联系到客户（确认请求未送达）",
+    "csat.1": "1 · 非常不满意",
+    "csat.2": "2 · 不满意",
+    "csat.3": "3 · 一般",
+    "csat.4": "4 · 满意",
+    "csat.5": "5 · 非常满意",
+    "event.task_created": "创建任务",
+    "event.task_assigned": "任务已分配",
+    "event.task_completed": "任务已完成",
+    "event.task_rescheduled": "任务已改期",
+    "event.closed_not_reached": "客户始终无法联系",
+    "board.tasks": "任务",
+    "board.tasks.review_reopen": "复核任务",
+    "board.tasks.follow_up_call": "待回访",
+    "board.tasks.customer_unreachable": "客户无法联系",
+    "board.tasks.later": "尚未到可处理时间（{count}）",
+    "board.no_tasks": "没有待办任务。",
+    "notice.task_assigned": "任务已由您接手。",
+    "notice.task_completed": "任务已完成。",
+    "tasks.take": "我来处理",
+    "tasks.complete": "完成",
+    "tasks.outcome": "处理结果",
+    "tasks.note": "备注",
+    "tasks.submit": "完成任务",
+    "tasks.overdue": "已逾期",
+    "tasks.overdue_count": "{count} 个已逾期",
+    "tasks.available_from": "{when} 起可处理",
+    "tasks.not_yet": "{when} 前暂不可完成",
+    "tasks.not_available": "此任务尚未到可完成的时间，未做任何更改。",
+    "tasks.completed_at": "完成于 {when}",
+    "tasks.csat": "客户满意度（可选）",
+    "tasks.csat.none": "不记录",
+    "tasks.csat.hint": "仅在联系上客户时记录：1 最低，5 最高。",
+    "tasks.csat_value": "满意度 {score}/5",
+    "form.error.csat_range": "请选择 1 到 5 的评分。",
+    "form.error.csat_not_asked": "只有联系上客户时才记录满意度。",
+}
