@@ -146,8 +146,8 @@ async def test_every_post_is_refused_without_the_csrf_token(
     agent: Browser, routing: FakeUpstream
 ) -> None:
     paths = _post_routes(create_app(dependencies=agent.deps))
-    # 12 case actions, presence, 2 task actions, sign-in, sign-out, language
-    assert len(paths) == 18, paths
+    # 12 case actions, presence, 3 task actions, sign-in, sign-out, language
+    assert len(paths) == 19, paths
     for path in paths:
         url = path.replace("{complaint_id}", CASE_ID).replace("{task_id}", "5")
         for data in ({}, {"csrf_token": "forged"}):

@@ -9,6 +9,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from console import messaging
+from console.board.actions_api import router as task_actions_router
 from console.board.api import router as board_router
 from console.bootstrap import MIGRATIONS, Dependencies, build_dependencies
 from console.cases.actions_api import router as case_tools_router
@@ -50,6 +51,7 @@ def create_app(
             cases_router,
             case_tools_router,
             board_router,
+            task_actions_router,
             live_router,
         ],
         # Every POST of every route needs the session's CSRF token: none can forget it.

@@ -112,15 +112,19 @@ def _offers(
 
 def test_a_follow_up_call_is_completed_only_once_its_window_opened() -> None:
     later, earlier = NOW + timedelta(days=3), NOW - timedelta(days=1)
-    assert _offers("follow_up_call", available_from=later) == {"take", "complete_later"}
-    assert _offers("follow_up_call", available_from=earlier) == {"take", "complete"}
-    assert _offers("follow_up_call", available_from=NOW) == {"take", "complete"}  # from then on
+    assert _offers("follow_up_call", available_from=later) == {"take", "assign", "complete_later"}
+    assert _offers("follow_up_call", available_from=earlier) == {"take", "assign", "complete"}
+    assert _offers("follow_up_call", available_from=NOW) == {
+        "take",
+        "assign",
+        "complete",
+    }  # from then
     agent: dict[str, Any] = {"roles": ("agent",), "assignee": "me"}
     assert _offers("follow_up_call", available_from=later, **agent) == {"complete_later"}
     assert _offers("follow_up_call", available_from=earlier, **agent) == {"complete"}
-    assert _offers("customer_unreachable") == {"take", "complete"}
+    assert _offers("customer_unreachable") == {"take", "assign", "complete"}
     # a kind this console has no outcomes for is not completed from its pages
-    assert _offers("a_kind_added_later") == {"take"}
+    assert _offers("a_kind_added_later") == {"take", "assign"}
 
 
 def test_routing_s_task_as_the_pages_read_it() -> None:

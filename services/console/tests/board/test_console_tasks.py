@@ -230,10 +230,10 @@ def test_who_may_take_and_complete_a_task() -> None:
             )
         )
 
-    assert offers(("lead",), "billing") == {"take", "complete"}
+    assert offers(("lead",), "billing") == {"take", "assign", "complete"}
     assert offers(("lead",), "quality") == set()  # another team's lead
-    assert offers(("manager",), None) == {"take", "complete"}
-    assert offers(("lead",), "billing", assignee="me") == {"complete"}
+    assert offers(("manager",), None) == {"take", "assign", "complete"}
+    assert offers(("lead",), "billing", assignee="me") == {"assign", "complete"}
     assert offers(("agent",), "billing") == set()
     assert offers(("agent",), "billing", assignee="me") == {"complete"}
     assert offers(("admin",), None) == set()

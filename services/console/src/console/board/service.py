@@ -1,9 +1,11 @@
 """The board's use cases: one team's picture, read at once from routing (agents, waiting
 queue, cases at risk and breached, the open tasks of each kind with how many are overdue)
-and sla-watch (the next deadlines), with the lead's token; and the tasks' actions (pick one
-up, complete it with an outcome of its kind and, for a follow-up call, the customer's
-CSAT), which the case page offers too. sla-watch being down leaves its panel out; routing
-being down fails the board (the page says to try again)."""
+and sla-watch (the next deadlines), with the lead's token; the user's own open tasks ("My
+tasks", a page of each kind, and the navigation's count of them); and the tasks' actions
+(pick one up, give it to an agent of its team, complete it with an outcome of its kind
+and, for a follow-up call, the customer's CSAT), which the case page and "My tasks" offer
+too. sla-watch being down leaves its panel out; routing being down fails the board (the
+page says to try again)."""
 
 from __future__ import annotations
 
@@ -18,13 +20,21 @@ from console.backends.domain.problems import BackendUnavailable
 from console.backends.routing_api import RoutingApi
 from console.backends.sla_watch_api import SlaWatchApi
 from console.board.domain.board import AgentLoad, Deadline, agent_loads, deadlines
-from console.board.domain.task_view import TaskGroup, task_group
+from console.board.domain.task_view import (
+    TaskCount,
+    TaskGroup,
+    TaskList,
+    task_count,
+    task_group,
+    task_list,
+)
 from console.board.domain.tasks import (
     KINDS,
     TaskAction,
     completion_problems,
     offers_of,
     parse_csat,
+    task_kind,
 )
 from console.cases.domain.forms import FieldProblem, clean, require_valid
 from console.queue.domain.filters import QueueFilters
@@ -32,6 +42,7 @@ from console.queue.domain.rows import CasePage, WaitingCase, waiting_cases
 from console.signin.domain.session_user import SessionUser
 
 DEADLINES: Final = 10
+BADGE_LIMIT: Final = 50  # the navigation counts up to this many of the user's tasks ("50+")
 USER_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -113,12 +124,84 @@ async def board(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MyTasks:
+    """The signed-in user's open tasks: a page of each kind, or a later page of one."""
+
+    lists: tuple[TaskList, ...] | None  # one per kind shown; None: this routing has no tasks
+    offers: Mapping[int, frozenset[TaskAction]]  # what the user may do with each task
+    kind: str | None  # the one kind shown (a later page of it); None: every kind
+
+
+async def my_tasks(
+    *,
+    routing: RoutingApi,
+    token: str,
+    user: SessionUser,
+    kind: str | None,
+    cursor: str | None,
+    limit: int,
+    now: datetime,
+) -> MyTasks:
+    """The open tasks assigned to the user (routing's ``assignee=me``), the first page of
+    each kind; with a ``kind``, only that one, from ``cursor`` (a cursor of no kind is
+    ignored). routing refuses a cursor of other filters (422 ``invalid-cursor``)."""
+    shown = task_kind(kind)
+    if not (await routing.capabilities()).tasks:
+        return MyTasks(lists=None, offers={}, kind=shown)
+    kinds = (shown,) if shown is not None else KINDS
+    page = [("cursor", cursor)] if shown is not None and cursor else []
+
+    def open_of(one: str) -> Any:
+        params = [("assignee", "me"), ("status", "open"), ("kind", one), ("limit", str(limit))]
+        return routing.tasks(token=token, params=[*params, *page])
+
+    answers = await asyncio.gather(*(open_of(one) for one in kinds))
+    lists = tuple(task_list(answer, kind=one) for one, answer in zip(kinds, answers, strict=True))
+    offers = offers_of(
+        (t for found in lists for t in found.tasks),
+        roles=user.roles,
+        subject=user.subject,
+        team=user.team,
+        now=now,
+    )
+    return MyTasks(lists=lists, offers=offers, kind=shown)
+
+
+async def count_my_tasks(*, routing: RoutingApi, token: str, now: datetime) -> TaskCount | None:
+    """How many of the user's open tasks are workable now and overdue (one call to
+    routing, up to :data:`BADGE_LIMIT` counted); None when there is nothing to count or
+    routing cannot say (the navigation then shows no count)."""
+    if not (await routing.capabilities()).tasks:
+        return None
+    params = [("assignee", "me"), ("status", "open"), ("limit", str(BADGE_LIMIT))]
+    try:
+        answer = await routing.tasks(token=token, params=params)
+    except BackendUnavailable:
+        return None
+    found = task_count(answer, now=now)
+    return found if found.workable or found.overdue else None
+
+
 async def take_task(*, routing: RoutingApi, token: str, user: SessionUser, task_id: int) -> None:
     """Assign the task to the signed-in user (a lead picks a task up); routing refuses
     anyone who may not (403), a task already done (409 ``task-done``)."""
     if not USER_ID.fullmatch(user.subject):
         require_valid([FieldProblem("assignee", "pattern")])
     await routing.assign_task(token=token, task_id=task_id, assignee=user.subject)
+
+
+async def assign_task(*, routing: RoutingApi, token: str, task_id: int, assignee: str) -> None:
+    """Give the task to ``assignee``, an agent of its team (a lead of that team or a
+    manager does); routing refuses anyone else (422 ``unknown-target``), a user who may
+    not assign it (403), a task done already (409 ``task-done``), its own assignee (409
+    ``no-change``)."""
+    agent = assignee.strip()
+    if not agent:
+        require_valid([FieldProblem("assignee", "required")])
+    if not USER_ID.fullmatch(agent):
+        require_valid([FieldProblem("assignee", "pattern")])
+    await routing.assign_task(token=token, task_id=task_id, assignee=agent)
 
 
 async def complete_task(

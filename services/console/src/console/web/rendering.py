@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from console.board.domain.tasks import CSAT_SCORES, csat_outcomes, outcomes_of
+from console.board.domain.tasks import CSAT_SCORES, csat_outcomes, outcomes_of, works_tasks
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES: Final = PACKAGE / "templates"
@@ -37,9 +37,13 @@ class Pages:
             lstrip_blocks=True,
             auto_reload=False,
         )
-        # The task forms' choices, per kind (the rule is console.board.domain.tasks).
+        # The task forms' choices, per kind, and who has tasks of their own ("My tasks" in
+        # the navigation): the rules are console.board.domain.tasks.
         self.environment.globals.update(
-            task_outcomes=outcomes_of, csat_outcomes=csat_outcomes, csat_scores=CSAT_SCORES
+            task_outcomes=outcomes_of,
+            csat_outcomes=csat_outcomes,
+            csat_scores=CSAT_SCORES,
+            works_tasks=works_tasks,
         )
         self.with_vendor = vendor_present() if with_vendor is None else with_vendor
 

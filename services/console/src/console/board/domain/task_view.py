@@ -1,5 +1,6 @@
-"""Routing's tasks (``GET /v1/tasks`` items, the case file's ``tasks``) as the board and the
-case page show them, and the board's groups of one kind each.
+"""Routing's tasks (``GET /v1/tasks`` items, the case file's ``tasks``) as the board, the
+case page and "My tasks" show them, the board's groups of one kind each and a page of one
+kind of the user's own tasks.
 
 Routing computes ``overdue`` (open and past its due time) when it answers, and counts the
 overdue tasks of a list over all its pages (``overdue_count``). A follow-up call (回访) is
@@ -75,6 +76,29 @@ def task_views(value: object) -> tuple[TaskView, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskList:
+    """A page of one kind of tasks in routing's order (by due time), as "My tasks" lists
+    them: the calls whose window opens later among the others, each saying when."""
+
+    kind: str
+    tasks: tuple[TaskView, ...]
+    overdue_count: int  # over every page of the list, as routing counted them
+    next_cursor: str | None  # routing's cursor of the next page; None: the last one
+
+
+def task_list(answer: object, *, kind: str) -> TaskList:
+    """A page of ``GET /v1/tasks?kind=<kind>`` (items of another kind are left out: a
+    routing that does not filter by kind answers them all)."""
+    page: Mapping[str, Any] = answer if isinstance(answer, Mapping) else {}
+    return TaskList(
+        kind=kind,
+        tasks=tuple(t for t in task_views(page.get("items")) if t.kind == kind),
+        overdue_count=max(0, _int(page.get("overdue_count")) or 0),
+        next_cursor=_text(page.get("next")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class TaskGroup:
     """One kind of the team's open tasks on the board."""
 
@@ -90,14 +114,32 @@ class TaskGroup:
 
 
 def task_group(answer: object, *, kind: str, now: datetime) -> TaskGroup:
-    """A page of ``GET /v1/tasks?kind=<kind>`` as one group (items of another kind are left
-    out: a routing that does not filter by kind answers them all)."""
-    page: Mapping[str, Any] = answer if isinstance(answer, Mapping) else {}
-    tasks = [t for t in task_views(page.get("items")) if t.kind == kind]
+    """A page of ``GET /v1/tasks?kind=<kind>`` as one group of the board."""
+    page = task_list(answer, kind=kind)
     return TaskGroup(
         kind=kind,
-        tasks=tuple(t for t in tasks if t.available(now)),
-        later=tuple(t for t in tasks if not t.available(now)),
-        overdue_count=max(0, _int(page.get("overdue_count")) or 0),
-        more=page.get("next") is not None,
+        tasks=tuple(t for t in page.tasks if t.available(now)),
+        later=tuple(t for t in page.tasks if not t.available(now)),
+        overdue_count=page.overdue_count,
+        more=page.next_cursor is not None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCount:
+    """The navigation's count of the user's open tasks: those workable now (a follow-up
+    call waiting for its window is not yet) and the overdue ones."""
+
+    workable: int
+    more: bool  # routing has more open tasks than the page counted
+    overdue: int  # over every page, as routing counted them
+
+
+def task_count(answer: object, *, now: datetime) -> TaskCount:
+    """A page of ``GET /v1/tasks`` (of any kind) counted."""
+    page: Mapping[str, Any] = answer if isinstance(answer, Mapping) else {}
+    return TaskCount(
+        workable=sum(1 for t in task_views(page.get("items")) if t.available(now)),
+        more=_text(page.get("next")) is not None,
+        overdue=max(0, _int(page.get("overdue_count")) or 0),
     )

@@ -1,6 +1,7 @@
 """Tasks (routing's ``/v1/tasks``) as the board and the case page offer them: who may pick a
 task up or complete it (routing's ``routing.tasks.domain.rules``: the lead of the task's
-team or a manager assigns; its assignee, that lead or a manager completes), the outcomes
+team or a manager assigns, to an agent of that team or to themself; its assignee, that
+lead or a manager completes; agents, leads and managers have tasks of their own), the outcomes
 each kind ends with and where the customer's CSAT is recorded
 (``routing.tasks.domain.outcomes``), when a follow-up call may be completed (its window,
 ``routing.tasks.domain.follow_up``), and the checks made before calling routing.
@@ -19,9 +20,13 @@ from typing import Final, Literal
 from console.board.domain.task_view import TaskView
 from console.cases.domain.forms import FieldProblem, check_text
 
+# take: assign it to themself; assign: to an agent of the task's team;
 # complete_later: the user may complete it, but not before its window opens
-TaskAction = Literal["take", "complete", "complete_later"]
+TaskAction = Literal["take", "assign", "complete", "complete_later"]
 KINDS: Final = ("review_reopen", "follow_up_call", "customer_unreachable")
+# The roles routing assigns tasks to and lets complete them (routing: StaffDep's roles);
+# an administrator sees every task but works none.
+TASK_ROLES: Final = frozenset({"agent", "lead", "manager"})
 # routing.tasks.domain.outcomes.OUTCOMES, in the order the form lists them
 OUTCOMES: Final[Mapping[str, tuple[str, ...]]] = {
     "review_reopen": ("confirmed_fix", "reassigned", "coached", "no_action"),
@@ -48,6 +53,16 @@ def csat_outcomes(kind: str) -> frozenset[str]:
     return CSAT_OUTCOMES.get(kind, frozenset())
 
 
+def works_tasks(roles: Collection[str]) -> bool:
+    """Whether a user has tasks of their own ("My tasks")."""
+    return bool(TASK_ROLES.intersection(roles))
+
+
+def task_kind(value: str | None) -> str | None:
+    """A kind this console knows, else None."""
+    return value if value in KINDS else None
+
+
 def available(*, available_from: datetime | None, now: datetime) -> bool:
     """A task without a window start is workable at once; else from ``available_from``."""
     return available_from is None or now >= available_from
@@ -72,14 +87,17 @@ def task_actions(
     now: datetime,
 ) -> frozenset[TaskAction]:
     """What the signed-in user may do with one task: ``take`` it (assign it to themself:
-    a lead of its team or a manager, when it is not theirs already) and ``complete`` it
-    (with an outcome of its kind; ``complete_later`` while its window has not opened)."""
+    a lead of its team or a manager, when it is not theirs already), ``assign`` it to an
+    agent of its team (the same lead or manager) and ``complete`` it (with an outcome of
+    its kind; ``complete_later`` while its window has not opened)."""
     if task_status != "open":
         return frozenset()
     leads = _leads(roles=roles, team=team, task_team=task_team)
     offered: set[TaskAction] = set()
-    if leads and task_assignee != subject:
-        offered.add("take")
+    if leads:
+        offered.add("assign")
+        if task_assignee != subject:
+            offered.add("take")
     staff = "agent" in roles or "lead" in roles
     completes = leads or (staff and task_assignee is not None and task_assignee == subject)
     if completes and outcomes_of(task_kind):

@@ -131,6 +131,7 @@ PAGES: Final = {
     "nav.label": "Main navigation",
     "nav.mine": "My queue",
     "nav.team": "Team queue",
+    "nav.tasks": "My tasks",
     "nav.board": "Lead's board",
     "nav.language": "Language",
     "nav.signed_in_as": "Signed in as",

@@ -1,7 +1,7 @@
 """The console's texts about tasks in en: the kinds (review, follow-up call, unreachable
 customer), their outcomes and reasons, the CSAT scale, the tasks' history entries, the
-board's task panel and the task forms. Every key here is in :mod:`.messages_tasks_zh` too,
-and in no other module of the catalog (unit tests check both)."""
+board's task panel, "My tasks" and the task forms. Every key here is in
+:mod:`.messages_tasks_zh` too, and in no other module of the catalog (unit tests check both)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,23 @@ MESSAGES: Final = {
     "board.no_tasks": "No open task.",
     "notice.task_assigned": "The task is yours.",
     "notice.task_completed": "Task completed.",
+    "notice.task_given": "The task was given to the chosen agent.",
+    "tasks.assign.to": "Give to an agent",
+    "tasks.assign.choose": "Choose an agent…",
+    "tasks.assign.submit": "Assign",
+    "tasks.assign.current": "current assignee",
+    "my_tasks.title": "My tasks",
+    "my_tasks.hint": (
+        "The open tasks assigned to you, by due time. A follow-up call goes to the "
+        "case's first-contact agent after the resolution: it is listed here even once "
+        "the case has left your queue."
+    ),
+    "my_tasks.all": "Show every kind",
+    "my_tasks.empty": "You have no open task.",
+    "my_tasks.unavailable": "Tasks are not available (routing does not offer them).",
+    "my_tasks.case": "Case …{short}",
+    "my_tasks.count": "{count} tasks to work on",
+    "my_tasks.count_overdue": ", {count} overdue",
     "tasks.take": "Take it",
     "tasks.complete": "Complete",
     "tasks.outcome": "Outcome",

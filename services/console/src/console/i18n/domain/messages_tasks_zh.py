@@ -1,7 +1,7 @@
 """The console's texts about tasks in zh-CN: the kinds (重开复核, 回访, 客户无法联系), their
-outcomes and reasons, the CSAT scale, the tasks' history entries, the board's task panel
-and the task forms. Every key here is in :mod:`.messages_tasks_en` too, and in no other
-module of the catalog (unit tests check both)."""
+outcomes and reasons, the CSAT scale, the tasks' history entries, the board's task panel,
+"My tasks" (我的任务) and the task forms. Every key here is in :mod:`.messages_tasks_en`
+too, and in no other module of the catalog (unit tests check both)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,22 @@ MESSAGES: Final = {
     "board.no_tasks": "没有待办任务。",
     "notice.task_assigned": "任务已由您接手。",
     "notice.task_completed": "任务已完成。",
+    "notice.task_given": "任务已分配给所选坐席。",
+    "tasks.assign.to": "分配给坐席",
+    "tasks.assign.choose": "选择坐席…",
+    "tasks.assign.submit": "分配",
+    "tasks.assign.current": "当前处理人",
+    "my_tasks.title": "我的任务",
+    "my_tasks.hint": (
+        "分配给您的待办任务，按截止时间排序。回访任务在工单解决后交给首次接待的坐席，"
+        "即使工单已不在您的队列中，也会出现在这里。"
+    ),
+    "my_tasks.all": "查看全部类型",
+    "my_tasks.empty": "您没有待办任务。",
+    "my_tasks.unavailable": "当前无法使用任务功能（路由服务未提供）。",
+    "my_tasks.case": "工单 …{short}",
+    "my_tasks.count": "{count} 个可处理的任务",
+    "my_tasks.count_overdue": "，其中 {count} 个已逾期",
     "tasks.take": "我来处理",
     "tasks.complete": "完成",
     "tasks.outcome": "处理结果",

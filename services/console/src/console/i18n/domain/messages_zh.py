@@ -131,6 +131,7 @@ PAGES: Final = {
     "nav.label": "主导航",
     "nav.mine": "我的队列",
     "nav.team": "团队队列",
+    "nav.tasks": "我的任务",
     "nav.board": "组长看板",
     "nav.language": "语言",
     "nav.signed_in_as": "当前用户",
