@@ -282,6 +282,11 @@ async def test_notify_gets_the_raw_contacts_with_a_service_token(intake: Intake)
         "team": None,
         "assignee": None,
         "priority": None,
+        "received_at": accepted["received_at"].replace("+00:00", "Z"),
+        "timezone": "Asia/Shanghai",  # none of its own: the organisation's
+        "first_response_due_at": None,  # sla-watch has not armed the clocks yet
+        "resolution_due_at": None,
+        "clocks_expected": True,
     }
     unknown = "/internal/v1/complaints/0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40/contact"
     missing = await intake.client.get(unknown, headers={"Authorization": f"Bearer {token}"})

@@ -23,6 +23,7 @@ from intake.complaints.domain.secret_keys import Secrets
 from intake.complaints.group_commit import GroupCommitter
 from intake.complaints.reference_blocks import ReferenceAllocator
 from intake.config import IntakeSettings
+from intake.pages.domain.recovery_words import RECOVERY_WORDS
 from intake.pages.domain.throttling import limits_with
 from intake.pages.domain.words import WORDS
 
@@ -31,8 +32,8 @@ PAGE_TEMPLATES: Final = Path(__file__).resolve().parent / "pages" / "templates"
 
 @dataclass(frozen=True)
 class CustomerWeb:
-    """What the customer's tracking page needs: its templates and words, the CSS and
-    script it serves, the rate limits (``throttle`` counts in the storage of
+    """What the customer's pages (tracking, lost link) need: templates and words, the CSS and
+    script served, the rate limits (``throttle`` counts in the storage of
     RATE_LIMIT_STORAGE_URI: memory, per replica, by default) and the key of its CSRF
     tokens (derived from CUSTOMER_REF_KEY, so no new secret has to be deployed)."""
 
@@ -49,7 +50,7 @@ def build_customer_web(settings: IntakeSettings) -> CustomerWeb:
     assets = load_assets()
     return CustomerWeb(
         pages=CustomerPages([PAGE_TEMPLATES], assets=asset_urls(assets)),
-        catalog=Catalog().with_messages(WORDS),
+        catalog=Catalog().with_messages(WORDS).with_messages(RECOVERY_WORDS),
         assets=assets,
         throttle=Throttle(settings.rate_limit_storage_uri),
         rate_limits={

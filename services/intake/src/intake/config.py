@@ -67,7 +67,8 @@ class IntakeSettings(ServiceSettings):
         description=(
             'TRACKING_RATE_LIMITS: overrides of the public pages\' limits, e.g. {"message.link": '
             '"10/hour"} (keys: <action>.<link|client>, actions open, view, message, withdraw, '
-            "rotate; see intake.pages.domain.throttling)"
+            "rotate, recover (lost-link codes asked for, per reference), verify (codes "
+            "entered, per browser); see intake.pages.domain.throttling)"
         ),
     )
 

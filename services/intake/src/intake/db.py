@@ -122,6 +122,13 @@ class ComplaintRepository:
         )
         return rows.first()
 
+    async def by_reference(self, reference: str) -> Complaint | None:
+        """The complaint with this human reference (unique and indexed), if any."""
+        rows = await self.session.scalars(
+            select(Complaint).where(Complaint.reference == reference).limit(1)
+        )
+        return rows.first()
+
     async def follow_ups(self, complaint_id: str, *, limit: int) -> Sequence[Complaint]:
         """The complaints that follow ``complaint_id`` up, oldest first."""
         rows = await self.session.scalars(

@@ -18,8 +18,10 @@ from intake.complaints import api as complaints_api
 from intake.complaints.domain.tracking import redact_link_paths
 from intake.config import IntakeSettings
 from intake.pages import api as pages_api
+from intake.pages import recovery_api as recovery_pages_api
 from intake.pages.errors import UnexpectedErrorPage, install_page_errors
 from intake.projection import api as projection_api
+from intake.recovery import api as recovery_api
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -37,7 +39,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             complaints_api.router,
             projection_api.router,
             complaints_api.internal_router,
+            recovery_api.internal_router,
             pages_api.router,
+            recovery_pages_api.router,
         ],
     )
     # The tracking page: its CSS and script, HTML errors, and the customer's link secret

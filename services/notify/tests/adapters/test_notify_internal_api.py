@@ -105,3 +105,31 @@ async def test_a_contact_without_optional_fields(
         None,  # an empty address is no address
         "zh-CN",
     )
+
+
+async def test_an_nps_link_is_fetched_from_feedback_with_its_way_out(
+    client_answering: Callable[[Answer], InternalApi],
+) -> None:
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(
+            200,
+            json={
+                "nps_url": "https://feedback.example/n/tok",
+                "opt_out_url": "https://feedback.example/n/tok#opt-out",
+                "expires_at": "2026-12-15T01:00:00Z",
+            },
+        )
+
+    link = await client_answering(answer).nps_link("nps-1")
+    assert asked == ["http://feedback.internal/internal/v1/nps/requests/nps-1"]
+    assert (link.nps_url, link.opt_out_url, link.expires_at) == (
+        "https://feedback.example/n/tok",
+        "https://feedback.example/n/tok#opt-out",
+        "2026-12-15T01:00:00Z",
+    )
+    without = client_answering(lambda _: httpx.Response(200, json={"expires_at": None}))
+    with pytest.raises(BadResponse, match="no nps_url"):
+        await without.nps_link("nps-1")

@@ -168,7 +168,9 @@ async def withdraw(
 @internal_router.get(
     "/complaints/{complaint_id}/contact",
     response_model=ContactCard,
-    summary="The customer's contacts and tracking link, for a notification being sent",
+    summary=(
+        "The customer's contacts, tracking link and promised times, for a notification being sent"
+    ),
 )
 async def get_contact(
     complaint_id: str,
@@ -180,6 +182,7 @@ async def get_contact(
         secrets_=deps.secrets,
         complaint_id=complaint_id[:36],
         public_base_url=deps.settings.public_base_url,
+        organisation_timezone=deps.settings.organisation_timezone,
     )
     return ContactCard.model_validate(asdict(card))
 

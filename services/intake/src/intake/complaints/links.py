@@ -1,6 +1,7 @@
 """The customer's link: which complaint a tracking token opens, and a new token for a
-complaint (the page's "get a new link"), after which the old link opens nothing. Notify
-fetches the link just in time, so every later message carries the new one."""
+complaint (the page's "get a new link", or a recovered link), after which the old link
+opens nothing. Notify fetches the link just in time, so every later message carries the
+new one."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from intake.complaints import replays
 from intake.complaints.domain.errors import ComplaintNotFound
 from intake.complaints.domain.secret_keys import Secrets
 from intake.complaints.domain.tracking import hash_token, new_tracking_token, tracking_url
-from intake.db import ComplaintRepository
+from intake.db import Complaint, ComplaintRepository
 
 MAX_TOKEN: Final = 200  # longer is no token of ours: not looked up
 
@@ -60,10 +61,7 @@ async def rotate_link(
                 raise ComplaintNotFound()
             if not viewer.may_view(complaint.tracking_token_hash):
                 return await _replay(uow.session, secrets_, key, old, complaint.id, public_base_url)
-            token = new_tracking_token()
-            complaint.tracking_token_hash = hash_token(token)
-            complaint.tracking_token_enc = secrets_.encrypt(token)
-            complaint.updated_at = datetime.now(UTC)
+            token = replace_token(complaint, secrets_, now=datetime.now(UTC))
             if key:
                 replays.record(
                     uow.session, secrets_, key=key, request_hash=old, answer={"token": token}
@@ -72,6 +70,17 @@ async def rotate_link(
         async with database.sessions() as session:
             return await _replay(session, secrets_, key, old, complaint_id, public_base_url)
     return NewLink(complaint_id, token, tracking_url(public_base_url, token))
+
+
+def replace_token(complaint: Complaint, secrets_: Secrets, *, now: datetime) -> str:
+    """Give a complaint (locked by the caller's transaction) a new token and return it; the
+    old one opens nothing from the commit on. Also how a recovered link is made
+    (:mod:`intake.recovery.service`)."""
+    token = new_tracking_token()
+    complaint.tracking_token_hash = hash_token(token)
+    complaint.tracking_token_enc = secrets_.encrypt(token)
+    complaint.updated_at = now
+    return token
 
 
 async def _replay(

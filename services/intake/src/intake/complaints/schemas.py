@@ -228,6 +228,29 @@ class ContactCard(BaseModel):
     team: str | None
     assignee: str | None
     priority: str | None = Field(None, description="For staff notices, e.g. escalations")
+    received_at: datetime = Field(description="When intake received the complaint")
+    timezone: str = Field(
+        description=(
+            "The IANA zone to show times in: the complaint's own, else ORGANISATION_TIMEZONE"
+        )
+    )
+    first_response_due_at: datetime | None = Field(
+        None,
+        description=(
+            "The running first-response clock's due time; null before sla-watch armed it, "
+            "while it is paused and after it stopped"
+        ),
+    )
+    resolution_due_at: datetime | None = Field(
+        None, description="The running resolution clock's due time; null likewise"
+    )
+    clocks_expected: bool = Field(
+        False,
+        description=(
+            "True while sla-watch is still to arm the first-response clock (an open "
+            "complaint, not a duplicate, no clock yet): an acknowledgement waits a moment"
+        ),
+    )
 
 
 class ComplaintAccepted(BaseModel):

@@ -33,6 +33,12 @@ from intake.complaints.domain.tracking import hash_token, new_tracking_token, tr
 from intake.complaints.group_commit import GroupCommitter
 from intake.complaints.reference_blocks import ReferenceAllocator
 from intake.db import Complaint, ComplaintRepository, HistoryEntry
+from intake.projection.domain.promises import (
+    ClockStep,
+    clocks_expected,
+    promises_of,
+    running_due,
+)
 
 SOURCE = "intake"
 
@@ -309,6 +315,9 @@ def attachment_refs(attachments: Sequence[Attachment]) -> tuple[AttachmentRef, .
 
 @dataclass(frozen=True)
 class ContactDetails:
+    """What notify needs to write to the customer just in time: raw contacts, the link,
+    and the times promised to them (from the SLA clocks, shown in ``timezone``)."""
+
     complaint_id: str
     reference: str
     name: str | None
@@ -320,16 +329,34 @@ class ContactDetails:
     team: str | None
     assignee: str | None
     priority: str | None
+    received_at: datetime
+    timezone: str
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    clocks_expected: bool
 
 
 async def contact_card(
-    *, database: Database, secrets_: Secrets, complaint_id: str, public_base_url: str
+    *,
+    database: Database,
+    secrets_: Secrets,
+    complaint_id: str,
+    public_base_url: str,
+    organisation_timezone: str,
 ) -> ContactDetails:
-    """Raw contacts for a notification about to be sent: the only way they leave intake."""
+    """Raw contacts for a notification about to be sent: the only way they leave intake.
+
+    The promised times are the running clocks' due times as sla-watch reported them (the
+    history's sla events, folded like the tracking page's promises), so a message states
+    what the team is actually held to; ``clocks_expected`` says they are still to come
+    (sla-watch arms them about a second after the complaint is received)."""
     async with database.sessions() as session:
-        complaint = await ComplaintRepository(session).get(complaint_id)
-    if complaint is None:
-        raise ComplaintNotFound()
+        repository = ComplaintRepository(session)
+        complaint = await repository.get(complaint_id)
+        if complaint is None:
+            raise ComplaintNotFound()
+        history = await repository.history(complaint.id)
+    promises = promises_of(ClockStep(entry.event_type, entry.data) for entry in history)
     token = secrets_.decrypt(complaint.tracking_token_enc)
     return ContactDetails(
         complaint_id=complaint.id,
@@ -343,4 +370,11 @@ async def contact_card(
         team=complaint.team,
         assignee=complaint.assignee,
         priority=complaint.priority,
+        received_at=complaint.received_at,
+        timezone=complaint.timezone or organisation_timezone,
+        first_response_due_at=running_due(promises, "first_response"),
+        resolution_due_at=running_due(promises, "resolution"),
+        clocks_expected=clocks_expected(
+            promises, status=complaint.status, duplicate_of=complaint.duplicate_of
+        ),
     )

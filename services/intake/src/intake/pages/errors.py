@@ -4,7 +4,8 @@ never gets a JSON problem document. Requests of the pages (``/t/...`` asked for 
 runtime's problem+json answers, whose handlers this wraps rather than replaces.
 
 - unknown, rotated or tampered link, unknown complaint: 404 "this link does not work";
-- no link cookie: 403 "open the page from your link";
+- no link cookie: 403 "open the page from your link" (both offer the lost-link page,
+  ``/recover``);
 - a form without this page's CSRF token: 403 "this page has expired", nothing applied;
 - too many requests: 429 with ``Retry-After`` and ``RateLimit-*`` (JSON too);
 - the database down: 503 with ``Retry-After``; a bug: 500, logged.
@@ -46,6 +47,9 @@ _PAGES: Final[dict[str, tuple[int, str]]] = {
     "internal": (500, "error.internal"),
 }
 
+# A link that does not work, or a page opened without it: the way out is the lost-link page.
+_LOST_LINK: Final = frozenset({"not-found", "signed-out"})
+
 
 def wants_json(request: Request) -> bool:
     """A front end asking ``/t/{token}`` for the JSON view (content negotiation)."""
@@ -55,7 +59,7 @@ def wants_json(request: Request) -> bool:
 
 def is_page_request(request: Request) -> bool:
     path = request.url.path
-    if path.startswith(web.PAGE_PREFIX):
+    if path.startswith((web.PAGE_PREFIX, web.RECOVER_PREFIX)):
         return True
     return path.startswith(web.LINK_PREFIX) and not wants_json(request)
 
@@ -66,11 +70,21 @@ def error_page(
     deps = dependencies(request)
     status, key = _PAGES[kind]
     language = web.language_of(request)
+    help_link = None
+    if kind in _LOST_LINK:
+        label = web.translator(deps, language).t("recover.lost_link")
+        help_link = {"href": web.RECOVER_PREFIX, "label": label}
     return web.render(
         request,
         deps,
         "customer/error.html",
-        {"error_key": key, "values": {"seconds": seconds}, "detail": None, "back_href": None},
+        {
+            "error_key": key,
+            "values": {"seconds": seconds},
+            "detail": None,
+            "back_href": None,
+            "help_link": help_link,
+        },
         language=language,
         status_code=status,
         headers=headers,

@@ -24,8 +24,9 @@ NOTICES: Final = {
     "withdrawn": "done.withdrawn",
     "new_link": "done.new_link",
     "closed_already": "withdraw.closed",
+    "recovered": "done.recovered",
 }
-SHOWS_LINK: Final = frozenset({"new_link", "follow_up"})
+SHOWS_LINK: Final = frozenset({"new_link", "follow_up", "recovered"})
 
 
 @dataclass(frozen=True)

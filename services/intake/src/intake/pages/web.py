@@ -4,6 +4,7 @@ rate limits and rendering a page with what every template uses. The routes
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any, Final
@@ -23,6 +24,12 @@ from intake.pages.domain.throttling import Action, client_of, rate_keys
 
 PAGE_PREFIX: Final = "/c/"
 LINK_PREFIX: Final = "/t/"
+RECOVER_PREFIX: Final = "/recover"
+# The lost-link pages' cookie: a random value naming one browser's recovery flow (its code
+# requests are bound to it, and its forms' CSRF tokens), scoped to those pages.
+RECOVERY_COOKIE: Final = "complaint_recovery"
+RECOVERY_COOKIE_MAX_AGE_S: Final = 3600
+_FLOW: Final = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 NO_STORE: Final = {"Cache-Control": "no-store", "Vary": "Cookie, Accept-Language"}
 
 
@@ -69,6 +76,39 @@ def set_link_cookie(response: Response, deps: Dependencies, complaint_id: str, t
     response.set_cookie(
         LINK_COOKIE,
         token,
+        path=spec.path,
+        secure=spec.secure,
+        max_age=spec.max_age,
+        httponly=spec.httponly,
+        samesite=spec.samesite,
+    )
+
+
+def recovery_flow(request: Request) -> str | None:
+    """The browser's recovery flow from its cookie (None: none, or not one of ours)."""
+    flow = request.cookies.get(RECOVERY_COOKIE)
+    return flow if flow and _FLOW.match(flow) else None
+
+
+def new_recovery_flow() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def recovery_binding(flow: str) -> str:
+    """What the lost-link forms' CSRF tokens are bound to (never a link's token)."""
+    return f"recovery:{flow}"
+
+
+def set_recovery_cookie(response: Response, deps: Dependencies, flow: str | None) -> None:
+    """Set the flow's cookie, or (``None``) drop it once the link is recovered."""
+    spec = page_cookie(
+        public_base_url=deps.settings.public_base_url,
+        path=RECOVER_PREFIX,
+        max_age=RECOVERY_COOKIE_MAX_AGE_S if flow else 0,
+    )
+    response.set_cookie(
+        RECOVERY_COOKIE,
+        flow or "",
         path=spec.path,
         secure=spec.secure,
         max_age=spec.max_age,

@@ -5,7 +5,8 @@ address (one client trying many links, or guessing tokens at ``/t/``).
 Client limits are generous on purpose: mobile networks in China put many customers
 behind one carrier address (CGNAT). An IPv6 client counts by its /64 network, which is
 what one subscriber gets. Link keys never hold a token: ``/t/`` counts by the token's
-hash, the pages by the complaint id.
+hash, the pages by the complaint id, the lost-link pages by the reference typed (asking
+for a code) or the browser's recovery flow (entering it).
 """
 
 from __future__ import annotations
@@ -15,9 +16,17 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Final, Literal
 
-Action = Literal["open", "view", "message", "withdraw", "rotate"]
+Action = Literal["open", "view", "message", "withdraw", "rotate", "recover", "verify"]
 Scope = Literal["link", "client"]
-ACTIONS: Final[tuple[Action, ...]] = ("open", "view", "message", "withdraw", "rotate")
+ACTIONS: Final[tuple[Action, ...]] = (
+    "open",
+    "view",
+    "message",
+    "withdraw",
+    "rotate",
+    "recover",
+    "verify",
+)
 SCOPES: Final[tuple[Scope, ...]] = ("link", "client")
 DEFAULT_LIMITS: Final[dict[str, str]] = {
     "open.link": "30/minute",
@@ -30,6 +39,13 @@ DEFAULT_LIMITS: Final[dict[str, str]] = {
     "withdraw.client": "30/hour",
     "rotate.link": "5/hour",
     "rotate.client": "30/hour",
+    # Lost-link codes: "link" is the complaint's reference (a customer's mailbox is not
+    # flooded, and 5 codes × 5 attempts bound the guesses at one complaint), then the
+    # code entries of one browser's flow.
+    "recover.link": "5/hour",
+    "recover.client": "20/hour",
+    "verify.link": "10/10 minutes",
+    "verify.client": "60/10 minutes",
 }
 
 

@@ -120,3 +120,23 @@ def is_late(promise: Promise, *, now: datetime) -> bool:
     if promise.state != "running":
         return False
     return promise.breached or (promise.due_at is not None and promise.due_at < now)
+
+
+def running_due(promises: Mapping[str, Promise], metric: str) -> datetime | None:
+    """The deadline a metric's clock holds the team to right now: its due time while it
+    runs; None before sla-watch armed it, while it is paused (the deadline will move) and
+    once it stopped. What notify may promise the customer in a message."""
+    promise = promises.get(metric)
+    if promise is None or promise.state != "running":
+        return None
+    return promise.due_at
+
+
+def clocks_expected(
+    promises: Mapping[str, Promise], *, status: str, duplicate_of: str | None
+) -> bool:
+    """Whether sla-watch is still to arm the first-response clock: no clock seen yet on an
+    open complaint that is not a duplicate (a duplicate shares its original's clocks and
+    never gets its own; a closed complaint gets none). Notify waits a moment for it before
+    acknowledging, so the acknowledgement can name the real due time."""
+    return "first_response" not in promises and status != "closed" and duplicate_of is None

@@ -28,6 +28,7 @@ from complaint_contracts.events import (
     ComplaintEscalationRequested,
     ComplaintFirstResponseSent,
     ComplaintWithdrawn,
+    TrackingCodeRequested,
 )
 
 CUSTOMER_VISIBLE_PREFIX = "org.opencomplaints.complaint."
@@ -38,6 +39,8 @@ STAFF_ONLY_TYPES: frozenset[str] = frozenset(
         ComplaintEscalated.ce_type(),
         ComplaintEscalationRequested.ce_type(),
         ComplaintDuplicateUnlinked.ce_type(),
+        # A lost-link code asked for: an audit step for staff, nothing the page shows.
+        TrackingCodeRequested.ce_type(),
     }
 )
 DUPLICATE_LINKED = ComplaintDuplicateLinked.ce_type()
