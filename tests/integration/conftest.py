@@ -160,6 +160,11 @@ def platform(
             "FEEDBACK_LINK_SECRET": secrets.token_urlsafe(32),
             "FEEDBACK_TICK_S": "0.5",
             "FEEDBACK_REMINDER_AFTER_H": repr(REMINDER_AFTER_S / 3600),
+            # NPS rounds run only when a test opens one (POST /internal/v1/nps/rounds, for a
+            # window of seconds) and ask everybody closed in it: the sample itself is
+            # property-tested in feedback's unit tests.
+            "NPS_SAMPLE_PERCENT": "100",
+            "NPS_TICK_S": "0.5",
         },
         "notify": {
             "NOTIFY_SENDING_LEASE_S": "3",

@@ -12,7 +12,7 @@ from harness import lifecycle, wait_for
 
 from conftest import Platform, agent_id, staff_email
 
-SURVEY_LINK = re.compile(r"https?://\S+/v1/surveys/[\w.\-~%]+")
+SURVEY_LINK = re.compile(r"https?://\S+/s/[\w.\-~%]+")  # the survey page's link
 
 
 def _post(platform: Platform, body: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +62,8 @@ def _survey_link(platform: Platform, email: str) -> str:
     def find() -> str | None:
         for mail in platform.mail.to(email):
             if match := SURVEY_LINK.search(mail.body):
-                return match.group(0)
+                # The JSON API of the link's token (the link itself opens the page).
+                return match.group(0).replace("/s/", "/v1/surveys/", 1)
         return None
 
     return wait_for(find, timeout_s=30, what=f"a survey e-mail to {email}")

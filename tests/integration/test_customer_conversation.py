@@ -17,7 +17,7 @@ from harness import lifecycle, wait_for
 
 from conftest import REOPEN_WINDOW_S, Platform, agent_id
 
-SURVEY_LINK = re.compile(r"https?://\S+/v1/surveys/[\w.\-~%]+")
+SURVEY_LINK = re.compile(r"https?://\S+/s/[\w.\-~%]+")  # the survey page's link
 DISPLAY_NAME = "Li Na"
 FIRST_RESPONSE = "We re-issued your refund today; call us on 13812345678 if it is late."
 REPLY = "The bank confirmed the transfer: it arrives tomorrow."
@@ -121,7 +121,8 @@ def _close(platform: Platform, accepted: dict[str, Any], email: str) -> dict[str
         return None
 
     link = wait_for(survey_link, timeout_s=30, what=f"a survey e-mail to {email}")
-    answer = httpx.post(link, json={"solved": True, "csat": 5, "comment": None}, timeout=10)
+    api = link.replace("/s/", "/v1/surveys/", 1)  # the link's JSON API
+    answer = httpx.post(api, json={"solved": True, "csat": 5, "comment": None}, timeout=10)
     assert answer.status_code == 200, answer.text
     return _wait_status(platform, accepted["id"], "closed")
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from harness import ROOT, wait_for
 
-SURVEY_LINK = re.compile(r"https?://\S+/v1/surveys/[\w.\-~%]+")
+SURVEY_LINK = re.compile(r"https?://\S+/s/[\w.\-~%]+")  # the survey page's link
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,8 @@ def test_walk_through_on_sqlite(sqlite_platform: dict[str, str]) -> None:
         ),
         what="the survey e-mail in the development mailbox",
     )
-    assert httpx.post(link, json={"solved": True, "csat": 4}).status_code == 200
+    api = link.replace("/s/", "/v1/surveys/", 1)  # the link's JSON API
+    assert httpx.post(api, json={"solved": True, "csat": 4}).status_code == 200
     wait_for(
         lambda: intake.get(f"/v1/complaints/{complaint_id}").json()["status"] == "closed",
         what="closed",

@@ -16,7 +16,7 @@ from harness import wait_for
 
 from conftest import REMINDER_AFTER_S, Platform, agent_id
 
-SURVEY_LINK = re.compile(r"https?://\S+/v1/surveys/[\w.\-~%]+")
+SURVEY_LINK = re.compile(r"https?://\S+/s/[\w.\-~%]+")  # the survey page's link
 DESCRIPTION = "My refund for the returned kettle is delayed."
 
 
@@ -134,7 +134,8 @@ def test_one_reminder_after_the_delay_and_the_unreachable_customer_s_lead_is_tol
 
     link = SURVEY_LINK.search(reminder.body)
     assert link is not None
-    answer = httpx.post(link.group(0), json={"solved": True, "csat": 4}, timeout=10)
+    api = link.group(0).replace("/s/", "/v1/surveys/", 1)  # the link's JSON API
+    answer = httpx.post(api, json={"solved": True, "csat": 4}, timeout=10)
     assert answer.status_code == 200, answer.text
     _wait_status(platform, reachable["id"], "closed")
 

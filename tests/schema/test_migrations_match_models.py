@@ -19,7 +19,7 @@ from sqlalchemy import MetaData, create_engine
 
 # Every module declaring tables, per service (the package that owns each table).
 TABLE_MODULES = {
-    "intake": ["intake.db", "intake.access.db", "intake.complaints.db"],
+    "intake": ["intake.db", "intake.access.db", "intake.complaints.db", "intake.recovery.db"],
     "routing": [
         "routing.db",
         "routing.assignment.db",
@@ -36,7 +36,7 @@ TABLE_MODULES = {
         "sla_watch.policies.db",
         "sla_watch.recompute.db",
     ],
-    "feedback": ["feedback.db"],
+    "feedback": ["feedback.db", "feedback.nps.db"],
     "notify": ["notify.deliveries.db"],
     "console": ["console.live.db"],
 }

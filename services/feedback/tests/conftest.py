@@ -12,7 +12,9 @@ from complaint_runtime.testing import sqlite_database
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    import feedback.db  # noqa: F401  (registers feedback's tables on Base.metadata)
+    # Registers feedback's tables (the closed loop's and the NPS programme's) on the base.
+    import feedback.db
+    import feedback.nps.db  # noqa: F401
 
     db = await sqlite_database(tmp_path / "feedback.db", "feedback")
     yield db

@@ -109,7 +109,9 @@ async def _link(client: httpx.AsyncClient, database: Database) -> dict[str, Any]
 
 
 def _path(survey_url: str) -> str:
-    return survey_url.removeprefix("https://feedback.example.org")
+    """The JSON API's path of the link's token (the link itself opens the page)."""
+    assert survey_url.startswith("https://feedback.example.org/s/")
+    return "/v1/surveys/" + survey_url.rsplit("/", 1)[1]
 
 
 async def test_consumed_resolution_gives_notify_a_link(
@@ -122,7 +124,7 @@ async def test_consumed_resolution_gives_notify_a_link(
     assert body["language"] == "en"
     assert body["channel"] == "email"
     assert body["status"] == "pending"
-    assert body["survey_url"].startswith("https://feedback.example.org/v1/surveys/")
+    assert body["survey_url"].startswith("https://feedback.example.org/s/")
     token = body["survey_url"].rsplit("/", 1)[1]
     async with database.sessions() as session:
         values = [row.value for row in await session.scalars(select(OutboxMessage))]

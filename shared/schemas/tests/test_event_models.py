@@ -99,7 +99,7 @@ def test_types_are_unique_and_registered() -> None:
 
 @by_name
 def test_name_version_and_docs(model: type[EventData]) -> None:
-    assert re.fullmatch(r"(complaint|sla|notification)\.[a-z_]+", model.event_name)
+    assert re.fullmatch(r"(complaint|sla|notification|nps)\.[a-z_]+", model.event_name)
     assert model.version == 1
     assert model.ce_type() == f"org.opencomplaints.{model.event_name}.v1"
     assert "__doc__" in vars(model), "docstrings end up in the JSON Schema"

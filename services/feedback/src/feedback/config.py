@@ -1,13 +1,17 @@
-"""Feedback's settings: the shared ones plus the survey link and the closed-loop timings
-(auto-close, the one reminder, the contact wait)."""
+"""Feedback's settings: the shared ones plus the survey link, the closed-loop timings
+(auto-close, the one reminder, the contact wait), the customer pages (time zone, rate
+limits) and the NPS programme (schedule, sample, seed, answer window)."""
 
 from __future__ import annotations
 
 from complaint_contracts.vocabulary import PreferredChannel
+from complaint_customer_web.times import is_zone_name
 from complaint_runtime.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from feedback.domain.closed_loop import ClosedLoopSettings
+from feedback.nps.domain.periods import parse_schedule
+from feedback.nps.domain.settings import NpsSettings
 
 
 class FeedbackSettings(ServiceSettings):
@@ -55,6 +59,96 @@ class FeedbackSettings(ServiceSettings):
     feedback_default_channel: PreferredChannel = Field(
         "email", description="Channel used when the complaint's preferred channel is unknown"
     )
+
+    organisation_timezone: str = Field(
+        "Asia/Shanghai",
+        description=(
+            "ORGANISATION_TIMEZONE: the IANA zone of the survey pages' times and of the NPS "
+            "programme's calendar months"
+        ),
+    )
+    rate_limit_storage_uri: str = Field(
+        "async+memory://",
+        description=(
+            "Where the survey and NPS pages' rate limits count (the `limits` library's "
+            "storage). Memory counts per process, so each replica allows the limits on its "
+            "own; async+redis://host:6379 shares them"
+        ),
+    )
+    feedback_page_rate_limits: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            'FEEDBACK_PAGE_RATE_LIMITS: overrides of the pages\' limits, e.g. {"answer.link": '
+            '"5/hour"} (keys: <action>.<link|client>, actions open, view, answer, opt_out; '
+            "see feedback.pages.domain.throttling)"
+        ),
+    )
+    nps_schedule: str = Field(
+        "monthly",
+        description=(
+            "NPS_SCHEDULE: monthly (calendar months in ORGANISATION_TIMEZONE), a fixed length "
+            "counted from the Unix epoch (30s, 15m, 12h, 7d: development and tests), or off "
+            "(rounds only when an operator asks: POST /internal/v1/nps/rounds)"
+        ),
+    )
+    nps_sample_percent: float = Field(
+        30.0,
+        ge=0,
+        le=100,
+        description=(
+            "NPS_SAMPLE_PERCENT: the share of the period's customers (with a complaint closed "
+            "in it, not opted out) asked, drawn reproducibly with NPS_SAMPLE_SEED"
+        ),
+    )
+    nps_sample_seed: str = Field(
+        "opencomplaints-nps-v1",
+        min_length=1,
+        description=(
+            "NPS_SAMPLE_SEED: the key of the sample's hash (period, customer); the same seed "
+            "gives the same sample, a new one draws everybody afresh"
+        ),
+    )
+    nps_answer_days: float = Field(
+        14.0, gt=0, description="NPS_ANSWER_DAYS: how long an NPS link takes an answer"
+    )
+    nps_round_delay_s: float = Field(
+        3600.0,
+        ge=0,
+        description=(
+            "NPS_ROUND_DELAY_S: a period's round starts this long after the period ended, so "
+            "closures consumed a little late still count in it"
+        ),
+    )
+    nps_tick_s: float = Field(
+        60.0, gt=0, description="NPS_TICK_S: how often the NPS loop looks for a round to run"
+    )
+    nps_batch: int = Field(
+        500, ge=1, le=10_000, description="NPS_BATCH: customers considered per transaction"
+    )
+
+    @field_validator("organisation_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if not is_zone_name(value):
+            raise ValueError(f"{value!r} is not an IANA time zone, e.g. Asia/Shanghai")
+        return value
+
+    @field_validator("nps_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    def nps_settings(self) -> NpsSettings:
+        return NpsSettings(
+            schedule=parse_schedule(self.nps_schedule),
+            zone=self.organisation_timezone,
+            sample_percent=self.nps_sample_percent,
+            seed=self.nps_sample_seed,
+            answer_s=self.nps_answer_days * 86_400,
+            round_delay_s=self.nps_round_delay_s,
+            batch_size=self.nps_batch,
+        )
 
     def loop_settings(self) -> ClosedLoopSettings:
         return ClosedLoopSettings(

@@ -1,6 +1,8 @@
-"""Feedback's tables: what it knows of each complaint, the confirmation requests with the
+"""Feedback's tables: what it knows of each complaint (its customer too: the NPS programme
+asks customers about their closed complaints), the confirmation requests with the
 customers' raw answers (the comment is masked only when it goes into an event), and each
-complaint's latest closure with the customer's latest message (a reopen by message)."""
+complaint's latest closure with the customer's latest message (a reopen by message). The
+NPS programme's own tables are in :mod:`feedback.nps.db`."""
 
 from __future__ import annotations
 
@@ -45,6 +47,14 @@ class ComplaintInfo(Base):
     channel: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    customer_ref: Mapped[str | None] = mapped_column(
+        String(200),
+        index=True,
+        doc=(
+            "The customer (keyed hash): whom the NPS programme asks about their closed "
+            "complaints; None for complaints received before it was kept"
+        ),
+    )
 
 
 class ConfirmationRequest(Base):
@@ -109,7 +119,8 @@ class Closure(Base):
     __tablename__ = "closures"
 
     complaint_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The NPS rounds find a period's closures by time.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     close_reason: Mapped[str | None] = mapped_column(String(20))
     reopened_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, doc="When a customer message reopened this closure"

@@ -25,3 +25,11 @@ MESSAGE_REOPENS = Counter(
     "feedback_message_reopens_total",
     "Closed complaints reopened by a customer message (within intake's reopen window)",
 )
+NPS_REQUESTS = Counter(
+    "feedback_nps_requests_total",
+    "NPS requests created (customers asked), per round trigger",
+    ["trigger"],
+)
+NPS_ROUNDS = Counter("feedback_nps_rounds_total", "NPS rounds finished", ["trigger"])
+NPS_ANSWERS = Counter("feedback_nps_answers_total", "NPS answers recorded, by group", ["group"])
+NPS_OPT_OUTS = Counter("feedback_nps_opt_outs_total", "Customers who asked not to be asked again")

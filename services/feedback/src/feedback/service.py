@@ -81,6 +81,7 @@ async def remember_complaint(
             ),
             language=customer.language,
             received_at=received.received_at,
+            customer_ref=customer.customer_ref,
         )
         uow.session.add(info)
     for request in await requests.waiting(complaint_id=received.complaint_id, limit=_WAITING_BATCH):

@@ -23,8 +23,18 @@ class NotifySettings(ServiceSettings):
     notify_channel: Literal["smtp", "log"] = Field(
         "smtp", description="smtp: send e-mail; log: only log a masked summary (no SMTP server)"
     )
-    notify_expected_first_response_h: int = Field(
-        24, ge=1, description="'within N hours' promised in the acknowledgement"
+    ack_wait_for_due_s: float = Field(
+        30.0,
+        ge=0,
+        le=600,
+        description=(
+            "ACK_WAIT_FOR_DUE_S: the acknowledgement names the complaint's real first-response "
+            "and resolution due times, which sla-watch arms about a second after receipt; "
+            "while a complaint is younger than this and intake has no due time yet, it is "
+            "tried again shortly (0.25 s to 2 s, not counted as an attempt); after it, or for "
+            "a complaint that gets no clocks (a duplicate), it says 'as soon as possible'. "
+            "0: never wait"
+        ),
     )
     notify_staff_directory: str = Field(
         "",

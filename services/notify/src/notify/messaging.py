@@ -17,8 +17,10 @@ from complaint_contracts.events import (
     ComplaintReceived,
     ComplaintResolved,
     ErasureRequested,
+    NpsSurveyRequested,
     SlaBreached,
     SlaWarning,
+    TrackingCodeRequested,
 )
 from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
@@ -40,6 +42,8 @@ NOTIFYING: tuple[type[EventData], ...] = (
     ComplaintEscalated,
     ComplaintConfirmationRequested,
     ComplaintClosed,  # only a withdrawal tells anyone (planning decides)
+    NpsSurveyRequested,  # the NPS invitation, to the customer
+    TrackingCodeRequested,  # a lost-link code, to the customer
 )
 
 

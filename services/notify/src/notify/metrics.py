@@ -7,7 +7,8 @@ from prometheus_client import Counter, Gauge
 DELIVERIES = Gauge("notify_deliveries", "Deliveries in the delivery log by status", ["status"])
 OUTCOMES = Counter(
     "notify_delivery_outcomes_total",
-    "Delivery attempts by outcome (sent, logged, retry, failed, skipped, uncertain)",
+    "Delivery attempts by outcome (sent, logged, retry, failed, skipped, uncertain; deferred: "
+    "an acknowledgement waiting for its SLA due times)",
     ["outcome"],
 )
 UNCERTAIN = Counter(

@@ -248,7 +248,7 @@ async def test_acknowledgement_goes_through_smtp_and_is_recorded_sent(harness: H
     assert message["Message-ID"] == f"<{row.delivery_id}@opencomplaints>"
     assert "C-20261123-000042" in message["Subject"]
     body = message.get_content()
-    assert "24 小时内" in body
+    assert "我们将尽快回复您" in body  # this intake names no due time and expects none
     assert "https://track.example.com/c/abc" in body
     assert "张伟" in body
 

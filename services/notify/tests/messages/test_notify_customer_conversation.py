@@ -113,7 +113,6 @@ def _render(template: str, stored: dict[str, object], language: str) -> tuple[st
             language=language,
             tracking_url="https://track.example.com/c/abc",
         ),
-        expected_first_response_h=24,
         zone="Asia/Shanghai",
     )
     message = Renderer().render(template=template, language=language, context=context)

@@ -12,6 +12,8 @@ from complaint_contracts.events import (
     ComplaintReceived,
     ComplaintResolved,
     ComplaintTriaged,
+    NpsAnswered,
+    NpsSurveyRequested,
     SlaBreached,
     SlaWarning,
 )
@@ -44,6 +46,7 @@ def _assigned(assignee: str | None) -> ComplaintAssigned:
         (example_for(SlaWarning), "sla_warning", "team_lead"),
         (example_for(SlaBreached), "sla_breach", "team_lead"),
         (example_for(ComplaintConfirmationRequested), "survey_invitation", "customer"),
+        (example_for(NpsSurveyRequested), "nps_invitation", "customer"),
     ],
 )
 def test_each_notifying_event_plans_one_delivery(data, template: str, role: str) -> None:
@@ -60,6 +63,15 @@ def test_assignment_names_the_agent_and_queued_assignments_notify_nobody() -> No
 
 def test_events_nobody_is_told_about_plan_nothing() -> None:
     assert plan_deliveries(example_for(ComplaintTriaged)) == ()
+    assert plan_deliveries(example_for(NpsAnswered)) == ()
+
+
+def test_an_nps_invitation_keeps_the_request_to_fetch_its_link_with() -> None:
+    [planned] = plan_deliveries(example_for(NpsSurveyRequested))
+    assert planned.context == {
+        "request_id": "0b7e2f4c-93a1-5d2e-8f60-1a2b3c4d5e6f",
+        "expires_at": "2026-12-15T01:00:00+00:00",
+    }
 
 
 def test_planned_context_carries_no_raw_contacts() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +13,7 @@ from notify.messages.domain.template_context import LookedUp, message_context
 from notify.messages.rendering import LANGUAGES, TEMPLATE_DIR, Renderer
 
 RENDERER = Renderer()
+FIRST_RESPONSE_DUE = datetime(2026, 12, 7, 6, 30, tzinfo=UTC)  # 14:30 in Shanghai
 
 STORED: dict[str, dict[str, object]] = {
     "acknowledgement": {"reference": "C-20261123-000042"},
@@ -60,6 +63,8 @@ STORED: dict[str, dict[str, object]] = {
     },
     "withdrawal_notice": {"closed_at": "2026-11-23T10:00:00+00:00"},
     "withdrawal_confirmation": {"closed_at": "2026-11-23T10:00:00+00:00"},
+    "tracking_code": {"request_id": "req-2", "expires_at": "2026-11-23T10:10:00+00:00"},
+    "nps_invitation": {"request_id": "nps-1", "expires_at": "2026-12-15T10:00:00+00:00"},
 }
 
 
@@ -75,11 +80,16 @@ def _context(template: str, language: str, name: str | None = "张伟") -> dict[
             tracking_url="https://track.example.com/c/abc",
             survey_url="https://survey.example.com/s/xyz",
             survey_expires_at="2026-11-30T10:00:00+00:00",
+            opt_out_url="https://survey.example.com/n/xyz#opt-out",
             priority="P2",
             case_url="https://staff.example.com/cases/c-1",
             standing_reference="C-20261120-000007",
+            first_response_due_at=FIRST_RESPONSE_DUE,
+            resolution_due_at=FIRST_RESPONSE_DUE + timedelta(hours=22),
+            timezone="Asia/Shanghai",
+            tracking_code="004217",
+            code_expires_at=datetime(2026, 11, 23, 10, 10, tzinfo=UTC),
         ),
-        expected_first_response_h=24,
         zone="Asia/Shanghai",
     )
 
@@ -108,12 +118,18 @@ def test_templates_show_what_each_notice_promises() -> None:
     ack = RENDERER.render(
         template="acknowledgement", language="en", context=_context("acknowledgement", "en")
     )
-    assert "within 24 hours" in ack.body
+    assert "We will reply by 7 Dec 14:30 and aim to resolve it by 8 Dec 12:30" in ack.body
     assert "https://track.example.com/c/abc" in ack.body
     zh = RENDERER.render(
         template="acknowledgement", language="zh-CN", context=_context("acknowledgement", "zh-CN")
     )
-    assert "24 小时内" in zh.body
+    assert "我们将在 12月7日 14:30 前首次回复您，并力争在 12月8日 12:30 前解决" in zh.body
+    code = RENDERER.render(
+        template="tracking_code", language="zh-CN", context=_context("tracking_code", "zh-CN")
+    )
+    assert "验证码：004217" in code.body
+    assert "004217" not in code.subject  # lock screens show subjects
+    assert "11月23日 18:10 前" in code.body
     resolution = RENDERER.render(
         template="resolution", language="zh-CN", context=_context("resolution", "zh-CN")
     )
@@ -213,3 +229,16 @@ def test_a_duplicate_notice_tells_which_reference_stands(language: str) -> None:
     assert "C-20261120-000007" in message.subject
     assert message.body.count("C-20261120-000007") >= 2
     assert "https://track.example.com/c/abc" in message.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_nps_invitation_carries_its_link_and_the_way_out(language: str) -> None:
+    message = RENDERER.render(
+        template="nps_invitation", language=language, context=_context("nps_invitation", language)
+    )
+    assert "C-20261123-000042" in message.subject
+    assert "https://survey.example.com/s/xyz\n" in message.body  # the page's link
+    assert "https://survey.example.com/n/xyz#opt-out" in message.body  # don't ask me again
+    assert ("不要再问我" if language == "zh-CN" else "Don't ask me again") in message.body
+    assert "0" in message.body
+    assert "10" in message.body

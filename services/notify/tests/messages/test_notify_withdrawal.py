@@ -80,7 +80,6 @@ def _render(template: str, language: str) -> tuple[str, str]:
             team="billing",
             case_url="https://staff.example.com/cases/c-1",
         ),
-        expected_first_response_h=24,
         zone="Asia/Shanghai",
     )
     message = Renderer().render(template=template, language=language, context=context)

@@ -37,6 +37,8 @@ from complaint_contracts.events import (
     FiredRule,
     NotificationFailed,
     NotificationSent,
+    NpsAnswered,
+    NpsSurveyRequested,
     SlaBreached,
     SlaClockPaused,
     SlaClockRescheduled,
@@ -44,6 +46,7 @@ from complaint_contracts.events import (
     SlaClockStarted,
     SlaClockStopped,
     SlaWarning,
+    TrackingCodeRequested,
 )
 
 COMPLAINT_ID = "0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40"
@@ -113,6 +116,14 @@ def _build() -> tuple[EventData, ...]:
             reason="customer_request",
             requested_at=_at(12_000),
             actor="agent-0042",
+        ),
+        TrackingCodeRequested(
+            complaint_id=COMPLAINT_ID,
+            request_id="0195f9a4-1c2d-7e3f-8a9b-0c1d2e3f4a5b",
+            channel="email",
+            matched_on="phone",
+            requested_at=_at(13_000),
+            expires_at=_at(13_010),
         ),
         ComplaintTriaged(
             complaint_id=COMPLAINT_ID,
@@ -320,6 +331,24 @@ def _build() -> tuple[EventData, ...]:
             requested_at=_at(1_441),
             expired_at=_at(1_441 + 7 * 1_440),
             reminders_sent=1,
+        ),
+        NpsSurveyRequested(
+            complaint_id=COMPLAINT_ID,
+            request_id="0b7e2f4c-93a1-5d2e-8f60-1a2b3c4d5e6f",
+            customer_ref=CUSTOMER_REF,
+            period="2026-11",
+            channel="email",
+            language="zh-CN",
+            requested_at=datetime(2026, 12, 1, 1, 0, tzinfo=UTC),
+            expires_at=datetime(2026, 12, 15, 1, 0, tzinfo=UTC),
+        ),
+        NpsAnswered(
+            complaint_id=COMPLAINT_ID,
+            request_id="0b7e2f4c-93a1-5d2e-8f60-1a2b3c4d5e6f",
+            period="2026-11",
+            score=9,
+            comment="客服很耐心，退款也很快。",
+            answered_at=datetime(2026, 12, 2, 12, 30, tzinfo=UTC),
         ),
         NotificationSent(
             complaint_id=COMPLAINT_ID,

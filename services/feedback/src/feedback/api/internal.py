@@ -25,7 +25,12 @@ class ConfirmationRequestOut(BaseModel):
     request_id: str
     complaint_id: str
     reference: str | None = Field(description="The complaint's reference, when known")
-    survey_url: str = Field(description="The signed single-use link; never put it in events")
+    survey_url: str = Field(
+        description=(
+            "The signed single-use link to the survey page (JSON for a front end asking "
+            "with Accept: application/json); never put it in events"
+        )
+    )
     expires_at: datetime
     language: Literal["zh-CN", "en"]
     channel: str = Field(description="The customer's preferred channel")
@@ -50,6 +55,7 @@ async def get_confirmation_request(
         request_id=found.request_id,
         complaint_id=found.complaint_id,
         expires_at=found.expires_at,
+        language=found.language,
     )
     return ConfirmationRequestOut(
         request_id=found.request_id,

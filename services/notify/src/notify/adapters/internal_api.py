@@ -1,14 +1,15 @@
 """Just-in-time lookups over other services' internal APIs (service JWT, bounded timeouts).
 
-Customer contacts come from intake, survey links from feedback; both are used for one send
-and then dropped, never stored. A dependency that is down or answers 5xx raises
-:class:`TransientError` (retry later); 404 raises :class:`NotFound`: there is nothing to send
-to.
+Customer contacts (with the times promised to the customer) and lost-link codes come from
+intake, survey links from feedback; all are used for one send and then dropped, never
+stored. A dependency that is down or answers 5xx raises :class:`TransientError` (retry
+later); 404 raises :class:`NotFound`: there is nothing to send to.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -37,6 +38,21 @@ class CustomerContact:
     team: str | None
     assignee: str | None
     priority: str | None = None
+    # The times promised to the customer (from sla-watch's clocks, as intake projected them)
+    # and the zone to show them in; an older intake answers none of them.
+    received_at: datetime | None = None
+    timezone: str | None = None
+    first_response_due_at: datetime | None = None
+    resolution_due_at: datetime | None = None
+    clocks_expected: bool = False
+
+
+@dataclass(frozen=True)
+class TrackingCode:
+    """A lost-link code, read once from intake just before it is sent."""
+
+    code: str
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -47,9 +63,26 @@ class SurveyLink:
     language: str | None
 
 
+@dataclass(frozen=True)
+class NpsLink:
+    nps_url: str
+    opt_out_url: str
+    expires_at: str | None
+
+
 def _str(data: dict[str, Any], key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) and value else None
+
+
+def _time(data: dict[str, Any], key: str) -> datetime | None:
+    """An ISO time with its offset; anything else (absent, null, naive, garbage) is none."""
+    text = _str(data, key)
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 class InternalApi:
@@ -93,7 +126,22 @@ class InternalApi:
             team=_str(data, "team"),
             assignee=_str(data, "assignee"),
             priority=_str(data, "priority"),
+            received_at=_time(data, "received_at"),
+            timezone=_str(data, "timezone"),
+            first_response_due_at=_time(data, "first_response_due_at"),
+            resolution_due_at=_time(data, "resolution_due_at"),
+            clocks_expected=data.get("clocks_expected") is True,
         )
+
+    async def tracking_code(self, complaint_id: str, request_id: str) -> TrackingCode:
+        """The code of a lost-link request; intake answers it once (404 afterwards, or
+        once it expired: :class:`NotFound`, nothing to send)."""
+        url = f"{self._intake}/internal/v1/complaints/{complaint_id}/tracking-codes/{request_id}"
+        data = await self._get_json(url, what="intake")
+        code = _str(data, "code")
+        if code is None or not (len(code) == 6 and code.isascii() and code.isdigit()):
+            raise BadResponse("intake's tracking code answer has no 6-digit code")
+        return TrackingCode(code=code, expires_at=_time(data, "expires_at"))
 
     async def survey_link(self, request_id: str) -> SurveyLink:
         url = f"{self._feedback}/internal/v1/confirmation-requests/{request_id}"
@@ -106,6 +154,18 @@ class InternalApi:
             expires_at=_str(data, "expires_at"),
             reference=_str(data, "reference"),
             language=_str(data, "language"),
+        )
+
+    async def nps_link(self, request_id: str) -> NpsLink:
+        url = f"{self._feedback}/internal/v1/nps/requests/{request_id}"
+        data = await self._get_json(url, what="feedback")
+        nps_url = _str(data, "nps_url")
+        if nps_url is None:
+            raise BadResponse("feedback's NPS request has no nps_url")
+        return NpsLink(
+            nps_url=nps_url,
+            opt_out_url=_str(data, "opt_out_url") or nps_url,
+            expires_at=_str(data, "expires_at"),
         )
 
     async def _get_json(self, url: str, *, what: str) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from notify.deliveries.db import Delivery
 from notify.deliveries.outcomes import OutcomeRecorder
 from notify.messages.domain.directory import StaffDirectory
 from notify.messages.rendering import Renderer
-from notify.messages.service import MessagePreparer, Skip
+from notify.messages.service import DueTimesPending, MessagePreparer, Skip
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +86,11 @@ class DeliveryLoop:
         self._channel = channel
         self._clock = clock
         self._preparer = MessagePreparer(
-            settings=settings, api=api, directory=directory, renderer=renderer or Renderer()
+            settings=settings,
+            api=api,
+            directory=directory,
+            renderer=renderer or Renderer(),
+            clock=clock,
         )
         self._outcomes = OutcomeRecorder(
             database=database, settings=settings, channel=channel, clock=clock
@@ -200,6 +204,11 @@ class DeliveryLoop:
                 await outcomes.finish_failed(
                     row=row, error=str(exc), retryable=exc.retryable, claimer=claimer
                 )
+        except DueTimesPending as exc:
+            # Not a failure: the acknowledgement is looked at again in a moment.
+            await outcomes.finish_deferred(
+                row=row, reason=str(exc), delay_s=exc.retry_after_s, claimer=claimer
+            )
         except TransientError as exc:
             await outcomes.finish_failed(row=row, error=str(exc), retryable=True, claimer=claimer)
         except BadResponse as exc:

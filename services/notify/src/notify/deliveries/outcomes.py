@@ -1,5 +1,6 @@
 """Recording how a delivery attempt ended: the row's final (or retry) state and the
-``notification.sent`` / ``notification.failed`` event staged with it in one transaction.
+``notification.sent`` / ``notification.failed`` event staged with it in one transaction
+(a deferral, a message not ready yet, stages none: it is no attempt).
 
 Every update is conditional on the claim (``claimer``): a row declared uncertain by
 another process meanwhile is left alone and the outcome is only logged.
@@ -150,6 +151,30 @@ class OutcomeRecorder:
                 )
         outcome = "retry" if decision == "retry" else "failed"
         self._after(row, outcome, done is not None, reason=error)
+
+    async def finish_deferred(
+        self, *, row: Delivery, reason: str, delay_s: float, claimer: str
+    ) -> None:
+        """Not ready yet (an acknowledgement waiting for its SLA due times): back to
+        ``pending`` for ``delay_s``, nothing sent, no event, and the claim's attempt given
+        back, so waiting never counts towards NOTIFY_MAX_ATTEMPTS."""
+        now = self._clock()
+        values: dict[str, object] = {
+            "status": "pending",
+            "next_attempt_at": now + timedelta(seconds=delay_s),
+            "claimed_by": None,
+            "attempts": max(row.attempts - 1, 0),
+            "last_error": safe_error(reason),
+        }
+        async with self._database.unit_of_work() as uow:
+            done = await DeliveryRepository(uow.session).finish(
+                delivery_id=row.delivery_id, claimer=claimer, now=now, values=values
+            )
+        if done is None:
+            self._after(row, "deferred", recorded=False)
+            return
+        metrics.OUTCOMES.labels("deferred").inc()
+        log.debug("delivery deferred", delivery_id=row.delivery_id, reason=reason)
 
     def _after(self, row: Delivery, outcome: str, recorded: bool, reason: str = "") -> None:
         if not recorded:

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from complaint_contracts.events.notify import FailureReason
+from complaint_runtime.consumer import TransientError
+from complaint_runtime.database import utcnow
 
 from notify.adapters.channels import OutgoingEmail
 from notify.adapters.internal_api import CustomerContact, InternalApi
 from notify.config import NotifySettings
 from notify.messages.domain.directory import NoRecipient, StaffDirectory, staff_recipient
+from notify.messages.domain.promised_times import ahead, wait_for_due_times
 from notify.messages.domain.recipients import looks_like_address, masked_address, recipient_hash
 from notify.messages.domain.template_context import LookedUp, message_context
 from notify.messages.rendering import LANGUAGES, Renderer
@@ -33,6 +38,16 @@ class Skip(Exception):
     def __init__(self, message: str, *, reason: FailureReason | None = None) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class DueTimesPending(TransientError):
+    """The acknowledgement waits a moment for the complaint's SLA clocks, so it can name
+    the real due times: the delivery is tried again after ``retry_after_s``, a wait that is
+    neither a failure nor an attempt (see :mod:`notify.messages.domain.promised_times`)."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"waiting for the SLA due times ({retry_after_s:.2f} s)")
+        self.retry_after_s = retry_after_s
 
 
 class ClaimedDelivery(Protocol):
@@ -82,21 +97,35 @@ class MessagePreparer:
         api: InternalApi,
         directory: StaffDirectory,
         renderer: Renderer,
+        clock: Callable[[], datetime] = utcnow,
     ):
         self._settings = settings
         self._api = api
         self._directory = directory
         self._renderer = renderer
+        self._clock = clock
         self._hash_key = recipient_hash_key(settings)
 
     async def prepare(self, *, row: ClaimedDelivery) -> OutgoingEmail:
         """Resolve the recipient just in time and render the message; nothing is stored.
 
         What was resolved before a failure stays on the row (the staff member, the masked
-        address), so a skipped or failed delivery's log entry says whom it was for.
+        address), so a skipped or failed delivery's log entry says whom it was for. An
+        acknowledgement whose clocks are not armed yet raises :class:`DueTimesPending`.
         """
         contact = await self._api.customer_contact(row.complaint_id)
         recipient = self._recipient(row, contact)
+        now = self._clock()
+        if row.template == "acknowledgement":
+            wait = wait_for_due_times(
+                first_response_due_at=contact.first_response_due_at,
+                clocks_expected=contact.clocks_expected,
+                received_at=contact.received_at,
+                now=now,
+                window_s=self._settings.ack_wait_for_due_s,
+            )
+            if wait is not None:
+                raise DueTimesPending(wait)
         language = recipient.language if recipient.language in LANGUAGES else "zh-CN"
         row.recipient_masked = masked_address(recipient.address)
         row.recipient_key = recipient_hash(key=self._hash_key, address=recipient.address)
@@ -104,8 +133,7 @@ class MessagePreparer:
         context = message_context(
             template=row.template,
             stored=row.context,
-            looked_up=await self._looked_up(row, contact, recipient.name, language),
-            expected_first_response_h=self._settings.notify_expected_first_response_h,
+            looked_up=await self._looked_up(row, contact, recipient.name, language, now=now),
             zone=self._settings.notify_display_timezone,
         )
         message = self._renderer.render(template=row.template, language=language, context=context)
@@ -153,17 +181,28 @@ class MessagePreparer:
         contact: CustomerContact,
         recipient_name: str | None,
         language: str,
+        *,
+        now: datetime,
     ) -> LookedUp:
         survey_url = survey_expires = None
+        opt_out_url = None
         if row.template == "survey_invitation":
             link = await self._api.survey_link(str(row.context.get("request_id")))
             survey_url, survey_expires = link.survey_url, link.expires_at
+        elif row.template == "nps_invitation":
+            nps = await self._api.nps_link(str(row.context.get("request_id")))
+            survey_url, survey_expires, opt_out_url = nps.nps_url, nps.expires_at, nps.opt_out_url
         standing = None
         if row.template == "duplicate_notice":
             # The reference of the complaint that stands, also just in time. Its tracking
             # link is not passed on: a duplicate may have matched on one identifier only,
             # so its address need not be the one the standing complaint's link went to.
             standing = await self._api.customer_contact(str(row.context.get("duplicate_of")))
+        code = None
+        if row.template == "tracking_code":
+            # Read once: intake drops its only readable copy with this answer.
+            request_id = str(row.context.get("request_id"))
+            code = await self._api.tracking_code(row.complaint_id, request_id)
         return LookedUp(
             reference=contact.reference,
             recipient_name=recipient_name,
@@ -172,9 +211,15 @@ class MessagePreparer:
             tracking_url=contact.tracking_url,
             survey_url=survey_url,
             survey_expires_at=survey_expires,
+            opt_out_url=opt_out_url,
             priority=contact.priority,
             case_url=self._case_url(row.complaint_id),
             standing_reference=standing.reference if standing else None,
+            first_response_due_at=ahead(contact.first_response_due_at, now=now),
+            resolution_due_at=ahead(contact.resolution_due_at, now=now),
+            timezone=contact.timezone,
+            tracking_code=code.code if code else None,
+            code_expires_at=code.expires_at if code else None,
         )
 
     def _case_url(self, complaint_id: str) -> str | None:

@@ -9,6 +9,8 @@ from complaint_contracts.events.feedback import (
     ComplaintConfirmationRequested,
     ComplaintConfirmed,
     ComplaintReopened,
+    NpsAnswered,
+    NpsSurveyRequested,
 )
 from complaint_contracts.events.intake import (
     AttachmentRef,
@@ -17,6 +19,7 @@ from complaint_contracts.events.intake import (
     CustomerMessageReceived,
     CustomerView,
     ErasureRequested,
+    TrackingCodeRequested,
 )
 from complaint_contracts.events.notify import NotificationFailed, NotificationSent
 from complaint_contracts.events.routing import (
@@ -51,6 +54,7 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
         CustomerMessageReceived,
         ComplaintWithdrawn,
         ErasureRequested,
+        TrackingCodeRequested,
     ),
     topics.ROUTING.name: (
         ComplaintTriaged,
@@ -81,6 +85,8 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
         ComplaintConfirmed,
         ComplaintReopened,
         ComplaintAutoClosed,
+        NpsSurveyRequested,
+        NpsAnswered,
     ),
     topics.NOTIFY.name: (NotificationSent, NotificationFailed),
 }
@@ -130,6 +136,8 @@ __all__ = [
     "FiredRule",
     "NotificationFailed",
     "NotificationSent",
+    "NpsAnswered",
+    "NpsSurveyRequested",
     "SlaBreached",
     "SlaClockPaused",
     "SlaClockRescheduled",
@@ -137,5 +145,6 @@ __all__ = [
     "SlaClockStarted",
     "SlaClockStopped",
     "SlaWarning",
+    "TrackingCodeRequested",
     "topic_for",
 ]

@@ -1,13 +1,20 @@
-"""Events produced by feedback on the feedback topic: the closed loop with the customer (§7).
+"""Events produced by feedback on the feedback topic: the closed loop with the customer (§7)
+and the NPS programme.
 
 Feedback asks the customer to confirm a resolution and rate it, and decides what the
 answer (or the silence) means. Routing applies these events to the case: `confirmed` and
 `auto_closed` lead to `complaint.closed`, `reopened` to a new `complaint.assigned`.
+
+Once a period (a calendar month by default) feedback also asks a sample of the customers
+whose complaint closed in it how likely they are to recommend the organisation (NPS,
+0 to 10): `nps.survey_requested` (notify sends the invitation) and `nps.answered` (the
+score, for the insights that compute the NPS). They are about a customer, not a complaint's
+lifecycle: routing ignores them and the customer's tracking view does not show them.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -121,3 +128,74 @@ class ComplaintAutoClosed(EventData):
         ),
     )
     actor: Actor = "feedback"
+
+
+NPS_PERIOD_PATTERN = (
+    r"^(?:[0-9]{4}-[0-9]{2}"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
+    r"/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)$"
+)
+NpsPeriod = Annotated[
+    str,
+    Field(
+        pattern=NPS_PERIOD_PATTERN,
+        max_length=41,
+        description=(
+            "The NPS period: a calendar month in the organisation's time zone (`2026-11`), "
+            "or an ISO 8601 interval in UTC (`2026-11-23T00:00:00Z/2026-11-30T00:00:00Z`) "
+            "for a period of fixed length or one an operator asked for"
+        ),
+        examples=["2026-11"],
+    ),
+]
+_NPS_REQUEST_ID_DESCRIPTION = "Id of the NPS request (one per customer and period)"
+
+
+class NpsSurveyRequested(EventData):
+    """A customer sampled for a period's NPS survey is asked how likely they are to
+    recommend the organisation (0 to 10).
+
+    Feedback samples, after the period ended, a configured share of the customers with a
+    complaint closed in it (reproducibly: a keyed hash of period and customer), at most one
+    request per customer and period, never a customer who asked not to be asked again. The
+    event is keyed by the customer's latest complaint closed in the period, through which
+    notify finds their contacts; the link is fetched from feedback, never in the event.
+    """
+
+    event_name: ClassVar[str] = "nps.survey_requested"
+
+    complaint_id: ComplaintId = Field(
+        description=(
+            "The customer's latest complaint closed in the period: the record key, and how "
+            "notify looks up the customer's contacts"
+        )
+    )
+    request_id: str = Field(min_length=1, description=_NPS_REQUEST_ID_DESCRIPTION)
+    customer_ref: str = Field(min_length=1, description="The customer asked (keyed hash)")
+    period: NpsPeriod
+    channel: PreferredChannel = Field(description="The customer's preferred channel")
+    language: Language = "zh-CN"
+    requested_at: Timestamp
+    expires_at: Timestamp = Field(description="The link takes an answer until then")
+
+
+class NpsAnswered(EventData):
+    """The customer answered an NPS survey (once per request).
+
+    Promoters score 9–10, passives 7–8, detractors 0–6; the insights compute the period's
+    NPS from these events. The comment goes out masked.
+    """
+
+    event_name: ClassVar[str] = "nps.answered"
+
+    complaint_id: ComplaintId = Field(
+        description="The complaint the request was keyed by (see nps.survey_requested)"
+    )
+    request_id: str = Field(min_length=1, description=_NPS_REQUEST_ID_DESCRIPTION)
+    period: NpsPeriod
+    score: int = Field(
+        ge=0, le=10, description="How likely to recommend us, 0 (not at all) to 10 (extremely)"
+    )
+    comment: MaskedText | None = Field(None, description="The customer's comment, masked")
+    answered_at: Timestamp
+    actor: Actor = "customer"

@@ -1,4 +1,5 @@
-"""Events produced by intake on the intake topic: complaints, customer messages, erasure."""
+"""Events produced by intake on the intake topic: complaints, customer messages, erasure,
+and one-time codes for a customer who lost their tracking link."""
 
 from __future__ import annotations
 
@@ -192,3 +193,32 @@ class ErasureRequested(EventData):
     )
     requested_at: Timestamp
     actor: Actor
+
+
+class TrackingCodeRequested(EventData):
+    """A customer who lost their tracking link proved the complaint's reference and one of
+    the contacts it was filed with (intake's lost-link page), and intake made a one-time
+    code for it (6 digits, valid for a few minutes, a few attempts).
+
+    Notify sends the code to the complaint's e-mail address, reading it just in time from
+    intake's internal API (``GET /internal/v1/complaints/{id}/tracking-codes/{request_id}``,
+    readable once and only while valid): the event never carries the code nor a contact.
+    Entering the code on the page gives the customer a new tracking link.
+    """
+
+    event_name: ClassVar[str] = "complaint.tracking_code_requested"
+
+    complaint_id: ComplaintId
+    request_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Id of the code request (notify reads the code by it)",
+    )
+    channel: Literal["email"] = Field(
+        description="Where the code goes: the complaint's e-mail address (the one channel so far)"
+    )
+    matched_on: Literal["email", "phone"] = Field(
+        description="Which contact the customer entered and intake matched (keyed hashes)"
+    )
+    requested_at: Timestamp
+    expires_at: Timestamp = Field(description="After this the code opens nothing")

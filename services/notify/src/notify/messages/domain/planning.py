@@ -24,8 +24,10 @@ from complaint_contracts.events import (
     ComplaintFirstResponseSent,
     ComplaintReceived,
     ComplaintResolved,
+    NpsSurveyRequested,
     SlaBreached,
     SlaWarning,
+    TrackingCodeRequested,
 )
 
 TemplateName = Literal[
@@ -41,6 +43,8 @@ TemplateName = Literal[
     "agent_question",
     "withdrawal_notice",
     "withdrawal_confirmation",
+    "nps_invitation",
+    "tracking_code",
 ]
 TEMPLATES: tuple[TemplateName, ...] = (
     "acknowledgement",
@@ -55,6 +59,8 @@ TEMPLATES: tuple[TemplateName, ...] = (
     "agent_question",
     "withdrawal_notice",
     "withdrawal_confirmation",
+    "nps_invitation",
+    "tracking_code",
 )
 RecipientRole = Literal["customer", "agent", "team_lead", "manager", "senior_group"]
 # Who is told at each escalation level (§3): 1 the team lead, 2 the team's manager,
@@ -145,6 +151,35 @@ def _sla_notice(data: SlaWarning | SlaBreached) -> PlannedDelivery:
     )
 
 
+def _looked_up_notice(data: ComplaintDuplicateLinked | TrackingCodeRequested) -> PlannedDelivery:
+    """A notice to the customer whose substance is looked up when sending: the standing
+    complaint's reference (a duplicate), or the lost-link code, read once from intake (the
+    event never carries it) and sent to the complaint's e-mail address."""
+    if isinstance(data, ComplaintDuplicateLinked):
+        return PlannedDelivery(
+            "duplicate_notice", "customer", context={"duplicate_of": data.duplicate_of}
+        )
+    context: dict[str, ContextValue] = {
+        "request_id": data.request_id,
+        "expires_at": data.expires_at.isoformat(),
+    }
+    return PlannedDelivery("tracking_code", "customer", context=context)
+
+
+def _link_invitation(data: ComplaintConfirmationRequested | NpsSurveyRequested) -> PlannedDelivery:
+    """An invitation whose link feedback hands out just in time: the confirmation survey
+    (and its one reminder), or the NPS survey (with "don't ask me again")."""
+    context: dict[str, ContextValue] = {
+        "request_id": data.request_id,
+        "expires_at": data.expires_at.isoformat(),
+    }
+    if isinstance(data, NpsSurveyRequested):
+        return PlannedDelivery("nps_invitation", "customer", context=context)
+    return PlannedDelivery(
+        "survey_invitation", "customer", context={**context, "reminder": data.reminder}
+    )
+
+
 def _withdrawal(data: ComplaintClosed) -> tuple[PlannedDelivery, ...]:
     # The customer withdrew it (§3): the assignee stops working on it (who that is, is
     # looked up when sending: the closure does not name them) and the customer gets a
@@ -201,13 +236,8 @@ def plan_deliveries(
             return (_sla_notice(data),)
         case ComplaintEscalated():
             return _escalation(data, escalation_group)
-        case ComplaintDuplicateLinked():
-            # The standing complaint's reference and link are looked up when sending.
-            return (
-                PlannedDelivery(
-                    "duplicate_notice", "customer", context={"duplicate_of": data.duplicate_of}
-                ),
-            )
+        case ComplaintDuplicateLinked() | TrackingCodeRequested():
+            return (_looked_up_notice(data),)
         # What the agent wrote goes to the customer, signed with the name the event carries
         # (never the user id); a first response or reply without text (a phone call
         # logged) sends nothing.
@@ -229,16 +259,6 @@ def plan_deliveries(
             )
         case ComplaintClosed(reason="withdrawn"):
             return _withdrawal(data)
-        case ComplaintConfirmationRequested():
-            return (
-                PlannedDelivery(
-                    "survey_invitation",
-                    "customer",
-                    context={
-                        "request_id": data.request_id,
-                        "reminder": data.reminder,
-                        "expires_at": data.expires_at.isoformat(),
-                    },
-                ),
-            )
+        case ComplaintConfirmationRequested() | NpsSurveyRequested():
+            return (_link_invitation(data),)
     return ()

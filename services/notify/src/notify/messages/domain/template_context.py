@@ -4,6 +4,7 @@ before sending (reference, the recipient's name, links), with codes turned into 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from notify.messages.domain.labels import (
@@ -15,6 +16,7 @@ from notify.messages.domain.labels import (
     label,
     signature,
 )
+from notify.messages.domain.promised_times import display_zone, format_due
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,17 @@ class LookedUp:
     tracking_url: str | None = None
     survey_url: str | None = None
     survey_expires_at: str | None = None
+    opt_out_url: str | None = None  # an NPS invitation's "don't ask me again"
     priority: str | None = None
     case_url: str | None = None  # staff: where the case is opened
     standing_reference: str | None = None  # a duplicate: the complaint that stands
+    # The acknowledgement's promised times (only those still ahead) and the complaint's
+    # zone to show them in; a lost-link code and its end.
+    first_response_due_at: datetime | None = None
+    resolution_due_at: datetime | None = None
+    timezone: str | None = None
+    tracking_code: str | None = None
+    code_expires_at: datetime | None = None
 
 
 def message_context(
@@ -38,7 +48,6 @@ def message_context(
     template: str,
     stored: dict[str, Any],
     looked_up: LookedUp,
-    expected_first_response_h: int,
     zone: str,
 ) -> dict[str, Any]:
     lang = looked_up.language
@@ -47,11 +56,8 @@ def message_context(
         "name": looked_up.recipient_name,
         "language": lang,
     }
-    if template == "acknowledgement":
-        context |= {
-            "expected_hours": expected_first_response_h,
-            "tracking_url": looked_up.tracking_url,
-        }
+    if template in CUSTOMER_ZONE_MESSAGES:
+        context |= _in_customer_zone(template, looked_up, zone=zone)
     elif template == "assignment":
         context |= {
             "team": stored.get("team") or looked_up.team or "-",
@@ -104,10 +110,40 @@ def message_context(
             "expires_at": display_time(expires, zone=zone),
             "reminder": bool(stored.get("reminder")),
         }
+    elif template == "nps_invitation":
+        expires = looked_up.survey_expires_at or stored.get("expires_at")
+        context |= {
+            "nps_url": looked_up.survey_url,
+            "opt_out_url": looked_up.opt_out_url or looked_up.survey_url,
+            "expires_at": display_time(expires, zone=zone),
+        }
     return context
 
 
 STAFF_MESSAGES = ("agent_reply", "agent_question")
+CUSTOMER_ZONE_MESSAGES = ("acknowledgement", "tracking_code")
+
+
+def _in_customer_zone(template: str, looked_up: LookedUp, *, zone: str) -> dict[str, Any]:
+    """Times the customer reads in the complaint's zone (intake's, else notify's display
+    zone): the acknowledgement's promised first response and resolution (None: "as soon
+    as possible"), a lost-link code's end."""
+    local = display_zone(looked_up.timezone, fallback=zone)
+    lang = looked_up.language
+
+    def shown(moment: datetime | None) -> str | None:
+        return format_due(moment, local, lang) if moment is not None else None
+
+    if template == "tracking_code":
+        return {"code": looked_up.tracking_code, "expires_at": shown(looked_up.code_expires_at)}
+    return {
+        "first_response_due": shown(looked_up.first_response_due_at),
+        "resolution_due": shown(looked_up.resolution_due_at),
+        "zone_name": str(local),
+        "tracking_url": looked_up.tracking_url,
+    }
+
+
 WITHDRAWAL_MESSAGES = ("withdrawal_notice", "withdrawal_confirmation")
 
 

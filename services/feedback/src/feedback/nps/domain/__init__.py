@@ -1,0 +1,1 @@
+"""The NPS programme's pure rules: periods, the sample, the answer, refusals."""

@@ -1,0 +1,1 @@
+"""The survey page's pure rules: what its form accepts."""
