@@ -15,21 +15,21 @@ answers, whose handlers this wraps rather than replaces.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Final
 
 import structlog
+from complaint_customer_web import errorpages
 from complaint_customer_web.clients import wants_json
+from complaint_customer_web.errorpages import PAGES, PageErrors
+from complaint_customer_web.throttle import Verdict
 from complaint_runtime.errors import DomainError, Forbidden, Gone, NotFound
 from complaint_runtime.problems import problem_response
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request as StarletteRequest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from feedback.bootstrap import dependencies
 from feedback.domain.links import NPS_LINK_PREFIX, SURVEY_LINK_PREFIX, redact_link_paths
@@ -38,17 +38,9 @@ from feedback.pages import web
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[Request, Exception], Awaitable[Response]]
-Previous = Callable[[Request, Any], Response | Awaitable[Response]]
 # error → (status, the words of its page); "expired" and "closed" are the page's own.
 _PAGES: Final[dict[str, tuple[int, str]]] = {
-    "not-found": (404, "error.not_found"),
-    "signed-out": (403, "error.signed_out"),
-    "csrf": (403, "error.form_expired"),
-    "too-many": (429, "error.too_many"),
-    "invalid": (422, "error.invalid"),
-    "unavailable": (503, "error.unavailable"),
-    "internal": (500, "error.internal"),
+    **PAGES,
     "expired": (410, "survey.expired"),
     "closed": (410, "survey.closed"),
 }
@@ -89,24 +81,7 @@ def error_page(
     )
 
 
-def _kind_of(exc: Exception) -> str:
-    for error_class, kind in (
-        (web.SignedOut, "signed-out"),
-        (web.CsrfRefused, "csrf"),
-        (SurveyClosed, "closed"),
-        (Gone, "expired"),
-        (NotFound, "not-found"),
-        (Forbidden, "not-found"),
-        (DomainError, "invalid"),
-        (StarletteHTTPException, "not-found"),
-        (RequestValidationError, "not-found"),
-    ):
-        if isinstance(exc, error_class):
-            return kind
-    return "unavailable" if _is_outage(exc) else "internal"
-
-
-def _is_outage(exc: Exception) -> bool:
+def _is_outage(exc: BaseException) -> bool:
     from complaint_runtime.database import is_database_unavailable
 
     if isinstance(exc, DBAPIError):
@@ -114,34 +89,7 @@ def _is_outage(exc: Exception) -> bool:
     return isinstance(exc, OSError | TimeoutError)
 
 
-def _paged(previous: Previous) -> Handler:
-    """Pages get their page; everything else the runtime's answer."""
-
-    async def handle(request: Request, exc: Exception) -> Response:
-        if not is_page_request(request):
-            answer = previous(request, exc)
-            return await answer if inspect.isawaitable(answer) else answer
-        kind = _kind_of(exc)
-        if kind == "internal":
-            log.exception(
-                "page failed", path=redact_link_paths(request.url.path), error=type(exc).__name__
-            )
-        headers = None
-        if kind == "unavailable":
-            headers = {"Retry-After": str(dependencies(request).settings.retry_after_s)}
-        return error_page(request, kind, headers=headers)
-
-    return handle
-
-
-async def _rate_limited(request: Request, exc: Exception) -> Response:
-    if not isinstance(exc, web.RateLimited):  # registered for this class only
-        raise exc
-    verdict = exc.verdict
-    if is_page_request(request):
-        return error_page(
-            request, "too-many", headers=verdict.headers(), seconds=verdict.reset_after_s
-        )
+def _too_many(request: StarletteRequest, verdict: Verdict) -> Response:
     return problem_response(
         request,
         429,
@@ -152,47 +100,43 @@ async def _rate_limited(request: Request, exc: Exception) -> Response:
     )
 
 
+ERRORS: Final = PageErrors(
+    is_page_request=is_page_request,
+    error_page=error_page,
+    kinds=(
+        (web.SignedOut, "signed-out"),
+        (web.CsrfRefused, "csrf"),
+        (SurveyClosed, "closed"),
+        (Gone, "expired"),
+        (NotFound, "not-found"),
+        (Forbidden, "not-found"),
+        (DomainError, "invalid"),
+        (StarletteHTTPException, "not-found"),
+        (RequestValidationError, "not-found"),
+    ),
+    is_outage=_is_outage,
+    redact=redact_link_paths,
+    retry_after_s=lambda request: dependencies(request).settings.retry_after_s,
+    too_many=_too_many,
+    log=log,
+)
+
+
 def install_page_errors(app: FastAPI) -> None:
     """Wrap the runtime's handlers (installed by ``build_app``) for the pages' requests."""
-    for exc_class in (
-        DomainError,
-        RequestValidationError,
-        StarletteHTTPException,
-        DBAPIError,
-        OSError,
-        TimeoutError,
-    ):
-        previous = app.exception_handlers.get(exc_class)
-        if previous is not None:
-            app.exception_handlers[exc_class] = _paged(previous)
-    app.exception_handlers[web.RateLimited] = _rate_limited
+    errorpages.install_page_errors(
+        app,
+        ERRORS,
+        (
+            DomainError,
+            RequestValidationError,
+            StarletteHTTPException,
+            DBAPIError,
+            OSError,
+            TimeoutError,
+        ),
+    )
 
 
-class UnexpectedErrorPage:
-    """A bug on a page: the runtime's request middleware would answer it with a JSON
-    problem before Starlette's handler for ``Exception`` runs, so pages catch it here,
-    innermost, and draw their own. Other requests pass through untouched."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_page_request(StarletteRequest(scope)):
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracked)
-        except Exception as exc:
-            if started:
-                raise
-            kind = "unavailable" if _is_outage(exc) else "internal"
-            log.exception("page failed", path=redact_link_paths(str(scope.get("path", ""))))
-            request = StarletteRequest(scope, receive)
-            await error_page(request, kind)(scope, receive, send)
+class UnexpectedErrorPage(errorpages.UnexpectedErrorPage):
+    errors = ERRORS

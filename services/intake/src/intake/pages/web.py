@@ -9,15 +9,17 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, Final
 
+from complaint_customer_web import web as shared
 from complaint_customer_web.catalog import Translator
-from complaint_customer_web.cookies import LANGUAGE_COOKIE, LINK_COOKIE, page_cookie, secure_for
-from complaint_customer_web.csrf import CSRF_FIELD, csrf_ok, csrf_token
-from complaint_customer_web.language import Language, choose_language, is_language
-from complaint_customer_web.rendering import language_links
-from complaint_customer_web.throttle import Rule, Verdict
+from complaint_customer_web.cookies import LINK_COOKIE, page_cookie
+from complaint_customer_web.language import Language
+from complaint_customer_web.throttle import Verdict
+from complaint_customer_web.web import NO_STORE as NO_STORE
+from complaint_customer_web.web import RateLimited as RateLimited
+from complaint_customer_web.web import see_other as see_other
 from complaint_runtime.errors import Forbidden
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from intake.bootstrap import Dependencies
 from intake.pages.domain.throttling import Action, client_of, rate_keys
@@ -30,7 +32,6 @@ RECOVER_PREFIX: Final = "/recover"
 RECOVERY_COOKIE: Final = "complaint_recovery"
 RECOVERY_COOKIE_MAX_AGE_S: Final = 3600
 _FLOW: Final = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-NO_STORE: Final = {"Cache-Control": "no-store", "Vary": "Cookie, Accept-Language"}
 
 
 class CsrfRefused(Forbidden):
@@ -45,14 +46,6 @@ class SignedOut(Forbidden):
 
     default_title = "Open the page from your link"
     default_kind = "signed-out"
-
-
-class RateLimited(Exception):
-    """Too many requests: answered 429 with ``Retry-After`` and ``RateLimit-*``."""
-
-    def __init__(self, verdict: Verdict) -> None:
-        super().__init__("rate limited")
-        self.verdict = verdict
 
 
 def page_path(complaint_id: str) -> str:
@@ -73,15 +66,7 @@ def set_link_cookie(response: Response, deps: Dependencies, complaint_id: str, t
         path=page_path(complaint_id),
         max_age=deps.settings.tracking_cookie_max_age_s,
     )
-    response.set_cookie(
-        LINK_COOKIE,
-        token,
-        path=spec.path,
-        secure=spec.secure,
-        max_age=spec.max_age,
-        httponly=spec.httponly,
-        samesite=spec.samesite,
-    )
+    shared.set_page_cookie(response, LINK_COOKIE, token, spec)
 
 
 def recovery_flow(request: Request) -> str | None:
@@ -106,52 +91,33 @@ def set_recovery_cookie(response: Response, deps: Dependencies, flow: str | None
         path=RECOVER_PREFIX,
         max_age=RECOVERY_COOKIE_MAX_AGE_S if flow else 0,
     )
-    response.set_cookie(
-        RECOVERY_COOKIE,
-        flow or "",
-        path=spec.path,
-        secure=spec.secure,
-        max_age=spec.max_age,
-        httponly=spec.httponly,
-        samesite=spec.samesite,
-    )
+    shared.set_page_cookie(response, RECOVERY_COOKIE, flow or "", spec)
 
 
 def language_of(request: Request, preferred: str | None = None) -> Language:
     """The page's switch (``?lang=``), else the language cookie, else the complaint's
     language, else the browser's."""
-    chosen = request.query_params.get("lang")
-    if not is_language(chosen):
-        chosen = request.cookies.get(LANGUAGE_COOKIE)
-    return choose_language(
-        chosen=chosen, preferred=preferred, accept_language=request.headers.get("accept-language")
-    )
+    return shared.language_of(request, preferred)
 
 
 def remember_language(request: Request, response: Response, deps: Dependencies) -> None:
     """A ``?lang=`` choice is kept for the page's later answers (its forms' redirects)."""
-    chosen = request.query_params.get("lang")
-    if is_language(chosen):
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            chosen,
-            path=request.url.path,
-            secure=secure_for(deps.settings.public_base_url),
-            max_age=deps.settings.tracking_cookie_max_age_s,
-            httponly=True,
-            samesite="lax",
-        )
+    shared.remember_language(
+        request,
+        response,
+        public_base_url=deps.settings.public_base_url,
+        max_age=deps.settings.tracking_cookie_max_age_s,
+    )
 
 
 def csrf_for(deps: Dependencies, token: str) -> str:
-    return csrf_token(deps.web.csrf_key, bound_to=token)
+    return shared.csrf_for(deps.web, token)
 
 
 async def form_of(request: Request, deps: Dependencies, token: str) -> Mapping[str, str]:
     """The posted form's text fields, once its CSRF token proved it came from this page."""
-    form = await request.form()
-    fields = {name: value for name, value in form.items() if isinstance(value, str)}
-    if not csrf_ok(deps.web.csrf_key, bound_to=token, submitted=fields.get(CSRF_FIELD)):
+    fields = await shared.checked_form(request, deps.web, token)
+    if fields is None:
         raise CsrfRefused("This form did not come from your page, or the page is too old.")
     return fields
 
@@ -164,18 +130,11 @@ def new_submission_key() -> str:
 async def throttle(request: Request, deps: Dependencies, action: Action, link: str) -> Verdict:
     """Count the request; ``RateLimited`` when a limit of the action is exhausted."""
     client = client_of(request.client.host if request.client else None)
-    rules = [
-        Rule(deps.web.rate_limits[name], key)
-        for name, key in rate_keys(action, link=link, client=client)
-    ]
-    verdict = await deps.web.throttle.check(rules)
-    if not verdict.allowed:
-        raise RateLimited(verdict)
-    return verdict
+    return await shared.throttle(deps.web, rate_keys(action, link=link, client=client))
 
 
 def translator(deps: Dependencies, language: Language) -> Translator:
-    return Translator(deps.web.catalog, language)
+    return shared.translator(deps.web, language)
 
 
 def render(
@@ -191,20 +150,12 @@ def render(
     """A page with the translator, the language switch (links to this address with
     ``?lang=``) and the CSRF field's name; never cached (it shows a complaint)."""
     path = request.url.path if request.method == "GET" else context.get("page_path")
-    links = language_links(language, lambda lang: f"{path}?lang={lang}") if path else []
-    html = deps.web.pages.render(
+    return shared.render(
+        deps.web,
         template,
-        {
-            "tr": translator(deps, language),
-            "language_links": links,
-            "csrf_field": CSRF_FIELD,
-            **context,
-        },
+        context,
+        language=language,
+        path=path,
+        status_code=status_code,
+        headers=headers,
     )
-    return HTMLResponse(html, status_code=status_code, headers={**NO_STORE, **(headers or {})})
-
-
-def see_other(location: str, verdict: Verdict | None = None) -> RedirectResponse:
-    """Post/Redirect/Get: the answer to a form is a redirect to a page."""
-    headers = {**NO_STORE, **(verdict.headers() if verdict else {})}
-    return RedirectResponse(location, status_code=303, headers=headers)
