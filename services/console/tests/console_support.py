@@ -60,6 +60,7 @@ def case_row(**overrides: Any) -> dict[str, Any]:
         "sla_state": "on_track",
         "sla_due_at": iso(now + timedelta(hours=1, minutes=20, seconds=30)),
         "sla_time_left_s": 4830,
+        "sla_warned_percent": None,
         "last_activity_at": iso(now - timedelta(minutes=5)),
         "received_at": iso(now - timedelta(hours=2)),
     }

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from console.queue.domain.filters import OPEN_STATUSES, QueueFilters
+from console.queue.domain.rows import CaseRow
 from console_support import (
     LEAD,
     MANAGER,
@@ -78,6 +79,24 @@ async def test_the_sla_badge_has_a_colour_and_a_word(
     assert f'<span class="sla-word">{word}</span>' in text
     if row.get("sla_state") == "breached":
         assert "超时 35分" in text
+
+
+@pytest.mark.parametrize(
+    ("state", "percent", "level"),
+    [
+        ("at_risk", 90, "danger"),  # past 90 %: red, "Urgent"
+        ("at_risk", 75, "warning"),
+        ("at_risk", None, "warning"),  # a routing without the percent: amber
+        ("on_track", None, "ok"),
+        ("breached", 90, "breached"),
+    ],
+)
+def test_a_row_s_badge_takes_routing_s_warning_percent(
+    state: str, percent: int | None, level: str
+) -> None:
+    row = CaseRow.of(case_row(sla_state=state, sla_warned_percent=percent, sla_time_left_s=300))
+    assert row.sla.level == level
+    assert row.sla.label_key == f"sla.level.{level}"
 
 
 async def test_chips_and_search_are_passed_to_routing(

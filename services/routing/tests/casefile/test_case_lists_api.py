@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from complaint_contracts.events import SlaBreached, SlaWarning
+from complaint_runtime.database import Database
+from sqlalchemy import event
 
 from .conftest import (
     BILLING_LEAD,
@@ -36,13 +38,13 @@ async def ids(client: httpx.AsyncClient, headers: dict[str, str], **params: Any)
     return [item["complaint_id"] for item in response.json()["items"]]
 
 
-async def warn(feed: Any, cid: str, clock_id: str) -> None:
+async def warn(feed: Any, cid: str, clock_id: str, percent: int = 75) -> None:
     await feed(
         SlaWarning(
             complaint_id=cid,
             clock_id=clock_id,
             metric="resolution",
-            percent=75,
+            percent=percent,
             reached_at=NOW,
             due_at=NOW + timedelta(hours=1),
             priority="P3",
@@ -119,11 +121,67 @@ async def test_a_row_holds_what_a_queue_needs(
         "escalation_level": 0,
         "version": 3,  # received, triaged, assigned: the clock does not move it
         "sla_state": "on_track",
+        "sla_warned_percent": None,
         "last_activity_at": row["last_activity_at"],
         "received_at": row["received_at"],
     }
     assert abs(row["sla_time_left_s"] - seconds_until(NOW + timedelta(hours=2))) <= 5
     assert row["last_activity_at"] >= row["received_at"]
+
+
+async def test_a_row_has_the_warning_percent_of_its_clock_due_first(
+    client: httpx.AsyncClient,
+    receive: Receive,
+    start_clock: StartClock,
+    feed: Any,
+    database: Database,
+) -> None:
+    urgent = await receive()
+    clock = await start_clock(urgent, due_in=timedelta(hours=1))
+    await warn(feed, urgent, clock, percent=50)
+    await warn(feed, urgent, clock, percent=90)
+    await warn(feed, urgent, clock, percent=75)  # late and lower: the highest stays
+    quiet = await receive()
+    await start_clock(quiet, due_in=timedelta(hours=2))
+    # warned on a clock due later than its first: the badge is of the clock due first
+    other = await receive()
+    await start_clock(other, due_in=timedelta(hours=3))
+    await warn(feed, other, await start_clock(other, due_in=timedelta(hours=5)), percent=75)
+    late = await receive()
+    clock = await start_clock(late, due_in=timedelta(minutes=30))
+    await warn(feed, late, clock, percent=90)
+    await breach(feed, late, clock)
+    no_clock = await receive()
+
+    body = (await client.get("/v1/cases", headers=MANAGER)).json()
+    rows = {row["complaint_id"]: row for row in body["items"]}
+    assert {cid: (r["sla_state"], r["sla_warned_percent"]) for cid, r in rows.items()} == {
+        late: ("breached", None),
+        urgent: ("at_risk", 90),
+        quiet: ("on_track", None),
+        other: ("at_risk", None),
+        no_clock: (None, None),
+    }
+
+    # one query for the page's warnings, never one per row: a page of one costs what a
+    # page of five does
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        costs = []
+        for limit in (1, 5):
+            statements.clear()
+            response = await client.get("/v1/cases", params={"limit": limit}, headers=MANAGER)
+            assert len(response.json()["items"]) == limit
+            costs.append(len(statements))
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+    assert costs[0] == costs[1], costs
+    assert sum("case_sla_clocks" in s for s in statements) == 1, statements
 
 
 async def test_sorted_by_time_to_breach_then_received_time(

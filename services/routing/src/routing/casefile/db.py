@@ -290,6 +290,26 @@ class CaseFileRepository:
         )
         return [(case, subject) for case, subject in rows]
 
+    async def warned_percents(self, complaint_ids: Sequence[str]) -> dict[str, int]:
+        """complaint id → the highest warning percent reached on the case's running, not
+        breached clock due first (the clock ``cases.sla_due_at`` comes from), for a page of
+        cases in one query; a case without such a warning is absent."""
+        if not complaint_ids:
+            return {}
+        rows = await self.session.execute(
+            select(CaseSlaClock.complaint_id, func.max(CaseSlaClock.warned_percent))
+            .join(Case, Case.complaint_id == CaseSlaClock.complaint_id)
+            .where(
+                CaseSlaClock.complaint_id.in_(sorted(set(complaint_ids))),
+                CaseSlaClock.state == "running",
+                CaseSlaClock.breached.is_(False),
+                CaseSlaClock.warned_percent.is_not(None),
+                CaseSlaClock.due_at == Case.sla_due_at,
+            )
+            .group_by(CaseSlaClock.complaint_id)
+        )
+        return {complaint_id: percent for complaint_id, percent in rows if percent is not None}
+
 
 def _without_urls(attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**attachment, "url": None} for attachment in attachments]

@@ -218,6 +218,15 @@ class CaseRowOut(BaseModel):
     )
     sla_due_at: datetime | None = Field(description="The earliest due time of a running clock")
     sla_time_left_s: int | None = Field(description=_SECONDS_LEFT)
+    sla_warned_percent: int | None = Field(
+        description=(
+            "The highest warning threshold reached (50, 75, 90 %) on the running, not "
+            "breached clock due first: the clock sla_due_at and sla_time_left_s come from. "
+            "A warning on another clock (due later, or paused) does not count. Null: no "
+            "warning on that clock yet, no running clock, or the clock due first is breached "
+            "(sla_state is breached then)"
+        )
+    )
     last_activity_at: datetime = Field(description="The latest change or message")
     received_at: datetime
 
@@ -241,6 +250,7 @@ class CaseRowOut(BaseModel):
             sla_state=case.sla_state,
             sla_due_at=case.sla_due_at,
             sla_time_left_s=row.sla_seconds_left,
+            sla_warned_percent=row.sla_warned_percent,
             last_activity_at=case.last_activity_at or case.updated_at,
             received_at=case.received_at,
         )

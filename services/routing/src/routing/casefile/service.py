@@ -63,6 +63,9 @@ class CaseRow:
     case: Case
     subject: str | None
     sla_seconds_left: int | None
+    # The highest warning percent of the running, not breached clock due first (the one
+    # ``sla_due_at`` comes from); None: no warning on it, or no such clock.
+    sla_warned_percent: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,8 +150,20 @@ async def list_cases(
             after=after,
             limit=limit + 1,  # one more tells whether there is a next page
         )
-    page = found[:limit]
-    rows = [CaseRow(case, subject, seconds_until(case.sla_due_at, now)) for case, subject in page]
+        page = found[:limit]
+        # One query for the page, never one per row.
+        warned = await CaseFileRepository(session).warned_percents(
+            [case.complaint_id for case, _ in page]
+        )
+    rows = [
+        CaseRow(
+            case,
+            subject,
+            seconds_until(case.sla_due_at, now),
+            sla_warned_percent=warned.get(case.complaint_id),
+        )
+        for case, subject in page
+    ]
     last = page[-1][0] if page else None
     next_cursor = None
     if len(found) > limit and last is not None:
