@@ -29,6 +29,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+CUSTOMER_ACTIONS = ("open", "view", "message", "withdraw", "rotate", "recover", "verify")
 TEAMS = (
     "quality",
     "service",
@@ -142,7 +143,15 @@ def platform(
         "CONSUMER_SESSION_TIMEOUT_MS": "6000",
     }
     per_service = {
-        "intake": {**keys, "REOPEN_WINDOW_DAYS": repr(REOPEN_WINDOW_S / 86_400)},
+        "intake": {
+            **keys,
+            "REOPEN_WINDOW_DAYS": repr(REOPEN_WINDOW_S / 86_400),
+            # Every test's customer comes from 127.0.0.1: the per-address limits would count
+            # the whole suite as one customer (the limits are tested in intake's own tests).
+            "TRACKING_RATE_LIMITS": json.dumps(
+                {f"{action}.client": "100000/minute" for action in CUSTOMER_ACTIONS}
+            ),
+        },
         "routing": {
             "ROUTING_AGENTS": json.dumps(
                 [{"id": agent_id(t), "team": t, "level": "senior", "capacity": 1000} for t in TEAMS]
@@ -165,6 +174,12 @@ def platform(
             # property-tested in feedback's unit tests.
             "NPS_SAMPLE_PERCENT": "100",
             "NPS_TICK_S": "0.5",
+            "FEEDBACK_PAGE_RATE_LIMITS": json.dumps(
+                {
+                    f"{action}.client": "100000/minute"
+                    for action in ("open", "view", "answer", "opt_out")
+                }
+            ),
         },
         "notify": {
             "NOTIFY_SENDING_LEASE_S": "3",

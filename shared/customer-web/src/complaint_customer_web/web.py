@@ -22,6 +22,19 @@ from complaint_customer_web.rendering import CustomerPages, language_links
 from complaint_customer_web.throttle import Rule, Throttle, Verdict
 
 NO_STORE: Final = {"Cache-Control": "no-store", "Vary": "Cookie, Accept-Language"}
+_SECONDS: Final = {"type": "integer", "minimum": 0}
+RATE_LIMIT_HEADERS: Final[dict[str, dict[str, Any]]] = {
+    "Retry-After": {"description": "Seconds until a request may succeed", "schema": _SECONDS},
+    "RateLimit-Limit": {"description": "Requests allowed in the window", "schema": _SECONDS},
+    "RateLimit-Remaining": {"description": "Requests left in the window", "schema": _SECONDS},
+    "RateLimit-Reset": {"description": "Seconds until the window frees", "schema": _SECONDS},
+    "RateLimit-Policy": {
+        "description": "`<limit>;w=<window seconds>`",
+        "schema": {"type": "string"},
+    },
+}
+"""The headers of a 429, as an OpenAPI response documents them (a JSON endpoint that counts
+against the pages' limits)."""
 
 
 class PageKit(Protocol):

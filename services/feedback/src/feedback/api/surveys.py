@@ -1,11 +1,14 @@
-"""The customer's survey, authenticated by the signed link alone (no API key, no login)."""
+"""The customer's survey, authenticated by the signed link alone (no API key, no login).
+Rate limited like the survey page, on the same counters (:func:`limited`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from complaint_customer_web.web import RATE_LIMIT_HEADERS
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from feedback import service
@@ -15,12 +18,34 @@ from feedback.domain.answers import Reopened
 from feedback.domain.links import ExpiredLink, InvalidLink, LinkClaims, verify_link_token
 from feedback.domain.refusals import SurveyExpired, SurveyNotFound
 from feedback.domain.requests import COMMENT_MAX_CHARS
+from feedback.pages import web
+from feedback.pages.domain.throttling import Action
 
 router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
 
-ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
-    (400, 404, 409, 410, 413, 422, 503), PROBLEM
-)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    **dict.fromkeys((400, 404, 409, 410, 413, 422, 503), PROBLEM),
+    429: {
+        **PROBLEM,
+        "description": "Too many requests with this link, or from this client address; "
+        "`Retry-After` says when to try again",
+        "headers": RATE_LIMIT_HEADERS,
+    },
+}
+
+
+def limited(action: Action) -> Callable[..., Awaitable[None]]:
+    """A route's dependency: the request counts against the survey page's limits of
+    ``action`` (view, answer): 429 problem with ``Retry-After`` and ``RateLimit-*`` when
+    exhausted, ``RateLimit-*`` on the answer otherwise."""
+
+    async def counted(
+        token: str, request: Request, response: Response, deps: DependenciesDep
+    ) -> None:
+        verdict = await web.throttle_link(request, deps, action, token)
+        response.headers.update(verdict.headers())
+
+    return counted
 
 
 class QuestionOut(BaseModel):
@@ -71,7 +96,13 @@ def _claims(deps: Dependencies, token: str, now: datetime) -> LinkClaims:
         raise SurveyNotFound() from exc
 
 
-@router.get("/{token}", response_model=SurveyOut, responses=ERRORS, summary="What is asked")
+@router.get(
+    "/{token}",
+    response_model=SurveyOut,
+    responses=ERRORS,
+    dependencies=[Depends(limited("view"))],
+    summary="What is asked",
+)
 async def get_survey(token: str, deps: DependenciesDep) -> SurveyOut:
     now = datetime.now(UTC)
     survey = await service.show_survey(
@@ -88,7 +119,13 @@ async def get_survey(token: str, deps: DependenciesDep) -> SurveyOut:
     )
 
 
-@router.post("/{token}", response_model=AnswerOut, responses=ERRORS, summary="Answer once")
+@router.post(
+    "/{token}",
+    response_model=AnswerOut,
+    responses=ERRORS,
+    dependencies=[Depends(limited("answer"))],
+    summary="Answer once",
+)
 async def post_answer(token: str, answer: AnswerIn, deps: DependenciesDep) -> AnswerOut:
     now = datetime.now(UTC)
     result = await service.answer(

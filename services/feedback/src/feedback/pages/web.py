@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from feedback.bootstrap import Dependencies
 from feedback.domain.links import ExpiredLink, InvalidLink, LinkClaims, verify_link_token
-from feedback.pages.domain.throttling import Action, rate_keys
+from feedback.pages.domain.throttling import Action, link_of_token, rate_keys
 
 PAGE_PREFIXES: Final = ("/survey/", "/nps/")
 MIN_COOKIE_S: Final = 60
@@ -127,6 +127,24 @@ async def throttle(request: Request, deps: Dependencies, action: Action, link: s
     """Count the request; ``RateLimited`` when a limit of the action is exhausted."""
     client = client_of(request.client.host if request.client else None)
     return await shared.throttle(deps.web, rate_keys(action, link=link, client=client))
+
+
+async def throttle_link(
+    request: Request, deps: Dependencies, action: Action, token: str
+) -> Verdict:
+    """Count a request made with a link's token itself (the JSON API): under the survey's
+    request id, the page's key, so the API and the page share one count, or, for a token
+    that names none (forged, tampered), under its hash."""
+    return await throttle(request, deps, action, _link_of(deps, token))
+
+
+def _link_of(deps: Dependencies, token: str) -> str:
+    try:
+        return verify_link_token(token, secret=deps.link_secret, now=datetime.now(UTC)).request_id
+    except ExpiredLink as exc:
+        return exc.claims.request_id if exc.claims else link_of_token(token)
+    except InvalidLink:
+        return link_of_token(token)
 
 
 def clock(deps: Dependencies, language: Language) -> Callable[[datetime], str]:

@@ -1,15 +1,24 @@
 """How a request names its caller: a front end's ``X-API-Key``, or a customer's tracking token
-(``X-Tracking-Token`` or ``?token=``). FastAPI dependencies of the routers."""
+(``X-Tracking-Token`` or ``?token=``). FastAPI dependencies of the routers.
+
+A customer's token opens the same complaint as the tracking page, so it counts against the
+page's rate limits (:func:`customer_limit`: same action, same per-complaint and per-client
+counters); a front end (trusted, behind its API key) is not limited here.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
+from complaint_customer_web.web import RATE_LIMIT_HEADERS
 from complaint_runtime.errors import Unauthorized
-from fastapi import Depends, Header, Query
+from fastapi import Depends, Header, Query, Request, Response
 
 from intake.access.domain.callers import FrontEnd, Viewer, hash_api_key
 from intake.bootstrap import DependenciesDep
+from intake.pages import web
+from intake.pages.domain.throttling import Action
 
 API_KEY_CHALLENGE = 'ApiKey header="X-API-Key"'
 
@@ -55,3 +64,35 @@ async def viewer(
 
 FrontEndDep = Annotated[FrontEnd, Depends(front_end)]
 ViewerDep = Annotated[Viewer, Depends(viewer)]
+
+
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {
+        **PROBLEM,
+        "description": "Too many requests with the customer's tracking token (per complaint "
+        "and per client address); `Retry-After` says when to try again",
+        "headers": RATE_LIMIT_HEADERS,
+    }
+}
+"""The OpenAPI response of a route with :func:`customer_limit`."""
+
+
+def customer_limit(action: Action) -> Callable[..., Awaitable[None]]:
+    """A route's dependency: a customer's request counts against the tracking page's limits
+    of ``action`` for this complaint (429 problem with ``Retry-After`` and ``RateLimit-*``
+    when exhausted; ``RateLimit-*`` on a model answer otherwise)."""
+
+    async def counted(
+        complaint_id: str,
+        request: Request,
+        response: Response,
+        caller: ViewerDep,
+        deps: DependenciesDep,
+    ) -> None:
+        if caller.front_end is not None:
+            return
+        verdict = await web.throttle(request, deps, action, complaint_id)
+        response.headers.update(verdict.headers())
+
+    return counted

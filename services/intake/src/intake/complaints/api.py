@@ -13,7 +13,7 @@ from complaint_runtime.auth import Principal, require_roles
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 
-from intake.access.api import FrontEndDep, ViewerDep
+from intake.access.api import TOO_MANY, FrontEndDep, ViewerDep, customer_limit
 from intake.bootstrap import DependenciesDep
 from intake.complaints import messages, service, withdrawals
 from intake.complaints.domain.submissions import (
@@ -86,7 +86,8 @@ async def post_complaint(
     "/{complaint_id}/messages",
     status_code=201,
     response_model=MessageAnswer,
-    responses=MESSAGE_ERRORS,
+    responses={**MESSAGE_ERRORS, **TOO_MANY},
+    dependencies=[Depends(customer_limit("message"))],
     summary="The customer writes about their complaint",
     description=(
         "The message joins the complaint (`outcome` `message_added`): it resumes a complaint "
@@ -141,7 +142,8 @@ async def post_message(
     "/{complaint_id}/withdraw",
     status_code=200,
     response_model=WithdrawalAccepted,
-    responses=MESSAGE_ERRORS,
+    responses={**MESSAGE_ERRORS, **TOO_MANY},
+    dependencies=[Depends(customer_limit("withdraw"))],
     summary="The customer withdraws their complaint",
     description=(
         "The withdrawal is the customer's own confirmation (§3): it closes an open complaint, "

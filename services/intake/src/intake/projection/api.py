@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from intake.access.api import ViewerDep
+from intake.access.api import TOO_MANY, ViewerDep, customer_limit
 from intake.bootstrap import DependenciesDep
 from intake.projection import service
 from intake.projection.schemas import ComplaintOut, complaint_out
@@ -20,7 +20,8 @@ PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 @router.get(
     "/{complaint_id}",
     response_model=ComplaintOut,
-    responses={401: PROBLEM, 404: PROBLEM, 503: PROBLEM},
+    responses={401: PROBLEM, 404: PROBLEM, 503: PROBLEM, **TOO_MANY},
+    dependencies=[Depends(customer_limit("view"))],
     summary="A complaint's status, triage, assignment and history",
 )
 async def get_complaint(
