@@ -8,6 +8,7 @@ metadata."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -153,6 +154,22 @@ class CaseRepository:
         """The case, row-locked on PostgreSQL so that concurrent transitions serialise
         (SQLite serialises writers with BEGIN IMMEDIATE already)."""
         return await self.session.get(Case, complaint_id, with_for_update=True)
+
+    async def get_many_for_update(self, complaint_ids: Iterable[str]) -> dict[str, Case]:
+        """The cases found among ``complaint_ids``, row-locked in one statement in
+        ``complaint_id`` order: two transactions locking the same rows this way lock them in
+        the same order, so they never wait on each other (a deadlock)."""
+        ids = sorted(set(complaint_ids))
+        if not ids:
+            return {}
+        rows = await self.session.scalars(
+            select(Case)
+            .where(Case.complaint_id.in_(ids))
+            .order_by(Case.complaint_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return {case.complaint_id: case for case in rows}
 
     def add(self, case: Case) -> None:
         self.session.add(case)

@@ -291,3 +291,38 @@ async def test_a_merged_copy_the_customer_reopened_is_unlinked_without_a_new_tri
     assert names(await outbox(copy))[-2:] == ["complaint.assigned", "complaint.duplicate_unlinked"]
     standing = await case_file(client, original)
     assert standing["duplicates"]["copies"] == []
+
+
+async def test_an_unlinked_copy_counts_only_the_complaints_received_before_it_as_repeats(
+    client: httpx.AsyncClient, database: Database, feed: Any, outbox: Any
+) -> None:
+    _, copy = await held_copy(feed)
+    later = received(text=OTHER_REFUND, at=T0 + timedelta(hours=1))
+    await feed(later)
+    async with database.sessions() as session:
+        entry = await session.get(CustomerComplaint, later.complaint_id)
+        assert entry is not None
+        assert entry.duplicate_of is None  # a complaint of its own, after the copy
+    response = await unlink(client, copy, LEAD)
+    assert response.status_code == 200, response.text
+    triaged = (await outbox(copy))[2].data
+    assert isinstance(triaged, ComplaintTriaged)
+    assert triaged.repeat_count == 1  # its former original; not the later complaint
+
+
+async def test_a_reopened_merged_copy_does_not_keep_its_original_from_being_merged(
+    client: httpx.AsyncClient, feed: Any
+) -> None:
+    original, copy = await two_cases(feed)
+    assert (await link(client, copy, original, LI)).status_code == 200
+    await feed(
+        ComplaintReopened(
+            complaint_id=copy, reason="customer_message", reopened_at=datetime.now(UTC)
+        )
+    )
+    third = received(key="email:" + "c" * 32, at=T0 + timedelta(hours=2))
+    await feed(third)
+    # The reopened copy is open and linked, but held by nothing: it waits on no closure.
+    response = await link(client, original, third.complaint_id, LI)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "closed"

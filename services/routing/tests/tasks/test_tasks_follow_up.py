@@ -5,13 +5,15 @@ and the customer's CSAT."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from complaint_contracts.events import ComplaintWithdrawn
 from complaint_runtime.database import Database
 from routing.cases import service as cases
 from routing.db import CaseAction
+from routing.duplicates.manual import link_by_hand
 from routing.tasks.db import Task
 from routing.tasks.domain.follow_up import FollowUpWindow
 from sqlalchemy import select
@@ -249,3 +251,54 @@ async def test_a_confirmation_request_keeps_the_call(
     await feed(requested(cid))
     [task] = await _follow_ups(database, cid)
     assert task.status == "open"
+
+
+async def _closed_by_routing(database: Database, cid: str, *, close_reason: str) -> None:
+    [task] = await _follow_ups(database, cid)
+    assert (task.status, task.outcome, task.completed_by) == ("done", "case_closed", "routing")
+    assert task.completed_at is not None
+    [entry] = await _actions(database, cid, "task_completed")
+    assert (entry.actor, entry.from_status, entry.to_status) == ("routing", "closed", "closed")
+    assert entry.detail == {
+        "task_id": task.id,
+        "kind": "follow_up_call",
+        "assignee": "agent-li",
+        "outcome": "case_closed",
+        "close_reason": close_reason,
+    }
+
+
+async def test_a_withdrawal_completes_the_open_follow_up_call_as_case_closed(
+    database: Database, new_case: Any, feed: Any, agents: None
+) -> None:
+    cid = await new_case(tier="gold")
+    await _resolve(database, cid)
+    [task] = await _follow_ups(database, cid)
+    assert task.status == "open"
+    await feed(
+        ComplaintWithdrawn(
+            complaint_id=cid,
+            customer_ref=f"ref-{cid}",
+            reason=None,
+            withdrawn_at=datetime.now(UTC),
+            actor="customer",
+        )
+    )
+    await _closed_by_routing(database, cid, close_reason="withdrawn")
+
+
+async def test_a_merge_completes_the_copy_s_open_follow_up_call_as_case_closed(
+    database: Database, new_case: Any, agents: None
+) -> None:
+    original = await new_case()
+    cid = await new_case(tier="gold")
+    await _resolve(database, cid)
+    await link_by_hand(
+        database=database,
+        complaint_id=cid,
+        original_id=original,
+        principal=AGENT_LI,
+        reason="same refund",
+    )
+    await _closed_by_routing(database, cid, close_reason="duplicate")
+    assert await _follow_ups(database, original) == []

@@ -15,6 +15,8 @@ Decisions:
 - The assignee's slot frees up as on a resolution when the case was still theirs to work
   (an active state); a queued case leaves its team's queue. The team's queue drains into
   the freed slot in the same transaction.
+- The case's open follow-up call and unreachable-customer tasks are done with it (outcome
+  ``case_closed``, by routing): nobody is to call a customer about a withdrawn complaint.
 - Automatic duplicates still linked to the case close with it (reason ``duplicate``): they
   share its SLA, and so its end, as they do on any other closure.
 """
@@ -29,6 +31,7 @@ from routing.cases.domain.lifecycle import ACTIVE, Withdraw
 from routing.cases.transitions import Actor, decide_or_none, move, now_utc
 from routing.db import Case, CaseRepository
 from routing.duplicates.service import close_duplicates_of
+from routing.tasks.opening import close_tasks_of_closed_case
 
 WITHDRAWN = "withdrawn"
 
@@ -50,7 +53,7 @@ async def apply_withdrawal(
     case.closed_at = now
     case.close_reason = WITHDRAWN
     case.queued_at = None
-    move(
+    closed_id = move(
         uow,
         case,
         transition,
@@ -60,6 +63,7 @@ async def apply_withdrawal(
         at=now,
         detail={"reason": withdrawn.reason, "withdrawn_at": withdrawn.withdrawn_at.isoformat()},
     )
+    await close_tasks_of_closed_case(uow=uow, case=case, at=now, event_id=closed_id)
     if held_a_slot:
         await release_and_drain(uow=uow, agent_id=case.assignee, at=now)
     await close_duplicates_of(uow=uow, original=case, at=now, closed_event_id=event_id)

@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from complaint_runtime.database import Base, UTCDateTime
-from sqlalchemy import Index, Integer, String, Text, delete, select, update
+from sqlalchemy import Index, Integer, String, Text, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from routing.db import Case
 from routing.duplicates.domain.detection import Earlier, Incoming
+from routing.duplicates.domain.manual import HELD
 
 KEY_LENGTH = 80  # "ref:cus_" + 32 hex digits, "email:" + 32 hex digits, …
 ORDER_REF_LENGTH = 100
@@ -155,6 +156,17 @@ class CustomerIndex:
             .order_by(CustomerComplaint.received_at, CustomerComplaint.complaint_id)
         )
         return list(rows)
+
+    async def held_copies_of(self, original_id: str) -> int:
+        """How many copies of ``original_id`` routing holds back (``received``), waiting on
+        it to close; a copy reopened after its merge waits on nothing."""
+        found = await self.session.scalar(
+            select(func.count())
+            .select_from(CustomerComplaint)
+            .join(Case, Case.complaint_id == CustomerComplaint.complaint_id)
+            .where(CustomerComplaint.duplicate_of == original_id, Case.status == HELD)
+        )
+        return int(found or 0)
 
     async def copies_of(self, original_id: str, *, limit: int) -> list[Case]:
         """Every copy linked to ``original_id`` (open or closed), oldest first."""

@@ -6,13 +6,16 @@ history entries of both cases in one transaction.
 
 - a merge emits ``complaint.duplicate_linked`` (matched on ``manual``, the staff member as
   actor) and closes the copy at once (``complaint.closed``, reason ``duplicate``): sla-watch
-  cancels its clocks on both events, and its assignee's slot frees up as on a resolve;
+  cancels its clocks on both events, and its assignee's slot frees up as on a resolve; its
+  open follow-up call and unreachable-customer tasks are done (``case_closed``, by routing);
 - an unlink emits ``complaint.duplicate_unlinked``; a copy routing held back is then
   triaged and assigned from the texts its case file keeps (``complaint.triaged`` arms its
   clocks), exactly as a complaint of its own (:func:`routing.triage.service.triage_unlinked`).
 
-Locks: the original's case row before the copy's, the order in which an original's closure
-closes its copies (``close_duplicates_of``), so the two never wait on each other.
+Locks: both case rows in one ``SELECT … ORDER BY complaint_id FOR UPDATE``
+(``CaseRepository.get_many_for_update``), then the rules decide: a merge of A into B and
+one of B into A at the same time lock the two rows in the same order, so they never wait
+on each other; the second sees the first's link and is refused.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from routing.duplicates.domain.manual import (
     may_link,
 )
 from routing.duplicates.service import rescreen
+from routing.tasks.opening import close_tasks_of_closed_case
 from routing.triage.classifiers import TriageClassifiers
 from routing.triage.service import triage_unlinked
 
@@ -78,8 +82,8 @@ async def link_by_hand(
     ``expected_version``, ``LinkRefused`` when the rules say no."""
     async with database.unit_of_work() as uow:
         cases, index = CaseRepository(uow.session), CustomerIndex(uow.session)
-        original = await _lock(cases, original_id)
-        copy = await _lock(cases, complaint_id)
+        locked = await _lock(cases, original_id, complaint_id)
+        original, copy = locked.get(original_id), locked.get(complaint_id)
         if copy is None or not _sees(principal, copy):
             raise NotFound(title="Case not found")
         _authorize(principal, case_team=copy.team)
@@ -89,7 +93,9 @@ async def link_by_hand(
                 "No open case with this id that you may see to merge into.",
                 title="Original case not found",
             )
-        check_link(await _linked(index, copy), await _linked(index, original))
+        check_link(
+            await _linked(index, copy, count_held_copies=True), await _linked(index, original)
+        )
         await _merge(
             uow, copy=copy, original=original, actor=Actor(principal.subject), reason=reason
         )
@@ -120,8 +126,9 @@ async def unlink_by_hand(
         cases, index = CaseRepository(uow.session), CustomerIndex(uow.session)
         entry = await index.get(complaint_id) if len(complaint_id) <= MAX_ID else None
         linked_to = entry.duplicate_of if entry is not None else None
-        original = await _lock(cases, linked_to) if linked_to is not None else None
-        copy = await _lock(cases, complaint_id)
+        locked = await _lock(cases, complaint_id, *([linked_to] if linked_to else []))
+        copy = locked.get(complaint_id)
+        original = locked.get(linked_to) if linked_to is not None else None
         if copy is None or not _sees_copy(principal, copy, original):
             raise NotFound(title="Case not found")
         _authorize(principal, case_team=_team_of(copy, original))
@@ -183,7 +190,7 @@ async def _merge(uow: UnitOfWork, *, copy: Case, original: Case, actor: Actor, r
         complaint_id=copy.complaint_id, reason="duplicate", actor=actor.id, closed_at=now
     )
     copy.closed_at, copy.close_reason, copy.queued_at = now, "duplicate", None
-    move(
+    closed_id = move(
         uow,
         copy,
         transition,
@@ -193,6 +200,7 @@ async def _merge(uow: UnitOfWork, *, copy: Case, original: Case, actor: Actor, r
         at=now,
         detail={"reason": "duplicate", "original": original.complaint_id, "merged": True},
     )
+    await close_tasks_of_closed_case(uow=uow, case=copy, at=now, event_id=closed_id)
     if status in ACTIVE:  # it counted towards its agent's load: the slot frees up
         await release_and_drain(uow=uow, agent_id=assignee, at=now, exclude=[copy.complaint_id])
 
@@ -297,12 +305,16 @@ def _record_both(
     )
 
 
-async def _lock(cases: CaseRepository, complaint_id: str) -> Case | None:
-    return await cases.get_for_update(complaint_id) if len(complaint_id) <= MAX_ID else None
+async def _lock(cases: CaseRepository, *complaint_ids: str) -> dict[str, Case]:
+    """The cases found, row-locked together in id order (an id too long is no case)."""
+    return await cases.get_many_for_update(i for i in complaint_ids if len(i) <= MAX_ID)
 
 
-async def _linked(index: CustomerIndex, case: Case) -> LinkedCase:
-    """The case as the rules see it, its link read after its row was locked."""
+async def _linked(
+    index: CustomerIndex, case: Case, *, count_held_copies: bool = False
+) -> LinkedCase:
+    """The case as the rules see it, its link read after its row was locked; for the case
+    to be merged (``count_held_copies``), the held copies that wait on it to close."""
     entry = await index.fresh(case.complaint_id)
     return LinkedCase(
         complaint_id=case.complaint_id,
@@ -310,7 +322,7 @@ async def _linked(index: CustomerIndex, case: Case) -> LinkedCase:
         status=case.status,
         duplicate_of=entry.duplicate_of if entry is not None else None,
         close_reason=case.close_reason,
-        open_copies=len(await index.open_duplicates_of(case.complaint_id)),
+        open_copies=await index.held_copies_of(case.complaint_id) if count_held_copies else 0,
     )
 
 

@@ -103,7 +103,9 @@ async def rescreen(*, uow: UnitOfWork, case: Case, policy: DuplicatePolicy) -> S
     earlier: list[Earlier] = []
     if incoming.keys:
         since = incoming.received_at - policy.lookback
-        earlier = await index.earlier(keys=incoming.keys, since=since)
+        found = await index.earlier(keys=incoming.keys, since=since)
+        # Only what came before the copy: complaints received after it are not repeats of it.
+        earlier = [e for e in found if e.received_at <= incoming.received_at]
     return Screening(incoming, tuple(earlier), None, policy)
 
 

@@ -1,7 +1,9 @@
 """Tasks routing opens by itself, each in the transaction of what caused it: the 回访
 follow-up call of a P1/P2 resolution (the resolve command's transaction) and the lead's
 task about a customer no channel reaches (the consumer's transaction of notify's report).
-The review task of a reopen is :func:`routing.tasks.service.open_review_task`.
+The review task of a reopen is :func:`routing.tasks.service.open_review_task`. When a case
+closes without a resolution (withdrawn, or merged into another case), routing completes
+these tasks itself (:func:`close_tasks_of_closed_case`, outcome ``case_closed``).
 
 The rules (window, owner, when a task is wanted) are in
 :mod:`routing.tasks.domain.follow_up`. A case has at most one open task of these kinds:
@@ -33,6 +35,7 @@ from routing.tasks.domain.follow_up import (
     reports_unreachable_customer,
     wants_unreachable_task,
 )
+from routing.tasks.domain.outcomes import CASE_CLOSED, SYSTEM_OUTCOMES
 from routing.tasks.domain.rules import TaskKind
 
 
@@ -213,3 +216,39 @@ def _reschedule(
         },
         at=at,
     )
+
+
+async def close_tasks_of_closed_case(
+    *, uow: UnitOfWork, case: Case, at: datetime, event_id: str | None
+) -> list[int]:
+    """The case just closed without a resolution (withdrawn, merged; ``case`` locked by the
+    caller): its open ``follow_up_call`` and ``customer_unreachable`` tasks are done with
+    the system outcome ``case_closed``, by routing, each a ``task_completed`` history entry
+    in the caller's transaction. Their ids."""
+    tasks = TaskRepository(uow.session)
+    closed: list[int] = []
+    for kind in sorted(SYSTEM_OUTCOMES):
+        task = await tasks.open_of_kind(case.complaint_id, kind)
+        if task is None:
+            continue
+        task.status, task.outcome = "done", CASE_CLOSED
+        task.completed_by, task.completed_at, task.updated_at = ROUTING.id, at, at
+        record(
+            uow,
+            case,
+            actor=ROUTING,
+            action="task_completed",
+            from_status=case.status,
+            to_status=case.status,
+            event_id=event_id,
+            detail={
+                "task_id": task.id,
+                "kind": task.kind,
+                "assignee": task.assignee,
+                "outcome": CASE_CLOSED,
+                "close_reason": case.close_reason,
+            },
+            at=at,
+        )
+        closed.append(task.id)
+    return closed

@@ -28,7 +28,8 @@ from routing.cases.domain.lifecycle import FINISHED
 
 # The state of a copy routing holds back, untriaged, until its original closes.
 HELD: Final = "received"
-LINK_ROLES: Final = frozenset({"agent", "lead", "manager"})
+MANAGER: Final = "manager"  # links any team's cases; the other roles their team's only
+LINK_ROLES: Final = frozenset({"agent", "lead", MANAGER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,9 @@ class LinkedCase:
     status: str
     duplicate_of: str | None = None  # the original it is linked to (the customer index)
     close_reason: str | None = None
-    open_copies: int = 0  # the copies still open that are linked to this case
+    # The held copies (``received``) linked to this case, that wait on it to close; a copy
+    # the customer reopened after a merge waits on nothing. Only read for the case merged.
+    open_copies: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -76,10 +79,10 @@ def may_link(*, roles: Collection[str], team: str | None, case_team: str | None)
     """An agent or lead of the case's team, or a manager: linking is a team's judgement on
     its own cases, not only the assignee's (who may be away). A token without a ``team``
     claim grants nothing but as a manager (failing closed)."""
-    if "manager" in roles:
+    if MANAGER in roles:
         return True
     in_team = team is not None and team == case_team
-    return in_team and bool({"agent", "lead"}.intersection(roles))
+    return in_team and bool((LINK_ROLES - {MANAGER}).intersection(roles))
 
 
 def check_link(copy: LinkedCase, original: LinkedCase) -> None:

@@ -44,8 +44,23 @@ OUTCOMES: Final[dict[TaskKind, dict[Outcome, str]]] = {
         "not_reached": "the customer could not be reached by any means",
     },
 }
-ALL_OUTCOMES: Final[tuple[Outcome, ...]] = tuple(
-    dict.fromkeys(outcome for outcomes in OUTCOMES.values() for outcome in outcomes)
+# Routing's own, never a staff member's (``check_completion`` refuses it): the case closed
+# (withdrawn by the customer, or merged into another case) while the task was open, and
+# nobody is to call or reach the customer about it any more. Review tasks stay open: a
+# lead's review of a reopen is about the agent's work, closed case or not.
+SystemOutcome = Literal["case_closed"]
+CASE_CLOSED: Final[SystemOutcome] = "case_closed"
+SYSTEM_OUTCOMES: Final[dict[TaskKind, dict[SystemOutcome, str]]] = {
+    "follow_up_call": {CASE_CLOSED: "routing: the case was withdrawn or merged before the call"},
+    "customer_unreachable": {
+        CASE_CLOSED: "routing: the case was withdrawn or merged; nobody needs to reach them"
+    },
+}
+ALL_OUTCOMES: Final[tuple[str, ...]] = tuple(
+    dict.fromkeys(
+        [outcome for outcomes in OUTCOMES.values() for outcome in outcomes]
+        + [outcome for outcomes in SYSTEM_OUTCOMES.values() for outcome in outcomes]
+    )
 )
 # Where the customer was reached on the call, the CSAT they gave may be recorded.
 CSAT_OUTCOMES: Final[dict[str, frozenset[str]]] = {
