@@ -124,6 +124,20 @@ async def test_a_manager_picks_a_team_for_the_board(
     assert ("team", "quality") in routing.requests("GET", "/v1/admin/agents")[-1].params
 
 
+async def test_a_manager_s_panels_refresh_fetches_no_team_list(
+    browser: NewBrowser, routing: FakeUpstream
+) -> None:
+    manager = await browser()
+    await manager.sign_in_as(MANAGER)
+    await manager.page("/board?team=quality")
+    fetched = len(routing.requests("GET", "/v1/admin/teams"))
+    assert fetched >= 1  # the page's team picker
+    panels = await manager.page("/board/panels?team=quality", headers={"HX-Request": "true"})
+    assert panels.status_code == 200
+    assert panels.text.lstrip().startswith('<div id="board-panels"')
+    assert len(routing.requests("GET", "/v1/admin/teams")) == fetched
+
+
 def test_agents_online_first_then_the_most_loaded() -> None:
     loads = agent_loads(
         [

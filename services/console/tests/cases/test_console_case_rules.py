@@ -254,10 +254,8 @@ def _tools(
         case_tools(
             status=status,
             roles=roles,
-            subject="me",
             team=team,
             case_team="billing",
-            case_assignee="me",
             escalation_level=level,
             duplicate_of=duplicate,
             offered=offered,
@@ -277,6 +275,31 @@ def test_the_case_tools_offered_to_whom() -> None:
     assert _tools(("lead",), level=3) == {"link_duplicate", "reveal_contact"}
     assert _tools(("lead",), status="closed", duplicate=True) == {"reveal_contact"}
     assert _tools(("lead",), offered=("reveal_contact",)) == {"reveal_contact"}
+    assert _tools(("manager",), status=None) == set()  # no state: nothing to offer
+
+
+def test_escalation_and_the_reveal_are_the_supervisors_of_the_case_team() -> None:
+    # A lead of another team who is the case's assignee acts on it as an agent only:
+    # routing refuses them escalation and the contact (and a link: not their team's case).
+    assert _tools(("lead",), team="quality") == set()
+    assert _tools(("agent", "lead"), team="quality") == set()
+    assert _tools(("lead",), team=None) == set()  # no team claim: fails closed
+    assert _tools(("agent",), level=0) == {"link_duplicate"}
+
+
+def test_linking_a_duplicate_mirrors_routing_may_link() -> None:
+    # an agent or lead of the case's team (assigned or not), or any manager
+    assert _tools(("agent",)) == {"link_duplicate"}
+    assert _tools(("agent",), duplicate=True) == {"unlink_duplicate"}
+    assert _tools(("agent",), team="quality") == set()
+    assert _tools(("agent",), team=None) == set()
+    assert _tools(("manager",), team="quality", duplicate=True) == {
+        "escalate",
+        "unlink_duplicate",
+        "reveal_contact",
+    }
+    assert _tools(("agent",), status="closed") == set()
+    assert _tools(("viewer",)) == set()
     assert escalation_levels(0) == (1, 2, 3)
     assert escalation_levels(2) == (3,)
     assert escalation_levels(3) == ()

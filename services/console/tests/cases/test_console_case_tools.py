@@ -73,6 +73,32 @@ async def test_agents_are_not_offered_escalation_or_the_contact(agent: Browser) 
     assert f'action="{PAGE}/duplicate-of"' in page  # the assignee may link a copy
 
 
+async def test_another_team_s_lead_assigned_the_case_gets_no_lead_tools(
+    browser: NewBrowser, routing: FakeUpstream
+) -> None:
+    # routing: only a lead of the case's team (or a manager) escalates or reveals, and only
+    # an agent or lead of the case's team (or a manager) links; the assignee rule is none
+    routing.answer("GET", f"/v1/cases/{CASE_ID}", 200, case_file(assignee="lead-quality"))
+    outsider = await browser()
+    await outsider.sign_in_as({"subject": "lead-quality", "roles": ("lead",), "team": "quality"})
+    page = (await outsider.page(PAGE)).text
+    assert "/escalate" not in page
+    assert "/contact/reveal" not in page
+    assert "/duplicate-of" not in page
+
+
+async def test_an_agent_of_the_team_not_assigned_may_link_a_copy(
+    browser: NewBrowser, routing: FakeUpstream
+) -> None:
+    routing.answer("GET", f"/v1/cases/{CASE_ID}", 200, case_file(assignee="someone-else"))
+    colleague = await browser()
+    await colleague.sign_in_as({"subject": "agent-2", "roles": ("agent",), "team": "billing"})
+    page = (await colleague.page(PAGE)).text
+    assert f'action="{PAGE}/duplicate-of"' in page
+    assert "/escalate" not in page
+    assert "/contact/reveal" not in page
+
+
 async def test_a_case_at_the_top_of_the_ladder_offers_no_escalation(
     lead: Browser, routing: FakeUpstream
 ) -> None:
@@ -253,6 +279,23 @@ async def test_routing_s_refusal_of_a_link_is_shown_in_place(
     assert response.status_code == 409
     assert "工单当前状态不允许此操作。" in response.text
     assert "The original is itself a duplicate." in response.text
+
+
+async def test_a_link_reason_may_be_as_long_as_routing_takes(
+    lead: Browser, routing: FakeUpstream
+) -> None:
+    page = (await lead.page(PAGE)).text
+    assert 'id="duplicate-reason" name="reason" rows="2" maxlength="2000"' in page
+    long = "重" * 2000
+    form = {"original": OTHER_CASE_ID, "reason": long, "version": "7"}
+    response = await lead.post(f"{PAGE}/duplicate-of", form, from_page=PAGE)
+    assert response.status_code == 303, response.text
+    call = routing.requests("POST", f"/v1/cases/{CASE_ID}/duplicate-of")[-1]
+    assert call.body == {"original_id": OTHER_CASE_ID, "reason": long}
+    too_long = {**form, "reason": long + "重"}
+    refused = await lead.post(f"{PAGE}/duplicate-of", too_long, from_page=PAGE)
+    assert refused.status_code == 422
+    assert len(routing.requests("POST", f"/v1/cases/{CASE_ID}/duplicate-of")) == 1
 
 
 async def test_a_duplicate_still_open_offers_the_unlink(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from complaint_runtime.database import utcnow
 from console.bootstrap import Dependencies
 from console.live import service
@@ -85,6 +86,42 @@ async def test_a_writer_is_shown_to_the_others_and_not_to_themself(
     assert "agent-billing 正在撰写内部备注" in await _shown_to(reader)
     english = await reader.page(PRESENCE, headers={**HTMX, "Accept-Language": "en"})
     assert "agent-billing is writing an internal note" in english.text
+
+
+@pytest.mark.parametrize(
+    ("activity", "path", "form"),
+    [
+        ("reply", "replies", {"message": "已为您加急处理。"}),
+        ("ask", "questions", {"reason": "请提供订单截图"}),
+        ("note", "notes", {"text": "已联系财务"}),
+    ],
+)
+async def test_a_writer_who_sends_is_no_longer_shown(
+    browser: NewBrowser, make_deps: NewDeps, activity: str, path: str, form: dict[str, str]
+) -> None:
+    deps = await make_deps()
+    writer, reader = await _two(browser, deps, AGENT, LEAD)
+    await _typing(writer, activity)
+    await _typing(reader, "note")  # another writer's row is left alone
+    assert "agent-billing 正在撰写" in await _shown_to(reader)
+    response = await writer.post(f"{PAGE}/{path}", {**form, "version": "7"}, from_page=PAGE)
+    assert response.status_code == 303, response.text
+    assert "正在撰写" not in await _shown_to(reader)  # at once, not after the TTL
+    assert "lead-billing 正在撰写内部备注" in await _shown_to(writer)
+    async with deps.database.sessions() as session:
+        users = set(await session.scalars(select(CasePresence.user_id)))
+    assert users == {"lead-billing"}
+
+
+async def test_a_refused_send_keeps_the_writer_shown(
+    browser: NewBrowser, make_deps: NewDeps
+) -> None:
+    deps = await make_deps()
+    writer, reader = await _two(browser, deps, AGENT, LEAD)
+    await _typing(writer)
+    response = await writer.post(f"{PAGE}/replies", {"message": " "}, from_page=PAGE)
+    assert response.status_code == 422
+    assert "agent-billing 正在撰写回复" in await _shown_to(reader)
 
 
 async def test_replicas_share_who_is_writing(browser: NewBrowser, make_deps: NewDeps) -> None:

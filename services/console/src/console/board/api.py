@@ -46,7 +46,7 @@ async def board_page(
 async def board_panels(
     request: Request, deps: DependenciesDep, lead: LeadCallerDep, team: TeamQuery = None
 ) -> HTMLResponse:
-    context = await pages.board_context(deps, lead, team)
+    context = await pages.board_context(deps, lead, team, panels=True)
     return render(request, deps, "partials/board_panels.html", context, user=lead.user)
 
 

@@ -30,11 +30,15 @@ def more_url(kind: str, cursor: str) -> str:
     return tasks_url(kind, cursor, path=f"{TASKS_PATH}/more")
 
 
-async def board_context(deps: Dependencies, lead: Caller, team: str | None) -> dict[str, Any]:
+async def board_context(
+    deps: Dependencies, lead: Caller, team: str | None, *, panels: bool = False
+) -> dict[str, Any]:
+    """The board's context; ``panels``: only its panels (their refresh), which never show
+    the team picker, so a manager's team list is not fetched for them."""
     shown = queues.team_of(lead.user, team)
     teams = (
         await queues.team_codes(routing=deps.routing, token=lead.token)
-        if lead.user.sees_all_teams
+        if lead.user.sees_all_teams and not panels
         else []
     )
     context: dict[str, Any] = {"nav": "board", "teams": teams, "team": shown, "board": None}

@@ -16,10 +16,10 @@ from complaint_runtime.errors import Conflict, DomainError, Forbidden, InvalidIn
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from console.board.domain.tasks import MAX_TASK_NOTE
 from console.bootstrap import Dependencies
 from console.cases import service
 from console.cases.domain.forms import (
+    MAX_DUPLICATE_REASON,
     MAX_ESCALATION_REASON,
     MAX_MESSAGE,
     MAX_NOTE,
@@ -30,6 +30,7 @@ from console.cases.domain.forms import (
     problems_of,
 )
 from console.cases.domain.staleness import changes_since
+from console.live import service as live
 from console.signin.domain.redirects import local_path
 from console.web.session import Caller, notify, render
 
@@ -39,8 +40,10 @@ LIMITS = {
     "note": MAX_NOTE,
     "escalation": MAX_ESCALATION_REASON,
     "reveal": MAX_REVEAL_REASON,
-    "task_note": MAX_TASK_NOTE,
+    "duplicate": MAX_DUPLICATE_REASON,
 }
+# The composer's forms: once one is sent, its sender is no longer "writing" on the case.
+COMPOSER_FORMS = frozenset({"reply", "ask", "note"})
 
 
 def refused_form(
@@ -133,6 +136,11 @@ async def act(
             raise
         state, status = refusal
         return await case_page(request, deps, me, complaint_id, form=state, status_code=status)
+    case_id = service.checked_id(complaint_id)
+    if form in COMPOSER_FORMS:
+        await live.clear_writing(
+            database=deps.database, complaint_id=case_id, user_id=me.user.subject
+        )
     notify(request, notice)
-    target = local_path(return_to, default=f"/cases/{service.checked_id(complaint_id)}")
+    target = local_path(return_to, default=f"/cases/{case_id}")
     return RedirectResponse(target, status_code=303)

@@ -85,10 +85,8 @@ async def load_case(
     ) | case_tools(
         status=case.status,
         roles=user.roles,
-        subject=user.subject,
         team=user.team,
         case_team=case.team,
-        case_assignee=case.assignee,
         escalation_level=case.escalation_level,
         duplicate_of=case.duplicate_of is not None,
         offered=_tools_of(capabilities),

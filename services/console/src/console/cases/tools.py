@@ -16,8 +16,8 @@ from typing import Any, Final
 from console.backends.routing_api import RoutingApi
 from console.cases.domain.contact import Contact, contact_of
 from console.cases.domain.forms import (
+    MAX_DUPLICATE_REASON,
     MAX_ESCALATION_REASON,
-    MAX_REASON,
     MAX_REVEAL_REASON,
     FieldProblem,
     FormInvalid,
@@ -100,7 +100,7 @@ async def link_duplicate(
 ) -> None:
     """Link the case as a copy of ``original`` (a reference or an id) by hand."""
     case_id = checked_id(complaint_id)
-    problems = check_text("reason", reason, limit=MAX_REASON)
+    problems = check_text("reason", reason, limit=MAX_DUPLICATE_REASON)
     try:
         found = await original_id(
             routing=routing, token=token, complaint_id=case_id, given=original
@@ -121,7 +121,7 @@ async def unlink_duplicate(
     *, routing: RoutingApi, token: str, complaint_id: str, version: int | None, reason: str
 ) -> None:
     """Undo a duplicate link: the case is worked on its own again."""
-    require_valid(check_text("reason", reason, limit=MAX_REASON))
+    require_valid(check_text("reason", reason, limit=MAX_DUPLICATE_REASON))
     await routing.command(
         token=token,
         complaint_id=checked_id(complaint_id),

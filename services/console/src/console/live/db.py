@@ -148,6 +148,14 @@ class LiveRepository:
         )
         await self._session.execute(statement)
 
+    async def clear_writing(self, *, complaint_id: str, user_id: str) -> None:
+        """The user is no longer writing on the case (they sent what they wrote)."""
+        await self._session.execute(
+            delete(CasePresence).where(
+                CasePresence.complaint_id == complaint_id, CasePresence.user_id == user_id
+            )
+        )
+
     async def writers(self, complaint_id: str, *, now: datetime, besides: str) -> list[Writer]:
         """Who is writing on the case at ``now``, ``besides`` the asking user, by name."""
         rows = await self._session.scalars(

@@ -155,6 +155,13 @@ async def note_writing(
         )
 
 
+async def clear_writing(*, database: Database, complaint_id: str, user_id: str) -> None:
+    """The user sent what they were writing on the case: others no longer see them writing
+    (rather than until their last report expires)."""
+    async with database.unit_of_work() as uow:
+        await LiveRepository(uow.session).clear_writing(complaint_id=complaint_id, user_id=user_id)
+
+
 async def writers(
     *, database: Database, viewer: Viewer, complaint_id: str, now: datetime
 ) -> list[Writer]:

@@ -10,7 +10,14 @@ from typing import Any, Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from console.board.domain.tasks import CSAT_SCORES, csat_outcomes, outcomes_of, works_tasks
+from console.board.domain.tasks import (
+    CSAT_SCORES,
+    MAX_TASK_NOTE,
+    csat_outcomes,
+    outcomes_of,
+    works_tasks,
+)
+from console.cases.domain.actions import escalation_levels
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES: Final = PACKAGE / "templates"
@@ -37,13 +44,16 @@ class Pages:
             lstrip_blocks=True,
             auto_reload=False,
         )
-        # The task forms' choices, per kind, and who has tasks of their own ("My tasks" in
-        # the navigation): the rules are console.board.domain.tasks.
+        # The task forms' choices, per kind, their note's length, and who has tasks of their
+        # own ("My tasks" in the navigation): the rules are console.board.domain.tasks; the
+        # levels a case may be escalated to: console.cases.domain.actions.
         self.environment.globals.update(
             task_outcomes=outcomes_of,
             csat_outcomes=csat_outcomes,
             csat_scores=CSAT_SCORES,
+            task_note_max=MAX_TASK_NOTE,
             works_tasks=works_tasks,
+            escalation_levels=escalation_levels,
         )
         self.with_vendor = vendor_present() if with_vendor is None else with_vendor
 

@@ -45,7 +45,13 @@ class TaskView:
 
     def available(self, now: datetime) -> bool:
         """Workable now: no window, or its window has opened."""
-        return self.available_from is None or now >= self.available_from
+        return window_open(self.available_from, now)
+
+
+def window_open(available_from: datetime | None, now: datetime) -> bool:
+    """A task without a window start is workable at once; else from ``available_from``
+    (the one rule: ``TaskView.available`` and the task forms' offers use it)."""
+    return available_from is None or now >= available_from
 
 
 def task_view(item: Mapping[str, Any]) -> TaskView:

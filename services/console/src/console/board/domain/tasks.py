@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Final, Literal
 
-from console.board.domain.task_view import TaskView
+from console.board.domain.task_view import TaskView, window_open
 from console.cases.domain.forms import FieldProblem, check_text
 
 # take: assign it to themself; assign: to an agent of the task's team;
@@ -63,11 +63,6 @@ def task_kind(value: str | None) -> str | None:
     return value if value in KINDS else None
 
 
-def available(*, available_from: datetime | None, now: datetime) -> bool:
-    """A task without a window start is workable at once; else from ``available_from``."""
-    return available_from is None or now >= available_from
-
-
 def _leads(*, roles: Collection[str], team: str | None, task_team: str | None) -> bool:
     if "manager" in roles:
         return True
@@ -101,7 +96,7 @@ def task_actions(
     staff = "agent" in roles or "lead" in roles
     completes = leads or (staff and task_assignee is not None and task_assignee == subject)
     if completes and outcomes_of(task_kind):
-        ready = available(available_from=available_from, now=now)
+        ready = window_open(available_from, now)
         offered.add("complete" if ready else "complete_later")
     return frozenset(offered)
 

@@ -56,6 +56,7 @@ _LEGAL_IN: Final[dict[Action, frozenset[str]]] = {
 }
 LEAD_ONLY: Final[frozenset[Action]] = frozenset({"recategorize"})
 STAFF_ROLES: Final = frozenset({"agent", "lead", "manager"})
+SUPERVISOR_ROLES: Final = frozenset({"lead", "manager"})
 MAX_ESCALATION: Final = 3  # 0 agent, 1 team lead, 2 manager, 3 senior group
 
 
@@ -72,6 +73,15 @@ def may_act(
     if "lead" in roles and team is not None and team == case_team:
         return True
     return "agent" in roles and case_assignee is not None and case_assignee == subject
+
+
+def may_link(*, roles: Collection[str], team: str | None, case_team: str | None) -> bool:
+    """Routing's ``may_link``: an agent or lead of the case's team, or any manager (a user
+    without a team links nothing but as a manager)."""
+    if "manager" in roles:
+        return True
+    in_team = team is not None and team == case_team
+    return in_team and bool({"agent", "lead"}.intersection(roles))
 
 
 def available_actions(
@@ -110,29 +120,34 @@ def case_tools(
     *,
     status: str | None,
     roles: Collection[str],
-    subject: str,
     team: str | None,
     case_team: str | None,
-    case_assignee: str | None,
     escalation_level: int,
     duplicate_of: bool,
     offered: Collection[str],
 ) -> frozenset[Action]:
-    """The tools beside the state machine, for someone who may act on the case:
-    escalating and revealing the customer's contact are a lead's or a manager's; linking a
-    copy to its original (or undoing it) anyone's who acts on an open case. ``offered``:
-    the tools this routing answers (its capabilities)."""
-    acting = may_act(
-        roles=roles, subject=subject, team=team, case_team=case_team, case_assignee=case_assignee
-    )
-    if not acting or status is None:
+    """The tools beside the state machine, as routing authorises them: escalating and
+    revealing the customer's contact are a lead's of the case's team or a manager's (not a
+    lead's who acts on another team's case only as its assignee); linking a copy to its
+    original (or undoing it) is an agent's or lead's of the case's team, or a manager's
+    (``routing.duplicates.domain.manual.may_link``), on an open case. ``offered``: the
+    tools this routing answers (its capabilities). No assignee rule: being assigned the
+    case grants none of them."""
+    if status is None:
         return frozenset()
-    is_lead = "lead" in roles or "manager" in roles
+    supervises = may_act(
+        roles=SUPERVISOR_ROLES.intersection(roles),
+        subject="",
+        team=team,
+        case_team=case_team,
+        case_assignee=None,
+    )
+    links = may_link(roles=roles, team=team, case_team=case_team)
     is_open = status != "closed"
     wanted: dict[Action, bool] = {
-        "escalate": is_lead and is_open and bool(escalation_levels(escalation_level)),
-        "reveal_contact": is_lead,
-        "link_duplicate": is_open and not duplicate_of,
-        "unlink_duplicate": is_open and duplicate_of,
+        "escalate": supervises and is_open and bool(escalation_levels(escalation_level)),
+        "reveal_contact": supervises,
+        "link_duplicate": links and is_open and not duplicate_of,
+        "unlink_duplicate": links and is_open and duplicate_of,
     }
     return frozenset(tool for tool, ok in wanted.items() if ok and tool in offered)

@@ -17,6 +17,7 @@ MAX_MESSAGE: Final = 2000  # routing: first response, reply, resolution texts
 MAX_REASON: Final = 500  # routing: question, transfer and recategorisation reasons
 MAX_NOTE: Final = 5000  # routing: internal notes
 MAX_ESCALATION_REASON: Final = 2000  # routing: an escalation request's reason
+MAX_DUPLICATE_REASON: Final = 2000  # routing: a duplicate link's or unlink's reason
 MAX_REVEAL_REASON: Final = 500  # routing: why a lead reveals the customer's contact
 _CODE_KEYS: Final = {
     "missing": "required",

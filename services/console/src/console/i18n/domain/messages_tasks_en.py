@@ -20,6 +20,7 @@ MESSAGES: Final = {
     "task_outcome.reached": "Customer reached",
     "task_outcome.not_reached": "Customer not reached",
     "task_outcome.new_issue_raised": "Customer raised a new issue",
+    "task_outcome.case_closed": "Closed with the case (withdrawn or merged)",
     "task_outcome.contacted": "Customer reached another way",
     "task_reason.resolved": "Follow-up of a resolved P1/P2 case",
     "task_reason.no_channel": "No channel reaches the customer (confirmation request not sent)",

@@ -20,6 +20,7 @@ MESSAGES: Final = {
     "task_outcome.reached": "已联系上客户",
     "task_outcome.not_reached": "未能联系上客户",
     "task_outcome.new_issue_raised": "客户提出了新问题",
+    "task_outcome.case_closed": "随工单关闭（撤回或合并）",
     "task_outcome.contacted": "已通过其他方式联系上客户",
     "task_reason.resolved": "P1/P2 工单解决后的回访",
     "task_reason.no_channel": "所有渠道都无法联系到客户（确认请求未送达）",
