@@ -173,6 +173,7 @@ def platform(
             # window of seconds) and ask everybody closed in it: the sample itself is
             # property-tested in feedback's unit tests.
             "NPS_SAMPLE_PERCENT": "100",
+            "NPS_SCHEDULE": "off",  # no scheduled periods: a test's window of seconds is its own
             "NPS_TICK_S": "0.5",
             "FEEDBACK_PAGE_RATE_LIMITS": json.dumps(
                 {

@@ -60,14 +60,11 @@ async def send_due_reminders(
             sent_before=now - timedelta(seconds=after_s), now=now, limit=limit
         )
         for request in claimed:
-            requested_at, expires_at = request.requested_at, request.expires_at
-            if requested_at is None or expires_at is None:
-                continue  # never sent: reminders_due returns sent requests only
             if not reminder_due(_facts(request), now=now, reminder_after_s=after_s):
                 continue
             if not await requests.mark_reminded(request_id=request.request_id, at=now):
                 continue
-            _stage_reminder(uow, request, requested_at=requested_at, expires_at=expires_at, now=now)
+            _stage_reminder(uow, request, now=now)
             reminded += 1
     metrics.REMINDERS.inc(reminded)
     return reminded
@@ -77,12 +74,11 @@ def _stage_reminder(
     uow: UnitOfWork,
     request: ConfirmationRequest,
     *,
-    requested_at: datetime,
-    expires_at: datetime,
     now: datetime,
 ) -> None:
     """The request again, marked as a reminder: the same id, time and deadline (the link
-    notify fetches for it is the request's own)."""
+    notify fetches for it is the request's own). Only sent requests are reminded
+    (``reminders_due`` filters on both times), so both are set."""
     uow.add_event(
         ComplaintConfirmationRequested(
             complaint_id=request.complaint_id,
@@ -90,8 +86,8 @@ def _stage_reminder(
             channel=cast(PreferredChannel, request.channel or "email"),
             language=cast(Language, request.language or DEFAULT_LANGUAGE),
             reminder=True,
-            requested_at=requested_at,
-            expires_at=expires_at,
+            requested_at=cast(datetime, request.requested_at),
+            expires_at=cast(datetime, request.expires_at),
         ),
         topic=topics.FEEDBACK.name,
         source=SOURCE,

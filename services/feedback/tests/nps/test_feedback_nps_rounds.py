@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from complaint_contracts.envelope import decode
@@ -15,7 +16,7 @@ from complaint_runtime.database import Database, OutboxMessage
 from feedback.db import Closure, ComplaintInfo
 from feedback.nps import rounds, service
 from feedback.nps.db import NpsOptOut, NpsRequest, NpsRound
-from feedback.nps.domain.periods import Fixed, Monthly, Off, window
+from feedback.nps.domain.periods import Fixed, Monthly, Off, period_containing, window
 from feedback.nps.domain.sampling import chosen
 from feedback.nps.domain.settings import NpsSettings
 from sqlalchemy import func, select, update
@@ -44,6 +45,7 @@ async def _complaint(
     closed_at: datetime | None,
     language: str = "zh-CN",
     reopened: bool = False,
+    reason: str = "confirmed",
 ) -> str:
     complaint_id = str(uuid.uuid4())
     async with database.unit_of_work() as uow:
@@ -62,7 +64,7 @@ async def _complaint(
                 Closure(
                     complaint_id=complaint_id,
                     closed_at=closed_at,
-                    close_reason="confirmed",
+                    close_reason=reason,
                     reopened_at=closed_at + timedelta(hours=1) if reopened else None,
                     updated_at=closed_at,
                 )
@@ -124,6 +126,29 @@ async def test_a_round_asks_each_customer_once_about_their_latest_closure(
     await rounds.drain(database=database, nps=NPS)
     assert len(await _requested(database)) == 2
     assert await _count(database, NpsRequest) == 2
+
+
+async def test_only_closures_the_customer_took_part_in_are_surveyed(database: Database) -> None:
+    day = START + timedelta(days=1)
+    confirmed = await _complaint(database, ref="cr_confirmed", closed_at=day)
+    auto = await _complaint(database, ref="cr_auto", closed_at=day, reason="auto_closed")
+    await _complaint(database, ref="cr_withdrawn", closed_at=day, reason="withdrawn")
+    await _complaint(database, ref="cr_duplicate", closed_at=day, reason="duplicate")
+    # A customer's withdrawal is not what they are asked about, even when later.
+    mixed = await _complaint(database, ref="cr_mixed", closed_at=day)
+    await _complaint(
+        database, ref="cr_mixed", closed_at=day + timedelta(days=1), reason="withdrawn"
+    )
+    await _run(database)
+    assert sorted((e.customer_ref, e.complaint_id) for e in await _requested(database)) == [
+        ("cr_auto", auto),
+        ("cr_confirmed", confirmed),
+        ("cr_mixed", mixed),
+    ]
+    async with database.sessions() as session:
+        round_ = await session.get(NpsRound, PERIOD.key)
+    assert round_ is not None
+    assert (round_.customers_seen, round_.requests_created) == (3, 3)
 
 
 async def test_the_sample_is_the_seeded_share_and_reproducible(database: Database) -> None:
@@ -207,6 +232,55 @@ async def test_an_operators_round_needs_a_sensible_period(
         await rounds.open_requested_round(
             database=database, nps=_nps(schedule=Off()), start=start, end=end
         )
+
+
+async def test_an_operators_round_of_a_scheduled_month_is_that_month(database: Database) -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    start, end = datetime(2026, 11, 1, tzinfo=shanghai), datetime(2026, 12, 1, tzinfo=shanghai)
+    await _complaint(database, ref="cr_a", closed_at=start + timedelta(days=2))
+    # The schedule ran the month already...
+    month = period_containing(Monthly(), start, shanghai)
+    await _run(database, period=month)
+    assert [e.period for e in await _requested(database)] == ["2026-11"]
+    # ...and an operator re-runs it (a month they think was missed): the same round.
+    key = await rounds.open_requested_round(database=database, nps=NPS, start=start, end=end)
+    assert key == "2026-11"
+    await rounds.drain(database=database, nps=NPS)
+    assert len(await _requested(database)) == 1
+    assert await _count(database, NpsRound) == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (START, START + timedelta(days=30)),  # UTC months are not Shanghai's
+        (datetime(2026, 11, 3, 16, tzinfo=UTC), datetime(2026, 11, 30, 16, tzinfo=UTC)),
+    ],
+)
+async def test_an_operators_window_cutting_a_scheduled_month_is_refused(
+    database: Database, start: datetime, end: datetime
+) -> None:
+    from complaint_runtime.errors import Conflict
+
+    with pytest.raises(Conflict, match="part of the scheduled period 2026-11"):
+        await rounds.open_requested_round(database=database, nps=NPS, start=start, end=end)
+    assert await _count(database, NpsRound) == 0
+
+
+async def test_an_erased_complaints_customer_is_not_sampled_again(database: Database) -> None:
+    complaint_id = await _complaint(database, ref="cr_x", closed_at=START + timedelta(days=1))
+    kept = await _complaint(database, ref="cr_y", closed_at=START + timedelta(days=1))
+    async with database.unit_of_work() as uow:
+        await service.erase(uow=uow, complaint_id=complaint_id)
+    async with database.sessions() as session:
+        info = await session.get(ComplaintInfo, complaint_id)
+    assert info is not None
+    assert info.customer_ref is None
+    await _run(database)
+    assert [(e.customer_ref, e.complaint_id) for e in await _requested(database)] == [
+        ("cr_y", kept)
+    ]
+    assert complaint_id not in {e.complaint_id for e in await _requested(database)}
 
 
 async def test_erasure_forgets_nps_comments(database: Database) -> None:

@@ -14,7 +14,9 @@ from feedback.nps.domain.periods import (
     Fixed,
     Monthly,
     Off,
+    PartialPeriod,
     latest_ended,
+    named_period,
     parse_schedule,
     period_containing,
     window,
@@ -128,6 +130,49 @@ def test_an_operators_window_is_whole_seconds_and_bounded() -> None:
         window(start, start + timedelta(days=400))
     with pytest.raises(ValueError, match="offset"):
         window(datetime(2026, 1, 1), datetime(2026, 2, 1))
+
+
+def test_a_named_window_that_is_a_scheduled_period_is_that_period() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    start = datetime(2026, 11, 1, tzinfo=shanghai)
+    end = datetime(2026, 12, 1, tzinfo=shanghai)
+    month = named_period(Monthly(), start, end, shanghai)
+    assert month == period_containing(Monthly(), start, shanghai)
+    assert month.key == "2026-11"
+    # The same bounds in UTC, with a stray microsecond: still the month.
+    same = named_period(
+        Monthly(), start.astimezone(UTC).replace(microsecond=7), end.astimezone(UTC), shanghai
+    )
+    assert same.key == "2026-11"
+    fixed = named_period(
+        Fixed(60),
+        datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
+        datetime(2026, 11, 23, 9, 31, tzinfo=UTC),
+        UTC,
+    )
+    assert fixed.key == "2026-11-23T09:30:00Z/2026-11-23T09:31:00Z"
+    # Without a schedule, the window is what it is.
+    assert named_period(Off(), start, end, shanghai).key == (
+        "2026-10-31T16:00:00Z/2026-11-30T16:00:00Z"
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "cut"),
+    [
+        (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC), "2026-11"),
+        (datetime(2026, 11, 3, 16, tzinfo=UTC), datetime(2026, 11, 30, 16, tzinfo=UTC), "2026-11"),
+        (datetime(2026, 10, 31, 16, tzinfo=UTC), datetime(2026, 11, 5, tzinfo=UTC), "2026-11"),
+        (datetime(2026, 10, 20, tzinfo=UTC), datetime(2026, 11, 30, 16, tzinfo=UTC), "2026-10"),
+    ],
+)
+def test_a_named_window_cutting_a_scheduled_period_is_refused(
+    start: datetime, end: datetime, cut: str
+) -> None:
+    with pytest.raises(PartialPeriod, match=f"part of the scheduled period {cut}"):
+        named_period(Monthly(), start, end, ZoneInfo("Asia/Shanghai"))
+    with pytest.raises(ValueError, match="ends after"):
+        named_period(Monthly(), start, start, ZoneInfo("Asia/Shanghai"))
 
 
 # ---- the sample

@@ -222,6 +222,9 @@ async def make_site(tmp_path: Path) -> AsyncIterator[MakeSite]:
             "public_base_url": BASE,
             "log_json": False,
             "nps_sample_percent": 100.0,
+            # Rounds only when a test opens one, for a window of seconds: under a schedule
+            # such a window would cut a scheduled period (refused).
+            "nps_schedule": "off",
             **overrides,
         }
         app = create_app(FeedbackSettings(**values))

@@ -51,7 +51,8 @@ def test_the_retry_is_quick_at_first_and_slower_as_the_complaint_ages(
 
 def test_it_waits_only_while_the_clocks_are_expected_and_the_complaint_is_young() -> None:
     assert _wait(age_s=0.3) == pytest.approx(0.25)
-    assert _wait(age_s=29.9) == pytest.approx(0.1)  # never past the window's end
+    assert _wait(age_s=29.5) == pytest.approx(0.5)  # never past the window's end
+    assert _wait(age_s=29.9) is None  # less than a retry left: send now
     assert _wait(age_s=30.0) is None  # the window is over: send without times
     assert _wait(age_s=0.3, due=DUE) is None  # the due time is there: send it
     assert _wait(age_s=0.3, expected=False) is None  # a duplicate gets no clocks
@@ -65,6 +66,29 @@ def test_it_waits_only_while_the_clocks_are_expected_and_the_complaint_is_young(
         window_s=30,
     )
     assert unknown_age is None
+
+
+@pytest.mark.parametrize("age_s", [-5.0, -0.000001, 0.0, 0.3])
+@pytest.mark.parametrize("window_s", [0.0, -1.0])
+def test_no_window_never_waits_even_with_notifys_clock_behind(
+    age_s: float, window_s: float
+) -> None:
+    assert _wait(age_s=age_s, window_s=window_s) is None
+
+
+@pytest.mark.parametrize(
+    ("age_s", "window_s"),
+    [(29.76, 30), (29.999999, 30), (0.0, 0.1), (-3.0, 0.2), (0.0, 0.000001)],
+)
+def test_a_wait_is_never_shorter_than_the_minimum_retry(age_s: float, window_s: float) -> None:
+    assert _wait(age_s=age_s, window_s=window_s) is None
+
+
+@pytest.mark.parametrize("age_s", [-3.0, 0.0, 0.3, 5.0, 29.0, 29.75])
+def test_any_wait_is_between_the_minimum_retry_and_the_windows_end(age_s: float) -> None:
+    delay = _wait(age_s=age_s)
+    assert delay is not None
+    assert MIN_RETRY_S <= delay <= min(MAX_RETRY_S, 30 - max(age_s, 0.0))
 
 
 def test_only_a_deadline_still_ahead_is_promised() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 
 from complaint_runtime.database import Base, UTCDateTime, dialect_insert
 from sqlalchemy import (
@@ -37,6 +38,9 @@ from feedback.db import Closure, ComplaintInfo
 from feedback.nps.domain.sampling import Candidate
 
 _OPEN = text("status = 'open'")
+# Closures the customer took part in (routing's CloseReason): a withdrawal (their own
+# decision) or a duplicate (its original is the complaint asked about) is not surveyed.
+SURVEYED_CLOSURES: Final = ("confirmed", "auto_closed")
 
 
 class NpsRound(Base):
@@ -145,11 +149,13 @@ class NpsRepository:
     # ---- the period's customers
 
     def _closed_in(self, start: datetime, end: datetime) -> list[object]:
-        """Closures in ``[start, end)`` still closed (not reopened since), of complaints
-        whose customer feedback knows."""
+        """Closures in ``[start, end)`` still closed (not reopened since), that the customer
+        took part in (:data:`SURVEYED_CLOSURES`), of complaints whose customer feedback
+        knows (erasure forgets it)."""
         return [
             Closure.closed_at >= start,
             Closure.closed_at < end,
+            Closure.close_reason.in_(SURVEYED_CLOSURES),
             Closure.reopened_at.is_(None),
             ComplaintInfo.customer_ref.is_not(None),
         ]
@@ -201,12 +207,6 @@ class NpsRepository:
             ).all()
             if ref is not None and closed_at is not None
         ]
-
-    async def opted_out(self, customers: Sequence[str]) -> set[str]:
-        if not customers:
-            return set()
-        query = select(NpsOptOut.customer_ref).where(NpsOptOut.customer_ref.in_(list(customers)))
-        return set((await self.session.scalars(query)).all())
 
     # ---- requests
 
@@ -262,4 +262,12 @@ class NpsRepository:
     async def erase_comments(self, *, complaint_id: str) -> None:
         await self.session.execute(
             update(NpsRequest).where(NpsRequest.complaint_id == complaint_id).values(comment=None)
+        )
+
+    async def forget_customer(self, *, complaint_id: str) -> None:
+        """The complaint's customer is no longer known: no later round samples it."""
+        await self.session.execute(
+            update(ComplaintInfo)
+            .where(ComplaintInfo.complaint_id == complaint_id)
+            .values(customer_ref=None)
         )

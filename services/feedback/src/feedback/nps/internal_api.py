@@ -5,7 +5,9 @@
   sent and never stored;
 - ``POST /internal/v1/nps/rounds`` (roles ``admin``, ``service``): open a round now, for a
   period an operator names (``start``/``end``, e.g. a month missed during an outage) or,
-  without a body, the schedule's latest ended period; the loop works through it (202);
+  without a body, the schedule's latest ended period; the loop works through it (202). A
+  window that is exactly a scheduled period is that period (its key); one covering part
+  of a scheduled period is refused (409);
 - ``GET /internal/v1/nps/rounds/{period}``: how far a round got.
 """
 
@@ -24,7 +26,7 @@ from feedback.domain.links import NPS_AUDIENCE, issue_link_token, nps_url
 from feedback.nps import rounds, service
 
 router = APIRouter(prefix="/internal/v1/nps", tags=["internal"])
-ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((401, 403, 404, 422, 503), PROBLEM)
+ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((401, 403, 404, 409, 422, 503), PROBLEM)
 OPT_OUT_ANCHOR = "#opt-out"
 
 

@@ -23,12 +23,12 @@ from complaint_contracts import topics
 from complaint_contracts.events import NpsSurveyRequested
 from complaint_contracts.vocabulary import Language, PreferredChannel
 from complaint_runtime.database import Database, UnitOfWork
-from complaint_runtime.errors import InvalidInput
+from complaint_runtime.errors import Conflict, InvalidInput
 
 from feedback import metrics
 from feedback.nps.db import NpsRepository, NpsRequest, NpsRound
 from feedback.nps.domain.answers import expiry
-from feedback.nps.domain.periods import Period, latest_ended, window
+from feedback.nps.domain.periods import PartialPeriod, Period, latest_ended, named_period
 from feedback.nps.domain.sampling import Candidate, request_id_for, sample
 from feedback.nps.domain.settings import NpsSettings
 
@@ -73,7 +73,9 @@ async def open_requested_round(
     now: datetime | None = None,
 ) -> str:
     """An operator's round: the period they name, or without one the schedule's latest
-    ended period (no delay: they ask for it now); its key. Opening it twice is harmless."""
+    ended period (no delay: they ask for it now); its key. Opening it twice is harmless.
+    A named window that is exactly a scheduled period is that period (its key: nobody
+    asked twice); one that covers part of a scheduled period is refused (Conflict)."""
     now = now or datetime.now(UTC)
     if start is None and end is None:
         period = latest_ended(nps.schedule, now, ZoneInfo(nps.zone))
@@ -83,7 +85,9 @@ async def open_requested_round(
         raise InvalidInput("A period needs both its start and its end.")
     else:
         try:
-            period = window(start, end)
+            period = named_period(nps.schedule, start, end, ZoneInfo(nps.zone))
+        except PartialPeriod as exc:
+            raise Conflict(str(exc)) from exc
         except ValueError as exc:
             raise InvalidInput(str(exc)) from exc
     await open_round(database=database, period=period, trigger="operator", nps=nps, now=now)
@@ -126,8 +130,7 @@ async def run_batch(*, database: Database, nps: NpsSettings, now: datetime | Non
                 start=round_.period_start, end=round_.period_end, customers=customers
             ),
             percent=round_.sample_percent,
-            opted_out=await repository.opted_out(customers),
-        )
+        )  # next_customers leaves out opted-out customers already
         created = 0
         for pick in picks:
             created += await _ask(uow, repository, round_, pick, nps=nps, now=now)

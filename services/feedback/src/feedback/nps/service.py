@@ -213,8 +213,11 @@ async def round_status(*, database: Database, period: str) -> RoundStatus:
 
 
 async def erase(*, uow: UnitOfWork, complaint_id: str) -> None:
-    """The customer's raw NPS comments go with their complaint's erasure."""
-    await NpsRepository(uow.session).erase_comments(complaint_id=complaint_id)
+    """The complaint's erasure: the customer's raw NPS comments go, and so does the
+    complaint's customer reference, so no later round samples the customer by it."""
+    repository = NpsRepository(uow.session)
+    await repository.erase_comments(complaint_id=complaint_id)
+    await repository.forget_customer(complaint_id=complaint_id)
 
 
 async def answer_from_page(

@@ -121,6 +121,31 @@ def period_containing(schedule: Monthly | Fixed, moment: datetime, zone: tzinfo)
     return Period(interval_key(start, end), start, end)
 
 
+class PartialPeriod(ValueError):
+    """A named window that covers part of a scheduled period: its customers would be
+    asked under a second key, the period's own round asking them again."""
+
+
+def named_period(schedule: Schedule, start: datetime, end: datetime, zone: tzinfo) -> Period:
+    """The period an operator names: the schedule's own period (its key, e.g. ``2026-11``)
+    when the window is exactly one, so a missed month re-run asks nobody twice; otherwise
+    the window (:func:`window`), provided it does not cut a scheduled period
+    (:class:`PartialPeriod`). ValueError as :func:`window`."""
+    named = window(start, end)
+    if isinstance(schedule, Off):
+        return named
+    first = period_containing(schedule, named.start, zone)
+    if (first.start, first.end) == (named.start, named.end):
+        return first
+    last = period_containing(schedule, named.end - timedelta(microseconds=1), zone)
+    if first.start != named.start or last.end != named.end:
+        raise PartialPeriod(
+            f"the period {named.key} covers part of the scheduled period "
+            f"{(first if first.start != named.start else last).key}: name whole periods"
+        )
+    return named
+
+
 def latest_ended(schedule: Schedule, now: datetime, zone: tzinfo) -> Period | None:
     """The most recent period of ``schedule`` that has ended at ``now`` (None: ``off``)."""
     if isinstance(schedule, Off):

@@ -45,13 +45,18 @@ def wait_for_due_times(
 ) -> float | None:
     """Seconds to wait before rendering the acknowledgement again, or None to send it now:
     it waits only while the first-response due time is missing, intake still expects the
-    clocks and the complaint is younger than ``window_s`` (unknown age: no wait)."""
+    clocks and the complaint is younger than ``window_s`` (unknown age: no wait). A wait is
+    never shorter than :data:`MIN_RETRY_S`: less of the window left than that (or no
+    window, ``ACK_WAIT_FOR_DUE_S=0``) sends now."""
     if first_response_due_at is not None or not clocks_expected or received_at is None:
         return None
-    age_s = (now - received_at).total_seconds()
-    if age_s >= window_s:
+    if window_s <= 0:
         return None
-    return min(retry_delay_s(max(age_s, 0.0)), window_s - max(age_s, 0.0))
+    age_s = max((now - received_at).total_seconds(), 0.0)  # a clock behind: just received
+    left_s = window_s - age_s
+    if left_s < MIN_RETRY_S:
+        return None  # the window ends before a retry could look again: send now
+    return min(retry_delay_s(age_s), left_s)
 
 
 def ahead(due_at: datetime | None, *, now: datetime) -> datetime | None:
