@@ -256,6 +256,24 @@ async def test_asking_for_codes_is_rate_limited_per_reference(make_pages: MakePa
     assert len(await _code_requests(pages)) == 2
 
 
+async def test_junk_contacts_on_a_reference_do_not_block_the_right_contact(
+    make_pages: MakePages,
+) -> None:
+    pages = await _pages(make_pages, tracking_rate_limits={"recover.link": "2/hour"})
+    accepted = await pages.post()
+    reference = accepted["reference"]
+    junk = ["x@example.com", "y@example.com", "13900001111", "not a contact"]
+    answers = [await _ask(pages, reference, contact) for contact in junk for _ in range(2)]
+    assert [a.status_code for a in answers] == [303, 303, 303, 303, 303, 303, 422, 422]
+    assert (await _ask(pages, reference, "x@example.com")).status_code == 429
+    assert await _code_requests(pages) == []
+    right = [await _ask(pages, reference, contact) for contact in (EMAIL, EMAIL.upper())]
+    assert [a.status_code for a in right] == [303, 303]
+    assert len(await _code_requests(pages)) == 2
+    assert (await _ask(pages, reference, f" {EMAIL} ")).status_code == 429
+    assert len(await _code_requests(pages)) == 2
+
+
 async def test_only_a_service_reads_a_code(make_pages: MakePages) -> None:
     pages = await _pages(make_pages)
     accepted = await pages.post()

@@ -30,6 +30,7 @@ from intake.recovery.domain.requests import (
     entered_contact,
     flow_hash,
     normalise_reference,
+    recovery_rate_key,
     reference_rate_key,
 )
 
@@ -159,6 +160,22 @@ def test_rate_and_flow_keys_never_hold_what_was_typed_raw() -> None:
     assert "13812345678" not in reference_rate_key("13812345678")
     assert flow_hash("abc") != flow_hash("abd")
     assert "abc" not in flow_hash("abc")
+
+
+def test_asking_counts_per_reference_and_contact_hash() -> None:
+    def key(reference: str, contact: str) -> str:
+        return recovery_rate_key(KEY, reference=reference, contact=contact)
+
+    email = key("C-20261207-000042", "li.na@example.com")
+    assert email.startswith("C-20261207-000042:")
+    assert "li.na" not in email
+    assert key(" c-20261207-000042", " Li.Na@Example.com ") == email  # as matching forgives
+    assert key("C-20261207-000042", "+86 138-1234-5678") == key("C-20261207-000042", "13812345678")
+    junk = {key("C-20261207-000042", c) for c in ("x@example.com", "13900001111", "junk!")}
+    assert email not in junk
+    assert len(junk) == 3
+    assert key("C-20261207-000043", "li.na@example.com") != email
+    assert "junk" not in key("C-20261207-000042", "junk!")
 
 
 def test_every_word_of_the_lost_link_pages_exists_in_both_languages() -> None:

@@ -6,7 +6,7 @@ is never sent anywhere else, not even to the service's other paths."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, TypedDict
 from urllib.parse import urlsplit
 
 LINK_COOKIE: Final = "complaint_link"
@@ -19,6 +19,19 @@ def secure_for(public_base_url: str) -> bool:
     return urlsplit(public_base_url).scheme != "http"
 
 
+SameSite = Literal["lax", "strict", "none"]
+
+
+class CookieAttributes(TypedDict):
+    """The keyword arguments of Starlette's ``Response.set_cookie`` a page's cookie sets."""
+
+    path: str
+    secure: bool
+    max_age: int
+    httponly: bool
+    samesite: SameSite
+
+
 @dataclass(frozen=True)
 class CookieSpec:
     """The attributes of a page's cookie, as Starlette's ``Response.set_cookie`` takes
@@ -28,9 +41,9 @@ class CookieSpec:
     secure: bool
     max_age: int
     httponly: bool = True
-    samesite: Literal["lax", "strict", "none"] = "lax"
+    samesite: SameSite = "lax"
 
-    def attributes(self) -> dict[str, object]:
+    def attributes(self) -> CookieAttributes:
         return {
             "path": self.path,
             "secure": self.secure,

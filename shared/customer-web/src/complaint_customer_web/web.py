@@ -61,15 +61,7 @@ class RateLimited(Exception):
 
 
 def set_page_cookie(response: Response, name: str, value: str, spec: CookieSpec) -> None:
-    response.set_cookie(
-        name,
-        value,
-        path=spec.path,
-        secure=spec.secure,
-        max_age=spec.max_age,
-        httponly=spec.httponly,
-        samesite=spec.samesite,
-    )
+    response.set_cookie(name, value, **spec.attributes())
 
 
 def language_of(request: Request, preferred: str | None = None) -> Language:

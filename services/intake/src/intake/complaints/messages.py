@@ -18,6 +18,7 @@ from complaint_contracts.privacy import redact_contacts
 from complaint_contracts.vocabulary import Channel, Language, PreferredChannel, Tier
 from complaint_runtime.database import Database, UnitOfWork
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.access.domain.callers import Viewer
 from intake.complaints import replays
@@ -206,9 +207,12 @@ async def customer_messages(*, database: Database, complaint_id: str) -> list[st
     """The texts the customer wrote on a complaint, oldest first, for their own tracking
     page (the caller has checked that the viewer may see the complaint)."""
     async with database.sessions() as session:
-        rows = await SubmissionRepository(session).messages_of(
-            complaint_id, limit=MAX_SHOWN_MESSAGES
-        )
+        return await customer_messages_in(session, complaint_id=complaint_id)
+
+
+async def customer_messages_in(session: AsyncSession, *, complaint_id: str) -> list[str]:
+    """:func:`customer_messages` in the caller's session (the page reads its view with it)."""
+    rows = await SubmissionRepository(session).messages_of(complaint_id, limit=MAX_SHOWN_MESSAGES)
     return [row.text for row in rows]
 
 

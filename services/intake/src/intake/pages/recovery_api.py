@@ -10,8 +10,9 @@
   stops working), its cookie is set and the customer lands on ``/c/{id}`` with the link
   shown once. Wrong: the attempts left. Spent or expired: ask again.
 
-Rate limited per reference and client (asking) and per flow and client (entering), on
-top of the code's own 5 attempts (:mod:`intake.recovery.domain.codes`).
+Rate limited per reference with the contact's keyed hash and per client (asking), and
+per flow and client (entering), on top of the code's own 5 attempts
+(:mod:`intake.recovery.domain.codes`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from intake.bootstrap import Dependencies, DependenciesDep
 from intake.pages import web
 from intake.recovery import service as recovery
 from intake.recovery.domain.codes import normalise_code
-from intake.recovery.domain.requests import check_form, flow_hash, reference_rate_key
+from intake.recovery.domain.requests import check_form, flow_hash, recovery_rate_key
 
 router = APIRouter(include_in_schema=False, tags=["customer pages"])
 START: Final = web.RECOVER_PREFIX
@@ -47,7 +48,8 @@ async def ask_for_code(request: Request, deps: DependenciesDep) -> Response:
     flow = _flow(request)
     fields = await web.form_of(request, deps, web.recovery_binding(flow))
     reference, contact = fields.get("reference", ""), fields.get("contact", "")
-    verdict = await web.throttle(request, deps, "recover", reference_rate_key(reference))
+    rate_key = recovery_rate_key(deps.secrets.ref_key, reference=reference, contact=contact)
+    verdict = await web.throttle(request, deps, "recover", rate_key)
     form = check_form(deps.secrets.ref_key, reference=reference, contact=contact)
     if form.reference is None or form.contact is None:
         values = {"reference": reference[:_SHOWN], "contact": contact[:_SHOWN]}

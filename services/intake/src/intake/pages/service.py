@@ -89,11 +89,12 @@ async def tracking_page(
 ) -> TrackingPage:
     """The page of a complaint the token opens; ``ComplaintNotFound`` otherwise."""
     now = now or datetime.now(UTC)
-    view = await projection.view_complaint(
-        database=database, viewer=Viewer(None, token), complaint_id=complaint_id
-    )
+    async with database.sessions() as session:  # one session for the view and the texts
+        view = await projection.view_in(
+            session, viewer=Viewer(None, token), complaint_id=complaint_id
+        )
+        texts = await messages.customer_messages_in(session, complaint_id=view.complaint.id)
     complaint = view.complaint
-    texts = await messages.customer_messages(database=database, complaint_id=complaint.id)
     entries = timeline((Step(s.type, s.time, s.data) for s in view.history), texts)
     status = customer_status(complaint.status, complaint.close_reason)
     closed_at = complaint.closed_at or complaint.status_at

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from complaint_customer_web import web as shared
 from complaint_customer_web.catalog import Translator
+from complaint_customer_web.clients import client_of
 from complaint_customer_web.cookies import LINK_COOKIE, page_cookie
 from complaint_customer_web.language import Language
 from complaint_customer_web.throttle import Verdict
@@ -22,7 +23,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from intake.bootstrap import Dependencies
-from intake.pages.domain.throttling import Action, client_of, rate_keys
+from intake.pages.domain.throttling import Action, rate_keys
 
 PAGE_PREFIX: Final = "/c/"
 LINK_PREFIX: Final = "/t/"

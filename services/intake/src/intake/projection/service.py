@@ -21,6 +21,7 @@ from complaint_contracts.events import (
     ComplaintTriaged,
 )
 from complaint_runtime.database import Database, UnitOfWork
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.access.domain.callers import Viewer
 from intake.complaints.domain.errors import ComplaintNotFound
@@ -151,15 +152,20 @@ MAX_FOLLOW_UPS = 20
 async def view_complaint(*, database: Database, viewer: Viewer, complaint_id: str) -> ComplaintView:
     """The complaint with its history, if the caller may see it (else not found)."""
     async with database.sessions() as session:
-        repository = ComplaintRepository(session)
-        complaint = await repository.get(complaint_id)
-        if complaint is None or not viewer.may_view(complaint.tracking_token_hash):
-            raise ComplaintNotFound()
-        history = await repository.history(complaint_id)
-        related = None
-        if complaint.related_complaint_id is not None:
-            related = await repository.get(complaint.related_complaint_id)
-        follow_ups = await repository.follow_ups(complaint_id, limit=MAX_FOLLOW_UPS)
+        return await view_in(session, viewer=viewer, complaint_id=complaint_id)
+
+
+async def view_in(session: AsyncSession, *, viewer: Viewer, complaint_id: str) -> ComplaintView:
+    """:func:`view_complaint` in the caller's session (a page that reads more with it)."""
+    repository = ComplaintRepository(session)
+    complaint = await repository.get(complaint_id)
+    if complaint is None or not viewer.may_view(complaint.tracking_token_hash):
+        raise ComplaintNotFound()
+    history = await repository.history(complaint_id)
+    related = None
+    if complaint.related_complaint_id is not None:
+        related = await repository.get(complaint.related_complaint_id)
+    follow_ups = await repository.follow_ups(complaint_id, limit=MAX_FOLLOW_UPS)
     staff = viewer.is_staff
     steps = [
         HistoryStep(

@@ -5,29 +5,18 @@ address (one client trying many links, or guessing tokens at ``/t/``).
 Client limits are generous on purpose: mobile networks in China put many customers
 behind one carrier address (CGNAT). An IPv6 client counts by its /64 network, which is
 what one subscriber gets. Link keys never hold a token: ``/t/`` counts by the token's
-hash, the pages by the complaint id, the lost-link pages by the reference typed (asking
-for a code) or the browser's recovery flow (entering it).
+hash, the pages by the complaint id, the lost-link pages by the reference typed with the
+contact's keyed hash (asking for a code) or the browser's recovery flow (entering it).
+Who a client is comes from :func:`complaint_customer_web.clients.client_of`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from collections.abc import Mapping
 from typing import Final, Literal
 
 Action = Literal["open", "view", "message", "withdraw", "rotate", "recover", "verify"]
-Scope = Literal["link", "client"]
-ACTIONS: Final[tuple[Action, ...]] = (
-    "open",
-    "view",
-    "message",
-    "withdraw",
-    "rotate",
-    "recover",
-    "verify",
-)
-SCOPES: Final[tuple[Scope, ...]] = ("link", "client")
 DEFAULT_LIMITS: Final[dict[str, str]] = {
     "open.link": "30/minute",
     "open.client": "60/minute",
@@ -39,9 +28,10 @@ DEFAULT_LIMITS: Final[dict[str, str]] = {
     "withdraw.client": "30/hour",
     "rotate.link": "5/hour",
     "rotate.client": "30/hour",
-    # Lost-link codes: "link" is the complaint's reference (a customer's mailbox is not
-    # flooded, and 5 codes × 5 attempts bound the guesses at one complaint), then the
-    # code entries of one browser's flow.
+    # Lost-link codes: "link" is the complaint's reference with the entered contact's keyed
+    # hash (a customer's mailbox is not flooded, 5 codes × 5 attempts bound the guesses at
+    # one complaint, and junk contacts typed with a reference spend their own count, never
+    # the real contact's), then the code entries of one browser's flow.
     "recover.link": "5/hour",
     "recover.client": "20/hour",
     "verify.link": "10/10 minutes",
@@ -61,20 +51,6 @@ def limits_with(overrides: Mapping[str, str]) -> dict[str, str]:
 def link_of_token(token: str) -> str:
     """What ``/t/{token}`` counts under: a hash, never the token itself."""
     return hashlib.sha256(token.encode()).hexdigest()[:32]
-
-
-def client_of(address: str | None) -> str:
-    """The client as the limits count it: an IPv4 address, an IPv6 /64 network, or
-    ``unknown`` (all clients without an address share one count)."""
-    if not address:
-        return "unknown"
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return "unknown"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
 
 
 def rate_keys(action: Action, *, link: str, client: str) -> list[tuple[str, str]]:

@@ -103,6 +103,17 @@ def reference_rate_key(raw: str | None) -> str:
     return "x" + hashlib.sha256(_plain(raw).encode()).hexdigest()[:24]
 
 
+def recovery_rate_key(key: bytes, *, reference: str | None, contact: str | None) -> str:
+    """What the per-reference limit on asking for codes counts under: the reference
+    (:func:`reference_rate_key`) with the contact's keyed hash, the one the recovery
+    matches on (a contact that is neither an address nor a number by a keyed hash of what
+    was typed). Junk contacts typed with someone's reference spend their own count, not
+    the customer's, and the real contact still gets at most the limit's codes."""
+    entered = entered_contact(key, contact)
+    contact_key = entered.hash if entered is not None else keyed_hash(key, "typed", _plain(contact))
+    return f"{reference_rate_key(reference)}:{contact_key[:32]}"
+
+
 def flow_hash(flow: str) -> str:
     """How a browser's recovery flow (the random value of its cookie) is stored."""
     return hashlib.sha256(f"recovery-flow:{flow}".encode()).hexdigest()
