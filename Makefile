@@ -14,7 +14,7 @@ PY := .venv/bin/python
 PG ?= 0
 
 .PHONY: help install assets browser lint test test-unit test-db test-integration up down mail \
-	bench eval-triage schemas kafka-jars clean
+	bench bench-quick eval-triage schemas kafka-jars clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -71,8 +71,11 @@ mail: ## List the e-mails the platform sent (the development mail server of `mak
 down: ## Stop everything `make up` started
 	@if [ -x $(PY) ]; then $(PY) scripts/local_platform.py down; else echo "nothing to stop"; fi
 
-bench: install kafka-jars ## Benchmarks: intake throughput vs a bare endpoint, POST-to-assigned latency, sla-watch with 1M open clocks
+bench: install kafka-jars ## Benchmarks: intake throughput vs a bare endpoint, POST-to-assigned/ack latency, drain cost, overload, sla-watch with 1M open clocks
 	$(PY) bench/run.py
+
+bench-quick: install kafka-jars ## Smoke bench (< 3 min): the intake part only, short phases, quiet-machine wait <= 30 s
+	$(PY) bench/run.py --quick --only intake --quiet-wait $${BENCH_QUIET_WAIT:-30}
 
 eval-triage: install ## Triage accuracy, rules vs model: held-out labelled split and test fixtures
 	$(PY) -m routing.triage.cli eval --fixtures tests/fixtures/complaints.jsonl

@@ -63,10 +63,18 @@ def describe_cpu(cpu: dict[str, float]) -> str:
     )
 
 
+# The most seconds ``quiesce`` waits by default; run.py lowers it for --quick.
+QUIESCE_TIMEOUT_S = {"default": 20.0}
+
+
 def quiesce(
-    groups: list[Group] | None = None, threshold_pct: float = 15.0, timeout_s: float = 20.0
+    groups: list[Group] | None = None,
+    threshold_pct: float = 15.0,
+    timeout_s: float | None = None,
 ) -> None:
     """Wait (bounded) until the machine is nearly idle, e.g. Kafka's JIT after start-up."""
+    if timeout_s is None:
+        timeout_s = QUIESCE_TIMEOUT_S["default"]
     deadline = time.monotonic() + timeout_s
     cpu: dict[str, float] = {"machine": 100.0}
     while time.monotonic() < deadline:

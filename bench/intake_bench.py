@@ -1,6 +1,6 @@
 """Intake's phases: the closed-loop load generator, the bare-endpoint baseline, intake's
-durable accept throughput (with its row check), the drain of the backlog through routing,
-and the optional cProfile run."""
+durable accept throughput (with its row check) and the optional cProfile run (the drain of
+the backlog is in drain.py)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ class Loader:
                 f"  load generator: {self.wrk} ({args.wrk_threads} thread), C/epoll; it "
                 "still shares the 2 cores with the servers (its CPU is reported)"
             )
+
+    def take(self, n: int) -> list[bytes]:
+        """The next ``n`` bodies of the rotation (for an open-loop run), consumed."""
+        start = self._next_body % len(self.bodies)
+        self._next_body = start + n
+        return [self.bodies[(start + i) % len(self.bodies)] for i in range(n)]
 
     def run(self, url: str, headers: dict[str, str], duration_s: float) -> LoadResult:
         headers = {"Content-Type": "application/json", **headers}
@@ -190,50 +196,6 @@ def throughput(
         "answers_201": load.count(201),
         "check": verdict,
         "pg_activity": activity,
-    }
-
-
-def run_drain(
-    args: argparse.Namespace, intake_dsn: str, rows_after: int, groups: list[Group]
-) -> dict[str, Any]:
-    step("drain: waiting for routing and intake's projection to assign the backlog ...")
-    cpu_drain = CpuSampler(groups)
-    cpu_drain.start()
-    drain = wait_for_pipeline(intake_dsn, total_hint=rows_after, timeout_s=args.drain_timeout)
-    drain["cpu_pct"] = cpu_drain.stop()
-    add_other(drain["cpu_pct"])
-    say(
-        f"    {drain['backlog_at_start']:,} unassigned at start, "
-        f"{drain['left_unassigned']:,} left after {drain['seconds']} s: "
-        f"{drain['assigned_per_s']:,} assigned/s" + ("" if drain["complete"] else " (timed out)")
-    )
-    say(f"    {describe_cpu(drain['cpu_pct'])}")
-    return drain
-
-
-def wait_for_pipeline(dsn: str, *, total_hint: int, timeout_s: float) -> dict[str, Any]:
-    """Wait until every complaint is assigned and intake's outbox is empty."""
-    started = time.monotonic()
-    first = value(dsn, "SELECT count(*) FROM complaints WHERE status <> 'assigned'")
-    next_report = started + 5
-    remaining = first
-    while time.monotonic() - started < timeout_s:
-        remaining = value(dsn, "SELECT count(*) FROM complaints WHERE status <> 'assigned'")
-        outbox = value(dsn, "SELECT count(*) FROM outbox_messages")
-        if remaining == 0 and outbox == 0:
-            break
-        if time.monotonic() >= next_report:
-            say(f"    {remaining:,} of {total_hint:,} not yet assigned, intake outbox {outbox:,}")
-            next_report += 5
-        time.sleep(0.25)
-    elapsed = time.monotonic() - started
-    drained = first - remaining
-    return {
-        "backlog_at_start": first,
-        "left_unassigned": remaining,
-        "seconds": round(elapsed, 1),
-        "assigned_per_s": round(drained / elapsed, 1) if elapsed > 0 else 0.0,
-        "complete": remaining == 0,
     }
 
 

@@ -1,7 +1,8 @@
 """The platform phases: the five services on the bench's Kafka and PostgreSQL, the bare
-baseline, the POST -> assigned and POST -> acknowledgement latency, intake's throughput with
-all five running and alone, the drain, and the optional profile. ``run_platform`` runs them
-in that order and prints the summary."""
+baseline, the POST -> assigned and POST -> acknowledgement latency at --latency-rate and at
+--latency-rate-high (latency_phase.py), intake's throughput with all five running, the drain
+(drain.py), the overload run (overload.py), intake's throughput alone, and the optional
+profile. ``run_platform`` runs them in that order and prints the summary (report.py)."""
 
 from __future__ import annotations
 
@@ -9,32 +10,22 @@ import argparse
 import asyncio
 import json
 import secrets
-import time
 from pathlib import Path
 from typing import Any
 
-from common import (
-    BENCH_CUSTOMERS,
-    add_other,
-    common_env,
-    describe_cpu,
-    fmt_pct,
-    infra_groups,
-    pid_of,
-    quiesce,
-    say,
-    step,
-)
-from complaint_contracts import topics
+from common import common_env, infra_groups, pid_of, say, step
 from complaint_devinfra.infra import Infrastructure
+from drain import run_drain
 from intake.cli import create_api_key, generate_keys
-from intake_bench import Loader, profile_intake, run_baseline, run_drain, throughput
-from latency import LatencyResult, percentiles_ms, run_latency
+from intake_bench import Loader, profile_intake, run_baseline, throughput
+from latency_phase import run_latency_phases
 from mailsink import MailSink
-from pgwatch import fetch_rows, plain_dsn
+from overload import run_overload
+from pgwatch import plain_dsn
 from procs import UvicornProcess
-from procstat import CpuSampler, Group
+from procstat import Group
 from report import summarize
+from spy import SpySession, describe
 
 # The integration suite's platform (tests/integration/conftest.py), except that every SLA
 # target is days long, so no warning or breach fires during the bench.
@@ -97,166 +88,6 @@ def per_service_env(
     raise ValueError(name)
 
 
-_ACK_ROWS = """
-SELECT complaint_id, created_at, claimed_at, finished_at, claimed_by, status, attempts
-FROM deliveries WHERE template = 'acknowledgement' AND complaint_id = ANY($1::text[])
-"""
-
-
-def ack_breakdown(lat: LatencyResult, notify_dsn: str, mono_to_wall: float) -> dict[str, Any]:
-    """Split POST -> ack into hops, joining the bench's timestamps with notify's rows.
-
-    notify's timestamps are wall-clock (the same machine clock); ``mono_to_wall`` turns the
-    bench's monotonic times into wall-clock seconds."""
-    items = {t.complaint_id: t for t in lat.items if t.complaint_id and t.ack_at is not None}
-    if not items:
-        return {}
-    rows = fetch_rows(notify_dsn, _ACK_ROWS, list(items))
-    stages: dict[str, list[float]] = {
-        "POST -> complaint.received on Kafka (intake)": [],
-        "received on Kafka -> notify row recorded": [],
-        "row recorded -> claimed by the delivery loop": [],
-        "claimed -> SMTP accepted (lookup, render, send)": [],
-    }
-    keys = list(stages)
-    claims: dict[tuple[str, float], int] = {}
-    for row in rows:
-        item = items.get(row["complaint_id"])
-        if item is None or row["claimed_at"] is None or item.ack_at is None:
-            continue
-        created = row["created_at"].timestamp() - mono_to_wall
-        claimed = row["claimed_at"].timestamp() - mono_to_wall
-        if item.received_at is not None:
-            stages[keys[0]].append(item.received_at - item.posted_at)
-            stages[keys[1]].append(created - item.received_at)
-        stages[keys[2]].append(claimed - created)
-        stages[keys[3]].append(item.ack_at - claimed)
-        round_key = (str(row["claimed_by"]), round(row["claimed_at"].timestamp(), 3))
-        claims[round_key] = claims.get(round_key, 0) + 1
-    return {
-        "rows": len(rows),
-        "stages_ms": {k: percentiles_ms(v) for k, v in stages.items()},
-        "claims": sum(claims.values()),
-        "claim_rounds": len(claims),
-        "mean_batch": round(sum(claims.values()) / max(len(claims), 1), 1),
-    }
-
-
-def run_latency_phase(
-    args: argparse.Namespace,
-    *,
-    intake: UvicornProcess,
-    api_key: str,
-    bootstrap_servers: str,
-    bodies: list[bytes],
-    mail: MailSink,
-    notify_dsn: str,
-    notify_log: Path,
-    groups: list[Group],
-) -> tuple[LatencyResult, dict[str, float], dict[str, Any]]:
-    """Warm the pipeline up, then measure POST -> assigned and POST -> acknowledgement."""
-    step("pipeline warm-up: one complaint per fixture, each until assigned and acknowledged")
-    run_tag = secrets.token_hex(3)
-    fixtures = bodies[: len(bodies) // BENCH_CUSTOMERS]  # each sample once
-    warm = asyncio.run(
-        run_latency(
-            intake_url=intake.url,
-            api_key=api_key,
-            bootstrap_servers=bootstrap_servers,
-            topic=topics.ROUTING.name,
-            intake_topic=topics.INTAKE.name,
-            bodies=fixtures,
-            rate_per_s=20,
-            duration_s=len(fixtures) / 20,
-            progress=say,
-            mail=mail,
-            email_prefix=f"warm-{run_tag}",
-            ack_timeout_s=args.ack_timeout,
-        )
-    )
-    say(
-        f"    {warm.assigned_visible}/{warm.sent} assigned and visible "
-        f"(p50 {warm.visible_ms.get('p50', 0):.0f} ms), {warm.acks_arrived}/"
-        f"{warm.acks_expected} acknowledgements (p50 {warm.ack_ms.get('p50', 0):.0f} ms)"
-    )
-    if warm.assigned_visible != warm.sent:
-        raise RuntimeError(f"pipeline warm-up failed: {warm.errors}")
-    if warm.acks_arrived != warm.acks_expected:
-        raise RuntimeError(
-            f"warm-up: {warm.acks_expected - warm.acks_arrived} acknowledgements missing "
-            f"(see {notify_log})"
-        )
-    quiesce(groups)
-    step(
-        f"latency: {args.latency_rate:.0f} complaints/s open loop for "
-        f"{args.latency_duration:.0f} s, POST -> assigned visible in GET and POST -> "
-        "acknowledgement e-mail accepted by the SMTP sink ..."
-    )
-    mono_to_wall = time.time() - time.monotonic()
-    mail_before = mail.snapshot()
-    cpu_lat = CpuSampler(groups)
-    cpu_lat.start()
-    lat = asyncio.run(
-        run_latency(
-            intake_url=intake.url,
-            api_key=api_key,
-            bootstrap_servers=bootstrap_servers,
-            topic=topics.ROUTING.name,
-            intake_topic=topics.INTAKE.name,
-            bodies=bodies,
-            rate_per_s=args.latency_rate,
-            duration_s=args.latency_duration,
-            progress=say,
-            mail=mail,
-            email_prefix=f"lat-{run_tag}",
-            ack_timeout_s=args.ack_timeout,
-        )
-    )
-    lat_cpu = cpu_lat.stop()
-    add_other(lat_cpu)
-    mail_after = mail.snapshot()
-    say(
-        f"    {lat.sent} sent (achieved {lat.achieved_rate_per_s}/s), {lat.accepted} "
-        f"accepted, {lat.assigned_event} assigned events, {lat.assigned_visible} visible, "
-        f"{lat.confirmed_by_get} confirmed by the final GET; {lat.get_requests} polling GETs"
-    )
-    missing = lat.acks_expected - lat.acks_arrived
-    say(
-        f"    acknowledgements: {lat.acks_arrived}/{lat.acks_expected} arrived at the SMTP "
-        f"sink, {missing} missing"
-        + (f" (e.g. complaints {lat.acks_missing[:5]})" if missing else "")
-        + f", {lat.acks_duplicated} customers got more than one mail; the bench waited "
-        f"{lat.ack_wait_s} s after the last POST; the sink took "
-        f"{mail_after['messages'] - mail_before['messages']} messages in the window "
-        f"(staff notices included)"
-    )
-    say(f"    POST answer  : {fmt_pct(lat.post_ms)}")
-    say(f"    received event on Kafka: {fmt_pct(lat.received_event_ms)}")
-    say(f"    assigned event on Kafka: {fmt_pct(lat.event_ms)}")
-    say(f"    assigned visible in GET: {fmt_pct(lat.visible_ms)}")
-    say(f"    ack e-mail accepted by SMTP: {fmt_pct(lat.ack_ms)}")
-    ack_stages = ack_breakdown(lat, notify_dsn, mono_to_wall)
-    if ack_stages:
-        say("    where the acknowledgement's time goes (per complaint, then percentiles):")
-        for stage, pct in ack_stages["stages_ms"].items():
-            say(f"      {stage:<48} {fmt_pct(pct)}")
-        say(
-            f"      notify rounds: {ack_stages['claims']} claims in "
-            f"{ack_stages['claim_rounds']} rounds, mean batch {ack_stages['mean_batch']}"
-        )
-    say(f"    {describe_cpu(lat_cpu)}")
-    if lat.errors:
-        say(f"    errors: {lat.errors[:5]}")
-    latency = {
-        **lat.as_dict(),
-        "acks_missing_count": missing,
-        "ack_breakdown": ack_stages,
-        "mail_sink": mail_after,
-        "cpu_pct": lat_cpu,
-    }
-    return lat, lat_cpu, latency
-
-
 def run_platform(
     args: argparse.Namespace,
     *,
@@ -309,16 +140,18 @@ def run_platform(
     headers = {"X-API-Key": api_key}
 
     # ---- 3. latency (on a quiet pipeline, before the throughput backlog) ----------------
-    lat, lat_cpu, results["latency"] = run_latency_phase(
+    notify_dsn = plain_dsn(urls["notify"])
+    lat, lat_cpu = run_latency_phases(
         args,
         intake=intake,
         api_key=api_key,
         bootstrap_servers=kafka.bootstrap_servers,
         bodies=bodies,
         mail=mail,
-        notify_dsn=plain_dsn(urls["notify"]),
+        notify_dsn=notify_dsn,
         notify_log=procs["notify"].log_path,
         groups=groups,
+        results=results,
     )
 
     # ---- 2. intake throughput -----------------------------------------------------------
@@ -333,6 +166,14 @@ def run_platform(
             groups=phase_groups,
         )
 
+    spy = SpySession(log_dir.parent / "py-spy", args.py_spy) if args.py_spy > 0 else None
+    if spy is not None:
+        pids = {name: proc.pid for name, proc in procs.items()}
+        if spy.start(pids):
+            step(f"py-spy: sampling the five services for {args.py_spy:.0f} s from now")
+        else:
+            say("    py-spy not found (make install puts it in .venv/bin): no profile")
+            spy = None
     full = measure_intake("intake (all five services running)", groups)
     thr, thr_cpu, activity = full.pop("result"), full["cpu_pct"], full["pg_activity"]
     rows_after = full.pop("rows_after")
@@ -340,7 +181,23 @@ def run_platform(
 
     # ---- drain: routing + projection catching up ----------------------------------------
     if args.drain_timeout > 0:
-        results["drain"] = run_drain(args, intake_dsn, rows_after, groups)
+        results["drain"] = run_drain(args, intake_dsn, rows_after, groups, notify_dsn)
+    if spy is not None:
+        step("py-spy: where each service's CPU went (load, then drain)")
+        results["py_spy"] = spy.stop()
+        describe(results["py_spy"], say)
+
+    # ---- overload: twice (--overload-factor) what intake sustained above -----------------
+    # After the drain, so that its backlog does not slow the drain figure down.
+    if args.overload_factor > 0 and args.overload_duration > 0:
+        results["overload"] = run_overload(
+            url=intake.url,
+            headers=headers,
+            loader=loader,
+            sustained_per_s=thr.rate(201),
+            factor=args.overload_factor,
+            duration_s=args.overload_duration,
+        )
 
     # ---- 2b. intake alone: the four other services stopped ------------------------------
     # With all five running, the others consume the same backlog on the same 2 cores

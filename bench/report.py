@@ -8,6 +8,8 @@ from typing import Any
 from common import busiest, say
 from latency import LatencyResult
 from loadgen import LoadResult
+from overload import verdict
+from resources import describe_costs
 
 GOAL_RATE = 3000.0
 GOAL_RATIO = 0.25
@@ -31,6 +33,85 @@ def _intake_limit(cpu: dict[str, float], activity: dict[str, Any] | None, lg: st
         f"{lwlock:.1f} on an LWLock, {wal:.1f} on WAL, {active_cpu:.1f} executing, "
         f"{in_tx_idle:.1f} idle in transaction (PostgreSQL waiting for intake's process)"
     )
+
+
+Row = tuple[str, str, str, str, str]
+
+
+def _latency_high_rows(high: dict[str, Any] | None) -> list[Row]:
+    """The latency_100 phase: POST answer, POST -> assigned and POST -> ack at the high rate."""
+    if not high:
+        return []
+    rate = high.get("achieved_rate_per_s", 0)
+    post, vis, ack = high.get("post_ms", {}), high.get("visible_ms", {}), high.get("ack_ms", {})
+    cpu = high.get("cpu_pct", {})
+
+    def p50_p99(p: dict[str, float]) -> str:
+        return f"{p.get('p50', 0):,.0f} / {p.get('p99', 0):,.0f} ms"
+
+    load = (
+        f"intake {cpu.get('intake', 0):.0f}%, routing {cpu.get('routing', 0):.0f}%, notify "
+        f"{cpu.get('notify', 0):.0f}%, postgres {cpu.get('postgres', 0):.0f}%, machine "
+        f"{cpu.get('machine', 0):.0f}% of 2 cores"
+    )
+    return [
+        (f"POST answer p50 / p99 @{rate:.0f}/s", p50_p99(post), "-", "-", load),
+        (
+            f"POST->assigned p50 / p99 @{rate:.0f}/s",
+            p50_p99(vis),
+            "-",
+            "-",
+            f"{high.get('assigned_visible', 0)}/{high.get('accepted', 0)} assigned and visible"
+            f", {high.get('late_sends', 0)} late sends",
+        ),
+        (
+            f"POST->ack e-mail p50 / p99 @{rate:.0f}/s",
+            p50_p99(ack),
+            "-",
+            "-",
+            f"{high.get('acks_arrived', 0)}/{high.get('acks_expected', 0)} acknowledgements "
+            f"arrived; waited {high.get('ack_wait_s', 0)} s after the last POST",
+        ),
+    ]
+
+
+def _overload_rows(o: dict[str, Any] | None) -> list[Row]:
+    """The overload phase: answers by status, latency, and whether it grows."""
+    if not o:
+        return []
+    a, ra = o["answers"], o["retry_after"]
+    errors = sum(a["connection_errors"].values())
+    others = sum(a["other"].values())
+    shed = a["503"] + a["429"]
+    p201, pall = o["post_ms_201"], o["post_ms_all"]
+    accepted = a["201"] / max(o["answers_done_after_s"], 1e-9)
+    return [
+        (
+            f"overload {o['factor']:g}x: offered/achieved",
+            f"{o['offered_rate_per_s']:,.0f} / {o['achieved_rate_per_s']:,.0f}/s",
+            f"{o['sustained_rate_per_s']:,.0f}/s",
+            f"{o['factor']:g}x",
+            f"answers 201 {a['201']:,}, 503 {a['503']:,}, 429 {a['429']:,}, other {others:,}, "
+            f"connection errors {errors:,} of {o['sent']:,} sent; Retry-After on "
+            f"{ra['503']['with'] + ra['429']['with']}/{shed} 503/429s",
+        ),
+        (
+            "overload accepted 201/s",
+            f"{accepted:,.0f}/s",
+            f"{o['sustained_rate_per_s']:,.0f}/s",
+            f"{100 * accepted / max(o['sustained_rate_per_s'], 1e-9):.0f}%",
+            f"201s over {o['answers_done_after_s']} s until the last answer "
+            f"(sent in {o['send_window_s']} s); peak {o['peak_connections']} connections",
+        ),
+        (
+            "overload POST p50 / p99, all answers",
+            f"{pall.get('p50', 0):,.0f} / {pall.get('p99', 0):,.0f} ms",
+            "-",
+            "-",
+            f"201s only: p50 {p201.get('p50', 0):,.0f} / p99 {p201.get('p99', 0):,.0f} ms; "
+            + verdict(o),
+        ),
+    ]
 
 
 def summarize(
@@ -133,6 +214,7 @@ def summarize(
             f"{lat.acks_duplicated} duplicated",
         ),
     ]
+    rows += _latency_high_rows(results.get("latency_100"))
     drain = results.get("drain")
     if drain:
         rows.append(
@@ -146,6 +228,21 @@ def summarize(
                 ),
             )
         )
+        if "acknowledged_per_s" in drain:
+            rows.append(
+                (
+                    "backlog acknowledged (notify)",
+                    f"{drain['acknowledged_per_s']:,.0f}/s",
+                    f"{thr.rate(201):,.0f}/s",
+                    f"{100 * drain['acknowledged_per_s'] / max(thr.rate(201), 1e-9):.0f}%",
+                    f"notify {drain['cpu_pct'].get('notify', 0):.0f}%, intake "
+                    f"{drain['cpu_pct'].get('intake', 0):.0f}% (contact lookups), postgres "
+                    f"{drain['cpu_pct'].get('postgres', 0):.0f}% CPU; "
+                    f"{drain['acknowledged_in_drain']:,} in {drain['acknowledged_seconds']} s"
+                    + ("" if drain["acknowledged_complete"] else " (timed out)"),
+                )
+            )
+    rows += _overload_rows(results.get("overload"))
     say()
     say("=" * 78)
     say("SUMMARY")
@@ -160,6 +257,9 @@ def summarize(
         )
         say(f"    what limits it: {limit}")
     say("-" * 82)
+    if drain and drain.get("cpu_ms_per_complaint"):
+        describe_costs(drain, indent="")
+        say("-" * 82)
     reached_rate = thr.rate(201) >= GOAL_RATE
     reached_ratio = ratio >= GOAL_RATIO
     say(
@@ -196,6 +296,8 @@ def summarize(
             ("intake", thr_cpu),
             ("intake alone", alone["cpu_pct"] if alone else {}),
             ("latency", lat_cpu),
+            ("latency_100", (results.get("latency_100") or {}).get("cpu_pct", {})),
+            ("drain", (drain or {}).get("cpu_pct", {})),
         )
         if cpu.get("other processes", 0.0) > 20
     }
@@ -222,6 +324,12 @@ def summarize(
             "missing": lat.acks_expected - lat.acks_arrived,
             "duplicated": lat.acks_duplicated,
         },
+        "latency_100_visible_ms": (results.get("latency_100") or {}).get("visible_ms", {}),
+        "latency_100_ack_ms": (results.get("latency_100") or {}).get("ack_ms", {}),
+        "drain_assigned_per_s": (drain or {}).get("assigned_per_s"),
+        "drain_acknowledged_per_s": (drain or {}).get("acknowledged_per_s"),
+        "drain_cpu_ms_per_complaint": (drain or {}).get("cpu_ms_per_complaint"),
+        "overload_answers": (results.get("overload") or {}).get("answers"),
         "goal_rate_reached": reached_rate,
         "goal_ratio_reached": reached_ratio,
         "what_limits": {
@@ -230,5 +338,6 @@ def summarize(
             "intake_alone": alone_limit,
             "latency": lat_limit,
             "ack": ack_limit,
+            "drain_cost": (drain or {}).get("cost_busiest"),
         },
     }

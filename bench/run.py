@@ -3,7 +3,26 @@ POST -> assigned latency and the POST -> acknowledgement e-mail latency, with al
 services (intake, routing, sla-watch, feedback, notify) on a real Kafka, a real PostgreSQL
 (fsync on) and an SMTP sink (aiosmtpd) in the bench process; then the sla phase: sla-watch
 alone with a million open clocks (steady-state firing lag, RSS, catch-up after downtime,
-arming throughput from a backlog of triaged events).
+arming throughput from a backlog of triaged events). `make bench-quick`: a smoke run of the
+intake part only (``--quick --only intake``), under 3 minutes.
+
+The intake part's phases, in order (keys of the results file in brackets):
+  1. baseline [baseline]: a bare FastAPI endpoint, closed loop (wrk).
+  2. latency [latency]: --latency-rate complaints/s open loop, POST -> assigned visible in
+     GET and POST -> acknowledgement e-mail; then the same at --latency-rate-high
+     [latency_100] (100/s by default: latency under a load nearer intake's limit).
+  3. intake throughput [intake]: closed loop with all five services running.
+  4. drain [drain]: how fast routing and intake's projection assign the backlog
+     (assigned_per_s) and notify finishes its acknowledgements (acknowledged_per_s), each
+     over its own time, and what that costs: CPU ms per drained complaint and peak RSS of
+     each service, PostgreSQL and Kafka (cpu_ms_per_complaint, peak_rss_mib).
+  5. overload [overload]: --overload-factor x the rate of phase 3, open loop, for
+     --overload-duration s: answers by status (201, 503, 429, other, connection errors),
+     Retry-After on 503/429, POST latency of the 201s and of all answers, and its p99 in the
+     first and the last third (does the latency grow without bound?). 503s are intake
+     shedding load as intended, not failures.
+  6. intake alone [intake_alone]: the four other services stopped, closed loop again.
+  7. optional: cProfile (--profile), py-spy (--py-spy).
 
 Everything it starts (Kafka, PostgreSQL, the services, the bare app, the SMTP sink) is
 stopped at the end, also on Ctrl-C or failure. Results go to stdout and to
@@ -11,9 +30,11 @@ stopped at the end, also on Ctrl-C or failure. Results go to stdout and to
 environment variable too. ``--only intake`` or ``--only sla`` runs one part.
 
 Modules: common.py (output, machine, CPU, quiet wait, service environment), intake_bench.py
-(load generator, baseline, throughput, drain, profile), pipeline_bench.py (the five services,
-latency, the platform phases in order), report.py (their summary), sla_bench.py, sla_clocks.py
-sla_kafka.py and sla_report.py (the sla phase).
+(load generator, baseline, throughput, profile), latency_phase.py and latency.py (the latency
+phases), drain.py and resources.py (the drain and its cost per complaint), overload.py (the
+overload run), pipeline_bench.py (the five services, the platform phases in order),
+report.py (their summary), sla_bench.py, sla_clocks.py, sla_kafka.py and sla_report.py (the
+sla phase).
 """
 
 from __future__ import annotations
@@ -32,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     BENCH_CUSTOMERS,
     FIXTURES,
+    QUIESCE_TIMEOUT_S,
     RUN_DIR,
     env,
     machine_info,
@@ -102,8 +124,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quick",
         action="store_true",
         default=env("BENCH_QUICK", "") in ("1", "true"),
-        help="smoke run: 1 s warm-up, 3 s load, 3 s latency at 20/s, at most 60 s waiting "
-        "for a quiet machine (BENCH_QUICK=1)",
+        help="smoke run: 1 s warm-up, 3 s load, 3 s latency at 20/s and at the high rate, "
+        "4 s overload; at most 30 s of drain, 30 s of waiting for acknowledgements, 60 s "
+        "for a quiet machine and 5 s for an idle one before each measurement (BENCH_QUICK=1)",
     )
     p.add_argument(
         "--duration",
@@ -152,6 +175,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="seconds of the latency run (BENCH_LATENCY_DURATION, 20)",
     )
     p.add_argument(
+        "--latency-rate-high",
+        type=float,
+        default=float(env("BENCH_LATENCY_RATE_HIGH", "100")),
+        help="open-loop complaints/s of the second latency run, right after the first and "
+        "as long; results key latency_100 (BENCH_LATENCY_RATE_HIGH, 100; 0 = skip)",
+    )
+    p.add_argument(
+        "--overload-factor",
+        type=float,
+        default=float(env("BENCH_OVERLOAD_FACTOR", "2")),
+        help="overload phase: offer this many times the rate intake sustained in the "
+        "throughput phase, open loop, after the drain (BENCH_OVERLOAD_FACTOR, 2; 0 = skip)",
+    )
+    p.add_argument(
+        "--overload-duration",
+        type=float,
+        default=float(env("BENCH_OVERLOAD_DURATION", "15")),
+        help="seconds of the overload phase (BENCH_OVERLOAD_DURATION, 15; quick 4)",
+    )
+    p.add_argument(
         "--ack-timeout",
         type=float,
         default=float(env("BENCH_ACK_TIMEOUT", "90")),
@@ -176,7 +219,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=float(env("BENCH_DRAIN_TIMEOUT", "300")),
         help="max seconds to wait for routing+projection to assign the throughput backlog "
-        "(0 = skip) (BENCH_DRAIN_TIMEOUT, 300)",
+        "and for notify to finish its acknowledgements (0 = skip) (BENCH_DRAIN_TIMEOUT, 300)",
     )
     p.add_argument(
         "--profile",
@@ -184,6 +227,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=float(env("BENCH_PROFILE", "0")),
         help="extra phase: run intake under cProfile for this many seconds of load and print "
         "where its CPU goes (BENCH_PROFILE, 0 = off)",
+    )
+    p.add_argument(
+        "--py-spy",
+        type=float,
+        default=float(env("BENCH_PY_SPY", "0")),
+        help="sample the five services with py-spy for this many seconds from the start of "
+        "the throughput phase (load, then drain) and print where their CPU goes; the raw "
+        "stacks stay in .run/bench/py-spy (BENCH_PY_SPY, 0 = off)",
     )
     p.add_argument(
         "--json",
@@ -198,8 +249,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.warmup = min(args.warmup, 1.0)
         args.latency_rate = min(args.latency_rate, 20.0)
         args.latency_duration = min(args.latency_duration, 3.0)
-        args.drain_timeout = min(args.drain_timeout, 60.0)
+        args.overload_duration = min(args.overload_duration, 4.0)
+        args.drain_timeout = min(args.drain_timeout, 30.0)
+        args.ack_timeout = min(args.ack_timeout, 30.0)
         args.quiet_wait = min(args.quiet_wait, 60.0)
+        # Waiting for an idle machine before each measurement: 5 s at most, not 20 s.
+        QUIESCE_TIMEOUT_S["default"] = 5.0
     return args
 
 
@@ -220,7 +275,15 @@ def say_banner(args: argparse.Namespace, phases: tuple[str, ...], info: dict[str
         say(
             f"settings: closed loop {args.connections} connections, {args.warmup:.0f} s "
             f"warm-up + {args.duration:.0f} s measured; latency {args.latency_rate:.0f}/s open "
-            f"loop for {args.latency_duration:.0f} s{'; QUICK smoke run' if args.quick else ''}"
+            f"loop for {args.latency_duration:.0f} s"
+            + (f" and at {args.latency_rate_high:.0f}/s" if args.latency_rate_high > 0 else "")
+            + (
+                f"; overload {args.overload_factor:g} x intake's rate for "
+                f"{args.overload_duration:.0f} s"
+                if args.overload_factor > 0 and args.overload_duration > 0
+                else ""
+            )
+            + ("; QUICK smoke run" if args.quick else "")
         )
 
 
