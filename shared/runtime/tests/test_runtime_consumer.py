@@ -4,7 +4,7 @@ dead-lettered once, failing handlers retried then dead-lettered, transient error
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -415,3 +415,36 @@ async def test_at_once_transient_error_propagates_and_nothing_commits(at_once: S
     assert at_once.handlers.transient_calls == 1  # not retried record by record
     assert await _processed(at_once.database) == {}
     assert await _outbox(at_once.database) == []
+
+
+async def test_at_once_preloads_the_new_events_of_the_batch_first(at_once: Setup) -> None:
+    seen: list[list[str]] = []
+
+    async def preload(uow: UnitOfWork, envelopes: Sequence[Envelope]) -> None:
+        assert len(at_once.handlers.applied) == 2 * len(seen)  # before the batch's handlers
+        seen.append([e.id for e in envelopes])
+
+    at_once.consumer._preload = preload
+    first, second, third = (record_of(example_for(ComplaintTriaged)) for _ in range(3))
+    await at_once.consumer._process_batch([first, third])
+    await at_once.consumer._process_batch([first, second, record_of(example_for(ComplaintClosed))])
+    # Only events a handler will apply: the redelivered one and the unhandled one are left out.
+    assert seen == [[event_id_of(first), event_id_of(third)], [event_id_of(second)]]
+
+
+async def test_after_commit_callbacks_run_once_and_only_after_a_commit(database: Database) -> None:
+    calls: list[str] = []
+
+    def wake() -> None:
+        calls.append("wake")
+
+    async with database.unit_of_work() as uow:
+        uow.after_commit(wake)
+        uow.after_commit(wake)
+        assert calls == []
+    assert calls == ["wake"]
+    with pytest.raises(RuntimeError):
+        async with database.unit_of_work() as uow:
+            uow.after_commit(wake)
+            raise RuntimeError("rolled back")
+    assert calls == ["wake"]

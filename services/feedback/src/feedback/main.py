@@ -50,6 +50,7 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
     runtime.consume(
         topics=[topics.INTAKE, topics.ROUTING, topics.NOTIFY],
         handlers=messaging.handlers(dependencies),
+        apply_batch_at_once=True,
     )
     closer = dependencies.auto_closer
     runtime.run_in_background("feedback-auto-close", closer.run, stop=closer.stop)

@@ -30,7 +30,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, produces=[topics.INTAKE])
     dependencies = build_dependencies(settings, runtime.database)
-    runtime.consume(topics=messaging.PROJECTED_TOPICS, handlers=messaging.handlers())
+    runtime.consume(
+        topics=messaging.PROJECTED_TOPICS,
+        handlers=messaging.handlers(),
+        apply_batch_at_once=True,
+        preload=messaging.preload,
+    )
     app = build_app(
         runtime=runtime,
         title="Complaint intake",

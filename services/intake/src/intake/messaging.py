@@ -3,6 +3,8 @@ front end or the customer sees status and history in one place."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope
@@ -17,6 +19,10 @@ PROJECTED_TOPICS = (topics.ROUTING, topics.SLA, topics.FEEDBACK, topics.NOTIFY)
 
 async def on_complaint_event(uow: UnitOfWork, envelope: Envelope) -> None:
     await projection.project_event(uow=uow, envelope=envelope)
+
+
+async def preload(uow: UnitOfWork, envelopes: Sequence[Envelope]) -> None:
+    await projection.preload_complaints(uow=uow, envelopes=envelopes)
 
 
 def handlers() -> dict[type[EventData], Handler]:

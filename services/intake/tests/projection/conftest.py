@@ -80,9 +80,10 @@ async def post(intake: Intake, *, subject: str = "退款延迟") -> dict[str, An
     return result.body
 
 
-async def project(intake: Intake, data: EventData, *, source: str) -> str:
+def envelope_for(data: EventData, *, source: str) -> Envelope:
+    """``data`` as another service's event about its complaint, with a fresh id."""
     event_id = str(uuid.uuid4())
-    envelope = Envelope(
+    return Envelope(
         id=event_id,
         type=data.ce_type(),
         source=source,
@@ -92,9 +93,13 @@ async def project(intake: Intake, data: EventData, *, source: str) -> str:
         correlation_id=event_id,
         causation_id=None,
     )
+
+
+async def project(intake: Intake, data: EventData, *, source: str) -> str:
+    envelope = envelope_for(data, source=source)
     async with intake.database.unit_of_work() as uow:
         await projection.project_event(uow=uow, envelope=envelope)
-    return event_id
+    return envelope.id
 
 
 async def row(intake: Intake, complaint_id: str) -> Complaint:

@@ -32,6 +32,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     runtime.consume(
         topics=[topics.INTAKE, topics.FEEDBACK, topics.SLA, topics.NOTIFY],
         handlers=messaging.handlers(deps),
+        apply_batch_at_once=True,
     )
     app = build_app(
         runtime=runtime,

@@ -234,6 +234,7 @@ class UnitOfWork:
         self.session: AsyncSession = database.sessions()
         self._staged = _StagedOutbox()
         self.session.info[_STAGED] = self._staged
+        self._after_commit: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> UnitOfWork:
         await self.session.begin()
@@ -253,6 +254,14 @@ class UnitOfWork:
         await self.session.commit()
         if added:
             self._database.on_events_committed()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in dict.fromkeys(callbacks):  # each once, however often asked
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (quick, synchronous: e.g. wake a loop) once this transaction
+        has committed; never when it rolls back."""
+        self._after_commit.append(callback)
 
     async def _write_staged(self) -> int:
         rows = self._staged.rows

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from complaint_runtime.consumer import EventConsumer, Handler
+from complaint_runtime.consumer import EventConsumer, Handler, Preload
 from complaint_runtime.database import Database
 from complaint_runtime.kafka import idempotent_producer, wait_for_topics
 from complaint_runtime.logs import configure_logging
@@ -31,6 +32,15 @@ from complaint_runtime.retries import retrying
 from complaint_runtime.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class _ConsumerSpec:
+    group_id: str
+    topics: tuple[Topic, ...]
+    handlers: dict[type[EventData], Handler]
+    apply_batch_at_once: bool
+    preload: Preload | None
 
 
 class ServiceRuntime:
@@ -54,9 +64,7 @@ class ServiceRuntime:
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.consumers: list[EventConsumer] = []
-        self._consumer_specs: list[
-            tuple[str, tuple[Topic, ...], dict[type[EventData], Handler], bool]
-        ] = []
+        self._consumer_specs: list[_ConsumerSpec] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.dead_letter_topic = dead_letter_topic(settings.service_name)
         self.on_started: list[Callable[[], Awaitable[None]]] = []
@@ -72,12 +80,20 @@ class ServiceRuntime:
         topics: Sequence[Topic],
         handlers: Mapping[type[EventData], Handler],
         apply_batch_at_once: bool = False,
+        preload: Preload | None = None,
     ) -> None:
         """Declare a consumer group (named after the service) over these topics.
         ``apply_batch_at_once``: the handlers only write to this database, so a poll may
-        be applied in one go (see EventConsumer._process_at_once)."""
+        be applied in one go (see EventConsumer._process_at_once), after ``preload``
+        read what its handlers will read."""
         self._consumer_specs.append(
-            (self.settings.service_name, tuple(topics), dict(handlers), apply_batch_at_once)
+            _ConsumerSpec(
+                self.settings.service_name,
+                tuple(topics),
+                dict(handlers),
+                apply_batch_at_once,
+                preload,
+            )
         )
 
     def run_in_background(
@@ -89,7 +105,7 @@ class ServiceRuntime:
         self._stop_background.append(stop)
 
     def all_topics(self) -> tuple[Topic, ...]:
-        consumed = tuple(t for _, topics, _, _ in self._consumer_specs for t in topics)
+        consumed = tuple(t for spec in self._consumer_specs for t in spec.topics)
         wanted = (*self.produces, *consumed)
         if self._consumer_specs:
             wanted = (*wanted, self.dead_letter_topic)
@@ -114,23 +130,24 @@ class ServiceRuntime:
         )
         self.database.on_events_committed = self.relay.wake
         self._tasks.append(_supervised("outbox-relay", self.relay.run))
-        for group_id, topics, handlers, at_once in self._consumer_specs:
+        for spec in self._consumer_specs:
             consumer = EventConsumer(
                 database=self.database,
                 bootstrap_servers=settings.kafka_bootstrap_servers,
-                group_id=group_id,
-                topics=[t.name for t in topics],
-                handlers=handlers,
+                group_id=spec.group_id,
+                topics=[t.name for t in spec.topics],
+                handlers=spec.handlers,
                 dead_letter_topic=self.dead_letter_topic.name,
                 producer=self.producer,
                 batch_size=settings.consumer_batch_size,
                 max_attempts=settings.consumer_max_attempts,
                 retry_backoff_s=settings.consumer_retry_backoff_s,
                 session_timeout_ms=settings.consumer_session_timeout_ms,
-                apply_batch_at_once=at_once,
+                apply_batch_at_once=spec.apply_batch_at_once,
+                preload=spec.preload,
             )
             self.consumers.append(consumer)
-            self._tasks.append(_supervised(f"consumer-{group_id}", consumer.run))
+            self._tasks.append(_supervised(f"consumer-{spec.group_id}", consumer.run))
         for name, run in self._background:
             self._tasks.append(_supervised(name, run))
         for hook in self.on_started:

@@ -5,7 +5,7 @@ work), so a front end or the customer sees them in one place (the complaint's vi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +29,14 @@ from intake.db import Complaint, ComplaintRepository, HistoryEntry
 from intake.projection.domain.promises import ClockStep, Promise, promises_of
 from intake.projection.domain.status import held_by_withdrawal, moves_forward, status_after
 from intake.projection.domain.visibility import customer_data, visible_to_customer
+
+
+async def preload_complaints(*, uow: UnitOfWork, envelopes: Sequence[Envelope]) -> None:
+    """Read every complaint a consumer's batch is about (and the originals its duplicates
+    name) in one query, before :func:`project_event` folds the events in one by one."""
+    ids = [envelope.subject for envelope in envelopes]
+    ids += [e.data.duplicate_of for e in envelopes if isinstance(e.data, ComplaintDuplicateLinked)]
+    await ComplaintRepository(uow.session).load_many(ids)
 
 
 async def project_event(*, uow: UnitOfWork, envelope: Envelope) -> None:
