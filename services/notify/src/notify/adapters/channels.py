@@ -9,6 +9,8 @@ unknown, and resending could deliver twice, so it is reported as uncertain, not 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -79,11 +81,16 @@ class Channel(Protocol):
 
     async def send(self, email: OutgoingEmail) -> None: ...
 
+    async def aclose(self) -> None: ...
+
 
 class LogChannel:
     """For environments without SMTP: the message is only summarised, masked, in the log."""
 
     name = "log"
+
+    async def aclose(self) -> None:
+        """Nothing held open."""
 
     async def send(self, email: OutgoingEmail) -> None:
         log.info(
@@ -98,6 +105,15 @@ class LogChannel:
 
 
 class SmtpChannel:
+    """E-mail over SMTP, with a few connections kept open between messages.
+
+    A connection is reused only after a message it carried was accepted (its transaction
+    is over); any error closes it. A reused connection the server closed meanwhile fails
+    at MAIL, before anything was sent: the message then goes over a fresh one. Idle
+    connections older than ``idle_s`` are closed rather than reused (servers drop idle
+    clients; RFC 5321 allows it after 5 minutes, many do it sooner).
+    """
+
     name = "email"
 
     def __init__(
@@ -110,6 +126,9 @@ class SmtpChannel:
         username: str | None = None,
         password: str | None = None,
         starttls: bool = False,
+        pool_size: int = 4,
+        idle_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self._host = host
         self._port = port
@@ -119,10 +138,96 @@ class SmtpChannel:
         self._username = username or None
         self._password = password or None
         self._starttls = starttls
+        self._pool_size = pool_size
+        self._idle_s = idle_s
+        self._clock = clock
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # (connection, idle since)
 
     async def send(self, email: OutgoingEmail) -> None:
         payload = build_message(email, sender=self._sender).as_bytes()
-        smtp = aiosmtplib.SMTP(
+        smtp = await self._ready_for(email.to_address)
+        try:
+            await smtp.data(payload)
+        except aiosmtplib.SMTPResponseException as exc:
+            await _quit_quietly(smtp)
+            raise SendError(
+                f"SMTP refused the message: {exc.code} {exc.message}",
+                retryable=400 <= exc.code < 500,
+            ) from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            smtp.close()
+            raise SendError(
+                f"connection lost during DATA, outcome unknown: {type(exc).__name__}",
+                retryable=False,
+                uncertain=True,
+            ) from exc
+        except BaseException:
+            smtp.close()  # cancelled mid-DATA: never reused
+            raise
+        await self._put_back(smtp)
+
+    async def aclose(self) -> None:
+        idle, self._idle = self._idle, []
+        for smtp, _ in idle:
+            await _quit_quietly(smtp)
+
+    async def _ready_for(self, recipient: str) -> aiosmtplib.SMTP:
+        """A connection with MAIL and RCPT accepted for ``recipient``: a kept one if it still
+        works, else a new one."""
+        while (kept := self._take_idle()) is not None:
+            try:
+                await kept.mail(self._envelope_sender)
+            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPResponseException, OSError):
+                kept.close()  # gone stale; nothing was sent on it
+                continue
+            except BaseException:
+                kept.close()
+                raise
+            return await self._with_recipient(kept, recipient)
+        fresh = self._new_client()
+        await self._guarded(fresh, self._open(fresh))
+        return await self._with_recipient(fresh, recipient)
+
+    async def _open(self, smtp: aiosmtplib.SMTP) -> None:
+        await smtp.connect()
+        await smtp.mail(self._envelope_sender)
+
+    async def _with_recipient(self, smtp: aiosmtplib.SMTP, recipient: str) -> aiosmtplib.SMTP:
+        await self._guarded(smtp, smtp.rcpt(recipient))
+        return smtp
+
+    async def _guarded(self, smtp: aiosmtplib.SMTP, step: Awaitable[object]) -> None:
+        """Run a step before DATA; on any failure the connection is closed and the error
+        told apart (nothing was sent yet)."""
+        try:
+            await step
+        except Exception as exc:
+            smtp.close()
+            mapped = _before_data_error(exc)
+            if mapped is None:
+                raise  # not the conversation's failure: a bug, reported as such
+            raise mapped from exc
+        except BaseException:
+            smtp.close()  # cancelled: never reused
+            raise
+
+    def _take_idle(self) -> aiosmtplib.SMTP | None:
+        now = self._clock()
+        while self._idle:
+            smtp, since = self._idle.pop()
+            if smtp.is_connected and now - since < self._idle_s:
+                return smtp
+            smtp.close()
+        return None
+
+    async def _put_back(self, smtp: aiosmtplib.SMTP) -> None:
+        if len(self._idle) < self._pool_size and smtp.is_connected:
+            self._idle.append((smtp, self._clock()))
+        else:
+            await _quit_quietly(smtp)
+
+    def _new_client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
             hostname=self._host,
             port=self._port,
             timeout=self._timeout_s,
@@ -130,45 +235,23 @@ class SmtpChannel:
             username=self._username,
             password=self._password,
         )
-        try:
-            await self._before_data(smtp, email.to_address)
-            try:
-                await smtp.data(payload)
-            except aiosmtplib.SMTPResponseException as exc:
-                raise SendError(
-                    f"SMTP refused the message: {exc.code} {exc.message}",
-                    retryable=400 <= exc.code < 500,
-                ) from exc
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                raise SendError(
-                    f"connection lost during DATA, outcome unknown: {type(exc).__name__}",
-                    retryable=False,
-                    uncertain=True,
-                ) from exc
-        finally:
-            await _quit_quietly(smtp)
 
-    async def _before_data(self, smtp: aiosmtplib.SMTP, recipient: str) -> None:
-        try:
-            await smtp.connect()
-            await smtp.mail(self._envelope_sender)
-            await smtp.rcpt(recipient)
-        except aiosmtplib.SMTPRecipientRefused as exc:
-            raise SendError(
-                f"SMTP refused the recipient: {exc.code} {exc.message}",
-                retryable=400 <= exc.code < 500,
-            ) from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            raise SendError(
-                f"SMTP error: {exc.code} {exc.message}", retryable=400 <= exc.code < 500
-            ) from exc
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            # Refused or dropped connections and timeouts before DATA: nothing was sent.
-            raise SendError(
-                f"SMTP unavailable: {type(exc).__name__}: {exc}", retryable=True
-            ) from exc
-        except UnicodeEncodeError as exc:
-            raise SendError("address not representable in ASCII", retryable=False) from exc
+
+def _before_data_error(exc: Exception) -> SendError | None:
+    """What a failure before DATA means: nothing was sent, so retry on a temporary one."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
+        return SendError(
+            f"SMTP refused the recipient: {exc.code} {exc.message}",
+            retryable=400 <= exc.code < 500,
+        )
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return SendError(f"SMTP error: {exc.code} {exc.message}", retryable=400 <= exc.code < 500)
+    if isinstance(exc, aiosmtplib.SMTPException | OSError):
+        # Refused or dropped connections and timeouts before DATA: nothing was sent.
+        return SendError(f"SMTP unavailable: {type(exc).__name__}: {exc}", retryable=True)
+    if isinstance(exc, UnicodeEncodeError):
+        return SendError("address not representable in ASCII", retryable=False)
+    return None
 
 
 async def _quit_quietly(smtp: aiosmtplib.SMTP) -> None:

@@ -110,10 +110,16 @@ class DeliveryLoop:
     def stop(self) -> None:
         self._periodic.stop()
 
+    def wake(self) -> None:
+        """New work was committed (a delivery recorded or released): a round now, not at
+        the next poll."""
+        self._periodic.wake()
+
     async def run(self) -> None:
         self._start_afresh()
         await self._periodic.run()
         await self._api.aclose()  # asked to stop: the process is shutting down
+        await self._channel.aclose()
 
     def _start_afresh(self) -> None:
         # A new claimer id at each start and after each failed round: rows claimed by a
