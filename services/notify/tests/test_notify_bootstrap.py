@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from complaint_contracts.events import ErasureRequested
+from complaint_contracts.events import ErasureRequested, SlaClockStarted
 from notify import messaging
 from notify.adapters.channels import LogChannel, SmtpChannel
 from notify.bootstrap import Dependencies, load_directory, make_channel
@@ -36,7 +36,7 @@ def test_the_handlers_cover_every_notifying_event_and_erasures(
     build_deps: Callable[..., Dependencies],
 ) -> None:
     table = messaging.handlers(build_deps())
-    assert set(table) == {*messaging.NOTIFYING, ErasureRequested}
+    assert set(table) == {*messaging.NOTIFYING, SlaClockStarted, ErasureRequested}
 
 
 async def test_the_app_keeps_the_dependencies_it_was_built_with(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ __all__ = ["MIGRATIONS", "create_app"]
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     deps = build_dependencies(settings or NotifySettings())
     runtime = deps.runtime
-    runtime.consume(topics=messaging.CONSUMED, handlers=messaging.handlers(deps))
+    runtime.consume(
+        topics=messaging.CONSUMED, handlers=messaging.handlers(deps), apply_batch_at_once=True
+    )
     loop = deps.delivery_loop
     runtime.run_in_background("delivery-loop", loop.run, stop=loop.stop)
     app = build_app(

@@ -19,6 +19,7 @@ from complaint_contracts.events import (
     ErasureRequested,
     NpsSurveyRequested,
     SlaBreached,
+    SlaClockStarted,
     SlaWarning,
     TrackingCodeRequested,
 )
@@ -26,7 +27,7 @@ from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
 from notify.bootstrap import Dependencies
-from notify.deliveries import service
+from notify.deliveries import releases, service
 
 CONSUMED: tuple[topics.Topic, ...] = (topics.INTAKE, topics.ROUTING, topics.SLA, topics.FEEDBACK)
 NOTIFYING: tuple[type[EventData], ...] = (
@@ -45,22 +46,57 @@ NOTIFYING: tuple[type[EventData], ...] = (
     NpsSurveyRequested,  # the NPS invitation, to the customer
     TrackingCodeRequested,  # a lost-link code, to the customer
 )
+# Notifying events after which sla-watch arms no clock for the complaint: its
+# acknowledgement need not wait for due times any longer.
+NO_CLOCK_COMING: tuple[type[EventData], ...] = (ComplaintDuplicateLinked, ComplaintClosed)
 
 
 def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
     """The consumer's table: a notifying event records its deliveries (a level-3 escalation
     one per member of the staff directory's senior escalation group, planned when the
-    event is consumed); an erasure drops unsent customer messages."""
+    event is consumed) and wakes the delivery loop once committed; a started clock, a
+    duplicate link or a closure releases the complaint's acknowledgement waiting for its
+    due times (:mod:`notify.deliveries.releases`); an erasure drops unsent customer
+    messages."""
     group = deps.directory.escalation_group
     clock = deps.clock
+    wake = deps.delivery_loop.wake
+    ack_wait_s = deps.settings.ack_wait_for_due_s
 
     async def on_notifying_event(uow: UnitOfWork, envelope: Envelope) -> None:
-        await service.record_deliveries(
-            uow=uow, envelope=envelope, now=clock(), escalation_group=group
+        added = await service.record_deliveries(
+            uow=uow, envelope=envelope, now=clock(), escalation_group=group, ack_wait_s=ack_wait_s
         )
+        if added:
+            uow.after_commit(wake)
+
+    async def on_no_clock_coming(uow: UnitOfWork, envelope: Envelope) -> None:
+        await on_notifying_event(uow, envelope)
+        if await releases.release_acknowledgement(
+            uow=uow, complaint_id=envelope.subject, now=clock()
+        ):
+            uow.after_commit(wake)
+
+    async def on_clock_started(uow: UnitOfWork, envelope: Envelope) -> None:
+        started = event_data(envelope, SlaClockStarted)
+        if started.metric == "next_response":
+            return
+        if await releases.release_acknowledgement(
+            uow=uow,
+            complaint_id=started.complaint_id,
+            now=clock(),
+            due_times={started.metric: started.due_at},
+            release=started.metric == "first_response",
+        ):
+            uow.after_commit(wake)
 
     async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
         erasure = event_data(envelope, ErasureRequested)
         await service.erase_complaint(uow=uow, complaint_id=erasure.complaint_id, now=clock())
 
-    return {**dict.fromkeys(NOTIFYING, on_notifying_event), ErasureRequested: on_erasure}
+    return {
+        **dict.fromkeys(NOTIFYING, on_notifying_event),
+        **dict.fromkeys(NO_CLOCK_COMING, on_no_clock_coming),
+        SlaClockStarted: on_clock_started,
+        ErasureRequested: on_erasure,
+    }

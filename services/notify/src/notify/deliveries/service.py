@@ -20,6 +20,7 @@ from complaint_runtime.database import Database, UnitOfWork
 from notify import metrics
 from notify.adapters.channels import safe_error
 from notify.deliveries.db import Delivery, DeliveryRepository
+from notify.deliveries.releases import ACKNOWLEDGEMENT, first_look_at
 from notify.messages.domain.planning import plan_deliveries
 
 log = structlog.get_logger(__name__)
@@ -31,13 +32,20 @@ RECOVERY_LIMIT = 1000  # abandoned rows recovered per pass
 
 
 async def record_deliveries(
-    *, uow: UnitOfWork, envelope: Envelope, now: datetime, escalation_group: Sequence[str] = ()
+    *,
+    uow: UnitOfWork,
+    envelope: Envelope,
+    now: datetime,
+    escalation_group: Sequence[str] = (),
+    ack_wait_s: float = 0.0,
 ) -> int:
     """Record the notifications an event causes as ``pending`` rows; nothing is sent here.
 
     Returns how many rows were new: a redelivered event (or a copy under the same id)
     adds none, thanks to the unique (event, template, recipient role, recipient slot).
-    ``escalation_group`` are the members told one by one about a level-3 escalation.
+    ``escalation_group`` are the members told one by one about a level-3 escalation. The
+    acknowledgement is first looked at after a short wait for its SLA clocks
+    (``ack_wait_s``, see :mod:`notify.deliveries.releases`).
     """
     repository = DeliveryRepository(uow.session)
     added = 0
@@ -55,7 +63,11 @@ async def record_deliveries(
                 "context": planned.context,
                 "status": "pending",
                 "attempts": 0,
-                "next_attempt_at": now,
+                "next_attempt_at": (
+                    first_look_at(now, wait_s=ack_wait_s)
+                    if planned.template == ACKNOWLEDGEMENT
+                    else now
+                ),
                 "created_at": now,
                 "updated_at": now,
             }

@@ -21,7 +21,7 @@ from notify.adapters.channels import OutgoingEmail
 from notify.adapters.internal_api import CustomerContact, InternalApi
 from notify.config import NotifySettings
 from notify.messages.domain.directory import NoRecipient, StaffDirectory, staff_recipient
-from notify.messages.domain.promised_times import ahead, wait_for_due_times
+from notify.messages.domain.promised_times import ahead, stored_due, wait_for_due_times
 from notify.messages.domain.recipients import looks_like_address, masked_address, recipient_hash
 from notify.messages.domain.template_context import LookedUp, message_context
 from notify.messages.rendering import LANGUAGES, Renderer
@@ -116,9 +116,11 @@ class MessagePreparer:
         contact = await self._api.customer_contact(row.complaint_id)
         recipient = self._recipient(row, contact)
         now = self._clock()
+        first_response_due = stored_due(row.context, "first_response")
+        first_response_due = first_response_due or contact.first_response_due_at
         if row.template == "acknowledgement":
             wait = wait_for_due_times(
-                first_response_due_at=contact.first_response_due_at,
+                first_response_due_at=first_response_due,
                 clocks_expected=contact.clocks_expected,
                 received_at=contact.received_at,
                 now=now,
@@ -215,8 +217,13 @@ class MessagePreparer:
             priority=contact.priority,
             case_url=self._case_url(row.complaint_id),
             standing_reference=standing.reference if standing else None,
-            first_response_due_at=ahead(contact.first_response_due_at, now=now),
-            resolution_due_at=ahead(contact.resolution_due_at, now=now),
+            first_response_due_at=ahead(
+                stored_due(row.context, "first_response") or contact.first_response_due_at,
+                now=now,
+            ),
+            resolution_due_at=ahead(
+                stored_due(row.context, "resolution") or contact.resolution_due_at, now=now
+            ),
             timezone=contact.timezone,
             tracking_code=code.code if code else None,
             code_expires_at=code.expires_at if code else None,

@@ -16,6 +16,7 @@ them in their zone: ``12月7日 14:30`` / ``7 Dec 14:30``, to the minute (a dead
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -57,6 +58,24 @@ def wait_for_due_times(
     if left_s < MIN_RETRY_S:
         return None  # the window ends before a retry could look again: send now
     return min(retry_delay_s(age_s), left_s)
+
+
+def stored_due_key(metric: str) -> str:
+    """Where a delivery's context keeps a due time notify saw on the clock's own event."""
+    return f"{metric}_due_at"
+
+
+def stored_due(context: Mapping[str, object], metric: str) -> datetime | None:
+    """The due time of ``metric`` kept in a delivery's context, if any (None when missing
+    or unreadable: the caller then uses intake's)."""
+    value = context.get(stored_due_key(metric))
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def ahead(due_at: datetime | None, *, now: datetime) -> datetime | None:
