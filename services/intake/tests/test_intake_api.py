@@ -292,3 +292,19 @@ async def test_notify_gets_the_raw_contacts_with_a_service_token(intake: Intake)
     missing = await intake.client.get(unknown, headers={"Authorization": f"Bearer {token}"})
     assert missing.status_code == 404
     assert missing.json() == _problem(404, "Complaint not found", "not-found", unknown)
+
+
+async def test_an_overloaded_intake_sheds_with_503_and_retry_after(intake: Intake) -> None:
+    """While a submission it holds is late, a new one is refused whole: a problem document
+    with Retry-After, and nothing stored."""
+    admission = intake.client._transport.app.state.dependencies.admission  # type: ignore[attr-defined]
+    admission._started[-1] = 0.0  # a submission in flight since the clock's epoch
+    answer = await intake.post(COMPLAINT)
+    del admission._started[-1]
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"].isdigit()
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"] == f"{PROBLEMS}/unavailable"
+    assert "overloaded" in answer.json()["detail"]
+    assert await intake.count("complaints") == 0
+    assert (await intake.post(COMPLAINT)).status_code == 201

@@ -19,6 +19,8 @@ from fastapi import Depends, Request
 from limits import RateLimitItem
 
 from intake.access.service import ApiKeyCache
+from intake.complaints.admission import Admission
+from intake.complaints.domain.admission import AdmissionLimits
 from intake.complaints.domain.secret_keys import Secrets
 from intake.complaints.group_commit import GroupCommitter
 from intake.complaints.reference_blocks import ReferenceAllocator
@@ -68,6 +70,7 @@ class Dependencies:
     secrets: Secrets
     api_keys: ApiKeyCache
     writer: GroupCommitter
+    admission: Admission
     references: ReferenceAllocator
     reopen_window: timedelta  # §3: a message this long after closure still reopens
     web: CustomerWeb
@@ -84,6 +87,12 @@ def build_dependencies(settings: IntakeSettings, database: Database) -> Dependen
         ),
         api_keys=ApiKeyCache(settings.api_key_cache_s),
         writer=GroupCommitter(database, max_batch=settings.group_commit_max),
+        admission=Admission(
+            AdmissionLimits(
+                max_in_flight=settings.intake_max_in_flight,
+                shed_after_s=settings.intake_shed_after_s,
+            )
+        ),
         references=ReferenceAllocator(database, block_size=settings.reference_block_size),
         reopen_window=timedelta(days=settings.reopen_window_days),
         web=build_customer_web(settings),

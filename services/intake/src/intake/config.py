@@ -26,6 +26,20 @@ class IntakeSettings(ServiceSettings):
     group_commit_max: int = Field(
         256, ge=1, le=10_000, description="Most concurrent complaints written in one transaction"
     )
+    intake_shed_after_s: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description=(
+            "INTAKE_SHED_AFTER_S: new complaints are refused with 503 and Retry-After while the "
+            "oldest one still being accepted has waited longer than this (overload: the "
+            "answers' latency stays bounded instead of queues growing); 0 = only the count "
+            "limit"
+        ),
+    )
+    intake_max_in_flight: int = Field(
+        1024, ge=1, le=100_000, description="Most complaints being accepted at once (then 503)"
+    )
     reference_block_size: int = Field(
         50, ge=1, le=10_000, description="Reference numbers a process reserves at a time"
     )

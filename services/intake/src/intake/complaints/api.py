@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 
 from intake.access.api import TOO_MANY, FrontEndDep, ViewerDep, customer_limit
-from intake.bootstrap import DependenciesDep
+from intake.bootstrap import Dependencies, DependenciesDep
 from intake.complaints import messages, service, withdrawals
 from intake.complaints.domain.submissions import (
     Attachment,
@@ -51,6 +51,12 @@ MESSAGE_ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
     response_model=ComplaintAccepted,
     responses=ERRORS,
     summary="Post a complaint",
+    description=(
+        "201: the complaint is stored (durably) with its `complaint.received` event. 503 with "
+        "`Retry-After`: intake is overloaded (the oldest complaint it is accepting has waited "
+        "longer than `INTAKE_SHED_AFTER_S`) and stored nothing; send it again later, with "
+        "the same `Idempotency-Key` to be safe."
+    ),
 )
 async def post_complaint(
     complaint: ComplaintIn,
@@ -66,20 +72,27 @@ async def post_complaint(
     ] = None,
 ) -> JSONResponse:
     caller.check_may_post(complaint.channel)
-    result = await service.submit_complaint(
+    with deps.admission.admit():
+        result = await _submit(complaint, caller.api_key_id, idempotency_key, deps)
+    headers = {"Location": f"/v1/complaints/{result.body['id']}"}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(result.body, status_code=201, headers=headers)
+
+
+async def _submit(
+    complaint: ComplaintIn, api_key_id: int, idempotency_key: str | None, deps: Dependencies
+) -> service.SubmissionResult:
+    return await service.submit_complaint(
         database=deps.database,
         secrets_=deps.secrets,
         references=deps.references,
         writer=deps.writer,
         submission=service.Submission(
-            new_complaint(complaint), caller.api_key_id, idempotency_key, body_hash(complaint)
+            new_complaint(complaint), api_key_id, idempotency_key, body_hash(complaint)
         ),
         public_base_url=deps.settings.public_base_url,
     )
-    headers = {"Location": f"/v1/complaints/{result.body['id']}"}
-    if result.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(result.body, status_code=201, headers=headers)
 
 
 @router.post(
