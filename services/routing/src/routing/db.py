@@ -143,6 +143,10 @@ class Agent(Base):
     display_name: Mapped[str | None] = mapped_column(String(100))
 
 
+# The cases a transaction locked for a batch, in ``Session.info`` (held strongly there).
+_HELD_CASES = "routing.held_cases"
+
+
 class CaseRepository:
     def __init__(self, session: AsyncSession):
         self.session = session
@@ -152,8 +156,18 @@ class CaseRepository:
 
     async def get_for_update(self, complaint_id: str) -> Case | None:
         """The case, row-locked on PostgreSQL so that concurrent transitions serialise
-        (SQLite serialises writers with BEGIN IMMEDIATE already)."""
+        (SQLite serialises writers with BEGIN IMMEDIATE already); from memory when
+        :meth:`lock_for_batch` locked it already."""
+        held: dict[str, Case] = self.session.info.get(_HELD_CASES, {})
+        if complaint_id in held:
+            return held[complaint_id]
         return await self.session.get(Case, complaint_id, with_for_update=True)
+
+    async def lock_for_batch(self, complaint_ids: Iterable[str]) -> None:
+        """Lock these cases in one statement for the rest of the transaction (a consumer's
+        batch); :meth:`get_for_update` then answers them without a round trip each."""
+        locked = await self.get_many_for_update(complaint_ids)
+        self.session.info.setdefault(_HELD_CASES, {}).update(locked)
 
     async def get_many_for_update(self, complaint_ids: Iterable[str]) -> dict[str, Case]:
         """The cases found among ``complaint_ids``, row-locked in one statement in

@@ -33,6 +33,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         topics=[topics.INTAKE, topics.FEEDBACK, topics.SLA, topics.NOTIFY],
         handlers=messaging.handlers(deps),
         apply_batch_at_once=True,
+        preload=messaging.preload,
     )
     app = build_app(
         runtime=runtime,

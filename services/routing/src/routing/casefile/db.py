@@ -9,8 +9,8 @@ texts are masked before they are stored. An erasure blanks the texts and drops t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from complaint_runtime.database import Base, BigId, UTCDateTime, dialect_insert, utcnow
@@ -94,6 +94,11 @@ class CaseMessage(Base):
     in_reply_to: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     event_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Where a transaction keeps the clocks it locked for a batch, in ``Session.info`` (which also
+# holds them strongly: the identity map alone would let unchanged rows go).
+_HELD_CLOCKS = "routing.held_clocks"
 
 
 class CaseSlaClock(Base):
@@ -195,13 +200,46 @@ class CaseFileRepository:
 
     # -- clocks
 
+    async def lock_clocks_for_batch(self, complaint_ids: Iterable[str]) -> None:
+        """Lock every clock of these complaints in one statement (in key order) for the rest
+        of the transaction: :meth:`clock_for_update` and :meth:`clocks` then answer them
+        from memory, and clocks added meanwhile join them (a consumer's batch)."""
+        ids = sorted(set(complaint_ids))
+        if not ids:
+            return
+        rows = await self.session.scalars(
+            select(CaseSlaClock)
+            .where(CaseSlaClock.complaint_id.in_(ids))
+            .order_by(CaseSlaClock.complaint_id, CaseSlaClock.clock_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        held: dict[str, dict[str, CaseSlaClock]] = self.session.info.setdefault(_HELD_CLOCKS, {})
+        for complaint_id in ids:
+            held.setdefault(complaint_id, {})
+        for row in rows:
+            held[row.complaint_id][row.clock_id] = row
+
+    def _held(self, complaint_id: str) -> dict[str, CaseSlaClock] | None:
+        held: dict[str, dict[str, CaseSlaClock]] = self.session.info.get(_HELD_CLOCKS, {})
+        return held.get(complaint_id)
+
     async def clock_for_update(self, complaint_id: str, clock_id: str) -> CaseSlaClock | None:
+        held = self._held(complaint_id)
+        if held is not None:
+            return held.get(clock_id)
         return await self.session.get(CaseSlaClock, (complaint_id, clock_id), with_for_update=True)
 
     def add_clock(self, clock: CaseSlaClock) -> None:
         self.session.add(clock)
+        held = self._held(clock.complaint_id)
+        if held is not None:
+            held[clock.clock_id] = clock
 
     async def clocks(self, complaint_id: str) -> list[CaseSlaClock]:
+        held = self._held(complaint_id)
+        if held is not None:  # the same order as the query's (NULLs last)
+            return sorted(held.values(), key=_clock_order)
         rows = await self.session.scalars(
             select(CaseSlaClock)
             .where(CaseSlaClock.complaint_id == complaint_id)
@@ -215,6 +253,10 @@ class CaseFileRepository:
         await self.session.execute(
             delete(CaseSearchTerm).where(CaseSearchTerm.complaint_id == complaint_id)
         )
+        await self.add_terms(complaint_id, terms)
+
+    async def add_terms(self, complaint_id: str, terms: Sequence[str]) -> None:
+        """The search terms of a case that has none yet (a new case file)."""
         if terms:
             await self.session.execute(
                 insert(CaseSearchTerm), [{"term": t, "complaint_id": complaint_id} for t in terms]
@@ -385,3 +427,8 @@ def _after(position: ListPosition | None) -> list[ColumnElement[bool]]:
             and_(Case.sla_due_at == position.due_at, later_same_due),
         )
     ]
+
+
+def _clock_order(clock: CaseSlaClock) -> tuple[bool, datetime, str]:
+    started = clock.started_at
+    return (started is None, started or datetime.min.replace(tzinfo=UTC), clock.clock_id)

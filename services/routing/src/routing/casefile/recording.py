@@ -64,7 +64,7 @@ async def open_case_file(*, uow: UnitOfWork, case: Case, received: ComplaintRece
         subject=received.subject,
         description=received.description,
     )
-    await files.replace_terms(case.complaint_id, terms)
+    await files.add_terms(case.complaint_id, terms)  # a new case file: none to replace
     await refresh_summary(session=uow.session, case=case)
 
 

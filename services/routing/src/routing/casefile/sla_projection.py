@@ -11,6 +11,8 @@ when it is stored (:func:`refresh_summary` from ``open_case_file``); no retry, n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import structlog
 from complaint_runtime.database import UnitOfWork
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +23,16 @@ from routing.cases.transitions import now_utc
 from routing.db import Case, CaseRepository
 
 log = structlog.get_logger(__name__)
+
+
+async def lock_for_batch(
+    *, uow: UnitOfWork, case_ids: Iterable[str], clock_ids: Iterable[str]
+) -> None:
+    """Before a consumer's batch: lock the cases its clock events touch and the clocks of
+    ``clock_ids``' complaints, two statements for the batch instead of round trips per
+    event."""
+    await CaseRepository(uow.session).lock_for_batch(case_ids)
+    await CaseFileRepository(uow.session).lock_clocks_for_batch(clock_ids)
 
 
 async def apply_clock_event(*, uow: UnitOfWork, event: ClockEvent) -> ClockProjection:

@@ -27,6 +27,9 @@ if TYPE_CHECKING:  # scikit-learn loads only when the model is configured
 
 log = structlog.get_logger(__name__)
 
+# Set in ``Session.info`` once the transaction looked at the tree's version.
+_TREE_CHECKED = "routing.category_tree_checked"
+
 
 class TriageClassifiers:
     """The process's classifier for triage. With no model, the keyword classifier of the
@@ -42,12 +45,15 @@ class TriageClassifiers:
         tree (its version moved) since the last one."""
         if self.model is not None:
             return self.model
+        if session.info.get(_TREE_CHECKED):
+            return self._keyword_classifier  # once per transaction (a consumer's batch)
         repository = CategoryTreeRepository(session)
         version = await repository.version()
         if version != self._version:
             tree = await repository.tree()
             self._keyword_classifier = KeywordClassifier(tree=tree)
             self._version = tree.version
+        session.info[_TREE_CHECKED] = True
         return self._keyword_classifier
 
 
