@@ -92,26 +92,31 @@ def new_case(triage: Triage) -> NewCase:
     return make
 
 
+def consumed(data: EventData, *, source: str = "test") -> Envelope:
+    """``data`` as a consumed event about its complaint, with a fresh id."""
+    event_id = str(uuid.uuid4())
+    return Envelope(
+        id=event_id,
+        type=data.ce_type(),
+        source=source,
+        subject=data.complaint_id,  # type: ignore[attr-defined]
+        time=datetime.now(UTC),
+        data=data,
+        correlation_id=event_id,
+        causation_id=None,
+    )
+
+
 @pytest.fixture
 def feed(deps: Dependencies) -> Feed:
     """Deliver one consumed event to routing's handler, as the consumer would."""
     handlers = messaging.handlers(deps)
 
     async def deliver(data: EventData) -> str:
-        event_id = str(uuid.uuid4())
-        envelope = Envelope(
-            id=event_id,
-            type=data.ce_type(),
-            source="test",
-            subject=data.complaint_id,  # type: ignore[attr-defined]
-            time=datetime.now(UTC),
-            data=data,
-            correlation_id=event_id,
-            causation_id=None,
-        )
+        envelope = consumed(data)
         async with deps.database.unit_of_work() as uow:
             await handlers[type(data)](uow, envelope)
-        return event_id
+        return envelope.id
 
     return deliver
 

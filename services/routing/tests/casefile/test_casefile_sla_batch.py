@@ -4,12 +4,10 @@ event by event, without a round trip per event."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from complaint_contracts.base import EventData
-from complaint_contracts.envelope import Envelope
 from complaint_contracts.events import SlaClockStarted, SlaClockStopped, SlaWarning
 from complaint_runtime.database import Database
 from routing import messaging
@@ -18,21 +16,8 @@ from routing.casefile.db import CaseSlaClock
 from routing.db import Case
 from sqlalchemy import event, select
 
+from ..conftest import consumed
 from .conftest import NOW, Receive
-
-
-def _envelope(data: EventData) -> Envelope:
-    event_id = str(uuid.uuid4())
-    return Envelope(
-        id=event_id,
-        type=data.ce_type(),
-        source="sla-watch",
-        subject=data.complaint_id,  # type: ignore[attr-defined]
-        time=datetime.now(UTC),
-        data=data,
-        correlation_id=event_id,
-        causation_id=None,
-    )
 
 
 def _started(cid: str, clock_id: str, metric: str, hours: int) -> SlaClockStarted:
@@ -100,7 +85,7 @@ async def test_a_batch_of_clock_events_is_projected_as_one_by_one(
         await feed(data)
 
     handlers = messaging.handlers(deps)
-    envelopes = [_envelope(data) for data in _events(batched)]
+    envelopes = [consumed(data, source="sla-watch") for data in _events(batched)]
     reads: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
