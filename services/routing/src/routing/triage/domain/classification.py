@@ -111,6 +111,21 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+_REGEX_SYNTAX = frozenset(".^$*+?{}[]\\|()")
+
+
+def literal_of(pattern: str) -> str | None:
+    """The lower-cased text a plain-word pattern must contain to match, or None when the
+    pattern uses regex syntax or letters whose case ``str.lower`` might fold otherwise than
+    the regex engine (then it is always scanned). Every match of the pattern, ignoring case,
+    contains it: a text without it needs no scan."""
+    if not pattern or _REGEX_SYNTAX.intersection(pattern):
+        return None
+    if not pattern.isascii() and any(ch.lower() != ch.upper() for ch in pattern):
+        return None
+    return pattern.lower()
+
+
 @dataclass(frozen=True, slots=True)
 class _Hit:
     fragment: str
@@ -122,6 +137,7 @@ class _Text:
     text: str
     subject_end: int
     segmentation: Segmentation
+    lowered: str  # for the literal test (patterns match ignoring case)
 
     def where(self, start: int) -> str:
         return "subject" if start < self.subject_end else "description"
@@ -143,18 +159,29 @@ class KeywordClassifier:
         self._compiled = tuple(
             (rule, tuple(compile_pattern(p) for p in rule.lexicon.patterns)) for rule in self._rules
         )
+        # Most patterns are plain words: a substring test (in C, no regex) tells first
+        # whether such a word occurs at all, and only then is it matched as a pattern.
+        self._literals = tuple(
+            tuple(literal_of(p) for p in rule.lexicon.patterns) for rule in self._rules
+        )
         missing = set(CATEGORIES) - set(precedence)
         self._precedence = tuple(precedence) + tuple(c for c in CATEGORIES if c in missing)
         # Literal Chinese keywords become dictionary words, so that they segment whole.
         add_words(p for rule in self._rules for p in rule.lexicon.patterns if _LITERAL_CJK.match(p))
 
     def _matches(
-        self, patterns: Sequence[re.Pattern[str]], negatable: bool, text: _Text
+        self,
+        patterns: Sequence[re.Pattern[str]],
+        literals: Sequence[str | None],
+        negatable: bool,
+        text: _Text,
     ) -> tuple[list[_Hit], list[str]]:
         hits: list[_Hit] = []
         negated: list[str] = []
         seg = text.segmentation
-        for compiled in patterns:
+        for compiled, literal in zip(patterns, literals, strict=True):
+            if literal is not None and literal not in text.lowered:
+                continue  # the word does not occur: the pattern cannot match
             for match in compiled.finditer(text.text):
                 start, end = match.span()
                 if start == end or not seg.aligned(start, end):
@@ -179,11 +206,11 @@ class KeywordClassifier:
     ) -> Classification:
         head = normalize(subject)
         joined = f"{head}\n{normalize(description)}"
-        text = _Text(joined, len(head), segment(joined))
+        text = _Text(joined, len(head), segment(joined), joined.lower())
         fired: dict[Category, list[tuple[KeywordRule, list[_Hit]]]] = {}
         ignored: list[str] = []
-        for rule, patterns in self._compiled:
-            found, negated = self._matches(patterns, rule.negatable, text)
+        for (rule, patterns), literals in zip(self._compiled, self._literals, strict=True):
+            found, negated = self._matches(patterns, literals, rule.negatable, text)
             ignored.extend(n for n in negated if n not in ignored)
             if found:
                 fired.setdefault(rule.category, []).append((rule, found))
