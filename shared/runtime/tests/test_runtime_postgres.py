@@ -145,3 +145,18 @@ async def test_a_rolled_back_mark_leaves_the_event_to_the_waiting_transaction(
     release_first.set()
     await asyncio.wait_for(first_task, 10)
     assert await asyncio.wait_for(second_task, 10) is True
+
+
+async def test_the_relays_transaction_alone_commits_without_waiting_for_the_flush(
+    database: Database,
+) -> None:
+    """Its deletion may be lost in a crash of PostgreSQL (rows are republished, consumers
+    drop them by id); every other transaction keeps the server's synchronous commit."""
+    relay = OutboxRelay(database=database, producer=FakeProducer())  # type: ignore[arg-type]
+    async with database.sessions() as session, session.begin():
+        assert await relay._take_relay_lock(session)
+        assert await session.scalar(text("SHOW synchronous_commit")) == "off"
+    async with database.sessions() as session, session.begin():
+        assert await session.scalar(text("SHOW synchronous_commit")) == "on"
+    async with database.unit_of_work() as uow:
+        assert await uow.session.scalar(text("SHOW synchronous_commit")) == "on"

@@ -88,6 +88,8 @@ class EventConsumer:
         session_timeout_ms: int = 10000,
         apply_batch_at_once: bool = False,
         preload: Preload | None = None,
+        fetch_max_wait_ms: int = 500,
+        fetch_min_bytes: int = 1,
     ):
         self._database = database
         self._group_id = group_id
@@ -105,6 +107,7 @@ class EventConsumer:
         # they did): see _process_at_once.
         self._apply_batch_at_once = apply_batch_at_once
         self._preload = preload
+        self._fetch = {"fetch_max_wait_ms": fetch_max_wait_ms, "fetch_min_bytes": fetch_min_bytes}
         self._consumer: AIOKafkaConsumer  # made fresh by each run()
         self.assigned = asyncio.Event()
 
@@ -119,6 +122,7 @@ class EventConsumer:
             max_poll_records=self._batch_size,
             session_timeout_ms=self._session_timeout_ms,
             heartbeat_interval_ms=max(self._session_timeout_ms // 4, 500),
+            **self._fetch,
         )
 
     def stop(self) -> None:

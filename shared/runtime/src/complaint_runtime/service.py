@@ -145,6 +145,8 @@ class ServiceRuntime:
                 session_timeout_ms=settings.consumer_session_timeout_ms,
                 apply_batch_at_once=spec.apply_batch_at_once,
                 preload=spec.preload,
+                fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+                fetch_min_bytes=settings.consumer_fetch_min_bytes,
             )
             self.consumers.append(consumer)
             self._tasks.append(_supervised(f"consumer-{spec.group_id}", consumer.run))
