@@ -65,6 +65,7 @@ def make_channel(settings: NotifySettings) -> Channel:
         username=settings.smtp_username,
         password=settings.smtp_password,
         starttls=settings.smtp_starttls,
+        pool_size=settings.notify_send_concurrency,
     )
 
 

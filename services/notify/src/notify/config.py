@@ -68,8 +68,17 @@ class NotifySettings(ServiceSettings):
     notify_retry_backoff_s: float = Field(60.0, gt=0, description="First retry delay (doubles)")
     notify_retry_backoff_max_s: float = Field(1800.0, gt=0, description="Cap of the retry delay")
     notify_poll_interval_s: float = Field(0.2, gt=0, description="Idle poll interval")
-    notify_batch_size: int = Field(20, ge=1, le=500, description="Deliveries claimed per round")
-    notify_send_concurrency: int = Field(4, ge=1, le=64, description="Parallel sends per round")
+    notify_batch_size: int = Field(50, ge=1, le=500, description="Deliveries claimed per round")
+    notify_send_concurrency: int = Field(
+        16,
+        ge=1,
+        le=64,
+        description=(
+            "Deliveries prepared and sent at once in a round (each waits on intake's contact "
+            "look-up, two commits and the SMTP server: at 4, a platform at 20 complaints/s "
+            "fell behind with notify's CPU a third used); also the SMTP connections kept"
+        ),
+    )
     notify_sending_lease_s: float = Field(
         300.0,
         ge=0,
