@@ -74,6 +74,7 @@ class LatencyResult:
     acks_duplicated: int = 0
     ack_ms: dict[str, float] = field(default_factory=dict)
     ack_wait_s: float = 0.0
+    poll_errors: int = 0  # polling GETs that got no answer (retried)
     items: list[Tracked] = field(default_factory=list)  # per complaint, not in as_dict
 
     def as_dict(self) -> dict[str, Any]:
@@ -172,6 +173,7 @@ class _LatencyRun:
         self.pollers: set[asyncio.Task[None]] = set()
         self.stop_consuming = asyncio.Event()
         self.get_requests = 0  # the polling GETs; the confirming GETs are not counted
+        self.poll_errors = 0  # polls that got no answer (a connection closed under them)
         self.errors: list[str] = []
         self.late_sends = 0
         self.send_window_s = 0.0
@@ -268,7 +270,14 @@ class _LatencyRun:
         while time.monotonic() < deadline:
             item.polls += 1
             self.get_requests += 1
-            answer = await self.client.get(f"/v1/complaints/{item.complaint_id}")
+            try:
+                answer = await self.client.get(f"/v1/complaints/{item.complaint_id}")
+            except httpx.TransportError:
+                # A kept-alive connection the server closed as it was reused (or an
+                # overloaded server): this poll tells nothing, the next one will.
+                self.poll_errors += 1
+                await asyncio.sleep(self.poll_interval_s)
+                continue
             if answer.status_code == 200 and answer.json()["status"] == "assigned":
                 item.visible_at = time.monotonic()
                 return
@@ -387,6 +396,7 @@ class _LatencyRun:
             assigned_visible=len(visible_lat),
             confirmed_by_get=self.confirmed_by_get,
             get_requests=self.get_requests,
+            poll_errors=self.poll_errors,
             post_ms=percentiles_ms(post_lat),
             event_ms=percentiles_ms(event_lat),
             visible_ms=percentiles_ms(visible_lat),
