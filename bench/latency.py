@@ -353,11 +353,14 @@ class _LatencyRun:
         for chunk_start in range(0, len(accepted), 50):
             chunk = accepted[chunk_start : chunk_start + 50]
             answers = await asyncio.gather(
-                *(self.client.get(f"/v1/complaints/{t.complaint_id}") for t in chunk)
+                *(self.client.get(f"/v1/complaints/{t.complaint_id}") for t in chunk),
+                return_exceptions=True,
             )
-            self.confirmed_by_get += sum(
-                1 for a in answers if a.status_code == 200 and a.json()["status"] == "assigned"
-            )
+            for answer in answers:
+                if isinstance(answer, BaseException):
+                    self.errors.append(f"confirming GET: {answer!r}")
+                elif answer.status_code == 200 and answer.json()["status"] == "assigned":
+                    self.confirmed_by_get += 1
 
     def _method(self) -> str:
         method = (
@@ -439,7 +442,9 @@ async def run_latency(
     complaints = _Complaints.for_run(bodies, email_prefix)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive closes them: a request
+    # on a connection the server is closing fails with ReadError, never retried.
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=3)
     client = httpx.AsyncClient(
         base_url=intake_url, headers={"X-API-Key": api_key}, timeout=30, limits=limits
     )

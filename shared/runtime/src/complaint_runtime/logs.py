@@ -50,3 +50,6 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
     # aiokafka is chatty at INFO about every rebalance step; warnings still show.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request at INFO: a JSON line per internal call (notify's contact
+    # look-ups) cost CPU under load and said nothing the metrics do not.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
