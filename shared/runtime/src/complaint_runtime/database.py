@@ -327,3 +327,10 @@ def is_database_unavailable(exc: DBAPIError) -> bool:
         return True
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     return bool(sqlstate) and str(sqlstate).startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database or the network is away (a 503 with Retry-After), not a bug (a 500)."""
+    if isinstance(exc, DBAPIError):
+        return is_database_unavailable(exc)
+    return isinstance(exc, OSError | TimeoutError)

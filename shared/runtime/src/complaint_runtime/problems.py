@@ -6,7 +6,8 @@ the request body, ``errors[].field`` the dotted path), so a front end can mark t
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 import structlog
 from fastapi import FastAPI, Request
@@ -127,6 +128,32 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             }
         )
     return errors
+
+
+# The errors :func:`install_problem_handlers` answers with a problem document of their own
+# (a service's customer pages wrap exactly these handlers with pages).
+HANDLED_ERRORS: Final = (
+    DomainError,
+    RequestValidationError,
+    StarletteHTTPException,
+    DBAPIError,
+    OSError,
+    TimeoutError,
+)
+
+
+def too_many_requests(
+    request: Request, *, retry_after_s: int, headers: Mapping[str, str]
+) -> JSONResponse:
+    """429 problem+json (``headers``: Retry-After and the RateLimit-* fields)."""
+    return problem_response(
+        request,
+        429,
+        "Too many requests",
+        f"Try again in {retry_after_s} seconds.",
+        kind="too-many-requests",
+        headers=dict(headers),
+    )
 
 
 def install_problem_handlers(app: FastAPI, *, retry_after_s: int = 5) -> None:

@@ -22,12 +22,12 @@ from complaint_customer_web import errorpages
 from complaint_customer_web.clients import wants_json
 from complaint_customer_web.errorpages import PAGES, PageErrors
 from complaint_customer_web.throttle import Verdict
+from complaint_runtime.database import is_outage
 from complaint_runtime.errors import DomainError, Forbidden, Gone, NotFound
-from complaint_runtime.problems import problem_response
+from complaint_runtime.problems import HANDLED_ERRORS, too_many_requests
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request as StarletteRequest
 
@@ -81,22 +81,9 @@ def error_page(
     )
 
 
-def _is_outage(exc: BaseException) -> bool:
-    from complaint_runtime.database import is_database_unavailable
-
-    if isinstance(exc, DBAPIError):
-        return is_database_unavailable(exc)
-    return isinstance(exc, OSError | TimeoutError)
-
-
 def _too_many(request: StarletteRequest, verdict: Verdict) -> Response:
-    return problem_response(
-        request,
-        429,
-        "Too many requests",
-        f"Try again in {verdict.reset_after_s} seconds.",
-        kind="too-many-requests",
-        headers=verdict.headers(),
+    return too_many_requests(
+        request, retry_after_s=verdict.reset_after_s, headers=verdict.headers()
     )
 
 
@@ -114,7 +101,7 @@ ERRORS: Final = PageErrors(
         (StarletteHTTPException, "not-found"),
         (RequestValidationError, "not-found"),
     ),
-    is_outage=_is_outage,
+    is_outage=is_outage,
     redact=redact_link_paths,
     retry_after_s=lambda request: dependencies(request).settings.retry_after_s,
     too_many=_too_many,
@@ -124,18 +111,7 @@ ERRORS: Final = PageErrors(
 
 def install_page_errors(app: FastAPI) -> None:
     """Wrap the runtime's handlers (installed by ``build_app``) for the pages' requests."""
-    errorpages.install_page_errors(
-        app,
-        ERRORS,
-        (
-            DomainError,
-            RequestValidationError,
-            StarletteHTTPException,
-            DBAPIError,
-            OSError,
-            TimeoutError,
-        ),
-    )
+    errorpages.install_page_errors(app, ERRORS, HANDLED_ERRORS)
 
 
 class UnexpectedErrorPage(errorpages.UnexpectedErrorPage):

@@ -10,9 +10,13 @@ the link paths count by the token's hash, the pages by the request id.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Final, Literal
+
+from complaint_customer_web import ratekeys
+from complaint_customer_web.ratekeys import link_of_token
+
+__all__ = ["DEFAULT_LIMITS", "Action", "limits_with", "link_of_token", "rate_keys"]
 
 Action = Literal["open", "view", "answer", "opt_out"]
 ACTIONS: Final[tuple[Action, ...]] = ("open", "view", "answer", "opt_out")
@@ -29,22 +33,10 @@ DEFAULT_LIMITS: Final[dict[str, str]] = {
 
 
 def limits_with(overrides: Mapping[str, str]) -> dict[str, str]:
-    """The defaults with a deployment's overrides; an unknown key is a configuration
-    mistake (ValueError at start), not a silently ignored limit."""
-    unknown = sorted(set(overrides) - set(DEFAULT_LIMITS))
-    if unknown:
-        raise ValueError(f"unknown rate limit(s) {unknown}; known: {sorted(DEFAULT_LIMITS)}")
-    return {**DEFAULT_LIMITS, **overrides}
-
-
-def link_of_token(token: str) -> str:
-    """What a link path counts under: a hash, never the token itself."""
-    return hashlib.sha256(token.encode()).hexdigest()[:32]
+    """The defaults with a deployment's overrides (an unknown key: ValueError at start)."""
+    return ratekeys.limits_with(DEFAULT_LIMITS, overrides)
 
 
 def rate_keys(action: Action, *, link: str, client: str) -> list[tuple[str, str]]:
     """``(limit name, storage key)`` pairs, per link first, then per client."""
-    return [
-        (f"{action}.link", f"feedback-pages:{action}:link:{link}"),
-        (f"{action}.client", f"feedback-pages:{action}:client:{client}"),
-    ]
+    return ratekeys.rate_keys("feedback-pages", action, link=link, client=client)
