@@ -33,7 +33,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 __all__ = [
     "Agent",
@@ -112,6 +112,9 @@ class CaseAction(Base):
     complaint_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("cases.complaint_id"), index=True
     )
+    # For the order of a flush only (never loaded: the column above is set directly): a new
+    # case's INSERT goes before its history's, so both can wait for one flush.
+    case: Mapped[Case] = relationship(lazy="raise")
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(60))
     from_status: Mapped[str | None] = mapped_column(String(32))
@@ -143,8 +146,10 @@ class Agent(Base):
     display_name: Mapped[str | None] = mapped_column(String(100))
 
 
-# The cases a transaction locked for a batch, in ``Session.info`` (held strongly there).
+# The cases a transaction locked for a batch, in ``Session.info`` (held strongly there),
+# and the ids its preload found no case of.
 _HELD_CASES = "routing.held_cases"
+_ABSENT_CASES = "routing.absent_cases"
 
 
 class CaseRepository:
@@ -152,6 +157,13 @@ class CaseRepository:
         self.session = session
 
     async def get(self, complaint_id: str) -> Case | None:
+        """The case; from memory when this transaction's batch preload locked it or knows
+        there is none (:meth:`lock_for_batch`)."""
+        held: dict[str, Case] = self.session.info.get(_HELD_CASES, {})
+        if complaint_id in held:
+            return held[complaint_id]
+        if complaint_id in self.session.info.get(_ABSENT_CASES, ()):
+            return None
         return await self.session.get(Case, complaint_id)
 
     async def get_for_update(self, complaint_id: str) -> Case | None:
@@ -165,9 +177,14 @@ class CaseRepository:
 
     async def lock_for_batch(self, complaint_ids: Iterable[str]) -> None:
         """Lock these cases in one statement for the rest of the transaction (a consumer's
-        batch); :meth:`get_for_update` then answers them without a round trip each."""
-        locked = await self.get_many_for_update(complaint_ids)
+        batch); :meth:`get` and :meth:`get_for_update` then answer them without a round
+        trip each, also for the ids that have no case (until :meth:`add` adds it). A
+        complaint's events share its partition, so no other consumer creates its case
+        meanwhile."""
+        ids = set(complaint_ids)
+        locked = await self.get_many_for_update(ids)
         self.session.info.setdefault(_HELD_CASES, {}).update(locked)
+        self.session.info.setdefault(_ABSENT_CASES, set()).update(ids - locked.keys())
 
     async def get_many_for_update(self, complaint_ids: Iterable[str]) -> dict[str, Case]:
         """The cases found among ``complaint_ids``, row-locked in one statement in
@@ -186,7 +203,9 @@ class CaseRepository:
         return {case.complaint_id: case for case in rows}
 
     def add(self, case: Case) -> None:
+        """A new case (pending until the next flush, which later reads of it cause)."""
         self.session.add(case)
+        self.session.info.get(_ABSENT_CASES, set()).discard(case.complaint_id)
 
     def add_action(self, action: CaseAction) -> None:
         self.session.add(action)

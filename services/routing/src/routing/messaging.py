@@ -143,12 +143,15 @@ async def on_escalated(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 async def preload(uow: UnitOfWork, envelopes: Sequence[Envelope]) -> None:
-    """Before a batch is applied at once: its clock events' cases and the clocks of those
-    and of its new complaints (a new case file reads the clocks known of it), locked in
-    two statements: the most frequent events routing consumes, several per complaint."""
+    """Before a batch is applied at once: the cases of its clock events and new complaints
+    (triage looks for an existing one first) and the clocks of those (a new case file
+    reads the clocks known of it), locked in two statements: the most frequent events
+    routing consumes, several per complaint."""
     clocked = [e.subject for e in envelopes if isinstance(e.data, CLOCK_EVENTS)]
     received = [e.subject for e in envelopes if isinstance(e.data, ComplaintReceived)]
-    await sla_projection.lock_for_batch(uow=uow, case_ids=clocked, clock_ids=[*clocked, *received])
+    await sla_projection.lock_for_batch(
+        uow=uow, case_ids=[*clocked, *received], clock_ids=[*clocked, *received]
+    )
 
 
 async def on_clock_event(uow: UnitOfWork, envelope: Envelope) -> None:

@@ -96,6 +96,12 @@ def needs_of(case: Case, *, team: str | None = None) -> CaseNeeds:
     )
 
 
+# What a transaction already knows, in ``Session.info`` (one session per transaction):
+# the teams it holds the advisory lock of, and the owning team read per category.
+_LOCKED_TEAMS = "routing.locked_teams"
+_OWNING_TEAMS = "routing.owning_teams"
+
+
 def _lock_key(team: str) -> int:
     digest = hashlib.blake2b(f"routing-team:{team}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -123,13 +129,17 @@ class AssignmentRepository:
     # -- locks and counters
 
     async def lock_teams(self, teams: Iterable[str | None]) -> None:
-        """Serialise queue and load changes per team (no-op on SQLite: one writer)."""
+        """Serialise queue and load changes per team (no-op on SQLite: one writer). A
+        transaction-level lock is held until commit, so each team is locked once per
+        transaction (a consumer's batch places many cases of one team)."""
         if not self.is_postgres:
             return
-        for team in sorted({t for t in teams if t}):
+        locked: set[str] = self.session.info.setdefault(_LOCKED_TEAMS, set())
+        for team in sorted({t for t in teams if t} - locked):
             await self._execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(team)}
             )
+            locked.add(team)
 
     async def claim(self, agent_id: str, *, at: datetime) -> bool:
         """One more open case for ``agent_id`` if online and under capacity, atomically."""
@@ -212,11 +222,15 @@ class AssignmentRepository:
     # -- teams and ownership
 
     async def owning_team(self, category: str) -> str:
-        """The team owning ``category``; the built-in table for categories nobody claimed."""
-        team = await self.session.scalar(
-            select(TeamCategory.team).where(TeamCategory.category == category)
-        )
-        return team or team_for_category(category)
+        """The team owning ``category``; the built-in table for categories nobody claimed.
+        Read once per category and transaction: a consumer's batch places many cases, and
+        the admin's ownership changes commit in transactions of their own."""
+        known: dict[str, str | None] = self.session.info.setdefault(_OWNING_TEAMS, {})
+        if category not in known:
+            known[category] = await self.session.scalar(
+                select(TeamCategory.team).where(TeamCategory.category == category)
+            )
+        return known[category] or team_for_category(category)
 
     async def team(self, team: str) -> Team | None:
         """The team's row; None for a team nobody created (a built-in owner or an agent's
@@ -266,6 +280,7 @@ class AssignmentRepository:
         for category in sorted(owned):
             self.session.add(TeamCategory(category=category, team=team))
         await self.session.flush()
+        self.session.info.pop(_OWNING_TEAMS, None)  # what this transaction read is stale
 
     async def teams(self) -> list[tuple[Team, list[str]]]:
         teams = list(await self.session.scalars(select(Team).order_by(Team.id)))

@@ -34,7 +34,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from routing.casefile.domain.listing import CaseFilters, ListPosition
 from routing.casefile.domain.search import SearchQuery
@@ -53,6 +53,8 @@ class CaseFile(Base):
     complaint_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("cases.complaint_id"), primary_key=True
     )
+    # For the order of a flush only, never loaded (see ``CaseAction.case``).
+    case: Mapped[Case] = relationship(lazy="raise")
     subject: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     order_ref: Mapped[str | None] = mapped_column(Text)
@@ -85,6 +87,8 @@ class CaseMessage(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     complaint_id: Mapped[str] = mapped_column(String(36), ForeignKey("cases.complaint_id"))
+    # For the order of a flush only, never loaded (see ``CaseAction.case``).
+    case: Mapped[Case] = relationship(lazy="raise")
     kind: Mapped[str] = mapped_column(String(24))
     author: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(16))

@@ -217,6 +217,12 @@ def received_case(
         updated_at=at,
         reopen_count=0,
         version=1,
+        # No clock yet: the summary the case file computes for none, so opening the case
+        # file changes nothing and costs no UPDATE of the new row.
+        sla_due_at=None,
+        sla_at_risk=False,
+        sla_breached=False,
+        sla_state=None,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from complaint_runtime.database import Base, BigId, UTCDateTime, dialect_insert
 from sqlalchemy import (
@@ -36,10 +36,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from routing.casefile.domain.visibility import Visibility
 from routing.tasks.domain.listing import TaskFilters, TaskPosition
+
+if TYPE_CHECKING:
+    from routing.db import Case
 
 ID_LENGTH = 200
 # routing.tasks.domain.rules.SINGLE_OPEN_KINDS: every kind but the review.
@@ -68,6 +71,8 @@ class Task(Base):
     complaint_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("cases.complaint_id"), index=True
     )
+    # For the order of a flush only, never loaded (see ``routing.db.CaseAction.case``).
+    case: Mapped[Case] = relationship("Case", lazy="raise")
     team: Mapped[str] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(8))
     assignee: Mapped[str | None] = mapped_column(String(100), index=True)

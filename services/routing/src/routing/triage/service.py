@@ -181,7 +181,8 @@ async def _open_case(
         description=received.description,
         length=streak_length,
     )
-    await uow.session.flush()  # the history rows reference the case row
+    # No flush here: the case's rows go in the next one, after the case (their mappings
+    # name it), and the case is inserted already triaged rather than updated.
     record_received(uow, case, received, event_id=event_id)
     _triaged(uow, case, decision, rules, repeat_count=repeat_count, at=at)
     return case
