@@ -109,4 +109,10 @@ def dependencies(request: Request) -> Dependencies:
     return deps
 
 
-DependenciesDep = Annotated[Dependencies, Depends(dependencies)]
+async def _dependency(request: Request) -> Dependencies:
+    # A coroutine: FastAPI runs a plain function dependency in a worker thread, a thread
+    # hop on every request.
+    return dependencies(request)
+
+
+DependenciesDep = Annotated[Dependencies, Depends(_dependency)]

@@ -76,7 +76,13 @@ def dependencies(request: Request) -> Dependencies:
     return found
 
 
-DependenciesDep = Annotated[Dependencies, Depends(dependencies)]
+async def _dependency(request: Request) -> Dependencies:
+    # A coroutine: FastAPI runs a plain function dependency in a worker thread, a thread
+    # hop on every request.
+    return dependencies(request)
+
+
+DependenciesDep = Annotated[Dependencies, Depends(_dependency)]
 # The admin API's roles: leads and managers read, admins change.
 AdminReader = Annotated[Principal, Depends(require_roles("lead", "manager", "admin"))]
 AdminWriter = Annotated[Principal, Depends(require_roles("admin"))]

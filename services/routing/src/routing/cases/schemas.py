@@ -23,7 +23,8 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def if_match(
+# A coroutine: FastAPI runs a plain function dependency in a worker thread.
+async def if_match(
     value: Annotated[
         str | None,
         Header(
