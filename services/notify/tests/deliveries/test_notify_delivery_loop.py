@@ -110,7 +110,9 @@ def smtp() -> Iterator[tuple[SmtpSink, int]]:
 
 @dataclass
 class FakeServices:
-    """intake's and feedback's internal APIs, checking the service token like they do."""
+    """intake's and feedback's internal APIs, checking the service token like they do.
+    intake answers the batch contact lookup too, unless ``batch`` is off (an older intake);
+    ``others`` are the contacts of further complaints it knows."""
 
     contact: dict[str, Any] = field(
         default_factory=lambda: {
@@ -126,9 +128,15 @@ class FakeServices:
             "assignee": "agent-li",
         }
     )
+    others: dict[str, dict[str, Any]] = field(default_factory=dict)
     down: bool = False
     status: int = 200
+    batch: bool = True
     calls: list[str] = field(default_factory=list)
+    looked_up: list[list[str]] = field(default_factory=list)  # each batch lookup's ids
+
+    def known(self) -> dict[str, dict[str, Any]]:
+        return {COMPLAINT_ID: self.contact} | self.others
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(request.url.path)
@@ -140,8 +148,22 @@ class FakeServices:
         if self.status != 200:
             return httpx.Response(self.status, json={"title": "nope"})
         path = request.url.path
-        if path == f"/internal/v1/complaints/{COMPLAINT_ID}/contact":
-            return httpx.Response(200, json=self.contact)
+        known = self.known()
+        if path == "/internal/v1/contacts/lookup" and self.batch:
+            asked: list[str] = json.loads(request.content)["complaint_ids"]
+            self.looked_up.append(asked)
+            return httpx.Response(
+                200,
+                json={
+                    "contacts": [known[i] for i in asked if i in known],
+                    "not_found": [i for i in asked if i not in known],
+                },
+            )
+        prefix, suffix = "/internal/v1/complaints/", "/contact"
+        if path.startswith(prefix) and path.endswith(suffix):
+            complaint_id = path.removeprefix(prefix).removesuffix(suffix)
+            if complaint_id in known:
+                return httpx.Response(200, json=known[complaint_id])
         if path.startswith("/internal/v1/confirmation-requests/"):
             return httpx.Response(
                 200,

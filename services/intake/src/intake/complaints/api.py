@@ -1,7 +1,8 @@
 """Routes of submissions: front ends post complaints, customers (or front ends) write about
-them or withdraw them, and notify fetches the raw contacts of one (role ``service``). The
-work is in :mod:`intake.complaints.service`, :mod:`intake.complaints.messages` and
-:mod:`intake.complaints.withdrawals`."""
+them or withdraw them, and notify fetches the raw contacts of one complaint, or of a batch
+(role ``service``). The work is in :mod:`intake.complaints.service`,
+:mod:`intake.complaints.messages`, :mod:`intake.complaints.withdrawals` and
+:mod:`intake.complaints.contacts`."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from typing import Annotated, Any
 from complaint_runtime.auth import Principal, require_roles
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from intake.access.api import TOO_MANY, FrontEndDep, ViewerDep, customer_limit
 from intake.bootstrap import Dependencies, DependenciesDep
-from intake.complaints import messages, service, withdrawals
+from intake.complaints import contacts, messages, service, withdrawals
 from intake.complaints.domain.submissions import (
     Attachment,
     CustomerDetails,
@@ -200,6 +202,62 @@ async def get_contact(
         organisation_timezone=deps.settings.organisation_timezone,
     )
     return ContactCard.model_validate(asdict(card))
+
+
+ComplaintId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+
+
+class ContactLookupIn(BaseModel):
+    """The complaints whose contacts a batch of notifications needs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    complaint_ids: list[ComplaintId] = Field(
+        min_length=1,
+        max_length=contacts.MAX_LOOKUP,
+        description=f"1 to {contacts.MAX_LOOKUP} complaint ids; a repeated one is answered once",
+    )
+
+
+class ContactLookupAnswer(BaseModel):
+    contacts: list[ContactCard] = Field(
+        description="Per complaint found, what its `/contact` answers; in the order asked"
+    )
+    not_found: list[str] = Field(
+        description="The complaints intake does not know (the single lookup's 404)"
+    )
+
+
+@internal_router.post(
+    "/contacts/lookup",
+    response_model=ContactLookupAnswer,
+    responses=dict.fromkeys((401, 403, 422, 503), PROBLEM),
+    summary="The contacts of several complaints at once, for a batch of notifications",
+    description=(
+        "The batch form of `GET /internal/v1/complaints/{complaint_id}/contact` (role "
+        f"`service`): up to {contacts.MAX_LOOKUP} complaint ids, read in one query. Each "
+        "complaint found is answered with the same fields, each unknown one listed in "
+        f"`not_found`; more than {contacts.MAX_LOOKUP} ids (or none) is a 422. Nothing is "
+        "stored."
+    ),
+)
+async def lookup_contacts(
+    lookup: ContactLookupIn,
+    _caller: Annotated[Principal, Depends(require_roles("service"))],
+    deps: DependenciesDep,
+) -> JSONResponse:
+    found = await contacts.contact_cards(
+        database=deps.database,
+        secrets_=deps.secrets,
+        complaint_ids=lookup.complaint_ids,
+        public_base_url=deps.settings.public_base_url,
+        organisation_timezone=deps.settings.organisation_timezone,
+    )
+    answer = ContactLookupAnswer(
+        contacts=[ContactCard.model_validate(asdict(card)) for card in found.found],
+        not_found=list(found.not_found),
+    )
+    return JSONResponse(answer.model_dump(mode="json"))  # validated once, here
 
 
 def body_hash(complaint: ComplaintIn) -> str:

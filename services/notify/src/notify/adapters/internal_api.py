@@ -4,11 +4,16 @@ Customer contacts (with the times promised to the customer) and lost-link codes 
 intake, survey links from feedback; all are used for one send and then dropped, never
 stored. A dependency that is down or answers 5xx raises :class:`TransientError` (retry
 later); 404 raises :class:`NotFound`: there is nothing to send to.
+
+The delivery loop asks intake for the contacts of a whole claimed batch at once
+(:meth:`InternalApi.customer_contacts`, up to :data:`CONTACT_BATCH_MAX` complaints a
+request); a complaint intake does not know is named in the answer instead of a 404.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +24,8 @@ from complaint_runtime.identity import issue_token
 
 MAX_RESPONSE_BYTES = 64 * 1024
 TOKEN_TTL_S = 300
+CONTACT_BATCH_MAX = 100  # intake's bound on one contact lookup
+CONTACT_LOOKUP_PATH = "/internal/v1/contacts/lookup"
 
 
 class BadResponse(Exception):
@@ -45,6 +52,20 @@ class CustomerContact:
     first_response_due_at: datetime | None = None
     resolution_due_at: datetime | None = None
     clocks_expected: bool = False
+
+
+@dataclass(frozen=True)
+class ContactBatch:
+    """intake's answer for several complaints: the contacts it found, the complaints it
+    does not know (each one's 404) and, per complaint, why its entry was off-contract."""
+
+    found: Mapping[str, CustomerContact] = field(default_factory=dict)
+    not_found: frozenset[str] = frozenset()
+    bad: Mapping[str, str] = field(default_factory=dict)
+
+
+class BatchUnsupported(Exception):
+    """intake has no batch lookup (an older intake answers 404 or 405): ask one by one."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +106,31 @@ def _time(data: dict[str, Any], key: str) -> datetime | None:
     return moment if moment is not None and moment.tzinfo is not None else None
 
 
+def _contact(data: dict[str, Any], complaint_id: str) -> CustomerContact:
+    """One complaint's contact card, as the single lookup and each entry of a batch give it."""
+    reference = _str(data, "reference")
+    if reference is None:
+        raise BadResponse("intake's contact answer has no reference")
+    return CustomerContact(
+        complaint_id=_str(data, "complaint_id") or complaint_id,
+        reference=reference,
+        name=_str(data, "name"),
+        email=_str(data, "email"),
+        phone=_str(data, "phone"),
+        language=_str(data, "language") or "zh-CN",
+        preferred_channel=_str(data, "preferred_channel"),
+        tracking_url=_str(data, "tracking_url"),
+        team=_str(data, "team"),
+        assignee=_str(data, "assignee"),
+        priority=_str(data, "priority"),
+        received_at=_time(data, "received_at"),
+        timezone=_str(data, "timezone"),
+        first_response_due_at=_time(data, "first_response_due_at"),
+        resolution_due_at=_time(data, "resolution_due_at"),
+        clocks_expected=data.get("clocks_expected") is True,
+    )
+
+
 class InternalApi:
     """The client of intake's and feedback's internal APIs, one per process (closed by the
     delivery loop when it stops)."""
@@ -111,27 +157,45 @@ class InternalApi:
     async def customer_contact(self, complaint_id: str) -> CustomerContact:
         url = f"{self._intake}/internal/v1/complaints/{complaint_id}/contact"
         data = await self._get_json(url, what="intake")
-        reference = _str(data, "reference")
-        if reference is None:
-            raise BadResponse("intake's contact answer has no reference")
-        return CustomerContact(
-            complaint_id=_str(data, "complaint_id") or complaint_id,
-            reference=reference,
-            name=_str(data, "name"),
-            email=_str(data, "email"),
-            phone=_str(data, "phone"),
-            language=_str(data, "language") or "zh-CN",
-            preferred_channel=_str(data, "preferred_channel"),
-            tracking_url=_str(data, "tracking_url"),
-            team=_str(data, "team"),
-            assignee=_str(data, "assignee"),
-            priority=_str(data, "priority"),
-            received_at=_time(data, "received_at"),
-            timezone=_str(data, "timezone"),
-            first_response_due_at=_time(data, "first_response_due_at"),
-            resolution_due_at=_time(data, "resolution_due_at"),
-            clocks_expected=data.get("clocks_expected") is True,
+        return _contact(data, complaint_id)
+
+    async def customer_contacts(self, complaint_ids: Sequence[str]) -> ContactBatch:
+        """The contacts of up to :data:`CONTACT_BATCH_MAX` complaints in one request.
+
+        The whole request fails like :meth:`customer_contact` (:class:`TransientError`
+        when intake is down, answers 5xx, 401, 403, 408 or 429; :class:`BadResponse` for
+        an off-contract answer), except that 404 and 405 raise :class:`BatchUnsupported`.
+        A complaint intake does not know is in ``not_found``, an entry without a reference
+        in ``bad``; a complaint the answer does not mention is in neither."""
+        wanted = list(dict.fromkeys(complaint_ids))
+        if not wanted:
+            return ContactBatch()
+        if len(wanted) > CONTACT_BATCH_MAX:
+            raise ValueError(f"at most {CONTACT_BATCH_MAX} complaints per contact lookup")
+        data = await self._request_json(
+            "POST",
+            f"{self._intake}{CONTACT_LOOKUP_PATH}",
+            what="intake",
+            body={"complaint_ids": wanted},
+            max_bytes=MAX_RESPONSE_BYTES * len(wanted),
+            unsupported=(404, 405),
         )
+        entries, missing = data.get("contacts"), data.get("not_found")
+        if not isinstance(entries, list) or not isinstance(missing, list):
+            raise BadResponse("intake's contact lookup has no contacts and not_found lists")
+        asked = set(wanted)
+        found: dict[str, CustomerContact] = {}
+        bad: dict[str, str] = {}
+        for entry in entries:
+            complaint_id = _str(entry, "complaint_id") if isinstance(entry, dict) else None
+            if complaint_id is None or complaint_id not in asked:
+                continue  # not one asked for: nobody's answer
+            try:
+                found[complaint_id] = _contact(entry, complaint_id)
+            except BadResponse as exc:
+                bad[complaint_id] = str(exc)
+        not_found = frozenset(i for i in missing if isinstance(i, str) and i in asked)
+        return ContactBatch(found=found, not_found=not_found - found.keys(), bad=bad)
 
     async def tracking_code(self, complaint_id: str, request_id: str) -> TrackingCode:
         """The code of a lost-link request; intake answers it once (404 afterwards, or
@@ -169,14 +233,30 @@ class InternalApi:
         )
 
     async def _get_json(self, url: str, *, what: str) -> dict[str, Any]:
+        return await self._request_json("GET", url, what=what)
+
+    async def _request_json(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        body: dict[str, Any] | None = None,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+        unsupported: tuple[int, ...] = (),
+    ) -> dict[str, Any]:
         token = issue_token(
             secret=self._secret, subject="notify", roles=["service"], ttl_s=TOKEN_TTL_S
         )
         try:
-            response = await self._client.get(url, headers={"Authorization": f"Bearer {token}"})
+            response = await self._client.request(
+                method, url, json=body, headers={"Authorization": f"Bearer {token}"}
+            )
         except httpx.HTTPError as exc:  # connect, read, timeouts: the service is not there
             raise TransientError(f"{what} unreachable: {type(exc).__name__}") from exc
         status = response.status_code
+        if status in unsupported:
+            raise BatchUnsupported(f"{what} answered {status}")
         if status == 404:  # the other service does not know it (e.g. erased)
             raise NotFound(f"{what} answered 404")
         if status >= 500 or status in (401, 403, 408, 429):
@@ -185,8 +265,8 @@ class InternalApi:
             raise TransientError(f"{what} answered {status}")
         if status != 200:
             raise BadResponse(f"{what} answered {status}")
-        if len(response.content) > MAX_RESPONSE_BYTES:
-            raise BadResponse(f"{what}'s answer is larger than {MAX_RESPONSE_BYTES} bytes")
+        if len(response.content) > max_bytes:
+            raise BadResponse(f"{what}'s answer is larger than {max_bytes} bytes")
         try:
             data = response.json()
         except ValueError as exc:

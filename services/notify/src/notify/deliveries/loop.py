@@ -4,8 +4,9 @@ Never the same message twice
 ----------------------------
 1. The consumer only records a ``pending`` row; UNIQUE (event, template, recipient role)
    makes a redelivered event add nothing.
-2. The loop claims a batch (``preparing``, attempts + 1): contacts are looked up and the
-   message rendered. Nothing has been sent, so a claim abandoned by a crash is handed back
+2. The loop claims a batch (``preparing``, attempts + 1): contacts are looked up (the
+   batch's intake contacts in one request, before any is prepared) and the message
+   rendered. Nothing has been sent, so a claim abandoned by a crash is handed back
    (``pending``) after the lease and sent then.
 3. Right before its SMTP session, one row moves to ``sending`` in its own committed
    transaction; then it is sent, and a new transaction marks it ``sent`` and stages
@@ -45,7 +46,7 @@ from notify.deliveries.db import Delivery
 from notify.deliveries.outcomes import OutcomeRecorder
 from notify.messages.domain.directory import StaffDirectory
 from notify.messages.rendering import Renderer
-from notify.messages.service import DueTimesPending, MessagePreparer, Skip
+from notify.messages.service import DueTimesPending, MessagePreparer, PrefetchedContacts, Skip
 
 log = structlog.get_logger(__name__)
 
@@ -163,10 +164,11 @@ class DeliveryLoop:
 
     async def _deliver_all(self, rows: list[Delivery]) -> None:
         limit = asyncio.Semaphore(self._settings.notify_send_concurrency)
+        contacts = await self._prefetch_contacts(rows)
 
         async def deliver(row: Delivery) -> None:
             async with limit:
-                await self._deliver(row)
+                await self._deliver(row, contacts)
 
         results = await asyncio.gather(*(deliver(row) for row in rows), return_exceptions=True)
         for row, result in zip(rows, results, strict=True):
@@ -179,15 +181,25 @@ class DeliveryLoop:
                     error=safe_error(repr(result)),
                 )
 
+    async def _prefetch_contacts(self, rows: list[Delivery]) -> PrefetchedContacts | None:
+        """The batch's intake contacts in one request (per 100 complaints), used for this
+        round's sends only. Should that fail unexpectedly, each delivery looks its contact
+        up on its own, as the claimed rows must still be prepared and recorded."""
+        try:
+            return await self._preparer.prefetch_contacts(rows)
+        except Exception as exc:
+            log.error("contacts not prefetched", error=safe_error(repr(exc)))
+            return None
+
     async def _refresh_metrics(self) -> None:
         counts = await service.count_by_status(database=self._database)
         for status, count in counts.items():
             metrics.DELIVERIES.labels(status).set(count)
 
-    async def _deliver(self, row: Delivery) -> None:
+    async def _deliver(self, row: Delivery, contacts: PrefetchedContacts | None = None) -> None:
         outcomes, claimer = self._outcomes, self.instance_id
         try:
-            email = await self._preparer.prepare(row=row)
+            email = await self._preparer.prepare(row=row, contacts=contacts)
             if not await service.start_transmitting(
                 database=self._database,
                 delivery_id=row.delivery_id,

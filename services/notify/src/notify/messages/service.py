@@ -1,30 +1,46 @@
 """Just-in-time preparation of one delivery: resolve the recipient, render the message.
 
 Contacts are looked up (from intake, or the staff directory) only when a claimed delivery
-is about to be sent, and only a masked address and a keyed hash of it are stored.
+is about to be sent, and only a masked address and a keyed hash of it are stored. The
+delivery loop reads the intake contacts of a whole claimed batch in one request first
+(:meth:`MessagePreparer.prefetch_contacts`); they live in memory for that round only, and a
+delivery whose complaint the batch did not answer looks it up on its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import structlog
 from complaint_contracts.events.notify import FailureReason
 from complaint_runtime.consumer import TransientError
 from complaint_runtime.database import utcnow
+from complaint_runtime.errors import NotFound
 
 from notify.adapters.channels import OutgoingEmail
-from notify.adapters.internal_api import CustomerContact, InternalApi
+from notify.adapters.internal_api import (
+    CONTACT_BATCH_MAX,
+    BadResponse,
+    BatchUnsupported,
+    CustomerContact,
+    InternalApi,
+)
 from notify.config import NotifySettings
 from notify.messages.domain.directory import NoRecipient, StaffDirectory, staff_recipient
 from notify.messages.domain.promised_times import ahead, stored_due, wait_for_due_times
 from notify.messages.domain.recipients import looks_like_address, masked_address, recipient_hash
 from notify.messages.domain.template_context import LookedUp, message_context
 from notify.messages.rendering import LANGUAGES, Renderer
+
+log = structlog.get_logger(__name__)
+
+ID_LENGTH = 36  # a complaint id (UUIDv7 as text): anything longer is looked up on its own
 
 
 class Skip(Exception):
@@ -78,6 +94,48 @@ class _Recipient:
     language: str
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """What a delivery's own lookup would have raised: raised anew for each delivery."""
+
+    kind: type[Exception]
+    message: str
+
+
+class PrefetchedContacts:
+    """The intake contacts of one claimed batch, read before its deliveries are prepared and
+    dropped with the round (never stored). Per complaint, the contact or what its own
+    lookup would have raised: :class:`TransientError` (intake down or 5xx),
+    :class:`NotFound` (intake does not know it), :class:`BadResponse` (an off-contract
+    entry); a complaint not in it is looked up on its own."""
+
+    def __init__(self, outcomes: Mapping[str, CustomerContact | _Failed] | None = None):
+        self._outcomes = dict(outcomes or {})
+
+    def __len__(self) -> int:
+        return len(self._outcomes)
+
+    def __contains__(self, complaint_id: object) -> bool:
+        return complaint_id in self._outcomes
+
+    def get(self, complaint_id: str) -> CustomerContact | None:
+        """The prefetched contact, None when there is none; raises the lookup's error."""
+        outcome = self._outcomes.get(complaint_id)
+        if isinstance(outcome, _Failed):
+            raise outcome.kind(outcome.message)
+        return outcome
+
+
+def contacts_needed(row: ClaimedDelivery) -> Iterator[str]:
+    """The complaints whose intake contact preparing ``row`` reads: its own, and for a
+    duplicate notice the complaint that stands."""
+    yield row.complaint_id
+    if row.template == "duplicate_notice":
+        standing = row.context.get("duplicate_of")
+        if isinstance(standing, str) and standing:
+            yield standing
+
+
 def recipient_hash_key(settings: NotifySettings) -> bytes:
     if settings.notify_recipient_hash_key:
         return settings.notify_recipient_hash_key.encode()
@@ -106,14 +164,54 @@ class MessagePreparer:
         self._clock = clock
         self._hash_key = recipient_hash_key(settings)
 
-    async def prepare(self, *, row: ClaimedDelivery) -> OutgoingEmail:
+    async def prefetch_contacts(self, rows: Sequence[ClaimedDelivery]) -> PrefetchedContacts:
+        """The intake contacts every delivery of a claimed batch needs, each complaint asked
+        once, in one request per :data:`CONTACT_BATCH_MAX` complaints.
+
+        intake down or answering 5xx: every delivery that needed the request gets its
+        :class:`TransientError`. An intake without the batch lookup, or an off-contract
+        answer as a whole: nothing prefetched for those complaints, each delivery asks on
+        its own (and gets today's answer)."""
+        ids = list(
+            dict.fromkeys(i for row in rows for i in contacts_needed(row) if len(i) <= ID_LENGTH)
+        )
+        chunks = [ids[n : n + CONTACT_BATCH_MAX] for n in range(0, len(ids), CONTACT_BATCH_MAX)]
+        outcomes: dict[str, CustomerContact | _Failed] = {}
+        for answered in await asyncio.gather(*(self._prefetch(chunk) for chunk in chunks)):
+            outcomes.update(answered)
+        return PrefetchedContacts(outcomes)
+
+    async def _prefetch(self, ids: list[str]) -> dict[str, CustomerContact | _Failed]:
+        try:
+            batch = await self._api.customer_contacts(ids)
+        except TransientError as exc:
+            return dict.fromkeys(ids, _Failed(TransientError, str(exc)))
+        except (BatchUnsupported, BadResponse) as exc:
+            log.warning(
+                "contacts looked up one by one",
+                reason=f"{type(exc).__name__}: {exc}",
+                complaints=len(ids),
+            )
+            return {}
+        outcomes: dict[str, CustomerContact | _Failed] = dict(batch.found)
+        for complaint_id in batch.not_found:
+            outcomes[complaint_id] = _Failed(NotFound, "intake answered 404")
+        for complaint_id, reason in batch.bad.items():
+            outcomes[complaint_id] = _Failed(BadResponse, reason)
+        return outcomes
+
+    async def prepare(
+        self, *, row: ClaimedDelivery, contacts: PrefetchedContacts | None = None
+    ) -> OutgoingEmail:
         """Resolve the recipient just in time and render the message; nothing is stored.
 
-        What was resolved before a failure stays on the row (the staff member, the masked
-        address), so a skipped or failed delivery's log entry says whom it was for. An
-        acknowledgement whose clocks are not armed yet raises :class:`DueTimesPending`.
+        The customer's contact comes from ``contacts`` (the batch's, read just before)
+        when it holds the complaint, else from its own lookup at intake. What was resolved
+        before a failure stays on the row (the staff member, the masked address), so a
+        skipped or failed delivery's log entry says whom it was for. An acknowledgement
+        whose clocks are not armed yet raises :class:`DueTimesPending`.
         """
-        contact = await self._api.customer_contact(row.complaint_id)
+        contact = await self._contact(row.complaint_id, contacts)
         recipient = self._recipient(row, contact)
         now = self._clock()
         first_response_due = stored_due(row.context, "first_response")
@@ -135,7 +233,9 @@ class MessagePreparer:
         context = message_context(
             template=row.template,
             stored=row.context,
-            looked_up=await self._looked_up(row, contact, recipient.name, language, now=now),
+            looked_up=await self._looked_up(
+                row, contact, recipient.name, language, now=now, contacts=contacts
+            ),
             zone=self._settings.notify_display_timezone,
         )
         message = self._renderer.render(template=row.template, language=language, context=context)
@@ -148,6 +248,14 @@ class MessagePreparer:
             template=row.template,
             language=language,
         )
+
+    async def _contact(
+        self, complaint_id: str, contacts: PrefetchedContacts | None
+    ) -> CustomerContact:
+        prefetched = contacts.get(complaint_id) if contacts is not None else None
+        if prefetched is not None:
+            return prefetched
+        return await self._api.customer_contact(complaint_id)
 
     def _recipient(self, row: ClaimedDelivery, contact: CustomerContact) -> _Recipient:
         """The customer from intake's answer, staff from the directory (the member found is
@@ -185,6 +293,7 @@ class MessagePreparer:
         language: str,
         *,
         now: datetime,
+        contacts: PrefetchedContacts | None,
     ) -> LookedUp:
         survey_url = survey_expires = None
         opt_out_url = None
@@ -199,7 +308,7 @@ class MessagePreparer:
             # The reference of the complaint that stands, also just in time. Its tracking
             # link is not passed on: a duplicate may have matched on one identifier only,
             # so its address need not be the one the standing complaint's link went to.
-            standing = await self._api.customer_contact(str(row.context.get("duplicate_of")))
+            standing = await self._contact(str(row.context.get("duplicate_of")), contacts)
         code = None
         if row.template == "tracking_code":
             # Read once: intake drops its only readable copy with this answer.
