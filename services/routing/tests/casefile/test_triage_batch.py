@@ -1,5 +1,6 @@
 """A consumer's batch of new complaints: the preload answers "has it a case already?" for
-all of them in one statement, the owning team is read once per category, and a new case
+all of them in one statement, the owning team is read once per category and its agents
+once per team (the batch's claims keep them true), and a new case
 goes in already triaged (no flush of its own, no UPDATE after its INSERT). The cases are
 the same as one at a time."""
 
@@ -66,6 +67,8 @@ async def test_a_batch_of_new_complaints_reads_no_case_and_no_ownership_per_comp
 
     assert matching("SELECT cases.") == 1  # the preload, for all four
     assert matching("SELECT team_categories.") == 1  # one category, read once
+    assert matching("SELECT agents.") == 1  # one team, read once, kept true by its claims
+    assert matching("UPDATE agents SET open_load") == 4  # each claim still checked in SQL
     assert matching("INSERT INTO cases ") == 4
     assert matching("UPDATE cases SET sla_") == 0  # inserted with the empty summary
     assert matching("UPDATE cases SET status=?, last_activity_at=?") == 0  # inserted triaged
@@ -94,3 +97,26 @@ async def test_a_complaint_sent_twice_in_one_batch_gets_one_case(
         cases = list(await session.scalars(select(Case)))
     assert [c.complaint_id for c in cases] == [data.complaint_id]
     assert [a for a, _ in await _history(database, data.complaint_id)].count("assigned") == 1
+
+
+async def test_the_agents_read_once_are_ranked_with_the_batchs_own_claims(
+    deps: Dependencies, database: Database, seed: Seed
+) -> None:
+    """Two free agents of one team: a batch of four complaints goes two and two, the least
+    loaded first, because each claim is counted in the agents the ranking read once."""
+    await seed(
+        [
+            {"id": "agent-li", "team": "billing", "capacity": 10},
+            {"id": "agent-wu", "team": "billing", "capacity": 10},
+        ]
+    )
+    handlers = messaging.handlers(deps)
+    batch = [received(reference=f"C-20261201-{i:06d}") for i in range(4)]
+    envelopes = [consumed(data, source="intake") for data in batch]
+    async with database.unit_of_work() as uow:
+        await messaging.preload(uow, envelopes)
+        for envelope in envelopes:
+            await handlers[type(envelope.data)](uow, envelope)
+
+    cases = await _cases(database, [d.complaint_id for d in batch])
+    assert sorted(str(c[4]) for c in cases) == ["agent-li", "agent-li", "agent-wu", "agent-wu"]

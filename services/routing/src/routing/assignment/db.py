@@ -18,6 +18,7 @@ Capacity safety rests on two mechanisms, both in the caller's transaction:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
@@ -100,6 +101,9 @@ def needs_of(case: Case, *, team: str | None = None) -> CaseNeeds:
 # the teams it holds the advisory lock of, and the owning team read per category.
 _LOCKED_TEAMS = "routing.locked_teams"
 _OWNING_TEAMS = "routing.owning_teams"
+# ... and the agents of each team it placed cases with (the ranking's input), kept true by
+# its own claims and dropped by any other change of agents it makes.
+_TEAM_AGENTS = "routing.team_agents"
 
 
 def _lock_key(team: str) -> int:
@@ -153,9 +157,28 @@ class AssignmentRepository:
             .values(open_load=Agent.open_load + 1, last_assigned_at=at)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        claimed = bool(result.rowcount)
+        if claimed:
+            self._count_claim(agent_id, at=at)
+        else:  # full or offline since the team's agents were read: read them again
+            self._forget_agents()
+        return claimed
+
+    def _count_claim(self, agent_id: str, *, at: datetime) -> None:
+        teams: dict[str, list[AgentSnapshot]] = self.session.info.get(_TEAM_AGENTS, {})
+        for team, agents in teams.items():
+            teams[team] = [
+                dataclasses.replace(a, load=a.load + 1, last_assigned_at=at)
+                if a.agent_id == agent_id
+                else a
+                for a in agents
+            ]
+
+    def _forget_agents(self) -> None:
+        self.session.info.pop(_TEAM_AGENTS, None)
 
     async def release(self, agent_id: str) -> None:
+        self._forget_agents()
         await self._execute(
             update(Agent)
             .where(Agent.id == agent_id, Agent.open_load > 0)
@@ -168,6 +191,7 @@ class AssignmentRepository:
         whose counter was wrong as ``(id, counter, counted)``."""
         # Agents first (row locks, in id order): a claim or release in flight either
         # committed before the count or waits until this transaction commits.
+        self._forget_agents()
         agents = await self.agents(for_update=True)
         result = await self.session.execute(
             select(Case.assignee, func.count())
@@ -187,6 +211,11 @@ class AssignmentRepository:
     # -- agents
 
     async def agent(self, agent_id: str) -> Agent | None:
+        """The agent's row as committed now (a staff command may change it next)."""
+        self._forget_agents()
+        return await self._agent_row(agent_id)
+
+    async def _agent_row(self, agent_id: str) -> Agent | None:
         return (
             await self.session.scalars(
                 select(Agent).where(Agent.id == agent_id).execution_options(populate_existing=True)
@@ -204,11 +233,19 @@ class AssignmentRepository:
         return list(await self.session.scalars(query.execution_options(populate_existing=True)))
 
     async def snapshots(self, team: str) -> list[AgentSnapshot]:
-        return [snapshot_of(a) for a in await self.agents(team=team)]
+        """The team's agents as the ranking sees them: read once per team and transaction
+        (a consumer's batch places many cases with one team; the team lock keeps other
+        transactions' claims out meanwhile), then kept true by this transaction's claims.
+        An agent gone offline or full elsewhere is caught by the claim's own check."""
+        known: dict[str, list[AgentSnapshot]] = self.session.info.setdefault(_TEAM_AGENTS, {})
+        if team not in known:
+            known[team] = [snapshot_of(a) for a in await self.agents(team=team)]
+        return list(known[team])
 
     async def upsert_agents(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert or update agents; only the keys a row names are overwritten (the load
         is never: it is the engine's counter)."""
+        self._forget_agents()
         insert = dialect_insert(self.session)
         for row in rows:
             values = {**row, "updated_at": utcnow()}
@@ -300,7 +337,7 @@ class AssignmentRepository:
         agent_id = await self.session.scalar(
             select(AccountManager.agent_id).where(AccountManager.customer_ref == customer_ref)
         )
-        return None if agent_id is None else await self.agent(agent_id)
+        return None if agent_id is None else await self._agent_row(agent_id)
 
     async def put_account_manager(self, *, customer_ref: str, agent_id: str) -> None:
         insert = dialect_insert(self.session)
