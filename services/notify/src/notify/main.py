@@ -18,7 +18,10 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     deps = build_dependencies(settings or NotifySettings())
     runtime = deps.runtime
     runtime.consume(
-        topics=messaging.CONSUMED, handlers=messaging.handlers(deps), apply_batch_at_once=True
+        topics=messaging.CONSUMED,
+        handlers=messaging.handlers(deps),
+        apply_batch_at_once=True,
+        preload=messaging.preload,
     )
     loop = deps.delivery_loop
     runtime.run_in_background("delivery-loop", loop.run, stop=loop.stop)

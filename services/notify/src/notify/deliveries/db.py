@@ -9,8 +9,10 @@ stored: only the masked form and a keyed hash.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from complaint_runtime.database import (
     Base,
@@ -20,14 +22,29 @@ from complaint_runtime.database import (
     dialect_insert,
     utcnow,
 )
-from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, func, select, update
+from sqlalchemy import (
+    JSON,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from notify.deliveries.domain.delivery_log import MAX_LIST, STATUSES
 
 # Alembic's env.py reads the metadata from here: the deliveries plus the runtime's tables.
 __all__ = ["Base", "Delivery", "DeliveryRepository", "OutboxMessage", "ProcessedEvent"]
+
+# The columns of uq_deliveries_message: one message per event, template and recipient.
+MESSAGE_KEY = ("event_id", "template", "recipient_role", "recipient_slot")
 
 
 class Delivery(Base):
@@ -36,13 +53,7 @@ class Delivery(Base):
         # The guard behind "never the same message twice for the same event": a redelivered
         # or re-sent event cannot add a second row for the same template and recipient
         # (role, and the member's slot when a group is told one by one).
-        UniqueConstraint(
-            "event_id",
-            "template",
-            "recipient_role",
-            "recipient_slot",
-            name="uq_deliveries_message",
-        ),
+        UniqueConstraint(*MESSAGE_KEY, name="uq_deliveries_message"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
     )
 
@@ -72,6 +83,71 @@ class Delivery(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+_DELIVERIES = cast(Table, Delivery.__table__)
+
+# Where a transaction keeps the deliveries it planned and has not written yet, in
+# ``Session.info`` (see ``service.stage_deliveries``).
+_STAGED = "notify.staged_deliveries"
+
+
+@dataclass(eq=False)
+class StagedDeliveries:
+    """Deliveries planned in one transaction and not written yet: plain dicts of
+    :class:`Delivery`'s columns, in the order planned, written in one statement before the
+    transaction commits; ``on_new``: what to call after the commit for each of them that
+    was new (by delivery id)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    on_new: dict[str, Callable[[], None]] = field(default_factory=dict)
+    _by_complaint: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
+
+    def add(self, rows: Sequence[dict[str, Any]], *, on_new: Callable[[], None] | None) -> None:
+        for row in rows:
+            self.rows.append(row)
+            self._by_complaint.setdefault(row["complaint_id"], []).append(row)
+            if on_new is not None:
+                self.on_new[row["delivery_id"]] = on_new
+
+    def of_complaint(self, complaint_id: str) -> list[dict[str, Any]]:
+        """The complaint's staged rows themselves (a change to one is what gets written)."""
+        return self._by_complaint.get(complaint_id, [])
+
+    def clear(self) -> None:
+        self.rows, self.on_new, self._by_complaint = [], {}, {}
+
+
+def staged_deliveries(session: Session | AsyncSession) -> StagedDeliveries | None:
+    """The session's staged deliveries; None while nothing was staged in it."""
+    staged: StagedDeliveries | None = session.info.get(_STAGED)
+    return staged
+
+
+def start_staging(session: Session | AsyncSession) -> StagedDeliveries:
+    """Begin staging deliveries in this session (the caller writes them before commit)."""
+    staged = StagedDeliveries()
+    session.info[_STAGED] = staged
+    return staged
+
+
+def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert planned deliveries (dicts of the same columns) in one statement (SQLAlchemy
+    pages a very long list), skipping every message already recorded (ON CONFLICT DO
+    NOTHING, on PostgreSQL and SQLite alike); returns the ids of the rows it inserted.
+
+    Synchronous, on the ORM session itself, so that it can run from SQLAlchemy's
+    ``before_commit`` hook (see ``service.stage_deliveries``); an async caller runs it
+    through ``AsyncSession.run_sync``."""
+    if not rows:
+        return set()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(_DELIVERIES)
+        .on_conflict_do_nothing(index_elements=list(MESSAGE_KEY))
+        .returning(_DELIVERIES.c.delivery_id)
+    )
+    return set(session.execute(statement, list(rows)).scalars())
+
+
 class DeliveryRepository:
     """The delivery log's reads and writes; every change after the claim is conditional on
     the claimer still holding the row."""
@@ -85,9 +161,7 @@ class DeliveryRepository:
         statement = (
             insert(Delivery)
             .values(**values)
-            .on_conflict_do_nothing(
-                index_elements=["event_id", "template", "recipient_role", "recipient_slot"]
-            )
+            .on_conflict_do_nothing(index_elements=list(MESSAGE_KEY))
         )
         result = await self.session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -168,6 +242,19 @@ class DeliveryRepository:
     async def pending_of_complaint(self, complaint_id: str) -> list[Delivery]:
         query = select(Delivery).where(
             Delivery.complaint_id == complaint_id, Delivery.status == "pending"
+        )
+        return list(await self.session.scalars(query))
+
+    async def pending_of_complaints(
+        self, complaint_ids: Collection[str], *, template: str
+    ) -> list[Delivery]:
+        """The pending deliveries of one template for these complaints, in one query."""
+        if not complaint_ids:
+            return []
+        query = select(Delivery).where(
+            Delivery.complaint_id.in_(complaint_ids),
+            Delivery.status == "pending",
+            Delivery.template == template,
         )
         return list(await self.session.scalars(query))
 

@@ -7,8 +7,9 @@ recorded by ``outcomes.py``."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from complaint_contracts import topics
@@ -16,10 +17,20 @@ from complaint_contracts.envelope import Envelope
 from complaint_contracts.events import NotificationFailed, NotificationSent
 from complaint_contracts.events.notify import FailureReason
 from complaint_runtime.database import Database, UnitOfWork
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from notify import metrics
 from notify.adapters.channels import safe_error
-from notify.deliveries.db import Delivery, DeliveryRepository
+from notify.deliveries import releases
+from notify.deliveries.db import (
+    Delivery,
+    DeliveryRepository,
+    StagedDeliveries,
+    insert_new,
+    staged_deliveries,
+    start_staging,
+)
 from notify.deliveries.releases import ACKNOWLEDGEMENT, first_look_at
 from notify.messages.domain.planning import plan_deliveries
 
@@ -31,6 +42,118 @@ UNCERTAIN_ERROR = "outcome unknown after a crash"
 RECOVERY_LIMIT = 1000  # abandoned rows recovered per pass
 
 
+def _planned_rows(
+    envelope: Envelope, *, now: datetime, escalation_group: Sequence[str], ack_wait_s: float
+) -> list[dict[str, Any]]:
+    """The ``pending`` rows of the notifications an event causes. The acknowledgement is
+    first looked at after a short wait for its SLA clocks (``ack_wait_s``, see
+    :mod:`notify.deliveries.releases`)."""
+    return [
+        {
+            "delivery_id": str(uuid.uuid4()),
+            "complaint_id": envelope.subject,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "template": planned.template,
+            "recipient_role": planned.recipient_role,
+            "recipient_user": planned.recipient_user,
+            "recipient_slot": planned.slot,
+            "context": planned.context,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": (
+                first_look_at(now, wait_s=ack_wait_s)
+                if planned.template == ACKNOWLEDGEMENT
+                else now
+            ),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for planned in plan_deliveries(envelope.data, escalation_group=escalation_group)
+    ]
+
+
+def _write(
+    session: Session,
+    uow: UnitOfWork,
+    rows: Sequence[dict[str, Any]],
+    on_new: Mapping[str, Callable[[], None]],
+) -> int:
+    """Insert ``rows`` (one statement), skipping messages already recorded; for each new
+    row its ``on_new`` callback is called after the commit. Returns how many were new."""
+    new = insert_new(session, rows)
+    releases.forget_preloaded(session, {row["complaint_id"] for row in rows})
+    for callback in dict.fromkeys(on_new[i] for i in new if i in on_new):
+        uow.after_commit(callback)
+    return len(new)
+
+
+def _staged(uow: UnitOfWork) -> StagedDeliveries:
+    """This unit of work's staged deliveries: written just before it commits (SQLAlchemy's
+    ``before_commit``, inside the transaction; also before a savepoint is released, which
+    only writes them earlier), dropped when it rolls back."""
+    staged = staged_deliveries(uow.session)
+    if staged is not None:
+        return staged
+    staged = start_staging(uow.session)
+
+    def write_before_commit(session: Session) -> None:
+        if staged.rows:
+            _write(session, uow, staged.rows, staged.on_new)
+            staged.clear()
+
+    def drop_on_rollback(_session: Session, previous: SessionTransaction) -> None:
+        if not previous.nested:
+            staged.clear()
+
+    event.listen(uow.session.sync_session, "before_commit", write_before_commit)
+    event.listen(uow.session.sync_session, "after_soft_rollback", drop_on_rollback)
+    return staged
+
+
+async def stage_deliveries(
+    *,
+    uow: UnitOfWork,
+    envelope: Envelope,
+    now: datetime,
+    escalation_group: Sequence[str] = (),
+    ack_wait_s: float = 0.0,
+    on_new: Callable[[], None] | None = None,
+) -> None:
+    """Record the notifications an event causes as ``pending`` rows, written with the
+    unit of work; nothing is sent here. ``on_new`` is called after the commit if any of
+    them was new (a redelivered event, or a copy under the same id, adds none, thanks to
+    the unique (event, template, recipient role, recipient slot)).
+
+    The consumer applies a whole batch in one transaction: the rows its handlers plan are
+    kept in the session and written in one ``INSERT ... ON CONFLICT DO NOTHING`` just
+    before the commit, instead of one statement per row. Inside a savepoint (the batch
+    applied record by record after a failure: a record may roll back alone) they are
+    written at once, and roll back with it. ``escalation_group`` are the members told one
+    by one about a level-3 escalation; ``ack_wait_s``: see :func:`_planned_rows`."""
+    rows = _planned_rows(
+        envelope, now=now, escalation_group=escalation_group, ack_wait_s=ack_wait_s
+    )
+    if not rows:
+        return
+    if uow.session.in_nested_transaction():
+        callbacks = dict.fromkeys((row["delivery_id"] for row in rows), on_new) if on_new else {}
+        await uow.session.run_sync(_write, uow, rows, callbacks)
+        return
+    _staged(uow).add(rows, on_new=on_new)
+
+
+async def write_staged_deliveries(uow: UnitOfWork) -> int:
+    """Write the deliveries staged so far in this unit of work now (before a use case that
+    reads the delivery log in the same transaction); returns how many were new."""
+    staged = staged_deliveries(uow.session)
+    if staged is None or not staged.rows:
+        return 0
+    new = await uow.session.run_sync(_write, uow, staged.rows, staged.on_new)
+    staged.clear()
+    return new
+
+
 async def record_deliveries(
     *,
     uow: UnitOfWork,
@@ -39,45 +162,21 @@ async def record_deliveries(
     escalation_group: Sequence[str] = (),
     ack_wait_s: float = 0.0,
 ) -> int:
-    """Record the notifications an event causes as ``pending`` rows; nothing is sent here.
-
-    Returns how many rows were new: a redelivered event (or a copy under the same id)
-    adds none, thanks to the unique (event, template, recipient role, recipient slot).
-    ``escalation_group`` are the members told one by one about a level-3 escalation. The
-    acknowledgement is first looked at after a short wait for its SLA clocks
-    (``ack_wait_s``, see :mod:`notify.deliveries.releases`).
-    """
-    repository = DeliveryRepository(uow.session)
-    added = 0
-    for planned in plan_deliveries(envelope.data, escalation_group=escalation_group):
-        added += await repository.add_if_new(
-            {
-                "delivery_id": str(uuid.uuid4()),
-                "complaint_id": envelope.subject,
-                "event_id": envelope.id,
-                "event_type": envelope.type,
-                "template": planned.template,
-                "recipient_role": planned.recipient_role,
-                "recipient_user": planned.recipient_user,
-                "recipient_slot": planned.slot,
-                "context": planned.context,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": (
-                    first_look_at(now, wait_s=ack_wait_s)
-                    if planned.template == ACKNOWLEDGEMENT
-                    else now
-                ),
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    return added
+    """:func:`stage_deliveries`, written at once: returns how many rows were new (0 for a
+    redelivered event)."""
+    rows = _planned_rows(
+        envelope, now=now, escalation_group=escalation_group, ack_wait_s=ack_wait_s
+    )
+    if not rows:
+        return 0
+    return await uow.session.run_sync(_write, uow, rows, {})
 
 
 async def erase_complaint(*, uow: UnitOfWork, complaint_id: str, now: datetime) -> int:
     """Honour an erasure: unsent messages to the customer are dropped, and what rows hold
-    about the complaint beyond ids and statuses (masked address, message facts) is cleared."""
+    about the complaint beyond ids and statuses (masked address, message facts) is cleared;
+    deliveries staged earlier in the transaction are written first, so that it sees them."""
+    await write_staged_deliveries(uow)
     repository = DeliveryRepository(uow.session)
     for row in await repository.pending_of_complaint(complaint_id):
         if row.recipient_role == "customer":
