@@ -14,13 +14,23 @@ since arming a backlog is bound by round trips.
 Lock order, everywhere: a complaint's clock rows before its ``complaint_sla`` row (the
 firing loop holds a clock when it escalates), so consumers and the loop never deadlock;
 several ``complaint_sla`` rows are locked in complaint id order (a firing round).
+
+A consumer's batch locks up front what its handlers will lock, one statement per table
+whatever its size (:meth:`ClockRepository.lock_open_for_batch`, then
+:meth:`ComplaintSlaRepository.lock_for_batch`, then
+:meth:`ClockRepository.lock_all_for_batch`): all the batch's clocks in complaint order
+before all its rows in complaint order, so two replicas never deadlock. What they locked is
+held in ``Session.info`` for the rest of the transaction, and the repositories answer the
+handlers' locking reads from it, without a round trip each; rows and clocks the handlers add
+join it. Any rollback (a savepoint's too) forgets it, and they read the database again.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Sequence
-from datetime import datetime
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from complaint_runtime.database import Base, UTCDateTime
@@ -34,6 +44,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    event,
     exists,
     false,
     func,
@@ -44,7 +55,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    SessionTransaction,
+    make_transient_to_detached,
+    mapped_column,
+)
 
 from sla_watch.clocks.domain.clock import ClockView, Pause
 from sla_watch.policies.domain.terms import ComplaintFacts
@@ -189,6 +206,49 @@ class ComplaintSla(Base):
         )
 
 
+# What a consumer's batch locked up front, in ``Session.info`` (held strongly there).
+_HELD = "sla_watch.held"
+OPEN_STATES = ("running", "paused")
+# The order a batch locks clocks in: by complaint (as its rows), then as a complaint's
+# handlers read them (start time; triage's two clocks start together), then by id. Only
+# columns a clock never changes: two replicas sort the same rows the same way.
+_BATCH_ORDER = (Clock.complaint_id, Clock.started_at, Clock.metric, Clock.clock_id)
+
+
+@dataclass
+class _Held:
+    """The clocks and ``complaint_sla`` rows a batch's transaction has locked.
+
+    ``clocks``: per complaint, the clocks open when locked (every clock, stopped ones too,
+    for complaints in ``complete``), and the clocks added to the session since. ``rows``:
+    per complaint, its row, or None when it had none (and none was added since)."""
+
+    clocks: dict[str, list[Clock]] = field(default_factory=dict)
+    complete: set[str] = field(default_factory=set)
+    rows: dict[str, ComplaintSla | None] = field(default_factory=dict)
+
+
+def _held(session: AsyncSession) -> _Held | None:
+    held: _Held | None = session.info.get(_HELD)
+    return held
+
+
+def _hold(session: AsyncSession) -> _Held:
+    held = _held(session)
+    if held is None:
+        held = session.info[_HELD] = _Held()
+        if not event.contains(session.sync_session, "after_soft_rollback", _forget_held):
+            event.listen(session.sync_session, "after_soft_rollback", _forget_held)
+    return held
+
+
+def _forget_held(session: Session, _previous: SessionTransaction) -> None:
+    """A rollback (of a savepoint too) expires or drops what the session held: what the
+    batch locked is read from the database again (the locks themselves stay, unless the
+    whole transaction rolled back)."""
+    session.info.pop(_HELD, None)
+
+
 _CLAIM_COLUMNS = (
     "complaint_id",
     "priority",
@@ -226,6 +286,9 @@ class ComplaintSlaRepository:
         self._lock = lock
 
     async def get(self, complaint_id: str) -> ComplaintSla | None:
+        held = _held(self.session) if self._lock else None
+        if held is not None and complaint_id in held.rows:
+            return held.rows[complaint_id]  # locked by the batch already
         query = select(ComplaintSla).where(ComplaintSla.complaint_id == complaint_id)
         if self._lock:
             query = query.with_for_update()
@@ -233,6 +296,22 @@ class ComplaintSlaRepository:
 
     def add(self, row: ComplaintSla) -> None:
         self.session.add(row)
+        held = _held(self.session)
+        if held is not None and row.complaint_id in held.rows:
+            held.rows[row.complaint_id] = row
+
+    async def lock_for_batch(self, complaint_ids: Iterable[str]) -> dict[str, ComplaintSla]:
+        """Lock the rows of these complaints in one statement, in complaint id order, for the
+        rest of the transaction (a consumer's batch, after its clocks): :meth:`get` then
+        answers them, and that a complaint has none, without a round trip. Returns the rows
+        found."""
+        held = _hold(self.session)
+        wanted = set(complaint_ids)
+        if ids := wanted - held.rows.keys():
+            found = await self.lock_many(ids)
+            for complaint_id in ids:
+                held.rows[complaint_id] = found.get(complaint_id)
+        return {c: row for c in wanted if (row := held.rows[c]) is not None}
 
     async def lock_many(self, complaint_ids: Collection[str]) -> dict[str, ComplaintSla]:
         """The rows of these complaints, locked in complaint id order (so two replicas
@@ -266,7 +345,31 @@ class ComplaintSlaRepository:
         # very complaint pending in the session means its row was inserted already (so
         # nothing is).
         with self.session.no_autoflush:
-            return (await self.session.execute(statement, values)).first() is not None
+            inserted = (await self.session.execute(statement, values)).first() is not None
+        if inserted:
+            self._hold_claimed(values)
+        return inserted
+
+    def _hold_claimed(self, values: dict[str, Any]) -> None:
+        """A complaint claimed in a batch that holds it: its new row joins what the batch
+        holds as if read (without reading it back), and so do its clocks: it has none yet,
+        as the claim checked (its clocks started from now on join them as they are added)."""
+        held = _held(self.session)
+        complaint_id = values["complaint_id"]
+        if held is None:
+            return
+        if complaint_id in held.clocks:
+            held.complete.add(complaint_id)
+        if complaint_id in held.rows:
+            row = ComplaintSla(
+                **{**values, "updated_at": values["updated_at"].astimezone(UTC)},
+                team=None,
+                last_agent_reply_at=None,
+            )
+            # Persistent and unchanged, as loaded from the row just inserted.
+            make_transient_to_detached(row)
+            self.session.add(row)
+            held.rows[complaint_id] = row
 
 
 def at_risk_query(
@@ -289,7 +392,8 @@ def at_risk_query(
     return query.order_by(Clock.due_at).limit(limit)
 
 
-OPEN_STATES = ("running", "paused")
+def _started_at(clock: Clock) -> datetime:
+    return clock.started_at
 
 
 class ClockRepository:
@@ -301,6 +405,62 @@ class ClockRepository:
 
     def add(self, clock: Clock) -> None:
         self.session.add(clock)
+        held = _held(self.session)
+        if held is not None and clock.complaint_id in held.clocks:
+            held.clocks[clock.complaint_id].append(clock)
+
+    def _held_clocks(self, complaint_id: str, *, every: bool = False) -> list[Clock] | None:
+        """The complaint's clocks the batch holds (open ones at least, or, with ``every``,
+        all of them), None when it does not."""
+        held = _held(self.session)
+        if held is None or (every and complaint_id not in held.complete):
+            return None
+        return held.clocks.get(complaint_id)
+
+    async def lock_open_for_batch(self, complaint_ids: Iterable[str]) -> None:
+        """Lock the open clocks of these complaints in one statement (in complaint order)
+        for the rest of the transaction (a consumer's batch, before any row):
+        :meth:`open_of_complaint` then answers them from memory."""
+        held = _hold(self.session)
+        ids = sorted(set(complaint_ids) - held.clocks.keys())
+        if not ids:
+            return
+        rows = await self.session.scalars(
+            select(Clock)
+            .where(Clock.complaint_id.in_(ids), Clock.state.in_(OPEN_STATES))
+            .order_by(*_BATCH_ORDER)
+            .with_for_update()
+        )
+        for complaint_id in ids:
+            held.clocks[complaint_id] = []
+        for clock in rows:
+            held.clocks[clock.complaint_id].append(clock)
+
+    async def lock_all_for_batch(self, complaint_ids: Iterable[str]) -> None:
+        """Lock every clock of these complaints, stopped ones too, in one statement (in
+        complaint order) for the rest of the transaction: :meth:`set_team` then changes
+        them in memory (the flush writes them all in one go). Read after the complaints'
+        rows are locked, as an UPDATE of their clocks would be: a clock another transaction
+        added before the row was locked is among them, and none can be added after."""
+        held = _hold(self.session)
+        ids = sorted(set(complaint_ids) - held.complete)
+        if not ids:
+            return
+        rows = await self.session.scalars(
+            select(Clock)
+            .where(Clock.complaint_id.in_(ids))
+            .order_by(*_BATCH_ORDER)
+            .with_for_update()
+        )
+        found: dict[str, list[Clock]] = {complaint_id: [] for complaint_id in ids}
+        for clock in rows:
+            found[clock.complaint_id].append(clock)
+        for complaint_id, clocks in found.items():
+            # The clocks held already are among them (the same objects, as they are in the
+            # session), those added too (flushed before the read), unless autoflush is off.
+            clocks += [c for c in held.clocks.get(complaint_id, ()) if c not in clocks]
+            held.clocks[complaint_id] = clocks
+            held.complete.add(complaint_id)
 
     async def of_complaint(self, complaint_id: str, *, limit: int = 100) -> Sequence[Clock]:
         query = (
@@ -314,6 +474,15 @@ class ClockRepository:
     async def open_of_complaint(
         self, complaint_id: str, *, metric: str | None = None
     ) -> Sequence[Clock]:
+        held = self._held_clocks(complaint_id) if self._lock else None
+        if held is not None:  # locked by the batch already
+            found = [
+                clock
+                for clock in held
+                if clock.state in OPEN_STATES and (metric is None or clock.metric == metric)
+            ]
+            found.sort(key=_started_at)  # stable: held in the batch's order
+            return found
         query = select(Clock).where(
             Clock.complaint_id == complaint_id, Clock.state.in_(OPEN_STATES)
         )
@@ -325,11 +494,23 @@ class ClockRepository:
         return (await self.session.scalars(query)).all()
 
     async def set_team(self, complaint_id: str, team: str) -> None:
+        """Every clock of the complaint, stopped ones too, gets the team."""
+        held = self._held_clocks(complaint_id, every=True)
+        if held is not None:  # all of them locked by the batch: written at the flush
+            for clock in held:
+                clock.team = team
+            return
         await self.session.execute(
             update(Clock).where(Clock.complaint_id == complaint_id).values(team=team)
         )
 
     async def has_any(self, complaint_id: str) -> bool:
+        held = _held(self.session)
+        if held is not None and complaint_id in held.clocks:
+            if held.clocks[complaint_id]:
+                return True
+            if complaint_id in held.complete:
+                return False
         found = await self.session.scalar(
             select(Clock.clock_id).where(Clock.complaint_id == complaint_id).limit(1)
         )
@@ -337,6 +518,9 @@ class ClockRepository:
 
     async def has_message_clock(self, complaint_id: str, message_id: str) -> bool:
         """Whether the customer message already has its next-response clock."""
+        held = self._held_clocks(complaint_id, every=True)
+        if held is not None:
+            return any(clock.message_id == message_id for clock in held)
         found = await self.session.scalar(
             select(Clock.clock_id).where(
                 Clock.complaint_id == complaint_id, Clock.message_id == message_id

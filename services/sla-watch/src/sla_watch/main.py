@@ -25,11 +25,13 @@ def create_app(settings: SlaSettings | None = None) -> FastAPI:
     # Routing's transitions drive the clocks; intake's customer messages start
     # next-response clocks.
     # Its handlers only write sla-watch's tables: a poll is applied in one go (a savepoint
-    # per record only when that fails), which is what arming a triaged backlog is bound by.
+    # per record only when that fails), which is what arming a triaged backlog is bound by;
+    # the clocks and rows its handlers lock are locked first, a statement per table.
     runtime.consume(
         topics=[topics.ROUTING, topics.INTAKE],
         handlers=messaging.handlers(deps.clock_settings),
         apply_batch_at_once=True,
+        preload=messaging.preload,
     )
     runtime.run_in_background("sla-fire", deps.fire_loop.run, stop=deps.fire_loop.stop)
 

@@ -26,7 +26,11 @@ async def set_team(
     *, uow: UnitOfWork, complaint_id: str, team: str, now: datetime | None = None
 ) -> bool:
     """The complaint's team goes on its clocks (all of them, for the at-risk view and
-    reports) and on the clocks it gets later. False for a complaint not triaged yet."""
+    reports) and on the clocks it gets later. False for a complaint not triaged yet.
+
+    In a consumer's batch, whose preload locked the complaint's clocks and row
+    (:func:`~sla_watch.clocks.service.lock_for_batch`), this sends no statement: the rows
+    changed in memory are written by the transaction's flush, every complaint's at once."""
     team = team[:TEAM_LENGTH]
     clocks = ClockRepository(uow.session, lock=True)
     await clocks.open_of_complaint(complaint_id)  # lock order: clocks first

@@ -18,7 +18,7 @@ Lock order, everywhere: a complaint's clock rows before its ``complaint_sla`` ro
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -46,6 +46,28 @@ log = structlog.get_logger(__name__)
 
 # Armed at triage; next_response clocks start on customer messages.
 TRIAGE_METRICS: tuple[Metric, ...] = ("first_response", "resolution")
+
+
+async def lock_for_batch(
+    *,
+    uow: UnitOfWork,
+    clocks_of: Iterable[str],
+    rows_of: Iterable[str],
+    teams_of: Iterable[str],
+) -> None:
+    """Before a consumer's batch: lock what its handlers are about to lock one by one, a
+    statement per table for the whole batch instead of round trips per event, in the lock
+    order of every handler: the open clocks of ``clocks_of``' complaints, then the rows of
+    ``rows_of``' (both in complaint order, so two replicas never deadlock), then every clock
+    of the complaints with a row among ``teams_of`` (assigned: the team goes on all their
+    clocks, after the row as :func:`~sla_watch.clocks.complaint_facts.set_team` did). The
+    handlers then read them from memory (see :mod:`sla_watch.db`)."""
+    clocks = ClockRepository(uow.session, lock=True)
+    await clocks.lock_open_for_batch(clocks_of)
+    rows = await ComplaintSlaRepository(uow.session, lock=True).lock_for_batch(rows_of)
+    await clocks.lock_all_for_batch(
+        complaint_id for complaint_id in teams_of if complaint_id in rows
+    )
 
 
 async def start_clocks(
