@@ -4,22 +4,37 @@ service's events into them, and both are read to answer a front end or the custo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, cast
 
 from complaint_runtime.database import Base, BigId, OutboxMessage, ProcessedEvent, UTCDateTime
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+)
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 __all__ = [
+    "COMPLAINTS",
+    "HISTORY",
     "Base",
     "Complaint",
     "ComplaintRepository",
     "HistoryEntry",
     "OutboxMessage",
     "ProcessedEvent",
+    "StagedRows",
 ]
 
 
@@ -93,6 +108,74 @@ class HistoryEntry(Base):
     source: Mapped[str] = mapped_column(String(40))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+COMPLAINTS: Final = cast(Table, Complaint.__table__)
+HISTORY: Final = cast(Table, HistoryEntry.__table__)
+
+
+def complaint_from_row(row: dict[str, Any]) -> Complaint:
+    """The ORM object of a ``complaints`` row keyed by column name (as :class:`StagedRows`
+    takes it; the ``metadata`` column is the ``extra_metadata`` attribute)."""
+    return Complaint(**{_attribute_names()[name]: value for name, value in row.items()})
+
+
+@functools.cache
+def _attribute_names() -> dict[str, str]:
+    mapper = sa_inspect(Complaint)
+    return {column.key: mapper.get_property_by_column(column).key for column in COMPLAINTS.c}
+
+
+# Where a transaction's staged rows are kept, in ``Session.info``.
+_STAGED_ROWS: Final = "intake.staged_rows"
+
+
+class StagedRows:
+    """New rows of one transaction, kept as plain dicts (keyed by column name) and written
+    with one INSERT statement per table, parents before children (foreign-key order).
+
+    A group commit writes hundreds of complaints at once: an ORM object per row and the
+    unit of work's flush (which read every history id back, one INSERT per row on SQLite)
+    cost more than the rest of what intake does to store a complaint. Each table's rows go
+    to the driver as one executemany of one cached statement (asyncpg sends them in one
+    round trip); with ``insert(table).values(rows)``, compiled afresh for every group size,
+    storing a complaint measured three times dearer. The rows of a table must all name the
+    same columns.
+
+    Whoever opens the staging writes it before the commit (:meth:`write`); staging in a
+    session where none was opened fails at once (:meth:`of`) rather than losing rows.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[Table, list[dict[str, Any]]] = {}
+
+    @classmethod
+    def open(cls, session: AsyncSession) -> StagedRows:
+        """Start staging rows in ``session``'s transaction (a fresh, empty staging)."""
+        staged = cls()
+        session.info[_STAGED_ROWS] = staged
+        return staged
+
+    @staticmethod
+    def of(session: AsyncSession) -> StagedRows:
+        """The staging :meth:`open` started in ``session``."""
+        staged = session.info.get(_STAGED_ROWS)
+        if not isinstance(staged, StagedRows):
+            raise RuntimeError("no staged rows in this session: StagedRows.open it first")
+        return staged
+
+    def add(self, table: Table, row: dict[str, Any]) -> None:
+        self._rows.setdefault(table, []).append(row)
+
+    async def write(self, session: AsyncSession) -> None:
+        """INSERT what is staged, one statement per table in foreign-key order, in staging
+        order within a table; the staging is empty afterwards."""
+        staged, self._rows = self._rows, {}
+        order = [table for table in Base.metadata.sorted_tables if table in staged]
+        if len(order) != len(staged):
+            raise RuntimeError("rows staged for a table that is not intake's")
+        for table in order:
+            await session.execute(insert(table), staged[table])
 
 
 class ComplaintRepository:

@@ -2,12 +2,19 @@
 
 With PostgreSQL's fsync on, a transaction per request spends most of its time in round
 trips and the commit's WAL flush. Requests that arrive while a transaction is being written
-wait in a queue and are written together in the next one: one BEGIN, one batched INSERT per
-table, one COMMIT for all of them. Each request still gets its answer only after the
+wait in a queue and are written together in the next one: one BEGIN, one multi-row INSERT
+per table, one COMMIT for all of them. Each request still gets its answer only after the
 transaction holding its rows committed, so a 201 keeps meaning "durable".
 
-If a batch fails for a reason other than the database being unavailable, its requests are
-retried one by one, so one bad request cannot fail the others.
+A request stages its rows as plain dicts (``StagedRows.of(uow.session)``, no ORM object)
+and its events in the unit of work's outbox; once every request of the batch has run, the
+rows go in with one INSERT per table in foreign-key order (complaints, then their history),
+then the outbox's one INSERT and the COMMIT. (A request may also add ORM objects to
+``uow.session``: they are flushed before the staged rows.)
+
+If a batch fails for a reason other than the database being unavailable, nothing of it was
+committed and its requests are retried one by one, each in its own transaction, so one bad
+request cannot fail the others.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from typing import Any
 from complaint_runtime.context import caused_by, current_causation
 from complaint_runtime.database import Database, UnitOfWork, is_database_unavailable
 from sqlalchemy.exc import DBAPIError
+
+from intake.db import StagedRows
 
 Work = Callable[[UnitOfWork], Awaitable[dict[str, Any]]]
 
@@ -53,7 +62,9 @@ class GroupCommitter:
     async def _commit(self, batch: list[tuple[Work, asyncio.Future[dict[str, Any]]]]) -> None:
         try:
             async with self._database.unit_of_work() as uow:
+                staged = StagedRows.open(uow.session)
                 results = [await work(uow) for work, _ in batch]
+                await staged.write(uow.session)
         except Exception as exc:
             unavailable = isinstance(exc, OSError | TimeoutError) or (
                 isinstance(exc, DBAPIError) and is_database_unavailable(exc)

@@ -32,7 +32,14 @@ from intake.complaints.domain.submissions import (
 from intake.complaints.domain.tracking import hash_token, new_tracking_token, tracking_url
 from intake.complaints.group_commit import GroupCommitter
 from intake.complaints.reference_blocks import ReferenceAllocator
-from intake.db import Complaint, ComplaintRepository, HistoryEntry
+from intake.db import (
+    COMPLAINTS,
+    HISTORY,
+    ComplaintRepository,
+    HistoryEntry,
+    StagedRows,
+    complaint_from_row,
+)
 from intake.projection.domain.promises import (
     ClockStep,
     clocks_expected,
@@ -46,7 +53,7 @@ SOURCE = "intake"
 @dataclass(frozen=True)
 class Submission:
     """A complaint as posted by one front end (``api_key_id``); ``body_hash`` is what its
-    Idempotency-Key, if any, is bound to."""
+    Idempotency-Key is bound to (empty without a key: nothing is compared)."""
 
     complaint: NewComplaint
     api_key_id: int
@@ -89,8 +96,9 @@ async def submit_complaint(
     reference = format_reference(day, await references.next_number(day))
 
     async def store(uow: UnitOfWork) -> dict[str, Any]:
-        body = store_complaint(
+        body = stage_complaint(
             uow,
+            StagedRows.of(uow.session),
             submission.complaint,
             secrets_=secrets_,
             public_base_url=public_base_url,
@@ -116,7 +124,9 @@ async def _store_once(
 ) -> SubmissionResult:
     try:
         async with database.unit_of_work() as uow:
+            staged = StagedRows.open(uow.session)
             body = await store(uow)
+            await staged.write(uow.session)
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key won the race.
         replay = await _replay(database, secrets_, submission, key)
@@ -162,25 +172,86 @@ def store_complaint(
     reference: str,
     related_complaint_id: str | None = None,
 ) -> dict[str, Any]:
-    """Stage the complaint row, its ``received`` event and its first history entry; returns
-    the 201's body. ``related_complaint_id``: the earlier complaint it follows up."""
+    """Stage the complaint row, its ``received`` event and its first history entry in
+    ``uow`` (ORM objects, flushed at its commit); returns the 201's body.
+    ``related_complaint_id``: the earlier complaint it follows up."""
+    rows = _new_complaint(
+        uow,
+        complaint,
+        secrets_=secrets_,
+        public_base_url=public_base_url,
+        now=now,
+        reference=reference,
+        related_complaint_id=related_complaint_id,
+    )
+    uow.session.add(complaint_from_row(rows.complaint))
+    uow.session.add(HistoryEntry(**rows.history))
+    return rows.body
+
+
+def stage_complaint(
+    uow: UnitOfWork,
+    staged: StagedRows,
+    complaint: NewComplaint,
+    *,
+    secrets_: Secrets,
+    public_base_url: str,
+    now: datetime,
+    reference: str,
+) -> dict[str, Any]:
+    """Like :func:`store_complaint`, the rows staged as plain rows in ``staged`` (its
+    opener writes them, a group commit with one INSERT per table for all its members);
+    the event goes to ``uow``'s outbox."""
+    rows = _new_complaint(
+        uow,
+        complaint,
+        secrets_=secrets_,
+        public_base_url=public_base_url,
+        now=now,
+        reference=reference,
+        related_complaint_id=None,
+    )
+    staged.add(COMPLAINTS, rows.complaint)
+    staged.add(HISTORY, rows.history)
+    return rows.body
+
+
+@dataclass(frozen=True)
+class _ComplaintRows:
+    """A new complaint's ``complaints`` and ``complaint_history`` rows (by column name) and
+    the 201's body."""
+
+    complaint: dict[str, Any]
+    history: dict[str, Any]
+    body: dict[str, Any]
+
+
+def _new_complaint(
+    uow: UnitOfWork,
+    complaint: NewComplaint,
+    *,
+    secrets_: Secrets,
+    public_base_url: str,
+    now: datetime,
+    reference: str,
+    related_complaint_id: str | None,
+) -> _ComplaintRows:
+    """The new complaint's rows; its ``received`` event is staged in ``uow``'s outbox."""
     complaint_id = str(uuid_utils.uuid7())
     tracking_token = new_tracking_token()
     customer = complaint.customer
     identity = identify(
         secrets_.ref_key, customer_id=customer.identity, phone=customer.phone, email=customer.email
     )
-    uow.session.add(
-        _complaint_row(
-            complaint,
-            identity,
-            secrets_,
-            complaint_id=complaint_id,
-            reference=reference,
-            tracking_token=tracking_token,
-            now=now,
-            related_complaint_id=related_complaint_id,
-        )
+    row = _complaint_row(
+        complaint,
+        identity,
+        secrets_,
+        complaint_id=complaint_id,
+        reference=reference,
+        tracking_token=tracking_token,
+        now=now,
+        related_complaint_id=related_complaint_id,
     )
     event = _received_event(
         complaint,
@@ -193,10 +264,8 @@ def store_complaint(
     data = {"reference": reference, "channel": complaint.channel}
     if related_complaint_id is not None:
         data["related_complaint_id"] = related_complaint_id
-    # No flush here: the unit of work inserts complaints before the history rows that
-    # reference them, and a group commit then batches each table's INSERTs.
-    record_step(uow, event, complaint_id=complaint_id, now=now, data=data)
-    return {
+    history = _history_row(uow, event, complaint_id=complaint_id, now=now, data=data)
+    body = {
         "id": complaint_id,
         "reference": reference,
         "status": "received",
@@ -204,6 +273,7 @@ def store_complaint(
         "tracking_url": tracking_url(public_base_url, tracking_token),
         "received_at": now.isoformat(),
     }
+    return _ComplaintRows(row, history, body)
 
 
 def _complaint_row(
@@ -216,41 +286,43 @@ def _complaint_row(
     tracking_token: str,
     now: datetime,
     related_complaint_id: str | None,
-) -> Complaint:
-    """The raw contacts are stored only here, encrypted; the rest of intake and every event
-    get the customer reference and the masked contacts."""
+) -> dict[str, Any]:
+    """The ``complaints`` row, by column name (every row names the same columns, so that
+    a group's rows go in one INSERT). The raw contacts are stored only here, encrypted;
+    the rest of intake and every event get the customer reference and the masked
+    contacts."""
     customer = complaint.customer
-    return Complaint(
-        id=complaint_id,
-        reference=reference,
-        channel=complaint.channel,
-        status="received",
-        subject=complaint.subject,
-        description=complaint.description,
-        order_ref=complaint.order_ref,
-        occurred_at=complaint.occurred_at,
-        received_at=now,
-        updated_at=now,
-        attachments=attachment_records(complaint.attachments),
-        extra_metadata=dict(complaint.metadata),
-        customer_ref=identity.customer_ref,
-        customer_id=customer.identity,
-        customer_name_enc=secrets_.encrypt(customer.name),
-        phone_enc=secrets_.encrypt(customer.phone),
-        email_enc=secrets_.encrypt(customer.email),
-        phone_hash=identity.phone_hash,
-        email_hash=identity.email_hash,
-        masked_phone=identity.masked_phone,
-        masked_email=identity.masked_email,
-        tier=customer.tier,
-        language=customer.language,
-        preferred_channel=customer.preferred_channel,
-        tracking_token_hash=hash_token(tracking_token),
-        tracking_token_enc=secrets_.encrypt(tracking_token),
-        status_at=now,
-        related_complaint_id=related_complaint_id,
-        timezone=complaint.timezone,
-    )
+    return {
+        "id": complaint_id,
+        "reference": reference,
+        "channel": complaint.channel,
+        "status": "received",
+        "subject": complaint.subject,
+        "description": complaint.description,
+        "order_ref": complaint.order_ref,
+        "occurred_at": complaint.occurred_at,
+        "received_at": now,
+        "updated_at": now,
+        "attachments": attachment_records(complaint.attachments),
+        "metadata": dict(complaint.metadata),
+        "customer_ref": identity.customer_ref,
+        "customer_id": customer.identity,
+        "customer_name_enc": secrets_.encrypt(customer.name),
+        "phone_enc": secrets_.encrypt(customer.phone),
+        "email_enc": secrets_.encrypt(customer.email),
+        "phone_hash": identity.phone_hash,
+        "email_hash": identity.email_hash,
+        "masked_phone": identity.masked_phone,
+        "masked_email": identity.masked_email,
+        "tier": customer.tier,
+        "language": customer.language,
+        "preferred_channel": customer.preferred_channel,
+        "tracking_token_hash": hash_token(tracking_token),
+        "tracking_token_enc": secrets_.encrypt(tracking_token),
+        "status_at": now,
+        "related_complaint_id": related_complaint_id,
+        "timezone": complaint.timezone,
+    }
 
 
 def _received_event(
@@ -293,17 +365,24 @@ def record_step(
     uow: UnitOfWork, event: EventData, *, complaint_id: str, now: datetime, data: dict[str, Any]
 ) -> None:
     """Stage intake's own event in the outbox and as a step of the complaint's history."""
-    event_id = uow.add_event(event, topic=topics.INTAKE.name, source=SOURCE, subject=complaint_id)
     uow.session.add(
-        HistoryEntry(
-            complaint_id=complaint_id,
-            event_id=event_id,
-            event_type=event.ce_type(),
-            source=SOURCE,
-            occurred_at=now,
-            data=data,
-        )
+        HistoryEntry(**_history_row(uow, event, complaint_id=complaint_id, now=now, data=data))
     )
+
+
+def _history_row(
+    uow: UnitOfWork, event: EventData, *, complaint_id: str, now: datetime, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Stage ``event`` in the outbox; returns its ``complaint_history`` row."""
+    event_id = uow.add_event(event, topic=topics.INTAKE.name, source=SOURCE, subject=complaint_id)
+    return {
+        "complaint_id": complaint_id,
+        "event_id": event_id,
+        "event_type": event.ce_type(),
+        "source": SOURCE,
+        "occurred_at": now,
+        "data": data,
+    }
 
 
 def attachment_refs(attachments: Sequence[Attachment]) -> tuple[AttachmentRef, ...]:
