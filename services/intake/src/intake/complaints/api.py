@@ -91,7 +91,11 @@ async def _submit(
         references=deps.references,
         writer=deps.writer,
         submission=service.Submission(
-            new_complaint(complaint), api_key_id, idempotency_key, body_hash(complaint)
+            new_complaint(complaint),
+            api_key_id,
+            idempotency_key,
+            # Only a keyed request is compared with its first body: no hash otherwise.
+            body_hash(complaint) if idempotency_key else "",
         ),
         public_base_url=deps.settings.public_base_url,
     )
