@@ -161,3 +161,14 @@ def test_decode_rejects_another_specversion() -> None:
         envelope.decode(
             record.key, record.value, _replace(record.headers, "ce_specversion", b"0.3")
         )
+
+
+def test_a_null_header_value_counts_as_absent() -> None:
+    """Kafka allows a header without a value: a required one is then missing (poison, dead-
+    lettered), never a TypeError out of the consumer; an optional one is just not there."""
+    _, record = _record()
+    nulled = tuple((name, None if name == "ce_id" else value) for name, value in record.headers)
+    with pytest.raises(InvalidEvent, match="ce_id"):
+        envelope.decode(record.key, record.value, nulled)
+    extra = (*record.headers, ("traceparent", None))
+    assert envelope.decode(record.key, record.value, extra).subject == record.key.decode()
