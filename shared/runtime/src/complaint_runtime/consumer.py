@@ -2,8 +2,9 @@
 
 For each batch of one partition: one database transaction applies every new record (each in
 a savepoint), records its event id in ``processed_events``, and only after that transaction
-commits is the partition's offset committed. A redelivered record finds its id already
-there and is skipped. A record that cannot be decoded, or that keeps failing, goes to the
+commits is the partition's offset committed (with others, at most every
+``commit_interval_s``: :mod:`complaint_runtime.offsets`). A redelivered record finds its id
+already there and is skipped. A record that cannot be decoded, or that keeps failing, goes to the
 service's dead-letter topic with the error and its origin in headers, and the partition
 moves on. Failures of the database or broker themselves are not the record's fault: the
 batch is retried with back-off, never dead-lettered.
@@ -12,12 +13,18 @@ batch is retried with back-off, never dead-lettered.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope, InvalidEvent, decode
@@ -33,6 +40,7 @@ from complaint_runtime.database import (
     is_database_unavailable,
     utcnow,
 )
+from complaint_runtime.offsets import PendingOffsets
 from complaint_runtime.retries import retrying
 
 log = structlog.get_logger(__name__)
@@ -90,6 +98,7 @@ class EventConsumer:
         preload: Preload | None = None,
         fetch_max_wait_ms: int = 500,
         fetch_min_bytes: int = 1,
+        commit_interval_s: float = 0.0,
     ):
         self._database = database
         self._group_id = group_id
@@ -108,12 +117,13 @@ class EventConsumer:
         self._apply_batch_at_once = apply_batch_at_once
         self._preload = preload
         self._fetch = {"fetch_max_wait_ms": fetch_max_wait_ms, "fetch_min_bytes": fetch_min_bytes}
+        self._commit_interval_s = commit_interval_s
+        self._pending = PendingOffsets(interval_s=commit_interval_s)
         self._consumer: AIOKafkaConsumer  # made fresh by each run()
         self.assigned = asyncio.Event()
 
     def _new_consumer(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            *self._topics,
+        consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap_servers,
             group_id=self._group_id,
             enable_auto_commit=False,
@@ -124,6 +134,8 @@ class EventConsumer:
             heartbeat_interval_ms=max(self._session_timeout_ms // 4, 500),
             **self._fetch,
         )
+        consumer.subscribe(self._topics, listener=_CommitOnRevoke(self))
+        return consumer
 
     def stop(self) -> None:
         self._stopping.set()
@@ -132,6 +144,7 @@ class EventConsumer:
         # A fresh client per run: after a crash the supervisor calls run() again, and an
         # aiokafka consumer cannot be started twice.
         self._consumer = self._new_consumer()
+        self._pending = PendingOffsets(interval_s=self._commit_interval_s)
         await self._start_consumer()
         try:
             while not self._stopping.is_set():
@@ -139,6 +152,8 @@ class EventConsumer:
                 if self._consumer.assignment():
                     self.assigned.set()
                 if not batches:
+                    if self._pending:  # the trickle paused: where it stopped is committed
+                        await self._commit(self._pending.take())
                     continue
                 # Every partition of one poll in one transaction and one offset commit:
                 # under a steady trickle each poll holds a few records per partition, and a
@@ -146,11 +161,28 @@ class EventConsumer:
                 # Records keep their order within each partition.
                 records = [record for batch in batches.values() for record in batch]
                 await self._process_with_retries(records)
-                await self._commit({tp: batch[-1].offset + 1 for tp, batch in batches.items()})
+                self._pending.add({tp: batch[-1].offset + 1 for tp, batch in batches.items()})
+                if self._pending.due():
+                    await self._commit(self._pending.take())
                 for partition, batch in batches.items():
                     self._record_lag(partition, batch[-1].offset)
         finally:
+            await self._commit_before_stop()
             await self._consumer.stop()
+
+    async def _commit_before_stop(self) -> None:
+        if not self._pending:
+            return
+        try:
+            await self._commit(self._pending.take())
+        except Exception as exc:  # the broker is away: these records come again, skipped
+            log.warning("offsets not committed on stop", error=repr(exc))
+
+    async def commit_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        """Before partitions move to another member: what was applied of them."""
+        offsets = self._pending.take(revoked)
+        if offsets:
+            await self._commit(offsets)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:
@@ -349,3 +381,20 @@ async def _mark_all_processed(
         .returning(ProcessedEvent.event_id)
     )
     return set((await uow.session.execute(statement)).scalars())
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    """Commits a revoked partition's applied offsets (else its new owner reads those
+    records again and skips them as duplicates: harmless, only slower)."""
+
+    def __init__(self, consumer: EventConsumer):
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        try:
+            await self._consumer.commit_revoked(revoked)
+        except Exception as exc:
+            log.warning("offsets of revoked partitions not committed", error=repr(exc))
+
+    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        del assigned  # nothing to do: the new partitions resume from their committed offset

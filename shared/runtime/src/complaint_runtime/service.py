@@ -147,6 +147,7 @@ class ServiceRuntime:
                 preload=spec.preload,
                 fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
                 fetch_min_bytes=settings.consumer_fetch_min_bytes,
+                commit_interval_s=settings.consumer_commit_interval_ms / 1000,
             )
             self.consumers.append(consumer)
             self._tasks.append(_supervised(f"consumer-{spec.group_id}", consumer.run))

@@ -55,6 +55,17 @@ class ServiceSettings(BaseSettings):
     consumer_fetch_min_bytes: int = Field(
         1, ge=1, description="What a fetch gathers before the broker answers it early"
     )
+    consumer_commit_interval_ms: int = Field(
+        200,
+        ge=0,
+        le=60_000,
+        description=(
+            "How often, at most, a consumer commits its offsets while records keep coming "
+            "(0: after every batch). Records applied since the last commit come again after "
+            "a crash or rebalance and are skipped by event id; a trickle costs a Kafka "
+            "request per batch in every consumer otherwise"
+        ),
+    )
     kafka_request_timeout_ms: int = 15000
     auth_jwt_secret: str = Field(
         "", description="HS256 secret verifying staff and service tokens (shared by services)"
