@@ -171,6 +171,8 @@ class DeliveryLoop:
                 await self._deliver(row, contacts)
 
         results = await asyncio.gather(*(deliver(row) for row in rows), return_exceptions=True)
+        # One INFO line per round; each delivery's own line is DEBUG when it was sent.
+        log.info("delivery round finished", claimed=len(rows))
         for row, result in zip(rows, results, strict=True):
             if isinstance(result, BaseException):
                 # Recording the outcome failed (database down): the row stays claimed

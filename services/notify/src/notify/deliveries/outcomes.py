@@ -8,6 +8,7 @@ another process meanwhile is left alone and the outcome is only logged.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -184,7 +185,10 @@ class OutcomeRecorder:
             )
             return
         metrics.OUTCOMES.labels(outcome).inc()
-        log.info(
+        # A sent message is the common case, logged at DEBUG (the delivery log and the
+        # metrics keep it; the round's INFO line counts it); anything else at INFO.
+        log.log(
+            logging.DEBUG if outcome == "sent" else logging.INFO,
             "delivery attempt finished",
             delivery_id=row.delivery_id,
             complaint_id=row.complaint_id,
