@@ -30,6 +30,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, produces=[topics.INTAKE])
     dependencies = build_dependencies(settings, runtime.database)
+    runtime.on_stopping.append(dependencies.writer.aclose)
     runtime.consume(
         topics=messaging.PROJECTED_TOPICS,
         handlers=messaging.handlers(),

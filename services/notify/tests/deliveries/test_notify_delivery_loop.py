@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy
 from aiosmtpd.controller import Controller
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
@@ -586,3 +587,35 @@ async def test_a_failed_round_is_retried_under_a_new_claimer_like_a_restart(
     # Rows the failed round might have claimed are someone else's now: recovered after
     # the lease, never sent by this run.
     assert claimers[0] != row.claimed_by == claimers[-1]
+
+
+async def test_the_outcomes_of_a_round_share_one_transaction(harness: Harness) -> None:
+    """Outcomes finishing together (a round's concurrent sends) are recorded in one shared
+    transaction (group commit), each with its own event, none lost."""
+    for _ in range(5):
+        await harness.record(_assigned(), topics.ROUTING)
+    loop = harness.loop()
+    later = utcnow() + timedelta(seconds=5)  # past the acknowledgement's first wait
+    rows = await service.claim_due(
+        database=harness.database, now=later, limit=50, claimer=loop.instance_id
+    )
+    assert len(rows) >= 5
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    engine = harness.database.engine.sync_engine
+    sqlalchemy.event.listen(engine, "commit", count)
+    try:
+        await asyncio.gather(
+            *(
+                loop._outcomes.finish_skipped(row=row, reason="test", claimer=loop.instance_id)
+                for row in rows
+            )
+        )
+    finally:
+        sqlalchemy.event.remove(engine, "commit", count)
+    assert len(commits) == 1
+    assert {row.status for row in await harness.rows()} == {"skipped"}
+    assert len(await harness.events()) == len(rows)

@@ -68,6 +68,8 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.dead_letter_topic = dead_letter_topic(settings.service_name)
         self.on_started: list[Callable[[], Awaitable[None]]] = []
+        # Run when the service stops, after its loops and before the database closes.
+        self.on_stopping: list[Callable[[], Awaitable[None]]] = []
         # Run after migrations, before any consumer or background loop: seed data that
         # handlers rely on (e.g. routing's agents) goes here.
         self.on_migrated: list[Callable[[], Awaitable[None]]] = []
@@ -169,6 +171,8 @@ class ServiceRuntime:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        for hook in self.on_stopping:
+            await hook()
         if self.producer:
             await self.producer.stop()
         await self.database.dispose()

@@ -121,6 +121,7 @@ class DeliveryLoop:
         await self._periodic.run()
         await self._api.aclose()  # asked to stop: the process is shutting down
         await self._channel.aclose()
+        await self._outcomes.aclose()
 
     def _start_afresh(self) -> None:
         # A new claimer id at each start and after each failed round: rows claimed by a

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 import structlog
 from complaint_contracts.events.notify import FailureReason
-from complaint_runtime.database import Database
+from complaint_runtime.database import Database, UnitOfWork
+from complaint_runtime.group_commit import GroupCommitter
 
 from notify import metrics
 from notify.adapters.channels import Channel, safe_error
@@ -37,10 +38,16 @@ class OutcomeRecorder:
         channel: Channel,
         clock: Callable[[], datetime],
     ):
-        self._database = database
+        # Outcomes of a round's concurrent sends share transactions: each is recorded only
+        # after its own send, and a crash before the shared commit leaves its row
+        # ``sending`` (reported uncertain, never resent), as a crash during the send would.
+        self._writer = GroupCommitter(database, max_batch=64)
         self._settings = settings
         self._channel = channel
         self._clock = clock
+
+    async def aclose(self) -> None:
+        await self._writer.aclose()
 
     def _resolved(self, row: Delivery) -> dict[str, object]:
         """The recipient preparation resolved on the row (kept whatever the outcome)."""
@@ -63,7 +70,8 @@ class OutcomeRecorder:
             "finished_at": now,
             "last_error": None,
         }
-        async with self._database.unit_of_work() as uow:
+
+        async def record(uow: UnitOfWork) -> Delivery | None:
             done = await DeliveryRepository(uow.session).finish(
                 delivery_id=row.delivery_id, claimer=claimer, now=now, values=values
             )
@@ -80,6 +88,9 @@ class OutcomeRecorder:
                     )
                 else:
                     stage_sent(uow=uow, row=done, now=now)
+            return done
+
+        done = await self._writer.write(record)
         self._after(row, status, done is not None)
 
     async def finish_skipped(
@@ -89,7 +100,8 @@ class OutcomeRecorder:
         now = self._clock()
         error = safe_error(f"skipped: {reason}")
         values = {**self._resolved(row), "status": "skipped", "last_error": error}
-        async with self._database.unit_of_work() as uow:
+
+        async def record(uow: UnitOfWork) -> Delivery | None:
             done = await DeliveryRepository(uow.session).finish(
                 delivery_id=row.delivery_id,
                 claimer=claimer,
@@ -98,12 +110,16 @@ class OutcomeRecorder:
             )
             if done is not None:
                 stage_failed(uow=uow, row=done, error=error, final=True, now=now, reason=code)
+            return done
+
+        done = await self._writer.write(record)
         self._after(row, "skipped", done is not None, reason=error)
 
     async def finish_uncertain(self, *, row: Delivery, error: str, claimer: str) -> None:
         now = self._clock()
         values = {**self._resolved(row), "status": "uncertain", "last_error": safe_error(error)}
-        async with self._database.unit_of_work() as uow:
+
+        async def record(uow: UnitOfWork) -> Delivery | None:
             done = await DeliveryRepository(uow.session).finish(
                 delivery_id=row.delivery_id,
                 claimer=claimer,
@@ -112,6 +128,9 @@ class OutcomeRecorder:
             )
             if done is not None:
                 stage_failed(uow=uow, row=done, error=error, final=True, now=now)
+            return done
+
+        done = await self._writer.write(record)
         if done is not None:
             metrics.UNCERTAIN.inc()
         self._after(row, "uncertain", done is not None, reason=safe_error(error))
@@ -137,7 +156,8 @@ class OutcomeRecorder:
             values |= {"status": "pending", "next_attempt_at": next_at, "claimed_by": None}
         else:
             values |= {"status": "failed", "finished_at": now}
-        async with self._database.unit_of_work() as uow:
+
+        async def record(uow: UnitOfWork) -> Delivery | None:
             done = await DeliveryRepository(uow.session).finish(
                 delivery_id=row.delivery_id, claimer=claimer, now=now, values=values
             )
@@ -150,6 +170,9 @@ class OutcomeRecorder:
                     now=now,
                     next_attempt_at=next_at,
                 )
+            return done
+
+        done = await self._writer.write(record)
         outcome = "retry" if decision == "retry" else "failed"
         self._after(row, outcome, done is not None, reason=error)
 
@@ -167,10 +190,13 @@ class OutcomeRecorder:
             "attempts": max(row.attempts - 1, 0),
             "last_error": safe_error(reason),
         }
-        async with self._database.unit_of_work() as uow:
-            done = await DeliveryRepository(uow.session).finish(
+
+        async def record(uow: UnitOfWork) -> Delivery | None:
+            return await DeliveryRepository(uow.session).finish(
                 delivery_id=row.delivery_id, claimer=claimer, now=now, values=values
             )
+
+        done = await self._writer.write(record)
         if done is None:
             self._after(row, "deferred", recorded=False)
             return
