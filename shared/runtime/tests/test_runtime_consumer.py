@@ -7,8 +7,10 @@ import itertools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy
 from aiokafka.errors import KafkaTimeoutError
 from complaint_contracts import topics
 from complaint_contracts.envelope import Envelope, decode
@@ -430,6 +432,27 @@ async def test_at_once_preloads_the_new_events_of_the_batch_first(at_once: Setup
     await at_once.consumer._process_batch([first, second, record_of(example_for(ComplaintClosed))])
     # Only events a handler will apply: the redelivered one and the unhandled one are left out.
     assert seen == [[event_id_of(first), event_id_of(third)], [event_id_of(second)]]
+
+
+async def test_at_once_a_lone_record_gets_no_savepoint_and_unhandled_ones_no_transaction(
+    at_once: Setup,
+) -> None:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    engine = at_once.database.engine.sync_engine
+    sqlalchemy.event.listen(engine, "before_cursor_execute", count)
+    try:
+        await at_once.consumer._process_batch([record_of(example_for(ComplaintClosed))])
+        assert statements == []  # nothing this consumer handles: no transaction at all
+        await at_once.consumer._process_batch([record_of(example_for(ComplaintTriaged))])
+    finally:
+        sqlalchemy.event.remove(engine, "before_cursor_execute", count)
+    assert "SAVEPOINT" not in statements
+    assert len(at_once.handlers.applied) == 1
+    assert _consumed(at_once.group, "ignored") == 1
 
 
 async def test_after_commit_callbacks_run_once_and_only_after_a_commit(database: Database) -> None:

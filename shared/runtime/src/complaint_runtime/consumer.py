@@ -18,13 +18,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import structlog
-from aiokafka import (
-    AIOKafkaConsumer,
-    AIOKafkaProducer,
-    ConsumerRebalanceListener,
-    ConsumerRecord,
-    TopicPartition,
-)
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope, InvalidEvent, decode
@@ -40,7 +34,7 @@ from complaint_runtime.database import (
     is_database_unavailable,
     utcnow,
 )
-from complaint_runtime.offsets import PendingOffsets
+from complaint_runtime.offsets import CommitOnRevoke, PendingOffsets
 from complaint_runtime.retries import retrying
 
 log = structlog.get_logger(__name__)
@@ -134,7 +128,7 @@ class EventConsumer:
             heartbeat_interval_ms=max(self._session_timeout_ms // 4, 500),
             **self._fetch,
         )
-        consumer.subscribe(self._topics, listener=_CommitOnRevoke(self))
+        consumer.subscribe(self._topics, listener=CommitOnRevoke(self.commit_revoked))
         return consumer
 
     def stop(self) -> None:
@@ -221,7 +215,7 @@ class EventConsumer:
                 await self._process_batch(records)
 
     async def _process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        if self._apply_batch_at_once and len(records) > 1:
+        if self._apply_batch_at_once:  # a lone record too: no savepoint, as for a batch
             try:
                 await self._process_at_once(records)
                 return
@@ -257,6 +251,9 @@ class EventConsumer:
         ]
         wanted = [(r, e) for r, e in decoded if type(e.data) in self._handlers]
         outcomes: list[tuple[str, str]] = []
+        if not wanted:  # nothing this service handles: no transaction at all
+            self._count(outcomes, decoded)
+            return
         async with self._database.unit_of_work() as uow:
             fresh = await _mark_all_processed(
                 uow, consumer=self._group_id, event_ids=[e.id for _, e in wanted]
@@ -276,6 +273,13 @@ class EventConsumer:
                 ):
                     await self._handlers[type(envelope.data)](uow, envelope)
                 outcomes.append((record.topic, "applied"))
+        self._count(outcomes, decoded)
+
+    def _count(
+        self,
+        outcomes: list[tuple[str, str]],
+        decoded: list[tuple[ConsumerRecord[bytes, bytes], Envelope]],
+    ) -> None:
         outcomes += [(r.topic, "ignored") for r, e in decoded if type(e.data) not in self._handlers]
         for topic, outcome in outcomes:
             metrics.EVENTS_CONSUMED.labels(self._group_id, topic, outcome).inc()
@@ -381,20 +385,3 @@ async def _mark_all_processed(
         .returning(ProcessedEvent.event_id)
     )
     return set((await uow.session.execute(statement)).scalars())
-
-
-class _CommitOnRevoke(ConsumerRebalanceListener):
-    """Commits a revoked partition's applied offsets (else its new owner reads those
-    records again and skips them as duplicates: harmless, only slower)."""
-
-    def __init__(self, consumer: EventConsumer):
-        self._consumer = consumer
-
-    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
-        try:
-            await self._consumer.commit_revoked(revoked)
-        except Exception as exc:
-            log.warning("offsets of revoked partitions not committed", error=repr(exc))
-
-    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
-        del assigned  # nothing to do: the new partitions resume from their committed offset

@@ -12,9 +12,12 @@ soon as a poll finds nothing, when partitions are revoked, and when the consumer
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
-from aiokafka import TopicPartition
+import structlog
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+
+log = structlog.get_logger(__name__)
 
 
 class PendingOffsets:
@@ -46,3 +49,21 @@ class PendingOffsets:
             self._committed_at = self._clock()
             return taken
         return {p: self._offsets.pop(p) for p in list(self._offsets) if p in partitions}
+
+
+class CommitOnRevoke(ConsumerRebalanceListener):
+    """Commits a revoked partition's applied offsets (``commit``) before it moves to another
+    member (else the new owner reads those records again and skips them as duplicates:
+    harmless, only slower)."""
+
+    def __init__(self, commit: Callable[[Collection[TopicPartition]], Awaitable[None]]):
+        self._commit = commit
+
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        try:
+            await self._commit(revoked)
+        except Exception as exc:
+            log.warning("offsets of revoked partitions not committed", error=repr(exc))
+
+    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        del assigned  # nothing to do: the new partitions resume from their committed offset
