@@ -22,7 +22,12 @@ from complaint_contracts.events import (
 )
 from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_runtime import testing
-from complaint_runtime.consumer import EventConsumer, TransientError, is_transient
+from complaint_runtime.consumer import (
+    EventConsumer,
+    TransientError,
+    in_publication_order,
+    is_transient,
+)
 from complaint_runtime.database import Database, OutboxMessage, ProcessedEvent, UnitOfWork
 from complaint_runtime.testing import FakeProducer, FakeRecord, event_id_of, sqlite_database
 from prometheus_client import REGISTRY
@@ -471,3 +476,22 @@ async def test_after_commit_callbacks_run_once_and_only_after_a_commit(database:
             uow.after_commit(wake)
             raise RuntimeError("rolled back")
     assert calls == ["wake"]
+
+
+def test_a_poll_is_applied_in_publication_order_each_partition_in_its_own() -> None:
+    """A customer's message (intake's topic) published after the triage it follows
+    (routing's) is applied after it when one poll holds both, whatever the partitions'
+    order in the poll; within a partition the order never changes."""
+
+    def at(topic: str, offset: int, published: int) -> FakeRecord:
+        return FakeRecord(topic, 0, offset, b"k", b"v", [], timestamp=published)
+
+    intake = [at("intake", 7, 300), at("intake", 8, 100)]  # a partition out of time order
+    routing = [at("routing", 4, 200), at("routing", 5, 250)]
+    merged = in_publication_order([intake, routing])
+    assert [(r.topic, r.offset) for r in merged] == [
+        ("routing", 4),
+        ("routing", 5),
+        ("intake", 7),
+        ("intake", 8),
+    ]

@@ -13,7 +13,8 @@ batch is retried with back-off, never dead-lettered.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+import heapq
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -53,6 +54,21 @@ def event_data(envelope: Envelope, kind: type[DataT]) -> DataT:
     if not isinstance(envelope.data, kind):
         raise TypeError(f"{envelope.type} carries {type(envelope.data).__name__}, not {kind}")
     return envelope.data
+
+
+def in_publication_order(
+    batches: Iterable[Sequence[ConsumerRecord[bytes, bytes]]],
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """One poll's records across its partitions, each partition's in its own order, merged
+    by the time each was published (the record timestamp). A complaint's events on two
+    topics then apply in the order they left their services: after a consumer fell behind,
+    a customer's message (intake's topic) and the triage it followed (routing's) arrive in
+    one poll, and the triage must come first."""
+    return list(heapq.merge(*batches, key=_published_at))
+
+
+def _published_at(record: ConsumerRecord[bytes, bytes]) -> int:
+    return record.timestamp
 
 
 class TransientError(Exception):
@@ -152,8 +168,7 @@ class EventConsumer:
                 # Every partition of one poll in one transaction and one offset commit:
                 # under a steady trickle each poll holds a few records per partition, and a
                 # commit (fsync) plus an offset commit per partition would bound throughput.
-                # Records keep their order within each partition.
-                records = [record for batch in batches.values() for record in batch]
+                records = in_publication_order(batches.values())
                 await self._process_with_retries(records)
                 self._pending.add({tp: batch[-1].offset + 1 for tp, batch in batches.items()})
                 if self._pending.due():

@@ -36,6 +36,7 @@ class FakeRecord:
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes]]
+    timestamp: int = 0  # when it was published, ms since the epoch
 
     @property
     def header_map(self) -> dict[str, bytes]:
