@@ -18,15 +18,11 @@ from complaint_runtime.database import Database
 from sqlalchemy import and_, select
 
 from intake.complaints.domain.secret_keys import Secrets
-from intake.complaints.domain.tracking import tracking_url
-from intake.complaints.service import ContactDetails
+from intake.complaints.service import ContactDetails, contact_details
 from intake.db import ID_LENGTH, Complaint, HistoryEntry
 from intake.projection.domain.promises import (
     CLOCK_TYPES,
     ClockStep,
-    clocks_expected,
-    promises_of,
-    running_due,
 )
 
 MAX_LOOKUP: Final = 100  # complaint ids per lookup: notify's batches are split to fit
@@ -103,7 +99,7 @@ async def contact_cards(
         if row.event_type is not None:
             steps.setdefault(row.id, []).append(ClockStep(row.event_type, row.data))
     found = tuple(
-        _details(
+        contact_details(
             complaints[i],
             steps.get(i, []),
             secrets_=secrets_,
@@ -114,37 +110,3 @@ async def contact_cards(
         if i in complaints
     )
     return ContactLookup(found=found, not_found=tuple(i for i in wanted if i not in complaints))
-
-
-def _details(
-    complaint: Any,
-    steps: list[ClockStep],
-    *,
-    secrets_: Secrets,
-    public_base_url: str,
-    organisation_timezone: str,
-) -> ContactDetails:
-    """Field for field what ``contact_card`` answers for one complaint (a test compares
-    the two)."""
-    promises = promises_of(steps)
-    token = secrets_.decrypt(complaint.tracking_token_enc)
-    return ContactDetails(
-        complaint_id=complaint.id,
-        reference=complaint.reference,
-        name=secrets_.decrypt(complaint.customer_name_enc),
-        email=secrets_.decrypt(complaint.email_enc),
-        phone=secrets_.decrypt(complaint.phone_enc),
-        language=complaint.language,
-        preferred_channel=complaint.preferred_channel,
-        tracking_url=tracking_url(public_base_url, token) if token else None,
-        team=complaint.team,
-        assignee=complaint.assignee,
-        priority=complaint.priority,
-        received_at=complaint.received_at,
-        timezone=complaint.timezone or organisation_timezone,
-        first_response_due_at=running_due(promises, "first_response"),
-        resolution_due_at=running_due(promises, "resolution"),
-        clocks_expected=clocks_expected(
-            promises, status=complaint.status, duplicate_of=complaint.duplicate_of
-        ),
-    )

@@ -435,7 +435,26 @@ async def contact_card(
         if complaint is None:
             raise ComplaintNotFound()
         history = await repository.history(complaint.id)
-    promises = promises_of(ClockStep(entry.event_type, entry.data) for entry in history)
+    return contact_details(
+        complaint,
+        [ClockStep(entry.event_type, entry.data) for entry in history],
+        secrets_=secrets_,
+        public_base_url=public_base_url,
+        organisation_timezone=organisation_timezone,
+    )
+
+
+def contact_details(
+    complaint: Any,
+    steps: list[ClockStep],
+    *,
+    secrets_: Secrets,
+    public_base_url: str,
+    organisation_timezone: str,
+) -> ContactDetails:
+    """A complaint's raw contacts and promised times, from its row and its history's clock
+    steps: what the single and the batch contact lookup answer."""
+    promises = promises_of(steps)
     token = secrets_.decrypt(complaint.tracking_token_enc)
     return ContactDetails(
         complaint_id=complaint.id,
