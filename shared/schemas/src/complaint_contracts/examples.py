@@ -12,6 +12,7 @@ from complaint_contracts.base import EventData
 from complaint_contracts.events import (
     ALL_EVENTS,
     AttachmentRef,
+    CaseErasureCompleted,
     ComplaintAgentReplied,
     ComplaintAssigned,
     ComplaintAutoClosed,
@@ -34,7 +35,9 @@ from complaint_contracts.events import (
     CustomerMessageReceived,
     CustomerView,
     ErasureRequested,
+    FeedbackErasureCompleted,
     FiredRule,
+    NotificationErasureCompleted,
     NotificationFailed,
     NotificationSent,
     NpsAnswered,
@@ -45,6 +48,7 @@ from complaint_contracts.events import (
     SlaClockResumed,
     SlaClockStarted,
     SlaClockStopped,
+    SlaErasureCompleted,
     SlaWarning,
     TrackingCodeRequested,
 )
@@ -377,6 +381,19 @@ def _build() -> tuple[EventData, ...]:
             final=False,
             next_attempt_at=_at(1_450),
             failed_at=_at(1_445),
+        ),
+        *(
+            confirmation(
+                complaint_id=COMPLAINT_ID,
+                erasure_id="era-20261201-0007",
+                erased_at=_at(12_001),
+            )
+            for confirmation in (
+                CaseErasureCompleted,
+                SlaErasureCompleted,
+                FeedbackErasureCompleted,
+                NotificationErasureCompleted,
+            )
         ),
     )
 

@@ -9,6 +9,7 @@ from complaint_contracts.events.feedback import (
     ComplaintConfirmationRequested,
     ComplaintConfirmed,
     ComplaintReopened,
+    FeedbackErasureCompleted,
     NpsAnswered,
     NpsSurveyRequested,
 )
@@ -21,8 +22,13 @@ from complaint_contracts.events.intake import (
     ErasureRequested,
     TrackingCodeRequested,
 )
-from complaint_contracts.events.notify import NotificationFailed, NotificationSent
+from complaint_contracts.events.notify import (
+    NotificationErasureCompleted,
+    NotificationFailed,
+    NotificationSent,
+)
 from complaint_contracts.events.routing import (
+    CaseErasureCompleted,
     ComplaintAgentReplied,
     ComplaintAssigned,
     ComplaintAwaitingCustomer,
@@ -45,6 +51,7 @@ from complaint_contracts.events.sla import (
     SlaClockResumed,
     SlaClockStarted,
     SlaClockStopped,
+    SlaErasureCompleted,
     SlaWarning,
 )
 
@@ -69,6 +76,7 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
         ComplaintResumed,
         ComplaintResolved,
         ComplaintClosed,
+        CaseErasureCompleted,
     ),
     topics.SLA.name: (
         SlaClockStarted,
@@ -79,6 +87,7 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
         SlaWarning,
         SlaBreached,
         ComplaintEscalated,
+        SlaErasureCompleted,
     ),
     topics.FEEDBACK.name: (
         ComplaintConfirmationRequested,
@@ -87,8 +96,9 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
         ComplaintAutoClosed,
         NpsSurveyRequested,
         NpsAnswered,
+        FeedbackErasureCompleted,
     ),
-    topics.NOTIFY.name: (NotificationSent, NotificationFailed),
+    topics.NOTIFY.name: (NotificationSent, NotificationFailed, NotificationErasureCompleted),
 }
 
 ALL_EVENTS: tuple[type[EventData], ...] = tuple(
@@ -111,6 +121,7 @@ __all__ = [
     "EVENTS_BY_TOPIC",
     "TOPIC_BY_EVENT",
     "AttachmentRef",
+    "CaseErasureCompleted",
     "ComplaintAgentReplied",
     "ComplaintAssigned",
     "ComplaintAutoClosed",
@@ -133,7 +144,9 @@ __all__ = [
     "CustomerMessageReceived",
     "CustomerView",
     "ErasureRequested",
+    "FeedbackErasureCompleted",
     "FiredRule",
+    "NotificationErasureCompleted",
     "NotificationFailed",
     "NotificationSent",
     "NpsAnswered",
@@ -144,6 +157,7 @@ __all__ = [
     "SlaClockResumed",
     "SlaClockStarted",
     "SlaClockStopped",
+    "SlaErasureCompleted",
     "SlaWarning",
     "TrackingCodeRequested",
     "topic_for",

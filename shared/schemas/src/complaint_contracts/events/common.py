@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
+from complaint_contracts.base import EventData
 from complaint_contracts.privacy import find_contacts
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -55,3 +56,25 @@ ClockId = Annotated[
     str,
     Field(min_length=1, description="Id of one SLA clock of the complaint, stable over its life"),
 ]
+
+
+ErasureId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="Id of the erasure request, the same on every complaint of the customer",
+    ),
+]
+
+
+class ErasureCompleted(EventData):
+    """Base of each service's confirmation of ``complaint.erasure_requested`` (§10): the
+    service has anonymised, in the same transaction as this event, everything it held of the
+    complaint's customer. Intake's erasure status counts one per service and complaint; each
+    producing service has its own event type on its own topic (one producer per topic)."""
+
+    complaint_id: ComplaintId
+    erasure_id: ErasureId
+    erased_at: Timestamp
+    actor: Actor

@@ -19,7 +19,13 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from complaint_contracts.base import EventData
-from complaint_contracts.events.common import Actor, ComplaintId, MaskedText, Timestamp
+from complaint_contracts.events.common import (
+    Actor,
+    ComplaintId,
+    ErasureCompleted,
+    MaskedText,
+    Timestamp,
+)
 from complaint_contracts.vocabulary import Language, PreferredChannel
 
 ReopenReason = Literal["not_solved", "low_csat", "customer_message"]
@@ -199,3 +205,11 @@ class NpsAnswered(EventData):
     comment: MaskedText | None = Field(None, description="The customer's comment, masked")
     answered_at: Timestamp
     actor: Actor = "customer"
+
+
+class FeedbackErasureCompleted(ErasureCompleted):
+    """Feedback dropped the customer's survey and NPS comments (scores and times stay)."""
+
+    event_name: ClassVar[str] = "feedback.erasure_completed"
+
+    actor: Actor = "feedback"

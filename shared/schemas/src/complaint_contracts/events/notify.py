@@ -12,7 +12,13 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from complaint_contracts.base import EventData
-from complaint_contracts.events.common import Actor, ComplaintId, MaskedText, Timestamp
+from complaint_contracts.events.common import (
+    Actor,
+    ComplaintId,
+    ErasureCompleted,
+    MaskedText,
+    Timestamp,
+)
 from complaint_contracts.vocabulary import Language
 
 NotificationChannel = Literal["email", "sms", "webhook", "wecom", "dingtalk", "lark"]
@@ -91,4 +97,13 @@ class NotificationFailed(EventData):
         ),
     )
     failed_at: Timestamp
+    actor: Actor = "notify"
+
+
+class NotificationErasureCompleted(ErasureCompleted):
+    """Notify dropped unsent messages to the customer and blanked what its delivery log held of
+    them (masked recipients, rendered texts, errors)."""
+
+    event_name: ClassVar[str] = "notification.erasure_completed"
+
     actor: Actor = "notify"

@@ -15,6 +15,7 @@ from complaint_contracts.base import EventData
 from complaint_contracts.events.common import (
     Actor,
     ComplaintId,
+    ErasureCompleted,
     MaskedText,
     Timestamp,
     reject_raw_contacts,
@@ -363,3 +364,12 @@ class ComplaintClosed(EventData):
         if self.reason in _EVIDENCE_REQUIRED and not self.evidence_event_id:
             raise ValueError(f"a {self.reason} closure needs evidence_event_id")
         return self
+
+
+class CaseErasureCompleted(ErasureCompleted):
+    """Routing blanked the case's texts, masked contacts, attachment links, duplicate keys and
+    staff notes about the customer (categories, priorities, times and KPIs stay)."""
+
+    event_name: ClassVar[str] = "case.erasure_completed"
+
+    actor: Actor = "routing"

@@ -12,7 +12,14 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from complaint_contracts.base import EventData
-from complaint_contracts.events.common import Actor, ClockId, ComplaintId, MaskedText, Timestamp
+from complaint_contracts.events.common import (
+    Actor,
+    ClockId,
+    ComplaintId,
+    ErasureCompleted,
+    MaskedText,
+    Timestamp,
+)
 from complaint_contracts.vocabulary import Priority
 
 ClockMetric = Literal["first_response", "next_response", "resolution"]
@@ -179,3 +186,12 @@ class ComplaintEscalated(EventData):
         if self.level == self.previous_level:
             raise ValueError("an escalation must change the level")
         return self
+
+
+class SlaErasureCompleted(ErasureCompleted):
+    """sla-watch holds no personal data of the customer (clocks, facts and escalations only);
+    it confirms so that the erasure's status can name every service."""
+
+    event_name: ClassVar[str] = "sla.erasure_completed"
+
+    actor: Actor = "sla-watch"
