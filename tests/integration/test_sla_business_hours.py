@@ -497,7 +497,7 @@ def test_a_customer_message_waits_for_the_agents_reply(platform: Platform) -> No
         what="the next-response clock stopped",
     )
     assert [(s["clock_id"], s["outcome"]) for s in stopped] == [(started[0]["clock_id"], "met")]
-    with platform.staff_client("sla-watch", "lead-x", ["lead"]) as reader:
+    with platform.staff_client("sla-watch", "manager-y", ["manager"]) as reader:
         clocks = reader.get(f"/v1/complaints/{complaint_id}/clocks").json()["clocks"]
     assert {c["message_id"] for c in clocks if c["metric"] == "next_response"} == {message_id}
 

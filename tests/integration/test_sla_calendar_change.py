@@ -73,7 +73,7 @@ def _when(text: str) -> datetime:
 
 def test_a_holiday_added_by_an_admin_moves_an_open_clock(platform: Platform) -> None:
     admin = platform.staff_client("sla-watch", "admin-1", ["admin"])
-    staff = platform.staff_client("sla-watch", "lead-1", ["lead"])
+    staff = platform.staff_client("sla-watch", "manager-1", ["manager"])
 
     # A copy of cn-mainland: its hours and its special dates of the coming months.
     source = admin.get(

@@ -79,7 +79,9 @@ async def test_a_complaints_clocks_show_pauses_and_the_escalation_level(app: Fas
             uow=uow, settings=SETTINGS, complaint_id=cid(1), at=now - timedelta(seconds=50)
         )
     async with await client_of(app) as client:
-        answer = await client.get(f"/v1/complaints/{cid(1)}/clocks", headers=bearer("agent"))
+        answer = await client.get(
+            f"/v1/complaints/{cid(1)}/clocks", headers=bearer("agent", team="billing")
+        )
     assert answer.status_code == 200
     body = answer.json()
     assert body["escalation_level"] == 0

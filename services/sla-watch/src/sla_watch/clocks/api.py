@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from sla_watch.bootstrap import DependenciesDep
 from sla_watch.clocks import readings
+from sla_watch.clocks.domain.visibility import clocks_seen
 from sla_watch.clocks.readings import ClockReading
 from sla_watch.db import TEAM_LENGTH
 
@@ -145,18 +146,28 @@ def _at_risk_out(reading: ClockReading) -> AtRiskClockOut:
     "/v1/complaints/{complaint_id}/clocks",
     response_model=ClocksOut,
     summary="The SLA clocks of a complaint",
-    responses={404: {"description": "No clocks for this complaint (not triaged yet?)"}},
+    description=(
+        "Agents and leads see the clocks of their own team's complaints (the token's `team` "
+        "claim); managers and services every complaint's."
+    ),
+    responses={
+        404: {
+            "description": "No clocks for this complaint (not triaged yet?), or not the "
+            "caller's to see (the same answer)"
+        }
+    },
 )
 async def get_clocks(
     complaint_id: Annotated[str, Path(pattern=UUID_PATTERN, max_length=36)],
     deps: DependenciesDep,
-    _principal: Reader,
+    principal: Reader,
 ) -> ClocksOut:
     found = await readings.complaint_clocks(
         database=deps.database,
         settings=deps.clock_settings,
         complaint_id=complaint_id.lower(),
         limit=deps.settings.sla_api_max_clocks,
+        seen_by=clocks_seen(roles=principal.roles, team=principal.team),
     )
     return ClocksOut(
         complaint_id=found.complaint_id,

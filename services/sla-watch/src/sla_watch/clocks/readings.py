@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sla_watch.calendars.domain.calendar import BusinessCalendar
 from sla_watch.clocks.domain import clock as clock_rules
+from sla_watch.clocks.domain.visibility import ClocksSeen
 from sla_watch.clocks.settings import ClockSettings
 from sla_watch.db import Clock, ClockRepository, ComplaintSlaRepository
 from sla_watch.policies.domain.terms import UnknownCalendarError
@@ -69,19 +70,27 @@ class _Calendars:
 
 
 async def complaint_clocks(
-    *, database: Database, settings: ClockSettings, complaint_id: str, limit: int
+    *,
+    database: Database,
+    settings: ClockSettings,
+    complaint_id: str,
+    limit: int,
+    seen_by: ClocksSeen,
 ) -> ComplaintClocks:
     """The complaint's clocks (at most ``limit``) and its escalation level; NotFound when it
-    has none (not triaged yet?)."""
+    has none (not triaged yet?) or when ``seen_by`` does not admit its team (the same
+    answer: it must not tell that the complaint exists)."""
     now = datetime.now(UTC)
     async with database.sessions() as session:
         clocks = await ClockRepository(session).of_complaint(complaint_id, limit=limit)
-        if not clocks:
+        row = await ComplaintSlaRepository(session).get(complaint_id) if clocks else None
+        # The complaint's team now; before its facts row exists, the newest clock's team.
+        team = row.team if row is not None else (clocks[-1].team if clocks else None)
+        if not clocks or not seen_by.admits(team):
             raise NotFound(
                 "sla-watch has no clock for this complaint; it may not be triaged yet.",
                 title="No clocks for this complaint",
             )
-        row = await ComplaintSlaRepository(session).get(complaint_id)
         calendars = _Calendars(settings, session)
         readings = [await calendars.read(clock, now) for clock in clocks]
     return ComplaintClocks(
