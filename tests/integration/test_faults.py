@@ -45,11 +45,16 @@ def _poison_records(
     wrong_type = [
         (k, b"org.opencomplaints.nothing.v9" if k == "ce_type" else v) for k, v in headers
     ]
+    too_long_id = [(k, b"e" * 201 if k == "ce_id" else v) for k, v in headers]
     return [
         (subject.encode(), b"\x00not a cloudevent", POISON),
         (subject.encode(), b'{"complaint_id": 1}', [*headers, *POISON]),
         (subject.encode(), valid.value, [*wrong_type, *POISON]),
         (subject.encode(), None, POISON),  # a tombstone
+        # A valid event, but "test" is no topic's producer (and on most topics not its type).
+        (subject.encode(), valid.value, [*headers, *POISON]),
+        # Over the processed_events column: this one looped forever on PostgreSQL.
+        (subject.encode(), valid.value, [*too_long_id, *POISON]),
     ]
 
 
@@ -83,7 +88,7 @@ SUBSCRIPTIONS = {
     "feedback": (topics.INTAKE, topics.ROUTING, topics.NOTIFY),
     "notify": (topics.INTAKE, topics.ROUTING, topics.SLA, topics.FEEDBACK),
 }
-POISON_PER_PARTITION = 4
+POISON_PER_PARTITION = 6
 
 
 def test_poison_records_are_dead_lettered_and_the_partition_moves_on(
@@ -263,7 +268,11 @@ async def _store_and_publish_without_marking(platform: Platform, sample: dict[st
             references=ReferenceAllocator(database),
             writer=GroupCommitter(database),
             submission=intake_service.Submission(
-                new_complaint(ComplaintIn.model_validate(without_expected(sample))), 1, None, "x"
+                new_complaint(ComplaintIn.model_validate(without_expected(sample))),
+                1,
+                None,
+                "x",
+                front_end="integration",  # the platform key's: it reads the complaint back
             ),
             public_base_url=platform.intake.url,
         )

@@ -289,10 +289,20 @@ async def test_process_with_retries_retries_transient_failures(setup: Setup) -> 
     assert setup.producer.sent == []
 
 
-async def test_process_with_retries_raises_other_failures(setup: Setup) -> None:
-    setup.producer.fail = True  # the dead-letter topic is unreachable
-    with pytest.raises(KafkaTimeoutError):
+async def test_process_with_retries_raises_other_failures(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+
+    async def broken(records: list[Any]) -> None:
+        nonlocal calls
+        calls += 1
+        raise ValueError("a bug, not an outage")
+
+    monkeypatch.setattr(setup.consumer, "_process_batch", broken)
+    with pytest.raises(ValueError, match="a bug"):
         await setup.consumer._process_with_retries([FakeRecord(TOPIC, 0, 5, None, b"junk", [])])
+    assert calls == 1
 
 
 async def test_dead_letter_send_failure_rolls_back_the_batch(setup: Setup) -> None:
@@ -300,8 +310,11 @@ async def test_dead_letter_send_failure_rolls_back_the_batch(setup: Setup) -> No
     garbage = FakeRecord(TOPIC, 0, next(_offsets), None, b"junk", [])
     setup.producer.fail = True
 
-    with pytest.raises(KafkaTimeoutError):
+    # The dead-letter topic unreachable is an outage, not the record's fault: retried.
+    with pytest.raises(TransientError) as failed:
         await setup.consumer._process_batch([applied, garbage])
+    assert isinstance(failed.value.__cause__, KafkaTimeoutError)
+    assert is_transient(failed.value)
     assert await _processed(setup.database) == {}
 
     setup.producer.fail = False  # redelivery dead-letters it after all

@@ -24,7 +24,7 @@ from complaint_runtime.database import (
 from complaint_runtime.testing import sqlite_database
 from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 
 @pytest.fixture
@@ -236,3 +236,16 @@ async def test_events_are_written_in_the_order_they_were_staged(database: Databa
         await uow.commit()
         staged += [_stage(uow, example_for(ComplaintResolved)) for _ in range(3)]
     assert [row.event_id for row in await _outbox(database)] == staged
+
+
+async def test_a_failed_statement_never_shows_its_bound_values(database: Database) -> None:
+    """Errors are logged and put in dead letters' headers: the values bound to a statement
+    (contacts, free text) must not be in them."""
+    phone = "+8613812345678"
+    async with database.sessions() as session, session.begin():
+        session.add(ProcessedEvent(consumer="c", event_id=phone, outcome="applied"))
+    with pytest.raises(IntegrityError) as failed:
+        async with database.sessions() as session, session.begin():
+            session.add(ProcessedEvent(consumer="c", event_id=phone, outcome="applied"))
+    assert phone not in str(failed.value)
+    assert "hidden" in str(failed.value)

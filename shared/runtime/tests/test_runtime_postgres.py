@@ -13,17 +13,19 @@ from complaint_contracts import topics
 from complaint_contracts.events import ComplaintTriaged
 from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_devinfra.postgres import PostgresEndpoint
+from complaint_runtime.audit import AuditLink
 from complaint_runtime.database import Database, OutboxMessage, ProcessedEvent
 from complaint_runtime.outbox import RELAY_LOCK_KEY, OutboxRelay
 from complaint_runtime.testing import FakeProducer, event_id_of
 from sqlalchemy import Table, func, select, text
+from sqlalchemy.exc import IntegrityError
 
-TABLES = [OutboxMessage.__table__, ProcessedEvent.__table__]
+TABLES = [OutboxMessage.__table__, ProcessedEvent.__table__, AuditLink.__table__]
 
 
 @pytest.fixture
 async def database(local_postgres: PostgresEndpoint) -> AsyncIterator[Database]:
-    """A fresh database holding the runtime's own two tables."""
+    """A fresh database holding the runtime's own tables."""
     name = f"t_{uuid.uuid4().hex[:16]}"
     db = Database(await local_postgres.create_database_async(name), pool_size=4)
     async with db.engine.begin() as connection:
@@ -160,3 +162,16 @@ async def test_the_relays_transaction_alone_commits_without_waiting_for_the_flus
         assert await session.scalar(text("SHOW synchronous_commit")) == "on"
     async with database.unit_of_work() as uow:
         assert await uow.session.scalar(text("SHOW synchronous_commit")) == "on"
+
+
+async def test_a_failed_statement_never_shows_its_bound_values(database: Database) -> None:
+    """On PostgreSQL too, an error's text names the statement, not the values bound to it
+    (contacts, free text): such texts are logged and put in dead letters' headers."""
+    phone = "+8613812345678"
+    async with database.sessions() as session, session.begin():
+        session.add(ProcessedEvent(consumer="c", event_id=phone, outcome="applied"))
+    with pytest.raises(IntegrityError) as failed:
+        async with database.sessions() as session, session.begin():
+            session.add(ProcessedEvent(consumer="c", event_id=phone, outcome="applied"))
+    assert phone not in str(failed.value)
+    assert "hidden" in str(failed.value)

@@ -172,3 +172,60 @@ def test_a_null_header_value_counts_as_absent() -> None:
         envelope.decode(record.key, record.value, nulled)
     extra = (*record.headers, ("traceparent", None))
     assert envelope.decode(record.key, record.value, extra).subject == record.key.decode()
+
+
+# ---- bounds: a record over them is an InvalidEvent, never a failure deeper down ---------
+
+
+def _decode_with(record: KafkaRecord, **replaced: bytes) -> None:
+    headers = [(n, v) for n, v in record.headers if n not in replaced]
+    envelope.decode(record.key, record.value, [*headers, *replaced.items()])
+
+
+@pytest.mark.parametrize(
+    ("header", "limit"),
+    [
+        ("ce_id", envelope.MAX_EVENT_ID_LENGTH),
+        ("ce_source", envelope.MAX_SOURCE_LENGTH),
+        ("ce_correlationid", envelope.MAX_CAUSAL_ID_LENGTH),
+        ("ce_causationid", envelope.MAX_CAUSAL_ID_LENGTH),
+    ],
+)
+def test_attributes_up_to_their_bound_pass_longer_ones_are_invalid(header: str, limit: int) -> None:
+    _, record = _record()
+    _decode_with(record, **{header: b"x" * limit})
+    with pytest.raises(InvalidEvent, match=f"{header} of {limit + 1} characters"):
+        _decode_with(record, **{header: b"x" * (limit + 1)})
+
+
+def test_an_over_long_type_or_subject_is_invalid() -> None:
+    _, record = _record()
+    with pytest.raises(InvalidEvent, match="ce_type of 121"):
+        _decode_with(record, ce_type=b"org.opencomplaints." + b"x" * 102)
+    with pytest.raises(InvalidEvent, match="record key of 201 bytes"):
+        envelope.decode(b"k" * 201, record.value, list(record.headers))
+    with pytest.raises(InvalidEvent, match="ce_subject of 37"):
+        headers = [(n, v) for n, v in record.headers if n != "ce_subject"]
+        envelope.decode(None, record.value, [*headers, ("ce_subject", b"s" * 37)])
+
+
+def test_sizes_over_their_bounds_are_invalid() -> None:
+    _, record = _record()
+    with pytest.raises(InvalidEvent, match="data of"):
+        envelope.decode(record.key, b" " * (envelope.MAX_DATA_BYTES + 1), list(record.headers))
+    many = [*record.headers, *((f"x-{n}", b"") for n in range(envelope.MAX_HEADERS))]
+    with pytest.raises(InvalidEvent, match="headers, more than"):
+        envelope.decode(record.key, record.value, many)
+    with pytest.raises(InvalidEvent, match="headers of"):
+        _decode_with(record, **{"x-big": b"x" * envelope.MAX_HEADER_BYTES})
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [[("ce_id", "text")], [("ce_id",)], [None], [("ce_id", 3.5)]],
+    ids=["str-value", "no-value", "none", "float"],
+)
+def test_headers_that_are_no_name_bytes_pairs_are_invalid(headers: list[object]) -> None:
+    _, record = _record()
+    with pytest.raises(InvalidEvent):
+        envelope.decode(record.key, record.value, [*record.headers, *headers])

@@ -70,6 +70,7 @@ def _sdk_decode(key: bytes | None, value: bytes | None, headers: Any) -> Envelop
     if value is None:
         raise InvalidEvent("record has no value (tombstone)")
     header_map = {name: bytes(raw) for name, raw in headers}
+    _platform_sizes(key, value, headers, header_map)
     missing = [name for name in envelope.REQUIRED_HEADERS if not header_map.get(name)]
     if missing:
         raise InvalidEvent(f"missing CloudEvents headers: {', '.join(missing)}")
@@ -81,6 +82,7 @@ def _sdk_decode(key: bytes | None, value: bytes | None, headers: Any) -> Envelop
         )
     except Exception as exc:
         raise InvalidEvent(f"not a CloudEvent in binary mode: {exc}") from exc
+    _platform_lengths(event)
     ce_type = event.get_type()
     model = model_for_type(ce_type)
     if model is None:
@@ -113,6 +115,33 @@ def _sdk_decode(key: bytes | None, value: bytes | None, headers: Any) -> Envelop
         correlation_id=str(correlation or event.get_id()),
         causation_id=str(causation) if causation else None,
     )
+
+
+def _platform_sizes(
+    key: bytes | None, value: bytes, headers: Any, header_map: dict[str, bytes]
+) -> None:
+    """The platform's bounds on top of the SDK (written here apart from envelope.py's)."""
+    header_bytes = sum(len(name) + len(raw) for name, raw in header_map.items())
+    if (
+        len(value) > envelope.MAX_DATA_BYTES
+        or (key is not None and len(key) > envelope.MAX_KEY_BYTES)
+        or len(headers) > envelope.MAX_HEADERS
+        or header_bytes > envelope.MAX_HEADER_BYTES
+    ):
+        raise InvalidEvent("over a bound")
+
+
+def _platform_lengths(event: CloudEvent) -> None:
+    limits = [
+        (event.get_id(), envelope.MAX_EVENT_ID_LENGTH),
+        (event.get_source(), envelope.MAX_SOURCE_LENGTH),
+        (event.get_type(), envelope.MAX_TYPE_LENGTH),
+        (event.get_subject(), envelope.MAX_SUBJECT_LENGTH),
+        (event.get_extension("correlationid"), envelope.MAX_CAUSAL_ID_LENGTH),
+        (event.get_extension("causationid"), envelope.MAX_CAUSAL_ID_LENGTH),
+    ]
+    if any(isinstance(text, str) and len(text) > limit for text, limit in limits):
+        raise InvalidEvent("an attribute over its bound")
 
 
 # ---- strategies -------------------------------------------------------------------------

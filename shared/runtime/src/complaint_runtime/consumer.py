@@ -6,8 +6,11 @@ commits is the partition's offset committed (with others, at most every
 ``commit_interval_s``: :mod:`complaint_runtime.offsets`). A redelivered record finds its id
 already there and is skipped. A record that cannot be decoded, or that keeps failing, goes to the
 service's dead-letter topic with the error and its origin in headers, and the partition
-moves on. Failures of the database or broker themselves are not the record's fault: the
-batch is retried with back-off, never dead-lettered.
+moves on; so does a record whose ``ce_source`` or type does not belong to its topic (each
+topic has one producer: :mod:`complaint_runtime.dead_letters`). Failures of the database or
+broker themselves are not the record's fault: the batch is retried with back-off, never
+dead-lettered. The dead-letter topic unreachable is such a failure: the batch rolls back,
+nothing of it is lost, applied twice or committed, and it is tried again.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 import structlog
@@ -26,7 +28,7 @@ from complaint_contracts.envelope import Envelope, InvalidEvent, decode
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from complaint_runtime import metrics
-from complaint_runtime.context import caused_by
+from complaint_runtime.context import caused_by, originating
 from complaint_runtime.database import (
     Database,
     ProcessedEvent,
@@ -34,6 +36,14 @@ from complaint_runtime.database import (
     dialect_insert,
     is_database_unavailable,
     utcnow,
+)
+from complaint_runtime.dead_letters import (
+    DeadLetter,
+    ForgedEvent,
+    check_origin,
+    dead_letter_record,
+    describe,
+    position_id,
 )
 from complaint_runtime.offsets import CommitOnRevoke, PendingOffsets
 from complaint_runtime.retries import retrying
@@ -81,12 +91,6 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
         return is_database_unavailable(exc)
     return isinstance(exc, OSError)
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    record: ConsumerRecord[bytes, bytes]
-    error: str
 
 
 class EventConsumer:
@@ -230,6 +234,11 @@ class EventConsumer:
                 await self._process_batch(records)
 
     async def _process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        # Where the batch's changes came from, for the audit chain: the consumer group.
+        with originating(f"kafka {self._group_id}"):
+            await self._process_batch_of_origin(records)
+
+    async def _process_batch_of_origin(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         if self._apply_batch_at_once:  # a lone record too: no savepoint, as for a batch
             try:
                 await self._process_at_once(records)
@@ -261,9 +270,7 @@ class EventConsumer:
         savepoint, its release and a processed_events insert cost three per record. Any
         failure (an undecodable record, a failing handler) raises, the whole transaction
         rolls back and the caller applies the batch record by record instead."""
-        decoded = [
-            (record, decode(record.key, record.value, list(record.headers))) for record in records
-        ]
+        decoded = [(record, self._decode(record)) for record in records]
         wanted = [(r, e) for r, e in decoded if type(e.data) in self._handlers]
         outcomes: list[tuple[str, str]] = []
         if not wanted:  # nothing this service handles: no transaction at all
@@ -299,18 +306,28 @@ class EventConsumer:
         for topic, outcome in outcomes:
             metrics.EVENTS_CONSUMED.labels(self._group_id, topic, outcome).inc()
 
+    @staticmethod
+    def _decode(record: ConsumerRecord[bytes, bytes]) -> Envelope:
+        """The record's envelope; InvalidEvent for anything off-contract, ForgedEvent for a
+        source or type that does not belong to the record's topic."""
+        envelope = decode(record.key, record.value, list(record.headers or ()))
+        check_origin(record.topic, envelope)
+        return envelope
+
     async def _process_record(
         self, uow: UnitOfWork, record: ConsumerRecord[bytes, bytes]
     ) -> DeadLetter | None:
         topic = record.topic
         try:
-            envelope = decode(record.key, record.value, list(record.headers))
+            envelope = self._decode(record)
         except InvalidEvent as exc:
-            position_id = f"{record.topic}:{record.partition}:{record.offset}"
+            # By position: the record's own id may be missing, too long, or (forged) that
+            # of a genuine event, which must not be marked applied by a forgery.
             first_time = await uow.mark_processed(
-                consumer=self._group_id, event_id=position_id, outcome="dead_lettered"
+                consumer=self._group_id, event_id=position_id(record), outcome="dead_lettered"
             )
-            return DeadLetter(record, f"invalid event: {exc}") if first_time else None
+            kind = "forged event" if isinstance(exc, ForgedEvent) else "invalid event"
+            return DeadLetter(record, f"{kind}: {exc}") if first_time else None
         handler = self._handlers.get(type(envelope.data))
         if handler is None:
             metrics.EVENTS_CONSUMED.labels(self._group_id, topic, "ignored").inc()
@@ -354,30 +371,37 @@ class EventConsumer:
                             event_id=envelope.id,
                             outcome="dead_lettered",
                         )
-                    return DeadLetter(record, f"{type(exc).__name__}: {exc}")
+                    return DeadLetter(record, describe(exc))
                 await asyncio.sleep(self._retry_backoff_s * attempt)
         return None
 
     async def _send_dead_letter(self, letter: DeadLetter) -> None:
+        """Publish the letter (bounded and valid whatever the record, see dead_letters),
+        tried a few times; then the topic counts as unreachable: TransientError, so the batch
+        rolls back, its offsets stay, and it is applied again after a back-off."""
+        outgoing = dead_letter_record(letter, group=self._group_id)
         record = letter.record
-        headers = [
-            *[(name, bytes(value)) for name, value in record.headers],
-            ("dlq_error", letter.error[:2000].encode()),
-            ("dlq_original_topic", record.topic.encode()),
-            ("dlq_original_partition", str(record.partition).encode()),
-            ("dlq_original_offset", str(record.offset).encode()),
-            ("dlq_consumer_group", self._group_id.encode()),
-        ]
-        await self._producer.send_and_wait(
-            self._dead_letter_topic, value=record.value, key=record.key, headers=headers
-        )
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await self._producer.send_and_wait(
+                    self._dead_letter_topic,
+                    value=outgoing.value,
+                    key=outgoing.key,
+                    headers=outgoing.headers,
+                )
+                break
+            except Exception as exc:
+                if attempt == self._max_attempts:
+                    raise TransientError(f"dead-letter topic unreachable: {exc!r}") from exc
+                log.warning("dead letter not published", attempt=attempt, error=repr(exc)[:300])
+                await asyncio.sleep(self._retry_backoff_s * attempt)
         metrics.DEAD_LETTERED.labels(self._group_id, record.topic).inc()
         log.error(
             "record dead-lettered",
             original_topic=record.topic,
             partition=record.partition,
             offset=record.offset,
-            error=letter.error[:500],
+            error=outgoing.error[:500],
         )
 
 

@@ -38,3 +38,22 @@ def caused_by(
             yield
         finally:
             _causation.reset(token)
+
+
+# Where the work in progress came from, for the audit log: an HTTP client's address, or
+# the consumer's topic; "internal" for the service's own timers and jobs.
+_origin: ContextVar[str] = ContextVar("origin", default="internal")
+
+
+def current_origin() -> str:
+    return _origin.get()
+
+
+@contextmanager
+def originating(origin: str) -> Iterator[None]:
+    """Within this block, audit entries name ``origin`` as where the action came from."""
+    token = _origin.set(origin[:200])
+    try:
+        yield
+    finally:
+        _origin.reset(token)

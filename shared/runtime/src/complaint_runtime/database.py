@@ -3,10 +3,12 @@ the unit of work that puts a state change and its events in one transaction."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import structlog
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import encode
 from sqlalchemy import (
@@ -107,7 +109,7 @@ class ProcessedEvent(Base):
     consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(20))
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class Database:
@@ -133,13 +135,17 @@ class Database:
             }
         else:
             kwargs["connect_args"] = {"timeout": statement_timeout_s}
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # hide_parameters: a failed statement's error (logged, put in a dead letter's
+        # `dlq_error` header, answered to no one) names the statement, never the bound
+        # values, which may be contacts or free text (§10).
+        self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True, **kwargs)
         if not self.is_postgres:
             _make_sqlite_transactional(self.engine)
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=OutboxSession
         )
         self.on_events_committed: Callable[[], None] = lambda: None
+        self._background: set[asyncio.Task[None]] = set()  # referenced until done
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
@@ -150,6 +156,37 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    async def truncate_wal(self) -> None:
+        """On SQLite (the zero-setup ``make up``): move the write-ahead log into the database
+        file and truncate it, so the page images that held erased values (in the log since
+        they were written) go now, not at a later automatic checkpoint; with
+        ``secure_delete`` on, the database file keeps no copy either. Outside any
+        transaction, on the driver's connection; best effort: a reader still open leaves
+        the log for the next checkpoint. Nothing on PostgreSQL (VACUUM and WAL recycling:
+        docs/security.md, "Erasure")."""
+        if self.is_postgres:
+            return
+        async with self.engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            if driver is not None:
+                cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                await cursor.close()
+
+    def truncate_wal_soon(self) -> None:
+        """:meth:`truncate_wal` in the background (e.g. from an ``after_commit`` callback of
+        the transaction that erased something); a failure is logged, never raised."""
+        if self.is_postgres:
+            return
+        task = asyncio.get_running_loop().create_task(self._truncate_wal_logged())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _truncate_wal_logged(self) -> None:
+        try:
+            await self.truncate_wal()
+        except Exception:  # best effort: the next automatic checkpoint still comes
+            structlog.get_logger(__name__).warning("WAL truncation failed", exc_info=True)
 
 
 def _make_sqlite_transactional(engine: AsyncEngine) -> None:
@@ -162,6 +199,8 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
+        # Erased and overwritten values are zeroed on disk, not left in free pages (§10).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -235,6 +274,7 @@ class UnitOfWork:
         self._staged = _StagedOutbox()
         self.session.info[_STAGED] = self._staged
         self._after_commit: list[Callable[[], None]] = []
+        self._audited: list[dict[str, Any]] = []
 
     async def __aenter__(self) -> UnitOfWork:
         await self.session.begin()
@@ -251,12 +291,23 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         added = await self._write_staged()
+        if self._audited:
+            # Last before the commit: on PostgreSQL the chain's lock is held until then.
+            from complaint_runtime.audit import append_link  # audit's table needs Base
+
+            entries, self._audited = self._audited, []
+            await append_link(self.session, entries, is_postgres=self._database.is_postgres)
         await self.session.commit()
         if added:
             self._database.on_events_committed()
         callbacks, self._after_commit = self._after_commit, []
         for callback in dict.fromkeys(callbacks):  # each once, however often asked
             callback()
+
+    def truncate_wal_after_commit(self) -> None:
+        """Once this transaction (which erased something) has committed, truncate SQLite's
+        write-ahead log (:meth:`Database.truncate_wal`); nothing on PostgreSQL."""
+        self.after_commit(self._database.truncate_wal_soon)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` (quick, synchronous: e.g. wake a loop) once this transaction
@@ -269,7 +320,36 @@ class UnitOfWork:
             return 0
         self._staged.rows = []
         await self.session.execute(insert(_OUTBOX_TABLE), rows)
+        from complaint_runtime.audit import event_entry
+
+        self._audited.extend(event_entry(row) for row in rows)  # each event is audited
         return len(rows)
+
+    def audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        object_type: str,
+        object_id: str,
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        """Add an entry to this transaction's link of the audit chain (written at commit,
+        with an entry per event the transaction emitted): who did what to which object,
+        with ``before``/``after`` for a change of configuration. Ids and plain values
+        only, never personal data (:mod:`complaint_runtime.audit`)."""
+        from complaint_runtime.audit import AuditEntry
+
+        entry = AuditEntry(
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            before=before,
+            after=after,
+        )
+        self._audited.append(entry.as_json())
 
     def add_event(
         self,

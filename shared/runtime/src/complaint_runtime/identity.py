@@ -18,7 +18,7 @@ import jwt
 from complaint_runtime.errors import Unauthorized
 
 ISSUER = "opencomplaints"
-ROLES = ("agent", "lead", "manager", "admin", "service")
+ROLES = ("agent", "lead", "manager", "admin", "service", "auditor")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from complaint_runtime import metrics
-from complaint_runtime.context import caused_by
+from complaint_runtime.context import caused_by, originating
 from complaint_runtime.problems import PROBLEM_JSON
 
 
@@ -112,7 +112,9 @@ class RequestContextMiddleware:
             started_response = started_response or message["type"] == "http.response.start"
             await send_with_id(message)
 
-        with caused_by(correlation_id=correlation_id, causation_id=None):
+        client = scope.get("client")
+        origin = f"http {client[0]}" if client else "http"
+        with caused_by(correlation_id=correlation_id, causation_id=None), originating(origin):
             try:
                 await self.app(scope, receive, tracked_send)
             except Exception:

@@ -50,7 +50,7 @@ def run_env(target_metadata: MetaData) -> None:
 
 
 async def _run_online(url: str, target_metadata: MetaData) -> None:
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+    engine = create_async_engine(url, poolclass=pool.NullPool, hide_parameters=True)
     async with engine.connect() as connection:
         await connection.run_sync(_migrate, target_metadata)
     await engine.dispose()
@@ -111,3 +111,29 @@ def create_runtime_tables() -> None:
 def drop_runtime_tables() -> None:
     op.drop_table("processed_events")
     op.drop_table("outbox_messages")
+
+
+def create_audit_chain() -> None:
+    """The runtime's audit chain (:mod:`complaint_runtime.audit`), one per service database,
+    and the index the pruning of processed-event ids deletes by
+    (:mod:`complaint_runtime.pruning`); history like :func:`create_runtime_tables`."""
+    op.create_table(
+        "audit_chain",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("committed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("entries", sa.JSON(), nullable=False),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_chain")),
+    )
+    op.create_index(op.f("ix_processed_events_processed_at"), "processed_events", ["processed_at"])
+
+
+def drop_audit_chain() -> None:
+    op.drop_index(op.f("ix_processed_events_processed_at"), table_name="processed_events")
+    op.drop_table("audit_chain")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from complaint_runtime import metrics
 from complaint_runtime.consumer import is_transient
-from complaint_runtime.database import Database, OutboxMessage
+from complaint_runtime.database import Database, OutboxMessage, utcnow
 from complaint_runtime.periodic import PeriodicLoop
 
 log = structlog.get_logger(__name__)
@@ -57,6 +58,25 @@ BACKLOG_COUNT_EVERY_S = 5.0
 
 # Any constant works: it names "the relay" among this database's advisory locks.
 RELAY_LOCK_KEY = 7_261_126_001
+
+
+@dataclass(frozen=True)
+class Backlog:
+    rows: int
+    oldest_age_s: float  # 0 when the outbox is empty
+
+
+async def measure_backlog(database: Database) -> Backlog:
+    """What waits for the relay: the rows, and how long the oldest has waited. Read apart
+    from the relay, which is stuck exactly when this matters (the broker is away)."""
+    async with database.sessions() as session:
+        rows = await session.scalar(select(func.count()).select_from(OutboxMessage))
+        # The lowest id is the oldest row (ids are taken at insert): one index lookup.
+        oldest = await session.scalar(
+            select(OutboxMessage.created_at).order_by(OutboxMessage.id).limit(1)
+        )
+    age_s = max((utcnow() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+    return Backlog(int(rows or 0), age_s)
 
 
 class OutboxRelay:

@@ -30,6 +30,7 @@ from complaint_runtime.errors import (
     Unavailable,
     UnsupportedMediaType,
 )
+from complaint_runtime.nul_guard import install_nul_guard
 
 log = structlog.get_logger(__name__)
 
@@ -157,6 +158,10 @@ def too_many_requests(
 
 
 def install_problem_handlers(app: FastAPI, *, retry_after_s: int = 5) -> None:
+    """Answer every error with a problem document, and refuse NUL in every request routed
+    from now on (422, :mod:`complaint_runtime.nul_guard`): call it before including routers."""
+    install_nul_guard(app)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(

@@ -1,5 +1,9 @@
 """What every service process runs besides its routes: database, migrations, outbox relay,
 consumers, health and metrics endpoints, and a lifespan that starts and stops them in order.
+
+The HTTP API depends on the database only. Kafka is connected in the background, retried
+until the broker answers (topics, producer, then relay and consumers): a service starts,
+serves and stays ready while the broker is away, its events waiting in the outbox.
 """
 
 from __future__ import annotations
@@ -7,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -20,18 +24,29 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from complaint_runtime.audit_api import audit_router
 from complaint_runtime.consumer import EventConsumer, Handler, Preload
 from complaint_runtime.database import Database
-from complaint_runtime.kafka import idempotent_producer, wait_for_topics
+from complaint_runtime.health import DependencyProbe
+from complaint_runtime.kafka import ensure_topics, idempotent_producer
 from complaint_runtime.logs import configure_logging
 from complaint_runtime.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from complaint_runtime.migrations import upgrade_to_head
 from complaint_runtime.outbox import OutboxRelay
 from complaint_runtime.problems import install_problem_handlers
+from complaint_runtime.pruning import processed_events_pruner
 from complaint_runtime.retries import retrying
 from complaint_runtime.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
+
+# The longest wait between two attempts to reach the broker: it is the delay between the
+# broker coming back and the service noticing, for one warning line per attempt.
+CONNECT_RETRY_MAX_S = 5.0
+# How long stopping waits for the producer to flush. With the broker away it never would;
+# what it holds is safe to drop: outbox rows leave only once acknowledged, and a dead letter
+# only with its consumer's transaction, so both are sent again after the restart.
+PRODUCER_CLOSE_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,14 @@ class ServiceRuntime:
         self.on_migrated: list[Callable[[], Awaitable[None]]] = []
         self._background: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._stop_background: list[Callable[[], None]] = []
+        pruner = processed_events_pruner(self.database, settings)  # ids past their horizon
+        self.run_in_background("prune-processed-events", pruner.run, stop=pruner.stop)
+        self.probe = DependencyProbe(
+            database=self.database, interval_s=settings.health_probe_interval_s
+        )
+        self._connector: asyncio.Task[None] | None = None
+        # Set once topics, producer, relay and consumers are up (tests, operators' logs).
+        self.kafka_connected = asyncio.Event()
 
     def consume(
         self,
@@ -113,25 +136,92 @@ class ServiceRuntime:
             wanted = (*wanted, self.dead_letter_topic)
         return tuple(dict.fromkeys(wanted))
 
+    def _configured_topics(self) -> tuple[Topic, ...]:
+        """The topics with the retention the settings give them (dead letters: their own)."""
+        dead_letters = self.dead_letter_topic.name
+        return tuple(
+            replace(
+                topic,
+                retention_ms=self.settings.kafka_dead_letter_retention_ms
+                if topic.name == dead_letters
+                else self.settings.kafka_event_retention_ms,
+            )
+            for topic in self.all_topics()
+        )
+
     async def start(self) -> None:
+        """Migrations, then the service's own loops, and returns: Kafka is connected in
+        the background (:meth:`_connect_kafka`), so nothing here waits for the broker.
+        ``on_started`` hooks therefore must not assume a connected producer."""
         settings = self.settings
         if settings.migrate_on_start:
             await upgrade_to_head(self.migrations, settings.database_url)
         for hook in self.on_migrated:
             await hook()
-        await wait_for_topics(settings.kafka_bootstrap_servers, self.all_topics())
-        self.producer = idempotent_producer(
-            settings.kafka_bootstrap_servers, request_timeout_ms=settings.kafka_request_timeout_ms
-        )
-        await self.producer.start()
-        self.relay = OutboxRelay(
-            database=self.database,
-            producer=self.producer,
-            batch_size=settings.outbox_batch_size,
-            poll_interval_s=settings.outbox_poll_interval_s,
-        )
-        self.database.on_events_committed = self.relay.wake
-        self._tasks.append(_supervised("outbox-relay", self.relay.run))
+        self._tasks.append(_supervised("health-probe", self.probe.run))
+        self._connector = _supervised("kafka-connect", self._connect_kafka)
+        for name, run in self._background:
+            self._tasks.append(_supervised(name, run))
+        for hook in self.on_started:
+            await hook()
+        log.info("service started", topics=[t.name for t in self.all_topics()])
+
+    async def _connect_kafka(self) -> None:
+        """Topics, producer, relay and consumers, in that order (the relay and consumers
+        publish through the producer), each step retried until the broker answers. Safe to
+        run again after a crash: what is up stays up."""
+        settings = self.settings
+        own = {t.name for t in self.produces} | {self.dead_letter_topic.name}
+        async for attempt in retrying(
+            "kafka not reachable yet, topics not ensured", initial_s=0.2, max_s=CONNECT_RETRY_MAX_S
+        ):
+            with attempt:
+                await ensure_topics(
+                    settings.kafka_bootstrap_servers,
+                    self._configured_topics(),
+                    owned=own,
+                    request_timeout_ms=settings.kafka_request_timeout_ms,
+                )
+        if self.producer is None:
+            self.producer = await self._start_producer()
+        if self.relay is None:
+            self.relay = OutboxRelay(
+                database=self.database,
+                producer=self.producer,
+                batch_size=settings.outbox_batch_size,
+                poll_interval_s=settings.outbox_poll_interval_s,
+            )
+            self.database.on_events_committed = self.relay.wake
+            # Its first round publishes what was committed while the broker was away.
+            self._tasks.append(_supervised("outbox-relay", self.relay.run))
+        if not self.consumers:
+            self._start_consumers(self.producer)
+        self.probe.connected(self.producer)
+        self.kafka_connected.set()
+        log.info("kafka connected", topics=[t.name for t in self.all_topics()])
+
+    async def _start_producer(self) -> AIOKafkaProducer:
+        settings = self.settings
+        async for attempt in retrying(
+            "kafka not reachable yet, producer not started",
+            initial_s=0.2,
+            max_s=CONNECT_RETRY_MAX_S,
+        ):
+            with attempt:
+                # A fresh client per attempt: one whose start failed is not started again.
+                producer = idempotent_producer(
+                    settings.kafka_bootstrap_servers,
+                    request_timeout_ms=settings.kafka_request_timeout_ms,
+                )
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()
+                    raise
+        return producer
+
+    def _start_consumers(self, producer: AIOKafkaProducer) -> None:
+        settings = self.settings
         for spec in self._consumer_specs:
             consumer = EventConsumer(
                 database=self.database,
@@ -140,7 +230,7 @@ class ServiceRuntime:
                 topics=[t.name for t in spec.topics],
                 handlers=spec.handlers,
                 dead_letter_topic=self.dead_letter_topic.name,
-                producer=self.producer,
+                producer=producer,
                 batch_size=settings.consumer_batch_size,
                 max_attempts=settings.consumer_max_attempts,
                 retry_backoff_s=settings.consumer_retry_backoff_s,
@@ -153,13 +243,14 @@ class ServiceRuntime:
             )
             self.consumers.append(consumer)
             self._tasks.append(_supervised(f"consumer-{spec.group_id}", consumer.run))
-        for name, run in self._background:
-            self._tasks.append(_supervised(name, run))
-        for hook in self.on_started:
-            await hook()
-        log.info("service started", topics=[t.name for t in self.all_topics()])
 
     async def stop(self) -> None:
+        """Clean whether or not Kafka ever came up: the connection attempt is abandoned
+        first (it holds nothing to finish), then the loops stop, then the clients close."""
+        if self._connector is not None:
+            self._connector.cancel()
+            await asyncio.gather(self._connector, return_exceptions=True)
+        self.probe.stop()
         for consumer in self.consumers:
             consumer.stop()
         for stop in self._stop_background:
@@ -174,25 +265,27 @@ class ServiceRuntime:
         for hook in self.on_stopping:
             await hook()
         if self.producer:
-            await self.producer.stop()
+            try:
+                await asyncio.wait_for(self.producer.stop(), timeout=PRODUCER_CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                log.warning("kafka producer not flushed on stop; its records are sent again")
         await self.database.dispose()
         log.info("service stopped")
 
     async def readiness(self) -> dict[str, str]:
+        """What the process needs to answer requests: the database. Not the broker (see
+        the module's docstring): that is :meth:`informational`."""
         checks: dict[str, str] = {}
         try:
             await asyncio.wait_for(self.database.ping(), timeout=2)
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
-        try:
-            if self.producer is None:
-                raise RuntimeError("not started")
-            ok = await asyncio.wait_for(self.producer.client.force_metadata_update(), timeout=2)
-            checks["kafka"] = "ok" if ok else "unavailable: no metadata"
-        except Exception as exc:
-            checks["kafka"] = f"unavailable: {type(exc).__name__}"
         return checks
+
+    def informational(self) -> dict[str, str]:
+        """Reported beside readiness, never part of it: the broker as last measured."""
+        return {"kafka": self.probe.kafka}
 
 
 def _supervised(name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
@@ -220,14 +313,24 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
     async def livez() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Database and broker are reachable")
+    @router.get("/readyz", summary="The database is reachable (the broker: informational)")
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
         ready = all(value == "ok" for value in checks.values())
         return JSONResponse(
-            {"status": "ready" if ready else "unavailable", "checks": checks},
+            {
+                "status": "ready" if ready else "unavailable",
+                "checks": checks,
+                # Not part of the status: events wait in the outbox while the broker is away.
+                "informational": runtime.informational(),
+            },
             status_code=200 if ready else 503,
         )
+
+    @router.get("/healthz/kafka", summary="The broker answers this process (informational)")
+    async def kafka_health() -> JSONResponse:
+        status = await runtime.probe.check_kafka()
+        return JSONResponse({"kafka": status}, status_code=200 if status == "ok" else 503)
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:
@@ -263,6 +366,7 @@ def build_app(
     app.state.runtime = runtime
     install_problem_handlers(app, retry_after_s=settings.retry_after_s)
     app.include_router(health_router(runtime))
+    app.include_router(audit_router())
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

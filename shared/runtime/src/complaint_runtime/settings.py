@@ -6,8 +6,16 @@ laptop; production overrides them with environment variables.
 
 from __future__ import annotations
 
-from pydantic import Field
+from complaint_contracts.topics import DEAD_LETTER_RETENTION_MS, EVENT_RETENTION_MS
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from complaint_runtime.keys import check_secret
+
+_DAY_MS = 24 * 3600 * 1000
+# Kafka deletes a whole segment once its newest record is past retention, and the broker
+# rolls a segment every week by default (log.roll.hours = 168).
+_SEGMENT_ROLL_MS = 7 * _DAY_MS
 
 
 class ServiceSettings(BaseSettings):
@@ -66,8 +74,64 @@ class ServiceSettings(BaseSettings):
             "request per batch in every consumer otherwise"
         ),
     )
+    processed_event_retention_days: float = Field(
+        30.0,
+        ge=15,
+        description=(
+            "How long a consumer remembers an event id it applied (processed_events), so a "
+            "redelivery is skipped. A record can come again while Kafka holds it: retention "
+            "(KAFKA_EVENT_RETENTION_MS, 7 days) plus up to a segment's roll time (the "
+            "broker's default, 7 days) before the segment is deleted, i.e. at most 14 days; "
+            "hence at least 15 and 30 by default (complaint_runtime/pruning.py)"
+        ),
+    )
+    prune_interval_s: float = Field(
+        3600.0, gt=0, description="How often expired processed-event ids (and the like) go"
+    )
+    prune_batch_size: int = Field(
+        5000, ge=1, le=100_000, description="Rows deleted per transaction by a pruning job"
+    )
     kafka_request_timeout_ms: int = 15000
+    kafka_event_retention_ms: int = Field(
+        EVENT_RETENTION_MS,
+        ge=3_600_000,
+        description=(
+            "retention.ms of the event topics (default 7 days): how long masked texts stay in "
+            "Kafka. Set at start-up on topics that exist, so give every service the same value"
+        ),
+    )
+    kafka_dead_letter_retention_ms: int = Field(
+        DEAD_LETTER_RETENTION_MS,
+        ge=3_600_000,
+        description="retention.ms of the dead-letter topics (default 30 days)",
+    )
+    health_probe_interval_s: float = Field(
+        10.0,
+        gt=0,
+        description="How often the broker's reachability and the outbox backlog are measured",
+    )
     auth_jwt_secret: str = Field(
-        "", description="HS256 secret verifying staff and service tokens (shared by services)"
+        "",
+        description=(
+            "HS256 secret verifying staff and service tokens (shared by services); when set, "
+            "at least 32 random bytes, else the service refuses to start"
+        ),
     )
     retry_after_s: int = Field(5, description="Retry-After sent with 503 when a dependency is down")
+
+    @field_validator("auth_jwt_secret")
+    @classmethod
+    def _strong_jwt_secret(cls, value: str) -> str:
+        # Empty: no staff API on this process (auth answers 503 not-configured).
+        return check_secret("AUTH_JWT_SECRET", value) if value else value
+
+    @model_validator(mode="after")
+    def _ids_outlive_redeliveries(self) -> ServiceSettings:
+        # A pruned id whose record Kafka still holds would be applied a second time.
+        kept_ms = self.processed_event_retention_days * _DAY_MS
+        if kept_ms <= self.kafka_event_retention_ms + _SEGMENT_ROLL_MS:
+            raise ValueError(
+                "PROCESSED_EVENT_RETENTION_DAYS must exceed KAFKA_EVENT_RETENTION_MS plus a "
+                "week (a segment's roll time): a redelivered event would be applied again"
+            )
+        return self

@@ -20,6 +20,7 @@ from complaint_contracts.envelope import Envelope, decode, encode
 from complaint_contracts.topics import Topic
 from sqlalchemy import Table
 
+from complaint_runtime import audit as _audit  # noqa: F401  (registers the audit chain's table)
 from complaint_runtime.database import Base, Database
 
 _offsets = itertools.count()

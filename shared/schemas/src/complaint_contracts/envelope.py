@@ -56,6 +56,41 @@ _WRITTEN_TIME = re.compile(
 )
 
 
+# ---- bounds ------------------------------------------------------------------------------
+# The most a consumed record may carry. Each limit is that of the column the value ends up
+# in, so a record over it is refused here, as an InvalidEvent (dead-lettered by position),
+# instead of failing deeper down: an id over 200 characters used to fail the
+# processed_events insert on PostgreSQL, and the consumer re-read that batch forever.
+MAX_EVENT_ID_LENGTH = 200
+"""``ce_id``: ``processed_events.event_id`` is ``String(200)`` (the platform's are UUIDs)."""
+MAX_SOURCE_LENGTH = 40
+"""``ce_source``: a service name (intake's ``complaint_history.source``, ``String(40)``)."""
+MAX_TYPE_LENGTH = 120
+"""``ce_type``: intake's ``complaint_history.event_type``, ``String(120)``."""
+MAX_SUBJECT_LENGTH = 36
+"""``ce_subject``: a complaint id (a UUID); every ``complaint_id`` column is ``String(36)``."""
+MAX_CAUSAL_ID_LENGTH = 200
+"""``ce_correlationid`` / ``ce_causationid``: sla-watch keeps the correlation id in
+``String(200)``; a causation id is an event id."""
+MAX_KEY_BYTES = 200
+"""The record key (equal to the subject)."""
+MAX_DATA_BYTES = 1024 * 1024
+"""The record value: Kafka's default record size (the producer's ``max_request_size``, the
+broker's ``message.max.bytes``), far above the largest platform event."""
+MAX_HEADERS = 64
+"""Headers per record (a platform record has ten)."""
+MAX_HEADER_BYTES = 16 * 1024
+"""Header names and values together."""
+_ATTRIBUTE_LIMITS = (
+    ("id", MAX_EVENT_ID_LENGTH),
+    ("source", MAX_SOURCE_LENGTH),
+    ("type", MAX_TYPE_LENGTH),
+    ("subject", MAX_SUBJECT_LENGTH),
+    ("correlationid", MAX_CAUSAL_ID_LENGTH),
+    ("causationid", MAX_CAUSAL_ID_LENGTH),
+)
+
+
 class InvalidEvent(ValueError):
     """A record that is not a valid platform CloudEvent (a poison record)."""
 
@@ -288,14 +323,43 @@ def _typed_data(model: type[EventData], value: bytes, content_type: str | None) 
         raise InvalidEvent(f"data does not match {model.schema_id()}: {exc}") from exc
 
 
+def _header_map(
+    key: bytes | None, value: bytes, headers: list[tuple[str, bytes]] | tuple[Any, ...]
+) -> dict[str, bytes]:
+    """The record's headers by name, once its sizes are within the bounds above; a header
+    that is no (name, bytes) pair is an InvalidEvent, not a crash."""
+    if len(value) > MAX_DATA_BYTES:
+        raise InvalidEvent(f"data of {len(value)} bytes, more than {MAX_DATA_BYTES}")
+    if key is not None and len(key) > MAX_KEY_BYTES:
+        raise InvalidEvent(f"record key of {len(key)} bytes, more than {MAX_KEY_BYTES}")
+    if len(headers) > MAX_HEADERS:
+        raise InvalidEvent(f"{len(headers)} headers, more than {MAX_HEADERS}")
+    try:
+        # A header may be null in Kafka: as if absent (a required one is then missing).
+        header_map = {name: bytes(raw) for name, raw in headers if raw is not None}
+        size = sum(len(name) + len(raw) for name, raw in header_map.items())
+    except (TypeError, ValueError) as exc:
+        raise InvalidEvent(f"headers are not (name, bytes) pairs: {exc}") from exc
+    if size > MAX_HEADER_BYTES:
+        raise InvalidEvent(f"headers of {size} bytes, more than {MAX_HEADER_BYTES}")
+    return header_map
+
+
+def _check_attribute_lengths(attributes: dict[str, Any]) -> None:
+    for name, limit in _ATTRIBUTE_LIMITS:
+        text = attributes.get(name)
+        if isinstance(text, str) and len(text) > limit:
+            raise InvalidEvent(f"ce_{name} of {len(text)} characters, more than {limit}")
+
+
 def decode(
     key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | tuple[Any, ...]
 ) -> Envelope:
-    """Parse and validate one consumed record; raises InvalidEvent for anything off-contract."""
+    """Parse and validate one consumed record; raises InvalidEvent for anything off-contract,
+    a record over the bounds above included, and for nothing else (whatever the record)."""
     if value is None:
         raise InvalidEvent("record has no value (tombstone)")
-    # A header may be null in Kafka: as if absent (a required one is then missing).
-    header_map = {name: bytes(raw) for name, raw in headers if raw is not None}
+    header_map = _header_map(key, value, headers)
     # The SDK would fill in a random id and the current time when they are missing; a
     # platform event without its own id could not be deduplicated, so those are poison here.
     missing = [name for name in REQUIRED_HEADERS if not header_map.get(name)]
@@ -304,6 +368,7 @@ def decode(
     if header_map["ce_specversion"] != b"1.0":
         raise InvalidEvent(f"unsupported ce_specversion {header_map['ce_specversion']!r}")
     attributes = _cloudevent_attributes(header_map, key)
+    _check_attribute_lengths(attributes)
     ce_type: str = attributes["type"]
     model = model_for_type(ce_type)
     if model is None:

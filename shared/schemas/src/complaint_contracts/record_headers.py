@@ -9,7 +9,13 @@ from typing import Any
 
 from complaint_contracts import topics
 from complaint_contracts.base import TYPE_PREFIX, EventData
-from complaint_contracts.envelope import CONTENT_TYPE
+from complaint_contracts.envelope import (
+    CONTENT_TYPE,
+    MAX_CAUSAL_ID_LENGTH,
+    MAX_EVENT_ID_LENGTH,
+    MAX_SOURCE_LENGTH,
+    MAX_TYPE_LENGTH,
+)
 from complaint_contracts.events.common import UUID_PATTERN
 from complaint_contracts.examples import COMPLAINT_ID
 
@@ -40,15 +46,28 @@ def cloudevent_headers_schema() -> dict[str, Any]:
         ],
         "properties": {
             "ce_specversion": {"type": "string", "const": "1.0"},
-            "ce_id": {**uuid, "description": "Unique id of the event (UUID)"},
+            "ce_id": {
+                **uuid,
+                "maxLength": MAX_EVENT_ID_LENGTH,
+                "description": (
+                    "Unique id of the event (UUID); consumers refuse one over "
+                    f"{MAX_EVENT_ID_LENGTH} characters"
+                ),
+            },
             "ce_source": {
                 "type": "string",
                 "enum": list(topics.SERVICES),
-                "description": "The producing service; always the producer of the topic",
+                "maxLength": MAX_SOURCE_LENGTH,
+                "description": (
+                    "The producing service; always the producer of the topic. A consumer "
+                    "dead-letters a record whose source is not its topic's producer, or whose "
+                    "type is not one of its topic's"
+                ),
             },
             "ce_type": {
                 "type": "string",
                 "pattern": "^" + TYPE_PREFIX.replace(".", r"\.") + r"(\.[a-z_]+)+\.v[1-9][0-9]*$",
+                "maxLength": MAX_TYPE_LENGTH,
                 "description": "Versioned reverse-DNS type: `org.opencomplaints.<event>.v<n>`",
             },
             "ce_time": {
@@ -65,12 +84,14 @@ def cloudevent_headers_schema() -> dict[str, Any]:
             "content-type": {"type": "string", "const": CONTENT_TYPE},
             "ce_correlationid": {
                 "type": "string",
+                "maxLength": MAX_CAUSAL_ID_LENGTH,
                 "description": (
                     "Id shared by every event of one causal chain (the first event's ce_id)"
                 ),
             },
             "ce_causationid": {
                 "type": "string",
+                "maxLength": MAX_CAUSAL_ID_LENGTH,
                 "description": "ce_id of the event that caused this one, if any",
             },
         },
@@ -82,8 +103,12 @@ def dead_letter_headers_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "description": (
-            "The original record's headers, unchanged (`ce_*` when it had them), plus the "
-            "consuming service's error and the record's origin."
+            "The original record's headers (`ce_*` when it had them) as far as they are "
+            "valid and fit: null and non-text ones dropped, invalid UTF-8 written out as "
+            "`\\xNN`, each value at most 1 KiB, 64 headers and 16 KiB in all, `dlq_*` ones "
+            "replaced; plus the consuming service's error and the record's origin. A key "
+            "over 1 KiB and a value over 960 KiB are cut (the original stays in its topic "
+            "at the origin given)."
         ),
         "required": [
             "dlq_error",
@@ -93,11 +118,32 @@ def dead_letter_headers_schema() -> dict[str, Any]:
             "dlq_consumer_group",
         ],
         "properties": {
-            "dlq_error": {"type": "string", "description": "Why the record was dead-lettered"},
+            "dlq_error": {
+                "type": "string",
+                "description": (
+                    "Why the record was dead-lettered (`invalid event: …`, `forged event: …` "
+                    "or the handler's error), contacts masked, at most 2000 bytes of UTF-8"
+                ),
+            },
             "dlq_original_topic": {"type": "string"},
             "dlq_original_partition": {"type": "string", "pattern": "^[0-9]+$"},
             "dlq_original_offset": {"type": "string", "pattern": "^[0-9]+$"},
             "dlq_consumer_group": {"type": "string"},
+            "dlq_headers_altered": {
+                "type": "string",
+                "pattern": "^[0-9]+$",
+                "description": "How many original headers were dropped or changed (if any)",
+            },
+            "dlq_key_truncated": {
+                "type": "string",
+                "pattern": "^[0-9]+$",
+                "description": "The original key's length in bytes, when it was cut",
+            },
+            "dlq_value_truncated": {
+                "type": "string",
+                "pattern": "^[0-9]+$",
+                "description": "The original value's length in bytes, when it was cut",
+            },
         },
     }
 

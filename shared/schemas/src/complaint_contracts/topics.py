@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# How long the broker keeps a record (``retention.ms``), the defaults of the services'
+# KAFKA_EVENT_RETENTION_MS and KAFKA_DEAD_LETTER_RETENTION_MS. Events carry only masked texts,
+# but those are personal data too: retention bounds how long they stay in Kafka after an
+# erasure blanked them in every database (plus up to a segment's roll time: Kafka deletes
+# whole segments). A week covers a consumer down over a long weekend (it resumes where it
+# left off); dead letters wait a month for a person to look at them.
+EVENT_RETENTION_MS = 7 * 24 * 3600 * 1000
+DEAD_LETTER_RETENTION_MS = 30 * 24 * 3600 * 1000
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -15,6 +24,7 @@ class Topic:
     producer: str
     partitions: int
     description: str
+    retention_ms: int = EVENT_RETENTION_MS
 
 
 INTAKE = Topic(
@@ -60,6 +70,7 @@ def dead_letter_topic(consumer_service: str) -> Topic:
         consumer_service,
         1,
         f"Records {consumer_service} could not process, with the error and origin in headers.",
+        DEAD_LETTER_RETENTION_MS,
     )
 
 
