@@ -75,7 +75,7 @@ async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
     settings = IntakeSettings(
         database_url=url,
         contact_encryption_key=Fernet.generate_key().decode(),
-        customer_ref_key="ref-key",
+        customer_ref_key="ref-key-for-intake-tests-0123456789abcdef",
         public_base_url="https://intake.example.org",
         auth_jwt_secret=AUTH_SECRET,
         log_json=False,
@@ -161,6 +161,38 @@ async def test_a_complaint_is_accepted_with_its_tracking_link(intake: Intake) ->
     assert await intake.count("outbox_messages") == 1
 
 
+@pytest.mark.parametrize(
+    ("change", "pointer"),
+    [
+        ({"customer": {**COMPLAINT["customer"], "name": "Zhang\r\nWei"}}, "/customer/name"),
+        ({"customer": {**COMPLAINT["customer"], "name": "Zhang\u2028Wei"}}, "/customer/name"),
+        ({"subject": "Refund\nBcc: x@example.com"}, "/subject"),
+        ({"order_ref": "ORD-1\r2"}, "/order_ref"),
+        ({"metadata": {"source": "web\nform"}}, "/metadata/source"),
+    ],
+)
+async def test_a_line_break_in_a_one_line_field_is_refused(
+    intake: Intake, change: dict[str, Any], pointer: str
+) -> None:
+    """A name with CR/LF made every e-mail of the complaint fail: refused at the door."""
+    answer = await intake.post(COMPLAINT | change)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert [e["pointer"] for e in answer.json()["errors"]] == [pointer]
+    assert await intake.count("complaints") == 0
+
+
+async def test_a_description_keeps_its_line_breaks(intake: Intake) -> None:
+    answer = await intake.post(COMPLAINT | {"description": "Line 1\r\nLine 2\n\tend"})
+    assert answer.status_code == 201, answer.text
+
+
+async def test_a_nul_anywhere_is_refused_before_it_reaches_the_database(intake: Intake) -> None:
+    answer = await intake.post(COMPLAINT | {"description": "Refund\u0000 missing"})
+    assert answer.status_code == 422, answer.text
+    assert [e["code"] for e in answer.json()["errors"]] == ["string_nul"]
+
+
 async def test_the_same_idempotency_key_and_body_replays_the_answer(intake: Intake) -> None:
     first = await intake.post(COMPLAINT, **{"Idempotency-Key": "k-1"})
     again = await intake.post(COMPLAINT, **{"Idempotency-Key": "k-1"})
@@ -220,12 +252,12 @@ async def test_what_a_caller_may_not_see_is_not_found(intake: Intake, which: str
     assert await intake.count("customer_messages") == 0
 
 
-async def test_staff_and_the_customer_see_the_complaint(intake: Intake) -> None:
+async def test_the_front_end_and_the_customer_see_the_customers_view(intake: Intake) -> None:
     accepted = (await intake.post(COMPLAINT)).json()
     path = f"/v1/complaints/{accepted['id']}"
-    staff = (await intake.client.get(path, headers=intake.as_front_end())).json()
+    front_end = (await intake.client.get(path, headers=intake.as_front_end())).json()
     customer = (await intake.client.get(f"{path}?token={accepted['tracking_token']}")).json()
-    for view in (staff, customer):
+    for view in (front_end, customer):
         assert (view["id"], view["reference"], view["status"]) == (
             accepted["id"],
             accepted["reference"],
@@ -236,9 +268,9 @@ async def test_staff_and_the_customer_see_the_complaint(intake: Intake) -> None:
         assert [step["type"] for step in view["history"]] == [
             "org.opencomplaints.complaint.received.v1"
         ]
-    assert (staff["escalation_level"], staff["repeat_count"]) == (0, 0)
-    assert (customer["escalation_level"], customer["repeat_count"]) == (None, None)
-    assert staff["history"][0]["data"] == {"reference": accepted["reference"], "channel": "web"}
+    assert front_end == customer
+    for staff_only in ("escalation_level", "duplicate_of", "repeat_count"):
+        assert staff_only not in customer
     assert customer["history"][0]["data"] == {}
 
 
@@ -255,10 +287,10 @@ async def test_the_customer_writes_about_their_complaint(intake: Intake) -> None
     assert set(message) == {"outcome", "message_id", "complaint_id", "received_at", "reopens"}
     assert (message["outcome"], message["reopens"]) == ("message_added", False)
     assert message["complaint_id"] == accepted["id"]
-    staff = (await intake.client.get(path, headers=intake.as_front_end())).json()
-    step = staff["history"][-1]
+    view = (await intake.client.get(path, headers=intake.as_front_end())).json()
+    step = view["history"][-1]
     assert step["type"] == "org.opencomplaints.complaint.customer_message_received.v1"
-    assert step["data"] == {"message_id": message["message_id"], "channel": "app"}
+    assert step["data"] == {}  # the customer's view: the step, not its internals
     assert await intake.count("customer_messages") == 1
     assert await intake.count("outbox_messages") == 2
 

@@ -15,6 +15,7 @@ from complaint_customer_web.csrf import derive_key
 from complaint_customer_web.rendering import CustomerPages
 from complaint_customer_web.throttle import Throttle, parse_limit
 from complaint_runtime.database import Database
+from complaint_runtime.periodic import PeriodicLoop
 from fastapi import Depends, Request
 from limits import RateLimitItem
 
@@ -23,11 +24,13 @@ from intake.complaints.admission import Admission
 from intake.complaints.domain.admission import AdmissionLimits
 from intake.complaints.domain.secret_keys import Secrets
 from intake.complaints.group_commit import GroupCommitter
+from intake.complaints.pruning import idempotency_keys_pruner
 from intake.complaints.reference_blocks import ReferenceAllocator
 from intake.config import IntakeSettings
 from intake.pages.domain.recovery_words import RECOVERY_WORDS
 from intake.pages.domain.throttling import limits_with
 from intake.pages.domain.words import WORDS
+from intake.rights.retention import RetentionLoop
 
 PAGE_TEMPLATES: Final = Path(__file__).resolve().parent / "pages" / "templates"
 
@@ -74,17 +77,20 @@ class Dependencies:
     references: ReferenceAllocator
     reopen_window: timedelta  # §3: a message this long after closure still reopens
     web: CustomerWeb
+    idempotency_pruner: PeriodicLoop  # answers past IDEMPOTENCY_KEY_RETENTION_H go
+    retention: RetentionLoop  # §10: anonymises complaints closed longer than RETENTION_DAYS
 
 
 def build_dependencies(settings: IntakeSettings, database: Database) -> Dependencies:
     """Refuses to start (RuntimeError) without the two secret keys."""
+    secrets_ = Secrets.from_settings(
+        contact_encryption_key=settings.contact_encryption_key,
+        customer_ref_key=settings.customer_ref_key,
+    )
     return Dependencies(
         settings=settings,
         database=database,
-        secrets=Secrets.from_settings(
-            contact_encryption_key=settings.contact_encryption_key,
-            customer_ref_key=settings.customer_ref_key,
-        ),
+        secrets=secrets_,
         api_keys=ApiKeyCache(settings.api_key_cache_s),
         writer=GroupCommitter(database, max_batch=settings.group_commit_max),
         admission=Admission(
@@ -96,6 +102,14 @@ def build_dependencies(settings: IntakeSettings, database: Database) -> Dependen
         references=ReferenceAllocator(database, block_size=settings.reference_block_size),
         reopen_window=timedelta(days=settings.reopen_window_days),
         web=build_customer_web(settings),
+        idempotency_pruner=idempotency_keys_pruner(database, settings),
+        retention=RetentionLoop(
+            database=database,
+            secrets_=secrets_,
+            period=timedelta(days=settings.retention_days),
+            batch_size=settings.retention_batch_size,
+            tick_s=settings.retention_interval_s,
+        ),
     )
 
 

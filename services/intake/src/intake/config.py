@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from complaint_customer_web.times import is_zone_name
 from complaint_runtime.settings import ServiceSettings
 from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 
 class IntakeSettings(ServiceSettings):
@@ -12,17 +15,43 @@ class IntakeSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///./.run/intake.db"
     contact_encryption_key: str = Field(
         "",
-        description="Fernet key encrypting raw contacts at rest (intake-admin generate-keys)",
+        description=(
+            "Fernet keys encrypting raw contacts at rest (intake-admin generate-keys), "
+            "comma-separated, the current first: the first encrypts, all decrypt (rotation: "
+            "NEW,OLD, then intake-admin rotate-contact-key, then NEW alone)"
+        ),
     )
     customer_ref_key: str = Field(
         "",
-        description="HMAC key for customer references (intake-admin generate-keys)",
+        description=(
+            "HMAC key for customer references (intake-admin generate-keys); at least 32 "
+            "bytes, else intake refuses to start"
+        ),
     )
     public_base_url: str = Field(
         "http://127.0.0.1:8001", description="Base of tracking links given to customers"
     )
     api_key_cache_s: float = Field(30.0, description="How long a verified API key is cached")
+    shared_customer_id_front_ends: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description=(
+            "SHARED_CUSTOMER_ID_FRONT_ENDS: comma-separated front ends whose customer ids are "
+            "one namespace (e.g. web-shop,app sharing one CRM): the same id is the same "
+            "customer across them. Default none: every other front end's ids are its own "
+            "(two CRMs' cust-1001 are two customers); phones and e-mails are always shared"
+        ),
+    )
     max_metadata_entries: int = 50
+    idempotency_key_retention_h: float = Field(
+        168.0,
+        ge=24,
+        le=24 * 365,
+        description=(
+            "IDEMPOTENCY_KEY_RETENTION_H: how long an Idempotency-Key (and a page's "
+            "submission key) replays its first answer; older answers are pruned "
+            "(intake/complaints/pruning.py) and the key is then new"
+        ),
+    )
     group_commit_max: int = Field(
         256, ge=1, le=10_000, description="Most concurrent complaints written in one transaction"
     )
@@ -52,6 +81,22 @@ class IntakeSettings(ServiceSettings):
             "days ago (elapsed time, the end included) reopens it; a later one opens a new "
             "complaint linked to it (§3). Fractions are allowed (tests use seconds)"
         ),
+    )
+    retention_days: float = Field(
+        1095,
+        gt=0,
+        le=36_500,
+        description=(
+            "RETENTION_DAYS: the personal data of a complaint closed longer ago than this "
+            "(1095 = three years, §10) is anonymised by the retention job (an erasure with "
+            "reason retention_expired that every service honours); a legal hold suspends it"
+        ),
+    )
+    retention_interval_s: float = Field(
+        3600.0, gt=0, description="How often the retention job looks for complaints due"
+    )
+    retention_batch_size: int = Field(
+        100, ge=1, le=10_000, description="Complaints the retention job anonymises per transaction"
     )
     organisation_timezone: str = Field(
         "Asia/Shanghai",
@@ -85,6 +130,13 @@ class IntakeSettings(ServiceSettings):
             "entered, per browser); see intake.pages.domain.throttling)"
         ),
     )
+
+    @field_validator("shared_customer_id_front_ends", mode="before")
+    @classmethod
+    def _split_front_ends(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("organisation_timezone")
     @classmethod

@@ -94,6 +94,10 @@ class Complaint(Base):
     # The customer's IANA time zone as the front end knew it (optional): the tracking page
     # shows the promised times in it, else in ORGANISATION_TIMEZONE.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The front end whose key posted it (a follow-up: the one of the complaint it follows
+    # up); its keys reach it (intake.access.domain.callers). None: made before front ends
+    # were recorded.
+    front_end: Mapped[str | None] = mapped_column(String(100))
 
 
 class HistoryEntry(Base):

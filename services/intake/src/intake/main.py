@@ -17,11 +17,13 @@ from intake.bootstrap import build_dependencies
 from intake.complaints import api as complaints_api
 from intake.complaints.domain.tracking import redact_link_paths
 from intake.config import IntakeSettings
+from intake.erasure import api as erasure_api
 from intake.pages import api as pages_api
 from intake.pages import recovery_api as recovery_pages_api
 from intake.pages.errors import UnexpectedErrorPage, install_page_errors
 from intake.projection import api as projection_api
 from intake.recovery import api as recovery_api
+from intake.rights import api as rights_api
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -31,6 +33,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, produces=[topics.INTAKE])
     dependencies = build_dependencies(settings, runtime.database)
     runtime.on_stopping.append(dependencies.writer.aclose)
+    pruner = dependencies.idempotency_pruner
+    runtime.run_in_background("prune-idempotency-keys", pruner.run, stop=pruner.stop)
+    retention = dependencies.retention
+    runtime.run_in_background("intake-retention", retention.run, stop=retention.stop)
     runtime.consume(
         topics=messaging.PROJECTED_TOPICS,
         handlers=messaging.handlers(),
@@ -45,6 +51,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             complaints_api.router,
             projection_api.router,
             complaints_api.internal_router,
+            erasure_api.router,
+            rights_api.router,
             recovery_api.internal_router,
             pages_api.router,
             recovery_pages_api.router,

@@ -26,7 +26,7 @@ async def database(tmp_path: Path) -> Any:
 def _add_key(label: str) -> Any:
     async def work(uow: UnitOfWork) -> dict[str, Any]:
         key_hash = hashlib.sha256(label.encode()).hexdigest()
-        uow.session.add(ApiKey(key_hash=key_hash, label=label, channels=["*"]))
+        uow.session.add(ApiKey(key_hash=key_hash, label=label, front_end=label, channels=["*"]))
         return {"label": label}
 
     return work
@@ -54,8 +54,12 @@ async def test_concurrent_writes_share_commits_and_all_land(database: Database) 
 
 async def test_a_failing_request_is_isolated(database: Database) -> None:
     async def broken(uow: UnitOfWork) -> dict[str, Any]:
-        uow.session.add(ApiKey(key_hash="dup".ljust(64, "0"), label="a", channels=["*"]))
-        uow.session.add(ApiKey(key_hash="dup".ljust(64, "0"), label="b", channels=["*"]))
+        uow.session.add(
+            ApiKey(key_hash="dup".ljust(64, "0"), label="a", front_end="a", channels=["*"])
+        )
+        uow.session.add(
+            ApiKey(key_hash="dup".ljust(64, "0"), label="b", front_end="b", channels=["*"])
+        )
         return {}
 
     writer = GroupCommitter(database)

@@ -17,7 +17,7 @@ from typing import Any, cast
 import pytest
 from complaint_runtime.context import caused_by
 from complaint_runtime.database import Database, UnitOfWork
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 from intake.complaints import service
 from intake.complaints.domain.customers import identify
 from intake.complaints.domain.references import reference_day
@@ -35,10 +35,12 @@ NewPostgresDatabase = Callable[[Path], Awaitable[Database]]
 NewMigratedSqlite = Callable[[Path], Awaitable[str]]
 
 SECRETS = Secrets.from_settings(
-    contact_encryption_key=Fernet.generate_key().decode(), customer_ref_key="ref-key"
+    contact_encryption_key=Fernet.generate_key().decode(),
+    customer_ref_key="ref-key-for-intake-tests-0123456789abcdef",
 )
 NOW = datetime(2026, 11, 23, 8, 30, 15, 123456, tzinfo=UTC)
 BASE_URL = "https://intake.example.org"
+FRONT_END = "web-shop"  # the complaints' front end, whose customer ids they are
 # Complaints that leave different columns empty: the rows of one INSERT must still agree.
 COMPLAINTS = (
     NewComplaint(
@@ -118,6 +120,8 @@ def _staging(complaint: NewComplaint, reference: str, secrets_: Secrets = SECRET
             public_base_url=BASE_URL,
             now=NOW,
             reference=reference,
+            front_end=FRONT_END,
+            id_namespace=FRONT_END,
         )
 
     return work
@@ -192,10 +196,12 @@ async def test_a_group_writes_one_insert_per_table_in_foreign_key_order(
         "INSERT INTO complaints",
         "INSERT INTO complaint_history",
         "INSERT INTO outbox_messages",
+        "INSERT INTO audit_chain",  # one link for the whole group, not one per complaint
         "COMMIT",
     ]
     inserts = [(s, many) for s, many in seen if s.startswith("INSERT")]
-    assert all(many for _, many in inserts)  # one statement, the group's rows
+    rows = [(s, many) for s, many in inserts if "audit_chain" not in s]
+    assert all(many for _, many in rows)  # one statement, the group's rows
     assert not any("RETURNING" in s for s, _ in inserts)  # no ORM: nothing read back
     assert len({r.body["reference"] for r in results}) == size
     for table in ("complaints", "complaint_history", "outbox_messages"):
@@ -224,7 +230,8 @@ def repeatable(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Secrets]:
             service.uuid_utils, "uuid7", lambda: f"00000000-0000-7000-8000-{next(ids):012d}"
         )
         monkeypatch.setattr(service, "new_tracking_token", lambda: f"token-{next(tokens)}")
-        return Secrets(cast(Fernet, _PlainFernet()), b"ref-key")
+        plain = _PlainFernet()
+        return Secrets(cast(MultiFernet, plain), cast(Fernet, plain), b"ref-key")
 
     return reset
 
@@ -275,7 +282,14 @@ async def test_the_group_stores_the_rows_the_orm_stored(
         async with by_orm.unit_of_work() as uow:
             orm_bodies = [
                 service.store_complaint(
-                    uow, c, secrets_=secrets_, public_base_url=BASE_URL, now=NOW, reference=r
+                    uow,
+                    c,
+                    secrets_=secrets_,
+                    public_base_url=BASE_URL,
+                    now=NOW,
+                    reference=r,
+                    front_end=FRONT_END,
+                    id_namespace=FRONT_END,
                 )
                 for r, c in complaints
             ]
@@ -303,7 +317,11 @@ async def test_every_column_of_a_group_committed_complaint(database: Database) -
         "tracking_token_enc": token,
     }
     identity = identify(
-        SECRETS.ref_key, customer_id="CRM-7", phone="+8613812345678", email="zw@example.com"
+        SECRETS.ref_key,
+        customer_id="CRM-7",
+        phone="+8613812345678",
+        email="zw@example.com",
+        id_namespace=FRONT_END,
     )
     assert row == {
         "id": body["id"],
@@ -345,6 +363,7 @@ async def test_every_column_of_a_group_committed_complaint(database: Database) -
         "close_reason": None,
         "related_complaint_id": None,
         "timezone": "Europe/Berlin",
+        "front_end": FRONT_END,
     }
     assert history == {
         "id": history["id"],

@@ -119,11 +119,14 @@ async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
     await upgrade_to_head(MIGRATIONS, url)
     key = await create_api_key(database_url=url, label="call centre", channels=["*"])
-    web_only = await create_api_key(database_url=url, label="app", channels=["app"])
+    # Another key of the same front end, for one channel only.
+    web_only = await create_api_key(
+        database_url=url, label="web only", channels=["web"], front_end="call centre"
+    )
     settings = IntakeSettings(
         database_url=url,
         contact_encryption_key=Fernet.generate_key().decode(),
-        customer_ref_key="ref-key",
+        customer_ref_key="ref-key-for-intake-tests-0123456789abcdef",
         public_base_url="https://intake.example.org",
         auth_jwt_secret=AUTH_SECRET,
         reopen_window_days=WINDOW_DAYS,
@@ -239,14 +242,14 @@ async def test_a_front_end_opens_a_follow_up_only_on_a_channel_its_key_may_post(
     await intake.close(old["id"], ago=timedelta(days=45))
     path = f"/v1/complaints/{old['id']}/messages"
     refused = await intake.client.post(
-        path, json={"text": "Still broken."}, headers={"X-API-Key": intake.web_only_key}
+        path,
+        json={"text": "Still broken.", "channel": "app"},
+        headers={"X-API-Key": intake.web_only_key},
     )
     assert refused.status_code == 403, refused.text
     assert refused.json()["type"] == f"{PROBLEMS}/channel-not-allowed"
     allowed = await intake.client.post(
-        path,
-        json={"text": "Still broken.", "channel": "app"},
-        headers={"X-API-Key": intake.web_only_key},
+        path, json={"text": "Still broken."}, headers={"X-API-Key": intake.web_only_key}
     )
     assert allowed.status_code == 201, allowed.text
     assert allowed.json()["outcome"] == "new_complaint"
@@ -288,3 +291,22 @@ async def test_an_empty_or_overlong_message_is_a_422_and_nothing_is_stored(
     assert answer.json()["errors"][0]["field"] == "text"
     assert len(await intake.events()) == before
     assert await intake.count(Complaint) == 1
+
+
+async def test_a_follow_up_belongs_to_the_front_end_and_customer_of_the_old_one(
+    intake: Intake,
+) -> None:
+    """A follow-up the customer opens is reached by the keys of the front end that posted
+    the old complaint (and no other), and is the same customer (the same reference, the
+    customer id hashed in the same front end's namespace)."""
+    old = await intake.post()
+    await intake.close(old["id"], ago=timedelta(days=45))
+    new = (await intake.write(old, {"text": "The kettle broke again."})).json()
+    assert new["outcome"] == "new_complaint"
+    follow_up, original = await intake.view(new["id"]), await intake.view(old["id"])
+    assert follow_up["customer"]["customer_ref"] == original["customer"]["customer_ref"]
+    other = await create_api_key(
+        database_url=str(intake.database.engine.url), label="partner-x", channels=["*"]
+    )
+    answer = await intake.client.get(f"/v1/complaints/{new['id']}", headers={"X-API-Key": other})
+    assert answer.status_code == 404

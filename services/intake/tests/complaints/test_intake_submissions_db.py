@@ -30,7 +30,8 @@ NewPostgresDatabase = Callable[[Path], Awaitable[Database]]
 DAY = date(2026, 11, 23)
 WAIT_S = 0.3  # long enough for a statement that does not block to have finished
 SECRETS = Secrets.from_settings(
-    contact_encryption_key=Fernet.generate_key().decode(), customer_ref_key="ref-key"
+    contact_encryption_key=Fernet.generate_key().decode(),
+    customer_ref_key="ref-key-for-intake-tests-0123456789abcdef",
 )
 COMPLAINT = NewComplaint(
     channel="web",

@@ -127,7 +127,7 @@ async def make_pages(tmp_path: Path) -> AsyncIterator[MakePages]:
         values: dict[str, Any] = {
             "database_url": url,
             "contact_encryption_key": Fernet.generate_key().decode(),
-            "customer_ref_key": "ref-key",
+            "customer_ref_key": "ref-key-for-intake-tests-0123456789abcdef",
             "public_base_url": BASE,
             "log_json": False,
             **overrides,

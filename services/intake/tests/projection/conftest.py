@@ -33,6 +33,7 @@ from intake.projection import service as projection
 from intake.projection.api import router
 
 API_KEY = "web-front-end-key"
+FRONT_END = "web"  # the key's front end, which posts every complaint here
 
 
 @dataclass
@@ -50,11 +51,13 @@ async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
     await upgrade_to_head(MIGRATIONS, url)  # the real migrations, 0003 included
     database = Database(url)
     async with database.unit_of_work() as uow:
-        uow.session.add(ApiKey(key_hash=hash_api_key(API_KEY), label="web", channels=["*"]))
+        uow.session.add(
+            ApiKey(key_hash=hash_api_key(API_KEY), label="web", front_end=FRONT_END, channels=["*"])
+        )
     settings = IntakeSettings(
         database_url=url,
         contact_encryption_key=Fernet.generate_key().decode(),
-        customer_ref_key="ref-key",
+        customer_ref_key="ref-key-for-intake-tests-0123456789abcdef",
     )
     yield Intake(build_dependencies(settings, database))
     await database.dispose()
@@ -74,7 +77,9 @@ async def post(intake: Intake, *, subject: str = "退款延迟") -> dict[str, An
         secrets_=intake.deps.secrets,
         references=intake.deps.references,
         writer=intake.deps.writer,
-        submission=complaints.Submission(new_complaint(complaint), 1, None, "hash"),
+        submission=complaints.Submission(
+            new_complaint(complaint), 1, None, "hash", front_end=FRONT_END
+        ),
         public_base_url="http://intake",
     )
     return result.body

@@ -37,7 +37,7 @@ async def pg_intake(postgres_database: NewPostgresDatabase) -> Intake:
     settings = IntakeSettings(
         database_url=database.url,
         contact_encryption_key=Fernet.generate_key().decode(),
-        customer_ref_key="ref-key",
+        customer_ref_key="ref-key-for-intake-tests-0123456789abcdef",
     )
     return Intake(build_dependencies(settings, database))  # dropped by postgres_database
 

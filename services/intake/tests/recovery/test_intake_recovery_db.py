@@ -27,7 +27,8 @@ from sqlalchemy import select
 NewPostgresDatabase = Callable[[Path], Awaitable[Database]]
 
 SECRETS = Secrets.from_settings(
-    contact_encryption_key=Fernet.generate_key().decode(), customer_ref_key="ref-key"
+    contact_encryption_key=Fernet.generate_key().decode(),
+    customer_ref_key="ref-key-for-intake-tests-0123456789abcdef",
 )
 FLOW = "f" * 32
 COMPLAINT = NewComplaint(

@@ -16,8 +16,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from intake.access.api import TOO_MANY, FrontEndDep, ViewerDep, customer_limit
+from intake.access.domain.callers import FrontEnd
 from intake.bootstrap import Dependencies, DependenciesDep
 from intake.complaints import contacts, messages, service, withdrawals
+from intake.complaints.domain.customers import customer_id_namespace
 from intake.complaints.domain.submissions import (
     Attachment,
     CustomerDetails,
@@ -69,13 +71,16 @@ async def post_complaint(
         Header(
             min_length=1,
             max_length=200,
-            description="Same key and body: the same answer; same key, other body: 422",
+            description=(
+                "Same key and body: the same answer; same key, other body: 422. A key is "
+                "honoured for 7 days (IDEMPOTENCY_KEY_RETENTION_H), then forgotten"
+            ),
         ),
     ] = None,
 ) -> JSONResponse:
     caller.check_may_post(complaint.channel)
     with deps.admission.admit():
-        result = await _submit(complaint, caller.api_key_id, idempotency_key, deps)
+        result = await _submit(complaint, caller, idempotency_key, deps)
     headers = {"Location": f"/v1/complaints/{result.body['id']}"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -83,7 +88,7 @@ async def post_complaint(
 
 
 async def _submit(
-    complaint: ComplaintIn, api_key_id: int, idempotency_key: str | None, deps: Dependencies
+    complaint: ComplaintIn, caller: FrontEnd, idempotency_key: str | None, deps: Dependencies
 ) -> service.SubmissionResult:
     return await service.submit_complaint(
         database=deps.database,
@@ -92,10 +97,14 @@ async def _submit(
         writer=deps.writer,
         submission=service.Submission(
             new_complaint(complaint),
-            api_key_id,
+            caller.api_key_id,
             idempotency_key,
             # Only a keyed request is compared with its first body: no hash otherwise.
             body_hash(complaint) if idempotency_key else "",
+            front_end=caller.name,
+            id_namespace=customer_id_namespace(
+                caller.name, shared=deps.settings.shared_customer_id_front_ends
+            ),
         ),
         public_base_url=deps.settings.public_base_url,
     )
@@ -115,7 +124,8 @@ async def _submit(
         "complaint** linked to the old one instead (`outcome` `new_complaint`, `Location` of "
         "the new complaint): its id, reference, tracking token and link, shown once; the old "
         "one stays closed. A withdrawn complaint refuses messages (409 "
-        "`complaint-withdrawn`); an empty or over-long text is a 422."
+        "`complaint-withdrawn`); an empty or over-long text is a 422. A front end's key "
+        "reaches only what `GET /v1/complaints/{id}` shows it; any other complaint is a 404."
     ),
 )
 async def post_message(
@@ -171,7 +181,8 @@ async def post_message(
         "staff are told and the customer gets a confirmation. The `reason` is optional; phone "
         "numbers and e-mail addresses in it are masked. Withdrawing again is a 409 "
         "`complaint-withdrawn`, a complaint closed for another reason a 409 "
-        "`complaint-closed`, an over-long reason a 422."
+        "`complaint-closed`, an over-long reason a 422. A front end's key reaches only what "
+        "`GET /v1/complaints/{id}` shows it; any other complaint is a 404."
     ),
 )
 async def withdraw(

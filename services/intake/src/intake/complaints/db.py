@@ -9,7 +9,18 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from complaint_runtime.database import UTCDateTime, dialect_insert, utcnow
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, select
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    delete,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,7 +50,7 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class DayKey(TypeDecorator[datetime]):
@@ -116,3 +127,20 @@ class SubmissionRepository:
                 response=response,
             )
         )
+
+    async def delete_idempotency_records(self, *, created_before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` answers (front ends' and the pages') given before
+        ``created_before``; returns how many went. Rows another transaction holds are
+        skipped (PostgreSQL), not waited for."""
+        expired = (
+            select(IdempotencyRecord.api_key_id, IdempotencyRecord.key)
+            .where(IdempotencyRecord.created_at < created_before)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.session.execute(
+            delete(IdempotencyRecord).where(
+                tuple_(IdempotencyRecord.api_key_id, IdempotencyRecord.key).in_(expired)
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

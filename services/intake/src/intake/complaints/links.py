@@ -59,7 +59,7 @@ async def rotate_link(
             complaint = await ComplaintRepository(uow.session).get_for_update(complaint_id)
             if complaint is None:
                 raise ComplaintNotFound()
-            if not viewer.may_view(complaint.tracking_token_hash):
+            if not viewer.may_view(complaint):
                 return await _replay(uow.session, secrets_, key, old, complaint.id, public_base_url)
             token = replace_token(complaint, secrets_, now=datetime.now(UTC))
             if key:

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake.access.domain.callers import Viewer
 from intake.complaints import replays
 from intake.complaints.db import CustomerMessage, SubmissionRepository
-from intake.complaints.domain.errors import ComplaintNotFound
+from intake.complaints.domain.customers import namespace_of
+from intake.complaints.domain.errors import ComplaintAnonymised, ComplaintNotFound
 from intake.complaints.domain.follow_ups import follow_up_subject, route_message
 from intake.complaints.domain.references import format_reference, reference_day
 from intake.complaints.domain.secret_keys import Secrets
@@ -36,6 +37,7 @@ from intake.complaints.domain.submissions import (
 from intake.complaints.reference_blocks import ReferenceAllocator
 from intake.complaints.service import attachment_refs, record_step, store_complaint
 from intake.db import Complaint, ComplaintRepository
+from intake.erasure.domain.anonymisation import is_erased
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,15 @@ class FollowUpOpened:
 
 @dataclass(frozen=True)
 class _FollowUp:
-    """What the new complaint takes from the old one, read in the old one's transaction."""
+    """What the new complaint takes from the old one, read in the old one's transaction:
+    the front end too (its keys reach the follow-up) and the namespace the customer's id
+    was hashed in (the same customer reference)."""
 
     complaint: NewComplaint
     related_complaint_id: str
     related_reference: str
+    front_end: str | None
+    id_namespace: str | None
 
 
 async def add_customer_message(
@@ -142,8 +148,10 @@ async def _add(
     now = datetime.now(UTC)
     async with database.unit_of_work() as uow:
         complaint = await ComplaintRepository(uow.session).get(complaint_id)
-        if complaint is None or not viewer.may_view(complaint.tracking_token_hash):
+        if complaint is None or not viewer.may_view(complaint):
             raise ComplaintNotFound()
+        if is_erased(complaint.customer_ref):
+            raise ComplaintAnonymised("The complaint's personal data was erased.")
         route = route_message(
             status=complaint.status,
             close_reason=complaint.close_reason,
@@ -277,7 +285,13 @@ def _follow_up_of(complaint: Complaint, message: NewMessage, secrets_: Secrets) 
         attachments=message.attachments,
         timezone=complaint.timezone,
     )
-    return _FollowUp(new, complaint.id, complaint.reference)
+    namespace = namespace_of(
+        secrets_.ref_key,
+        stored_ref=complaint.customer_ref,
+        customer_id=complaint.customer_id,
+        front_end=complaint.front_end,
+    )
+    return _FollowUp(new, complaint.id, complaint.reference, complaint.front_end, namespace)
 
 
 async def _open_follow_up(
@@ -301,6 +315,8 @@ async def _open_follow_up(
             now=now,
             reference=reference,
             related_complaint_id=follow_up.related_complaint_id,
+            front_end=follow_up.front_end,
+            id_namespace=follow_up.id_namespace,
         )
         opened = FollowUpOpened(
             accepted, follow_up.related_complaint_id, follow_up.related_reference

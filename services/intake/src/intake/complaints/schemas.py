@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from complaint_contracts.vocabulary import Channel, Language, PreferredChannel, Tier
 from complaint_customer_web.times import is_zone_name
+from complaint_runtime.text import MultiLine, SingleLine
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -34,30 +35,21 @@ def _email(value: str) -> str:
     return value
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _printable(value: str) -> str:
-    # NUL cannot be stored in PostgreSQL text, and other control characters are never
-    # meant in a complaint; refusing them here makes them a 422, not a storage error.
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters (other than tab and newlines)")
-    return value
-
-
-Printable = AfterValidator(_printable)
+# One-line values (names, subject, ids, metadata) go into e-mail headers, signatures and
+# one-line displays: no line break or control character. Texts keep their line breaks.
+# Neither takes NUL, which PostgreSQL cannot store: a 422 here, not a storage error.
 ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Printable
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), SingleLine
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Printable]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), SingleLine]
 Subject = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
 ]
 Description = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), Printable
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), MultiLine
 ]
-MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64), Printable]
-MetadataValue = Annotated[str, StringConstraints(max_length=500), Printable]
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=64), SingleLine]
+MetadataValue = Annotated[str, StringConstraints(max_length=500), SingleLine]
 
 
 class Strict(BaseModel):
@@ -87,7 +79,7 @@ class CustomerIn(Strict):
 
 class AttachmentIn(Strict):
     url: Annotated[
-        str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://\S+$"), Printable
+        str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://\S+$"), SingleLine
     ]
     media_type: Annotated[
         str,
@@ -193,7 +185,7 @@ class WithdrawalIn(Strict):
     """The customer withdraws their complaint; why is up to them."""
 
     reason: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), Printable] | None
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), MultiLine] | None
     ) = Field(
         None,
         description=(

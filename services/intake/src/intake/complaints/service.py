@@ -52,13 +52,18 @@ SOURCE = "intake"
 
 @dataclass(frozen=True)
 class Submission:
-    """A complaint as posted by one front end (``api_key_id``); ``body_hash`` is what its
-    Idempotency-Key is bound to (empty without a key: nothing is compared)."""
+    """A complaint as posted by one front end (``api_key_id``, of front end ``front_end``,
+    recorded with the complaint: its keys reach it); ``body_hash`` is what its
+    Idempotency-Key is bound to (empty without a key: nothing is compared);
+    ``id_namespace``: the one the customer's id is hashed in
+    (:func:`intake.complaints.domain.customers.customer_id_namespace`)."""
 
     complaint: NewComplaint
     api_key_id: int
     idempotency_key: str | None
     body_hash: str
+    front_end: str | None = None
+    id_namespace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ async def submit_complaint(
             public_base_url=public_base_url,
             now=now,
             reference=reference,
+            front_end=submission.front_end,
+            id_namespace=submission.id_namespace,
         )
         if key:
             SubmissionRepository(uow.session).add_idempotency_record(
@@ -171,10 +178,13 @@ def store_complaint(
     now: datetime,
     reference: str,
     related_complaint_id: str | None = None,
+    front_end: str | None = None,
+    id_namespace: str | None = None,
 ) -> dict[str, Any]:
     """Stage the complaint row, its ``received`` event and its first history entry in
     ``uow`` (ORM objects, flushed at its commit); returns the 201's body.
-    ``related_complaint_id``: the earlier complaint it follows up."""
+    ``related_complaint_id``: the earlier complaint it follows up; ``front_end`` and
+    ``id_namespace`` as in :class:`Submission`."""
     rows = _new_complaint(
         uow,
         complaint,
@@ -183,6 +193,8 @@ def store_complaint(
         now=now,
         reference=reference,
         related_complaint_id=related_complaint_id,
+        front_end=front_end,
+        id_namespace=id_namespace,
     )
     uow.session.add(complaint_from_row(rows.complaint))
     uow.session.add(HistoryEntry(**rows.history))
@@ -198,6 +210,8 @@ def stage_complaint(
     public_base_url: str,
     now: datetime,
     reference: str,
+    front_end: str | None = None,
+    id_namespace: str | None = None,
 ) -> dict[str, Any]:
     """Like :func:`store_complaint`, the rows staged as plain rows in ``staged`` (its
     opener writes them, a group commit with one INSERT per table for all its members);
@@ -210,6 +224,8 @@ def stage_complaint(
         now=now,
         reference=reference,
         related_complaint_id=None,
+        front_end=front_end,
+        id_namespace=id_namespace,
     )
     staged.add(COMPLAINTS, rows.complaint)
     staged.add(HISTORY, rows.history)
@@ -235,13 +251,19 @@ def _new_complaint(
     now: datetime,
     reference: str,
     related_complaint_id: str | None,
+    front_end: str | None,
+    id_namespace: str | None,
 ) -> _ComplaintRows:
     """The new complaint's rows; its ``received`` event is staged in ``uow``'s outbox."""
     complaint_id = str(uuid_utils.uuid7())
     tracking_token = new_tracking_token()
     customer = complaint.customer
     identity = identify(
-        secrets_.ref_key, customer_id=customer.identity, phone=customer.phone, email=customer.email
+        secrets_.ref_key,
+        customer_id=customer.identity,
+        phone=customer.phone,
+        email=customer.email,
+        id_namespace=id_namespace,
     )
     row = _complaint_row(
         complaint,
@@ -252,6 +274,7 @@ def _new_complaint(
         tracking_token=tracking_token,
         now=now,
         related_complaint_id=related_complaint_id,
+        front_end=front_end,
     )
     event = _received_event(
         complaint,
@@ -286,6 +309,7 @@ def _complaint_row(
     tracking_token: str,
     now: datetime,
     related_complaint_id: str | None,
+    front_end: str | None,
 ) -> dict[str, Any]:
     """The ``complaints`` row, by column name (every row names the same columns, so that
     a group's rows go in one INSERT). The raw contacts are stored only here, encrypted;
@@ -322,6 +346,7 @@ def _complaint_row(
         "status_at": now,
         "related_complaint_id": related_complaint_id,
         "timezone": complaint.timezone,
+        "front_end": front_end,
     }
 
 

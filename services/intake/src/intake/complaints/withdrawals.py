@@ -13,7 +13,7 @@ from complaint_contracts.events import ComplaintWithdrawn
 from complaint_runtime.database import Database
 
 from intake.access.domain.callers import Viewer
-from intake.complaints.domain.errors import ComplaintNotFound
+from intake.complaints.domain.errors import ComplaintAnonymised, ComplaintNotFound
 from intake.complaints.domain.withdrawals import (
     CUSTOMER,
     WITHDRAWN,
@@ -22,6 +22,7 @@ from intake.complaints.domain.withdrawals import (
 )
 from intake.complaints.service import record_step
 from intake.db import Complaint, ComplaintRepository
+from intake.erasure.domain.anonymisation import is_erased
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,10 @@ async def withdraw_complaint(
     async with database.unit_of_work() as uow:
         # Locked: of two concurrent withdrawals the second sees the first and is refused.
         complaint = await ComplaintRepository(uow.session).get_for_update(complaint_id)
-        if complaint is None or not viewer.may_view(complaint.tracking_token_hash):
+        if complaint is None or not viewer.may_view(complaint):
             raise ComplaintNotFound()
+        if is_erased(complaint.customer_ref):
+            raise ComplaintAnonymised("The complaint's personal data was erased.")
         check_withdrawable(status=complaint.status, close_reason=complaint.close_reason)
         masked = masked_reason(reason)
         event = ComplaintWithdrawn(

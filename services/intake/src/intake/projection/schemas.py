@@ -1,5 +1,7 @@
 """The complaint's view as ``GET /v1/complaints/{id}`` (and the tracking link asked for
-JSON) answers it: one shape for a front end and for the customer, who sees less of it."""
+JSON) answers it: the customer's view, whether the customer or a front end asks. No field
+is staff-only: the escalation level, another complaint's id and the repeat count are read
+in routing's case file."""
 
 from __future__ import annotations
 
@@ -63,22 +65,8 @@ class ComplaintOut(BaseModel):
     emotion: str | None
     team: str | None
     assignee: str | None
-    escalation_level: int | None = Field(
-        None,
-        description=(
-            "0 agent, 1 team lead, 2 manager, 3 senior escalation group; "
-            "front ends (API key) only, null for the customer"
-        ),
-    )
-    duplicate_of: str | None = Field(
-        None, description="Id of the open complaint this one duplicates (front ends only)"
-    )
     duplicate_of_reference: str | None = Field(
         None, description="Reference of the complaint that stands when this one is a duplicate"
-    )
-    repeat_count: int | None = Field(
-        None,
-        description="Earlier complaints of the same customer and category in 30 days (staff)",
     )
     received_at: datetime
     updated_at: datetime
@@ -99,8 +87,8 @@ class ComplaintOut(BaseModel):
     )
     history: list[HistoryItem] = Field(
         description=(
-            "The steps in time order. A customer sees the steps without the internals, and "
-            "what staff told and asked them: a first response or reply with its `message`, "
+            "The steps in time order, without the internals, and what staff told and asked "
+            "the customer: a first response or reply with its `message`, "
             "a question (`awaiting_customer`) with its `question`, each with the "
             "`agent_name` it is signed with (the agent's display name, the team's name or a "
             "neutral 'Customer Service' / '客服': never a user id)"
@@ -117,7 +105,7 @@ class ComplaintOut(BaseModel):
 
 def complaint_out(view: service.ComplaintView) -> ComplaintOut:
     """The answer for ``view`` (what the caller may see of it is already decided)."""
-    complaint, staff = view.complaint, view.staff
+    complaint = view.complaint
     return ComplaintOut(
         id=complaint.id,
         reference=complaint.reference,
@@ -133,10 +121,7 @@ def complaint_out(view: service.ComplaintView) -> ComplaintOut:
         emotion=complaint.emotion,
         team=complaint.team,
         assignee=complaint.assignee,
-        escalation_level=complaint.escalation_level if staff else None,
-        duplicate_of=complaint.duplicate_of if staff else None,
         duplicate_of_reference=complaint.duplicate_of_reference,
-        repeat_count=complaint.repeat_count if staff else None,
         received_at=complaint.received_at,
         updated_at=complaint.updated_at,
         customer=CustomerOut(

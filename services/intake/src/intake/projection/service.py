@@ -1,7 +1,9 @@
 """The projection: intake folds every other service's events into the complaint's status,
 its triage and assignment, the derived facts (§2: escalation level from sla-watch,
 duplicate-of and repeat count from routing) and its history (in the consumer's unit of
-work), so a front end or the customer sees them in one place (the complaint's view)."""
+work). The complaint's view shows the customer's part of it, to the customer and to the
+front ends whose keys reach the complaint; the derived facts stay intake's own (notify's
+contact card reads the duplicate link), staff read them in routing."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake.access.domain.callers import Viewer
 from intake.complaints.domain.errors import ComplaintNotFound
 from intake.db import Complaint, ComplaintRepository, HistoryEntry
+from intake.erasure.domain.anonymisation import blank_history_data, is_erased
 from intake.projection.domain.promises import ClockStep, Promise, promises_of
 from intake.projection.domain.status import held_by_withdrawal, moves_forward, status_after
 from intake.projection.domain.visibility import customer_data, visible_to_customer
@@ -58,6 +61,7 @@ async def project_event(*, uow: UnitOfWork, envelope: Envelope) -> None:
         complaint.status = new_status
         complaint.status_at = envelope.time
     complaint.updated_at = datetime.now(UTC)
+    step = {**data.model_dump(mode="json"), **derived}
     uow.session.add(
         HistoryEntry(
             complaint_id=complaint.id,
@@ -65,7 +69,9 @@ async def project_event(*, uow: UnitOfWork, envelope: Envelope) -> None:
             event_type=envelope.type,
             source=envelope.source,
             occurred_at=envelope.time,
-            data={**data.model_dump(mode="json"), **derived},
+            # An erased complaint keeps no text, also of events sent before the others
+            # erased it (an agent's reply still on its way).
+            data=blank_history_data(step) if is_erased(complaint.customer_ref) else step,
         )
     )
 
@@ -140,15 +146,14 @@ class LinkedComplaint:
 
 @dataclass(frozen=True)
 class ComplaintView:
-    """A complaint as its caller may see it: ``staff`` (a front end) sees every step with
-    its data; a customer sees their complaint's steps (with what staff told and asked
-    them), not the internals. Both see the complaints it is linked with: the one it
-    follows up and those that follow it up, and the times promised to the customer (per
+    """A complaint as the customer sees it, whether through its tracking token or a front
+    end's key (staff read the internals through routing): its steps (with what staff told
+    and asked the customer), not the internals; the complaints it is linked with (the one
+    it follows up and those that follow it up); and the times promised to the customer (per
     metric, from the SLA clocks' events in the history, which the customer's steps omit)."""
 
     complaint: Complaint
     history: list[HistoryStep]
-    staff: bool
     related: LinkedComplaint | None = None
     follow_ups: tuple[LinkedComplaint, ...] = ()
     promises: Mapping[str, Promise] = field(default_factory=dict)
@@ -158,7 +163,8 @@ MAX_FOLLOW_UPS = 20
 
 
 async def view_complaint(*, database: Database, viewer: Viewer, complaint_id: str) -> ComplaintView:
-    """The complaint with its history, if the caller may see it (else not found)."""
+    """The complaint with its history, if the caller reaches it (else not found: a key's
+    front end, channels and scopes decide, see :class:`Viewer`)."""
     async with database.sessions() as session:
         return await view_in(session, viewer=viewer, complaint_id=complaint_id)
 
@@ -167,33 +173,27 @@ async def view_in(session: AsyncSession, *, viewer: Viewer, complaint_id: str) -
     """:func:`view_complaint` in the caller's session (a page that reads more with it)."""
     repository = ComplaintRepository(session)
     complaint = await repository.get(complaint_id)
-    if complaint is None or not viewer.may_view(complaint.tracking_token_hash):
+    if complaint is None or not viewer.may_view(complaint):
         raise ComplaintNotFound()
     history = await repository.history(complaint_id)
     related = None
     if complaint.related_complaint_id is not None:
         related = await repository.get(complaint.related_complaint_id)
     follow_ups = await repository.follow_ups(complaint_id, limit=MAX_FOLLOW_UPS)
-    staff = viewer.is_staff
     steps = [
         HistoryStep(
             event_id=entry.event_id,
             type=entry.event_type,
             source=entry.source,
             time=entry.occurred_at,
-            data=(
-                entry.data
-                if staff
-                else customer_data(entry.event_type, entry.data, language=complaint.language)
-            ),
+            data=customer_data(entry.event_type, entry.data, language=complaint.language),
         )
         for entry in history
-        if staff or visible_to_customer(entry.event_type)
+        if visible_to_customer(entry.event_type)
     ]
     return ComplaintView(
         complaint,
         steps,
-        staff,
         related=LinkedComplaint.of(related) if related is not None else None,
         follow_ups=tuple(LinkedComplaint.of(c) for c in follow_ups),
         promises=promises_of(ClockStep(entry.event_type, entry.data) for entry in history),

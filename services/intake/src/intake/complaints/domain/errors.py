@@ -29,3 +29,11 @@ class ComplaintClosed(Conflict):
 
     default_title = "Complaint closed"
     default_kind = "complaint-closed"
+
+
+class ComplaintAnonymised(Conflict):
+    """The complaint's personal data was erased: nothing of the customer comes back to it
+    (no message, no withdrawal reason, no corrected contact)."""
+
+    default_title = "Complaint anonymised"
+    default_kind = "complaint-anonymised"

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from complaint_contracts.events import (
+    CaseErasureCompleted,
     ComplaintAgentReplied,
     ComplaintAwaitingCustomer,
     ComplaintDuplicateLinked,
@@ -28,6 +29,10 @@ from complaint_contracts.events import (
     ComplaintEscalationRequested,
     ComplaintFirstResponseSent,
     ComplaintWithdrawn,
+    ErasureRequested,
+    FeedbackErasureCompleted,
+    NotificationErasureCompleted,
+    SlaErasureCompleted,
     TrackingCodeRequested,
 )
 
@@ -41,6 +46,13 @@ STAFF_ONLY_TYPES: frozenset[str] = frozenset(
         ComplaintDuplicateUnlinked.ce_type(),
         # A lost-link code asked for: an audit step for staff, nothing the page shows.
         TrackingCodeRequested.ce_type(),
+        # Erasure and its confirmations: staff's audit trail, never the customer's steps
+        # (hidden here even though an erased complaint's link opens nothing any more).
+        ErasureRequested.ce_type(),
+        CaseErasureCompleted.ce_type(),
+        SlaErasureCompleted.ce_type(),
+        FeedbackErasureCompleted.ce_type(),
+        NotificationErasureCompleted.ce_type(),
     }
 )
 DUPLICATE_LINKED = ComplaintDuplicateLinked.ce_type()

@@ -1,0 +1,1 @@
+"""Erasure (PIPL / GDPR, section 10): a customer anonymised everywhere, and legal holds."""

@@ -1,0 +1,1 @@
+"""Pure rules of erasure and legal holds: no I/O."""
