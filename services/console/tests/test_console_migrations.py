@@ -1,5 +1,5 @@
 """The console's migrations create exactly the tables its models declare (the runtime's
-outbox and processed events, and the live-updates read model)."""
+outbox, processed events and audit chain, and the live-updates read model)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ from sqlalchemy import MetaData, create_engine, inspect
 
 
 def _console_metadata() -> MetaData:
+    import complaint_runtime.audit  # noqa: F401 (the audit chain, in every service)
     import console.live.db  # noqa: F401 (declares the tables)
 
     metadata = MetaData(naming_convention=Base.metadata.naming_convention)
     for mapper in Base.registry.mappers:
-        if mapper.class_.__module__.startswith(("console.", "complaint_runtime.database")):
+        if mapper.class_.__module__.startswith(
+            ("console.", "complaint_runtime.database", "complaint_runtime.audit")
+        ):
             for table in mapper.tables:
                 table.to_metadata(metadata)
     return metadata

@@ -211,7 +211,9 @@ async def test_an_unreachable_customer_is_not_reminded_and_closes_not_reached(
 
 async def test_the_consumer_takes_notify_s_report(database: Database) -> None:
     request = await _pending(database)
-    deps = build_dependencies(FeedbackSettings(feedback_link_secret="s" * 32), database)
+    deps = build_dependencies(
+        FeedbackSettings(feedback_link_secret="reminder-link-secret-0123456789abcdef"), database
+    )
     handler = handlers(deps)[NotificationFailed]
     failed = _no_channel(request.complaint_id)
     envelope = Envelope(

@@ -16,12 +16,13 @@ from complaint_contracts.events import (
     ComplaintReopened,
     ComplaintResolved,
     CustomerView,
+    ErasureRequested,
 )
 from complaint_contracts.examples import example_for
 from complaint_contracts.privacy import find_contacts
 from complaint_runtime.database import Database, OutboxMessage
 from complaint_runtime.problems import status_of
-from feedback import service
+from feedback import erasure, service
 from feedback.autoclose import AutoCloser
 from feedback.db import ConfirmationRequest, Requests
 from feedback.domain.answers import Confirmed, Reopened
@@ -386,7 +387,17 @@ async def test_erasure_forgets_the_comment(database: Database) -> None:
     request = await _pending(database)
     await _answer(database, request, comment="my name is Zhang Wei")
     async with database.unit_of_work() as uow:
-        await service.erase(uow=uow, complaint_id=request.complaint_id)
+        await erasure.erase(
+            uow=uow,
+            erasure=ErasureRequested(
+                complaint_id=request.complaint_id,
+                erasure_id="era-1",
+                customer_ref="cr_test",
+                reason="customer_request",
+                requested_at=T0,
+                actor="intake",
+            ),
+        )
     assert (await _get(database, request.request_id)).comment is None
 
 

@@ -165,4 +165,5 @@ async def test_erasure_drops_unsent_customer_messages(
     assert rows["acknowledgement"].status == "skipped"
     assert rows["acknowledgement"].context == {}
     assert rows["assignment"].status == "pending"  # staff notices are not customer data
-    assert await _outbox_count(database) == 1  # notification.failed for the dropped one
+    # notification.failed for the dropped one, and the confirmation
+    assert await _outbox_count(database) == 2

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from complaint_runtime.keys import check_secret
 from complaint_runtime.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, field_validator
 
 
 class ConsoleSettings(ServiceSettings):
@@ -91,6 +92,12 @@ class ConsoleSettings(ServiceSettings):
             "derived from AUTH_JWT_SECRET"
         ),
     )
+
+    @field_validator("console_session_secret")
+    @classmethod
+    def _strong_console_session_secret(cls, value: str) -> str:
+        return check_secret("CONSOLE_SESSION_SECRET", value) if value else value
+
     console_session_max_age_s: int = Field(
         8 * 3600, ge=60, le=7 * 24 * 3600, description="A session ends this long after sign-in"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from complaint_contracts.vocabulary import PreferredChannel
 from complaint_customer_web.times import is_zone_name
+from complaint_runtime.keys import check_secret
 from complaint_runtime.settings import ServiceSettings
 from pydantic import Field, field_validator
 
@@ -24,6 +25,12 @@ class FeedbackSettings(ServiceSettings):
             "only: links die with the process and differ between replicas)"
         ),
     )
+
+    @field_validator("feedback_link_secret")
+    @classmethod
+    def _strong_feedback_link_secret(cls, value: str) -> str:
+        return check_secret("FEEDBACK_LINK_SECRET", value) if value else value
+
     public_base_url: str = Field(
         "http://127.0.0.1:8004", description="Base of the survey links given to customers"
     )

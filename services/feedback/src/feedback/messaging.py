@@ -1,7 +1,7 @@
 """Feedback's consumers: remember each complaint's addressing, ask on every resolution,
 stand down when routing closes a complaint otherwise, reopen a closed complaint the customer
 writes about (the closure and the message, in either order), note a customer no channel
-reaches (notify's report), forget comments (survey and NPS) on erasure. The complaint's
+reaches (notify's report), anonymise the customer on erasure and confirm it. The complaint's
 customer reference, kept from complaint.received, is whom the NPS rounds ask."""
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from complaint_contracts.events import (
 from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
-from feedback import reminders, reopening, service
+from feedback import erasure, reminders, reopening, service
 from feedback.bootstrap import Dependencies
-from feedback.nps import service as nps
 
 
 def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
@@ -49,9 +48,7 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
         await reopening.record_customer_message(uow=uow, message=message)
 
     async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
-        erasure = event_data(envelope, ErasureRequested)
-        await service.erase(uow=uow, complaint_id=erasure.complaint_id)
-        await nps.erase(uow=uow, complaint_id=erasure.complaint_id)
+        await erasure.erase(uow=uow, erasure=event_data(envelope, ErasureRequested))
 
     async def on_notification_failed(uow: UnitOfWork, envelope: Envelope) -> None:
         failed = event_data(envelope, NotificationFailed)

@@ -175,11 +175,6 @@ async def cancel_on_close(*, uow: UnitOfWork, closed: ComplaintClosed) -> None:
     )
 
 
-async def erase(*, uow: UnitOfWork, complaint_id: str) -> None:
-    """The only personal data feedback holds is the customer's raw comment."""
-    await Requests(uow.session).erase_comments(complaint_id=complaint_id)
-
-
 @dataclass(frozen=True)
 class AnswerResult:
     request_id: str

@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from complaint_contracts.envelope import decode
-from complaint_contracts.events import NpsSurveyRequested
+from complaint_contracts.events import ErasureRequested, NpsSurveyRequested
 from complaint_runtime.database import Database, OutboxMessage
+from feedback import erasure
 from feedback.db import Closure, ComplaintInfo
+from feedback.domain.links import LinkClaims
 from feedback.nps import rounds, service
 from feedback.nps.db import NpsOptOut, NpsRequest, NpsRound
 from feedback.nps.domain.periods import Fixed, Monthly, Off, period_containing, window
@@ -294,6 +296,62 @@ async def test_erasure_forgets_nps_comments(database: Database) -> None:
     async with database.unit_of_work() as uow:
         await service.erase(uow=uow, complaint_id=complaint_id)
     async with database.sessions() as session:
-        request = await session.get(NpsRequest, event.request_id)
-    assert request is not None
-    assert (request.comment, request.score) == (None, 3)
+        [request] = list(await session.scalars(select(NpsRequest)))
+    assert (request.comment, request.score, request.period) == (None, 3, PERIOD.key)
+    # Neither its id (a uuid5 of period and customer) nor its reference leads to them.
+    assert request.request_id != event.request_id
+    assert request.customer_ref == f"erased:{request.request_id}"
+
+
+def _erasure(complaint_id: str, ref: str, reason: str = "customer_request") -> ErasureRequested:
+    return ErasureRequested(
+        complaint_id=complaint_id,
+        erasure_id="era-1",
+        customer_ref=ref,
+        reason=reason,  # type: ignore[arg-type]
+        requested_at=START,
+        actor="intake",
+    )
+
+
+async def test_a_round_erased_at_its_cursor_goes_on_with_the_next_customers(
+    database: Database,
+) -> None:
+    refs = ["cr_a", "cr_b", "cr_c", "cr_d"]
+    ids = {r: await _complaint(database, ref=r, closed_at=START + timedelta(days=1)) for r in refs}
+    nps = _nps(batch_size=2)
+    await rounds.open_round(database=database, period=PERIOD, trigger="operator", nps=nps)
+    assert await rounds.run_batch(database=database, nps=nps)  # cr_a, cr_b: cursor at cr_b
+    async with database.unit_of_work() as uow:
+        await erasure.erase(uow=uow, erasure=_erasure(ids["cr_b"], "cr_b"))
+    async with database.sessions() as session:
+        round_ = await session.get(NpsRound, PERIOD.key)
+    assert round_ is not None
+    assert round_.cursor == "cr_a"  # no customer lies between: the same ones come next
+
+    await rounds.drain(database=database, nps=nps)
+
+    asked = sorted(e.customer_ref for e in await _requested(database))
+    assert asked == refs  # each once (the events went before the erasure)
+    async with database.sessions() as session:
+        stored = sorted(await session.scalars(select(NpsRequest.customer_ref)))
+        done = await session.get(NpsRound, PERIOD.key, populate_existing=True)
+    assert [r for r in stored if not r.startswith("erased:")] == ["cr_a", "cr_c", "cr_d"]
+    assert done is not None
+    assert (done.status, done.cursor) == ("done", "cr_d")
+
+
+async def test_only_the_customers_own_erasure_forgets_their_opt_out(database: Database) -> None:
+    old = await _complaint(database, ref="cr_x", closed_at=START + timedelta(days=1))
+    newer = await _complaint(database, ref="cr_x", closed_at=None)
+    await _run(database)
+    [event] = await _requested(database)
+    claims = LinkClaims(event.request_id, old, datetime.now(UTC) + timedelta(days=1))
+    assert await service.opt_out(database=database, claims=claims, now=START)
+
+    async with database.unit_of_work() as uow:  # the old complaint's retention ran out
+        await erasure.erase(uow=uow, erasure=_erasure(old, "cr_x", "retention_expired"))
+    assert await _count(database, NpsOptOut) == 1  # still the customer's wish
+    async with database.unit_of_work() as uow:  # the customer asks to be erased
+        await erasure.erase(uow=uow, erasure=_erasure(newer, "cr_x"))
+    assert await _count(database, NpsOptOut) == 0

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from complaint_runtime.keys import check_secret
 from complaint_runtime.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, field_validator
 
 
 class NotifySettings(ServiceSettings):
@@ -63,6 +64,11 @@ class NotifySettings(ServiceSettings):
             "AUTH_JWT_SECRET"
         ),
     )
+
+    @field_validator("notify_recipient_hash_key")
+    @classmethod
+    def _strong_notify_recipient_hash_key(cls, value: str) -> str:
+        return check_secret("NOTIFY_RECIPIENT_HASH_KEY", value) if value else value
 
     notify_max_attempts: int = Field(5, ge=1, description="Send attempts before final failure")
     notify_retry_backoff_s: float = Field(60.0, gt=0, description="First retry delay (doubles)")

@@ -1,4 +1,5 @@
-"""Notify's consumers: each notifying event becomes pending deliveries (group ``notify``)."""
+"""Notify's consumers: each notifying event becomes pending deliveries (group ``notify``);
+an erasure anonymises the complaint's deliveries and confirms it."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
 from notify.bootstrap import Dependencies
+from notify.deliveries import erasure as erasure_of_deliveries
 from notify.deliveries import releases, service
+from notify.teams import service as teams
 
 CONSUMED: tuple[topics.Topic, ...] = (topics.INTAKE, topics.ROUTING, topics.SLA, topics.FEEDBACK)
 NOTIFYING: tuple[type[EventData], ...] = (
@@ -76,8 +79,9 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
     one per member of the staff directory's senior escalation group, planned when the
     event is consumed) and wakes the delivery loop once committed, if any was new; a
     started clock, a duplicate link or a closure releases the complaint's acknowledgement
-    waiting for its due times (:mod:`notify.deliveries.releases`); an erasure drops unsent
-    customer messages."""
+    waiting for its due times (:mod:`notify.deliveries.releases`); an erasure stops unsent
+    customer messages, blanks the log's texts and addresses and confirms it
+    (:mod:`notify.deliveries.erasure`)."""
     group = deps.directory.escalation_group
     clock = deps.clock
     wake = deps.delivery_loop.wake
@@ -113,13 +117,22 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
         ):
             uow.after_commit(wake)
 
+    async def on_assigned(uow: UnitOfWork, envelope: Envelope) -> None:
+        await on_notifying_event(uow, envelope)
+        assigned = event_data(envelope, ComplaintAssigned)
+        # Who may read the complaint's delivery log: its team's lead (notify.teams).
+        await teams.record_team(
+            uow=uow, complaint_id=assigned.complaint_id, team=assigned.team, at=clock()
+        )
+
     async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
         erasure = event_data(envelope, ErasureRequested)
-        await service.erase_complaint(uow=uow, complaint_id=erasure.complaint_id, now=clock())
+        await erasure_of_deliveries.erase_complaint(uow=uow, erasure=erasure, now=clock())
 
     return {
         **dict.fromkeys(NOTIFYING, on_notifying_event),
         **dict.fromkeys(NO_CLOCK_COMING, on_no_clock_coming),
         SlaClockStarted: on_clock_started,
+        ComplaintAssigned: on_assigned,
         ErasureRequested: on_erasure,
     }

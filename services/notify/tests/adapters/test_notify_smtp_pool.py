@@ -112,3 +112,26 @@ async def test_a_failed_message_does_not_leave_its_connection_for_the_next(serve
     await channel.aclose()
     assert server.sink.sessions == 3  # each failure closed its connection
     assert [m["Message-ID"] for m in server.sink.messages] == ["<d-3@opencomplaints>"]
+
+
+async def test_a_name_stored_with_a_line_break_is_sent_on_one_line(server: Server) -> None:
+    """A customer name kept with CR/LF (intake refuses them now, not always before) made
+    every e-mail of the complaint fail; it is sent with the name on one line, and nothing
+    it held becomes a header."""
+    channel = _channel(server)
+    email = OutgoingEmail(
+        "d-1",
+        "zw@example.com",
+        "Zhang\r\nBcc: other@example.com\x00\u2028Wei",
+        "Subject\nwith a break",
+        "b",
+        "acknowledgement",
+        "en",
+    )
+    await channel.send(email)
+    await channel.aclose()
+    [message] = server.sink.messages
+    assert message["To"] == '"Zhang Bcc: other@example.com Wei" <zw@example.com>'
+    assert message["Subject"] == "Subject with a break"
+    assert message["Bcc"] is None
+    assert server.sink.rcpts == [["zw@example.com"]]

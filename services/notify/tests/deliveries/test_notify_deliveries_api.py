@@ -18,6 +18,7 @@ from notify.bootstrap import Dependencies
 from notify.config import NotifySettings
 from notify.deliveries import service
 from notify.main import create_app
+from notify.teams import service as teams
 
 SECRET = "api-test-secret-0123456789abcdef0123"
 
@@ -35,6 +36,7 @@ async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
     envelope = envelope_of(record_of(example_for(ComplaintReceived), topics.INTAKE))
     async with database.unit_of_work() as uow:
         await service.record_deliveries(uow=uow, envelope=envelope, now=utcnow())
+        await teams.record_team(uow=uow, complaint_id=COMPLAINT_ID, team="billing", at=utcnow())
     yield app
     await deps.internal_api.aclose()
     await database.dispose()
@@ -44,16 +46,20 @@ def _client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify")
 
 
-def _auth(*roles: str) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject="someone", roles=list(roles))
+def _auth(*roles: str, team: str | None = None) -> dict[str, str]:
+    token = issue_token(secret=SECRET, subject="someone", roles=list(roles), team=team)
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.mark.parametrize("role", ["lead", "manager", "service"])
-async def test_deliveries_of_a_complaint(app: FastAPI, role: str) -> None:
+@pytest.mark.parametrize(
+    ("role", "team"), [("lead", "billing"), ("manager", None), ("service", None)]
+)
+async def test_deliveries_of_a_complaint(app: FastAPI, role: str, team: str | None) -> None:
     async with _client(app) as client:
         response = await client.get(
-            "/v1/deliveries", params={"complaint_id": COMPLAINT_ID}, headers=_auth(role)
+            "/v1/deliveries",
+            params={"complaint_id": COMPLAINT_ID},
+            headers=_auth(role, team=team),
         )
     assert response.status_code == 200
     body = response.json()
@@ -63,6 +69,19 @@ async def test_deliveries_of_a_complaint(app: FastAPI, role: str) -> None:
     assert delivery["attempts"] == 0
     assert delivery["recipient"] == "customer"  # no address known before the send
     assert delivery["complaint_id"] == COMPLAINT_ID
+
+
+@pytest.mark.parametrize("team", ["privacy", None])
+async def test_a_lead_of_another_team_reads_no_deliveries(app: FastAPI, team: str | None) -> None:
+    """Answered like a complaint without deliveries: the answer tells nothing (§10)."""
+    async with _client(app) as client:
+        response = await client.get(
+            "/v1/deliveries",
+            params={"complaint_id": COMPLAINT_ID},
+            headers=_auth("lead", team=team),
+        )
+    assert response.status_code == 200
+    assert response.json() == {"complaint_id": COMPLAINT_ID, "deliveries": []}
 
 
 async def test_another_complaint_has_no_deliveries(app: FastAPI) -> None:

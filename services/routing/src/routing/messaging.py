@@ -2,7 +2,7 @@
 feedback's and sla-watch's facts move the case (a reopen also opens a review task); the
 customer's withdrawal closes it; sla-watch's clock events keep the case file's clocks;
 notify's report that no channel reaches the customer opens the lead's task; an erasure
-forgets the customer's index entries and blanks the case file and the tasks' notes.
+anonymises the customer (``routing.casefile.erasure``) and confirms it.
 Thin: the work is in the packages' use cases, each in the consumer's transaction.
 """
 
@@ -35,13 +35,9 @@ from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
 from routing.bootstrap import Dependencies
-from routing.casefile import recording as case_file
-from routing.casefile import sla_projection
+from routing.casefile import erasure, sla_projection
 from routing.cases import reported_facts, withdrawal
-from routing.duplicates import service as duplicates
 from routing.tasks import opening as task_opening
-from routing.tasks import service as tasks
-from routing.triage import emotion_streaks
 from routing.triage import service as triage
 
 CLOCK_EVENTS = (
@@ -162,12 +158,5 @@ async def on_clock_event(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
-    # The customer index links complaints by keyed hashes and keeps the masked text, the
-    # streak counts the customer's words, the case file keeps the texts, the masked
-    # contacts, the conversation (notes included) and the search terms, the tasks their
-    # completion notes (§10).
-    complaint_id = event_data(envelope, ErasureRequested).complaint_id
-    await duplicates.forget(uow=uow, complaint_id=complaint_id)
-    await emotion_streaks.forget(uow=uow, complaint_id=complaint_id)
-    await case_file.erase(uow=uow, complaint_id=complaint_id)
-    await tasks.forget(uow=uow, complaint_id=complaint_id)
+    # Everything routing holds of the customer, and the confirmation (§10).
+    await erasure.erase_complaint(uow=uow, erasure=event_data(envelope, ErasureRequested))

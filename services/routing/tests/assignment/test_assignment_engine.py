@@ -50,7 +50,9 @@ async def put_agent(database: Database, agent_id: str, **fields: Any) -> Agent:
         "availability": "online",
     }
     values.update(fields)
-    return await staffing.put_agent(database=database, agent_id=agent_id, fields=values)
+    return await staffing.put_agent(
+        database=database, agent_id=agent_id, fields=values, actor="admin-1"
+    )
 
 
 async def test_full_agents_queue_cases_and_a_resolve_drains_the_longest_waiting(
@@ -180,20 +182,26 @@ async def test_a_vip_goes_to_the_account_manager_while_they_have_room(
 ) -> None:
     await seed([{"id": "li", "team": "billing", "capacity": 5}])
     await staffing.put_team(
-        database=database, team="key-accounts", name="Key accounts", categories=[]
+        database=database, team="key-accounts", name="Key accounts", categories=[], actor="a"
     )
     await put_agent(database, "mgr", team="key-accounts", capacity=1)
-    await staffing.put_account_manager(database=database, customer_ref="ref-vip", agent_id="mgr")
+    await staffing.put_account_manager(
+        database=database, customer_ref="ref-vip", agent_id="mgr", actor="admin-1"
+    )
     texts = iter(BILLING_TEXTS)
     first = await vip_case(triage, next(texts))
     assert (first.assignee, first.team) == ("mgr", "billing")
     assert (await vip_case(triage, next(texts))).assignee == "li"  # the manager is full
     await put_agent(database, "mgr", team="key-accounts", capacity=5)
     assert (await vip_case(triage, next(texts), tier="gold")).assignee == "li"  # not a VIP
-    await staffing.delete_account_manager(database=database, customer_ref="ref-vip")
+    await staffing.delete_account_manager(
+        database=database, customer_ref="ref-vip", actor="admin-1"
+    )
     assert (await vip_case(triage, next(texts))).assignee == "li"
     with pytest.raises(DomainError) as missing:
-        await staffing.delete_account_manager(database=database, customer_ref="ref-vip")
+        await staffing.delete_account_manager(
+            database=database, customer_ref="ref-vip", actor="admin-1"
+        )
     assert status_of(missing.value) == 404
 
 
@@ -201,7 +209,7 @@ async def test_category_ownership_comes_from_the_teams_table(
     database: Database, new_case: Any, seed: Any
 ) -> None:
     await staffing.put_team(
-        database=database, team="finance", name="Finance", categories=["billing_refund"]
+        database=database, team="finance", name="Finance", categories=["billing_refund"], actor="a"
     )
     await seed([{"id": "fin", "team": "finance"}, {"id": "li", "team": "billing"}])
     case = await case_of(database, await new_case())
@@ -306,9 +314,9 @@ async def test_reconcile_recounts_loads_from_the_cases(
     await new_case()
     async with database.unit_of_work() as uow:
         await uow.session.execute(update(Agent).values(open_load=7))
-    assert await staffing.reconcile_loads(database=database) == [("li", 7, 2)]
+    assert await staffing.reconcile_loads(database=database, actor="admin-1") == [("li", 7, 2)]
     assert await load_of(database, "li") == 2
-    assert await staffing.reconcile_loads(database=database) == []
+    assert await staffing.reconcile_loads(database=database, actor="admin-1") == []
 
 
 async def test_reseeding_keeps_what_the_admin_api_set(database: Database, seed: Any) -> None:

@@ -150,6 +150,7 @@ async def test_bounds_and_raw_contacts_are_refused(client: httpx.AsyncClient) ->
         ({"text": "Call us on 13812345678"}, "text"),
         ({"text": "Write to service@example.com"}, "text"),
         ({"title": "Ask zhang.wei@example.com"}, "title"),
+        ({"title": "Refund\r\nstatus"}, "title"),  # one line: a title is shown in lists
         ({"category": "refunds"}, "category"),
         ({"language": "zh"}, "language"),
         ({"language": None}, "language"),

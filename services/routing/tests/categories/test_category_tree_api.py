@@ -149,6 +149,7 @@ async def test_builtin_subcategories_can_be_relabelled_not_removed(
         ("post", f"{URL}/other/subcategories", {**LOCK, "weight": 9}),
         ("post", f"{URL}/other/subcategories", {**LOCK, "keywords": ["x" * 41]}),
         ("post", f"{URL}/other/subcategories", {"code": "x1"}),
+        ("post", f"{URL}/other/subcategories", {**LOCK, "labels": {"zh": "门锁", "en": "a\nb"}}),
         ("patch", f"{URL}/other/subcategories/suggestion", {"colour": "red"}),
     ],
 )

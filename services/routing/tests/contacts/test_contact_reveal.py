@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from complaint_runtime.audit import links_after
 from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
 from complaint_runtime.identity import verify_token
@@ -121,6 +122,13 @@ async def test_a_lead_sees_the_contact_and_the_history_keeps_who_and_why(
     recorded = json.dumps(await history(database, cid), ensure_ascii=False)
     for value in ("Zhang Wei", "zhang.wei@example.com", "1234 5678"):
         assert value not in recorded
+    # The audit chain holds the read: who, which complaint, which fields; no value, no reason.
+    audited = [e for link in await links_after(database) for e in link.entries]
+    (revealed,) = [e for e in audited if e["action"] == "contact.revealed"]
+    assert (revealed["actor"], revealed["object_id"]) == ("lead-zhao", cid)
+    assert revealed["after"] == {"fields": ["name", "email", "phone"]}
+    for value in ("Zhang Wei", "zhang.wei@example.com", "1234 5678", "refund"):
+        assert value not in json.dumps(audited, ensure_ascii=False)
     # The case file shows the entry, the case's version does not move.
     case_file = (await client.get(f"/v1/cases/{cid}", headers=LEAD)).json()
     assert case_file["actions"][-1]["action"] == "contact_revealed"

@@ -85,6 +85,9 @@ async def test_bad_admin_input_is_a_422_problem(client: httpx.AsyncClient) -> No
     negative = {"team": "billing", "capacity": -1}
     problem(await client.put("/v1/admin/agents/a", json=negative, headers=ADMIN), 422)
     problem(await client.put("/v1/admin/teams/Bad%20Id", json={"name": "x"}, headers=ADMIN), 422)
+    # The team's name signs its messages to customers: one line (a break broke the e-mail).
+    two_lines = {"name": "Finance\r\nBcc: x@example.com"}
+    problem(await client.put("/v1/admin/teams/finance", json=two_lines, headers=ADMIN), 422)
     manager = {"agent_id": "ghost"}
     problem(
         await client.put("/v1/admin/account-managers/c-1", json=manager, headers=ADMIN),

@@ -1,6 +1,7 @@
 """sla-watch's consumers: routing's case transitions arm, pause, resume, stop and
 reschedule clocks; intake's customer messages start next-response clocks; a lead's or
-manager's escalation request (routing) raises the escalation level sla-watch owns.
+manager's escalation request (routing) raises the escalation level sla-watch owns; an
+erasure (intake) is confirmed (sla-watch holds nothing personal: ``clocks.erasure``).
 
 Consumed topics: ``complaints.routing.v1`` and ``complaints.intake.v1`` (one consumer
 group, ``sla-watch``). Clocks count from when a transition happened (the event's own
@@ -28,11 +29,12 @@ from complaint_contracts.events import (
     ComplaintResumed,
     ComplaintTriaged,
     CustomerMessageReceived,
+    ErasureRequested,
 )
 from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
-from sla_watch.clocks import complaint_facts, next_response
+from sla_watch.clocks import complaint_facts, erasure, next_response
 from sla_watch.clocks import service as clocks
 from sla_watch.clocks.settings import ClockSettings
 from sla_watch.firing import escalation
@@ -170,6 +172,11 @@ class ClockEvents:
             now=datetime.now(UTC),
         )
 
+    async def on_erasure(self, uow: UnitOfWork, envelope: Envelope) -> None:
+        erasure.confirm_erasure(
+            uow=uow, erasure=event_data(envelope, ErasureRequested), now=datetime.now(UTC)
+        )
+
     def table(self) -> dict[type[EventData], Handler]:
         return {
             ComplaintTriaged: self.on_triaged,
@@ -184,6 +191,7 @@ class ClockEvents:
             ComplaintDuplicateLinked: self.on_duplicate_linked,
             ComplaintRecategorized: self.on_recategorized,
             ComplaintEscalationRequested: self.on_escalation_requested,
+            ErasureRequested: self.on_erasure,
         }
 
 

@@ -138,6 +138,7 @@ async def test_calendar_lifecycle(admin_client: httpx.AsyncClient) -> None:
         {"calendar_id": "x", "name": "x", "weekly": [["25:00-26:00"]] * 7},
         {"calendar_id": "Bad Id", "name": "x", "weekly": [NINE_TO_SIX] * 7},
         {"calendar_id": "x", "name": "x", "weekly": [NINE_TO_SIX] * 7, "extra": 1},
+        {"calendar_id": "x", "name": "Shenzhen\r\noffice", "weekly": [NINE_TO_SIX] * 7},
     ],
 )
 async def test_bad_calendars_are_refused_field_by_field(

@@ -129,11 +129,14 @@ async def apply(database: Database, records: list[FakeRecord], *, preload: bool 
 
 @contextmanager
 def statements(database: Database) -> Iterator[list[str]]:
-    """Every statement sent to the database meanwhile (an ``executemany`` counts once)."""
+    """Every statement sent to the database meanwhile (an ``executemany`` counts once),
+    but the audit chain's: two per transaction that emitted events, whatever the batch's
+    size (complaint_runtime's audit tests)."""
     seen: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
+        if "audit_chain" not in statement:
+            seen.append(" ".join(statement.split()))
 
     engine = database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)

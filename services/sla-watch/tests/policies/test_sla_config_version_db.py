@@ -34,6 +34,7 @@ async def test_a_change_waits_for_the_one_holding_the_version_row(
             service.reorder_policies(
                 database=database,
                 policy_ids=["default-P1", "default-P2", "default-P3", "default-P4"],
+                actor="admin-1",
             )
         )
         await asyncio.sleep(SETTLE_S)
@@ -56,12 +57,15 @@ async def test_two_changes_valid_alone_cannot_both_pass(postgres_database: NewDa
             first_response_s=3600,
             resolution_s=27_000,
         ),
+        actor="admin-1",
     )
     async with database.unit_of_work() as holder:
         # Hold the version row so that both changes start before either has decided.
         await PolicyRepository(holder.session).bump_version()
         changes = [
-            asyncio.create_task(service.delete_policy(database=database, policy_id=policy_id))
+            asyncio.create_task(
+                service.delete_policy(database=database, policy_id=policy_id, actor="admin-1")
+            )
             for policy_id in ("default-P2", "p2-extra")
         ]
         await asyncio.sleep(SETTLE_S)

@@ -77,6 +77,7 @@ async def test_policies(admin_client: httpx.AsyncClient) -> None:
         {**vip, "policy_id": "b3", "channel": "pigeon"},
         {**vip, "policy_id": "b4", "priority": "P5"},
         {**vip, "policy_id": "b5", "first_response_s": 0},
+        {**vip, "policy_id": "b7", "name": "VIP\nP3"},
     ):
         assert problem(await admin_client.post("/v1/admin/policies", json=bad, headers=ADMIN), 422)[
             "errors"

@@ -8,10 +8,15 @@
   batch redone after a crash inserts nothing twice; the answer is a conditional UPDATE
   (``answered_at IS NULL``, not expired): one answer per request.
 - ``nps_opt_outs``: customers (by reference) who asked never to be asked again.
+
+An erasure (§10) unlinks the complaint's requests from the customer (a random id and a
+reference of their own instead of the uuid5 of the customer's), keeping period, score and
+times; at the customer's request also their opt-out and any round's cursor at them.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
@@ -26,7 +31,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    delete,
     exists,
+    func,
     select,
     text,
     update,
@@ -38,6 +45,8 @@ from feedback.db import Closure, ComplaintInfo
 from feedback.nps.domain.sampling import Candidate
 
 _OPEN = text("status = 'open'")
+# An erased request's customer reference: its own (unique per period still), nobody's.
+ERASED_PREFIX: Final = "erased:"
 # Closures the customer took part in (routing's CloseReason): a withdrawal (their own
 # decision) or a duplicate (its original is the complaint asked about) is not surveyed.
 SURVEYED_CLOSURES: Final = ("confirmed", "auto_closed")
@@ -262,6 +271,47 @@ class NpsRepository:
     async def erase_comments(self, *, complaint_id: str) -> None:
         await self.session.execute(
             update(NpsRequest).where(NpsRequest.complaint_id == complaint_id).values(comment=None)
+        )
+
+    async def unlink_requests(self, *, complaint_id: str) -> None:
+        """The complaint's requests no longer lead to the customer: their id (a uuid5 of
+        period and customer reference, so recomputable from the reference) becomes a
+        random one and their reference their own; comments go. Requests unlinked before
+        (a second erasure) stay as they are."""
+        old_ids = await self.session.scalars(
+            select(NpsRequest.request_id).where(
+                NpsRequest.complaint_id == complaint_id,
+                NpsRequest.customer_ref.not_like(f"{ERASED_PREFIX}%"),
+            )
+        )
+        for old_id in list(old_ids):
+            new_id = str(uuid.uuid4())
+            await self.session.execute(
+                update(NpsRequest)
+                .where(NpsRequest.request_id == old_id)
+                .values(request_id=new_id, customer_ref=f"{ERASED_PREFIX}{new_id}", comment=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def forget_opt_out(self, *, customer_ref: str) -> None:
+        await self.session.execute(delete(NpsOptOut).where(NpsOptOut.customer_ref == customer_ref))
+
+    async def move_cursors_off(self, *, customer_ref: str) -> None:
+        """Rounds whose cursor is this customer's reference resume after the greatest
+        reference below it instead: no customer lies between the two, so the round goes on
+        with the same customers (this one's other complaints, until they are erased too,
+        are considered again, which asks nobody twice: a request per period and
+        customer)."""
+        before = await self.session.scalar(
+            select(func.max(ComplaintInfo.customer_ref)).where(
+                ComplaintInfo.customer_ref < customer_ref
+            )
+        )
+        await self.session.execute(
+            update(NpsRound)
+            .where(NpsRound.cursor == customer_ref)
+            .values(cursor=before)
+            .execution_options(synchronize_session=False)
         )
 
     async def forget_customer(self, *, complaint_id: str) -> None:

@@ -212,12 +212,21 @@ async def round_status(*, database: Database, period: str) -> RoundStatus:
     )
 
 
-async def erase(*, uow: UnitOfWork, complaint_id: str) -> None:
-    """The complaint's erasure: the customer's raw NPS comments go, and so does the
-    complaint's customer reference, so no later round samples the customer by it."""
+async def erase(*, uow: UnitOfWork, complaint_id: str, customer_ref: str | None = None) -> None:
+    """The complaint's erasure: the customer's raw NPS comments go, its requests no longer
+    lead to the customer, and the complaint's customer reference goes, so no later round
+    samples the customer by it. With ``customer_ref`` (the customer asked to be erased,
+    not a complaint past its retention) also their opt-out and any round's cursor at them.
+    Rounds first: a round's batch holds its row while it adds requests, so taking the row
+    before the requests keeps the lock order of the batch (no deadlock)."""
     repository = NpsRepository(uow.session)
+    if customer_ref is not None:
+        await repository.move_cursors_off(customer_ref=customer_ref)
     await repository.erase_comments(complaint_id=complaint_id)
+    await repository.unlink_requests(complaint_id=complaint_id)
     await repository.forget_customer(complaint_id=complaint_id)
+    if customer_ref is not None:
+        await repository.forget_opt_out(customer_ref=customer_ref)
 
 
 async def answer_from_page(

@@ -60,20 +60,30 @@ def message_id(delivery_id: str) -> str:
 
 
 def build_message(email: OutgoingEmail, *, sender: str) -> EmailMessage:
+    """The e-mail as sent. Header values are made one line first: a name stored with a
+    line break (before intake refused them) or a control character would otherwise make
+    every message to that customer fail, or inject a header."""
     message = EmailMessage()
     message["From"] = sender
-    if email.to_name:
+    name = header_text(email.to_name or "")
+    if name:
         local, _, domain = email.to_address.rpartition("@")
-        message["To"] = Address(display_name=email.to_name, username=local, domain=domain)
+        message["To"] = Address(display_name=name, username=local, domain=domain)
     else:
         message["To"] = email.to_address
-    message["Subject"] = email.subject
+    message["Subject"] = header_text(email.subject)
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = message_id(email.delivery_id)
     message["Auto-Submitted"] = "auto-generated"
     message["Content-Language"] = email.language
     message.set_content(email.body, charset="utf-8", cte="base64")
     return message
+
+
+def header_text(value: str) -> str:
+    """``value`` on one line: line breaks and every other unprintable character become
+    spaces, runs of spaces one (the header encoding takes care of any other character)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in value).split())
 
 
 class Channel(Protocol):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from notify.bootstrap import DependenciesDep
 from notify.deliveries.domain.delivery_log import MAX_LIST
 from notify.deliveries.service import deliveries_of_complaint, shown_recipient
+from notify.teams.service import may_read_log
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 
@@ -43,15 +44,29 @@ class DeliveryList(BaseModel):
     deliveries: list[DeliveryOut]
 
 
-@router.get("", response_model=DeliveryList, summary="Deliveries of one complaint, in order")
+@router.get(
+    "",
+    response_model=DeliveryList,
+    summary="Deliveries of one complaint, in order",
+    description=(
+        "Managers and services read every complaint's log; a team lead their own team's "
+        "complaints' (the token's `team` claim). Another team's complaint is answered like "
+        "one without deliveries."
+    ),
+)
 async def list_deliveries(
-    _principal: Annotated[Principal, Depends(require_roles("lead", "manager", "service"))],
+    principal: Annotated[Principal, Depends(require_roles("lead", "manager", "service"))],
     deps: DependenciesDep,
     complaint_id: Annotated[str, Query(pattern=UUID_PATTERN, max_length=36)],
     limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 100,
 ) -> DeliveryList:
+    complaint_id = complaint_id.lower()
+    if not await may_read_log(
+        database=deps.database, principal=principal, complaint_id=complaint_id
+    ):
+        return DeliveryList(complaint_id=complaint_id, deliveries=[])
     rows = await deliveries_of_complaint(
-        database=deps.database, complaint_id=complaint_id.lower(), limit=limit
+        database=deps.database, complaint_id=complaint_id, limit=limit
     )
     return DeliveryList(
         complaint_id=complaint_id,

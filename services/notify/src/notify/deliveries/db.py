@@ -239,9 +239,14 @@ class DeliveryRepository:
         )
         return list(await self.session.scalars(query))
 
-    async def pending_of_complaint(self, complaint_id: str) -> list[Delivery]:
-        query = select(Delivery).where(
-            Delivery.complaint_id == complaint_id, Delivery.status == "pending"
+    async def all_of_complaint_locked(self, complaint_id: str) -> list[Delivery]:
+        """Every delivery of the complaint (no listing bound), row-locked: a delivery loop
+        finishing one of them commits first and the caller sees its outcome."""
+        query = (
+            select(Delivery)
+            .where(Delivery.complaint_id == complaint_id)
+            .order_by(Delivery.created_at, Delivery.delivery_id)
+            .with_for_update()
         )
         return list(await self.session.scalars(query))
 

@@ -172,30 +172,6 @@ async def record_deliveries(
     return await uow.session.run_sync(_write, uow, rows, {})
 
 
-async def erase_complaint(*, uow: UnitOfWork, complaint_id: str, now: datetime) -> int:
-    """Honour an erasure: unsent messages to the customer are dropped, and what rows hold
-    about the complaint beyond ids and statuses (masked address, message facts) is cleared;
-    deliveries staged earlier in the transaction are written first, so that it sees them."""
-    await write_staged_deliveries(uow)
-    repository = DeliveryRepository(uow.session)
-    for row in await repository.pending_of_complaint(complaint_id):
-        if row.recipient_role == "customer":
-            row.status = "skipped"
-            row.last_error = "skipped: the customer's data was erased"
-            row.finished_at = now
-            row.attempts = max(row.attempts, 1)
-            stage_failed(uow=uow, row=row, error=row.last_error, final=True, now=now)
-    rows = await repository.of_complaint(complaint_id)
-    for row in rows:
-        row.context = {}
-        row.recipient_masked = (
-            "erased" if row.recipient_role == "customer" else row.recipient_masked
-        )
-        row.recipient_key = None if row.recipient_role == "customer" else row.recipient_key
-        row.updated_at = now
-    return len(rows)
-
-
 async def deliveries_of_complaint(
     *, database: Database, complaint_id: str, limit: int
 ) -> list[Delivery]:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from complaint_contracts.events.common import reject_raw_contacts
 from complaint_contracts.vocabulary import Category, Language
 from complaint_runtime.auth import Principal, require_roles
+from complaint_runtime.text import SingleLine
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -46,7 +47,7 @@ class CannedReplyIn(BaseModel):
         None, description="One of the eight category codes; null: for any category"
     )
     language: Language
-    title: Annotated[str, NoContacts] = Field(min_length=1, max_length=TITLE)
+    title: Annotated[str, NoContacts, SingleLine] = Field(min_length=1, max_length=TITLE)
     text: Annotated[str, NoContacts] = Field(
         min_length=1,
         max_length=TEXT,
@@ -152,6 +153,6 @@ async def replace_reply(
 @admin_router.delete(
     "/{reply_id}", status_code=204, responses=ERRORS, summary="Remove a canned reply"
 )
-async def delete_reply(reply_id: ReplyId, deps: DependenciesDep, _caller: AdminDep) -> Response:
-    await service.delete_reply(database=deps.database, reply_id=reply_id)
+async def delete_reply(reply_id: ReplyId, deps: DependenciesDep, caller: AdminDep) -> Response:
+    await service.delete_reply(database=deps.database, reply_id=reply_id, actor=caller.subject)
     return Response(status_code=204)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from complaint_runtime.database import Database
+from complaint_runtime.database import Database, UnitOfWork
 from complaint_runtime.errors import NotFound
 
 from routing.canned_replies.db import CannedReply, CannedReplyRepository
@@ -99,7 +99,9 @@ async def create_reply(
                 updated_at=now,
             )
         )
-        return CannedReplyView.of(reply)
+        view = CannedReplyView.of(reply)
+        _audit(uow, actor=actor, action="created", reply_id=view.id, before=None, after=view)
+        return view
 
 
 async def replace_reply(
@@ -109,13 +111,43 @@ async def replace_reply(
         reply = await CannedReplyRepository(uow.session).get(reply_id)
         if reply is None:
             raise _not_found()
+        before = CannedReplyView.of(reply)
         reply.category, reply.language = fields.category, fields.language
         reply.title, reply.text = fields.title, fields.text
         reply.updated_by, reply.updated_at = actor, now_utc()
-        return CannedReplyView.of(reply)
+        after = CannedReplyView.of(reply)
+        _audit(uow, actor=actor, action="replaced", reply_id=reply_id, before=before, after=after)
+        return after
 
 
-async def delete_reply(*, database: Database, reply_id: int) -> None:
+async def delete_reply(*, database: Database, reply_id: int, actor: str) -> None:
     async with database.unit_of_work() as uow:
-        if not await CannedReplyRepository(uow.session).delete(reply_id):
+        replies = CannedReplyRepository(uow.session)
+        existing = await replies.get(reply_id)
+        if existing is None:
             raise _not_found()
+        before = CannedReplyView.of(existing)
+        if not await replies.delete(reply_id):
+            raise _not_found()
+        _audit(uow, actor=actor, action="deleted", reply_id=reply_id, before=before, after=None)
+
+
+def _audit(
+    uow: UnitOfWork,
+    *,
+    actor: str,
+    action: str,
+    reply_id: int,
+    before: CannedReplyView | None,
+    after: CannedReplyView | None,
+) -> None:
+    """A canned reply's change in the audit chain. Its texts are templates staff wrote for
+    everyone (no customer's data), so before and after hold them whole."""
+    uow.audit(
+        actor=actor,
+        action=f"canned_reply.{action}",
+        object_type="canned_reply",
+        object_id=str(reply_id),
+        before=before,
+        after=after,
+    )

@@ -25,14 +25,27 @@ from routing.db import Case, CaseRepository
 StaffMessageKind = Literal["first_response", "reply", "question", "note"]
 CUSTOMER_MESSAGE: Final = "customer_message"
 CUSTOMER: Final = "customer"
-# The history entries that keep a copy of a message text, and where (erased with it).
+# The history entries that keep a copy of a message text or staff's words about the case
+# (which may quote the customer or name a contact), and where: erased with the case file.
 _TEXTS_IN_HISTORY: Final = {
     "first_response_sent": ("message",),
     "agent_replied": ("message",),
     "awaiting_customer": ("reason",),
     "reopened": ("reason",),
     "withdrawn": ("reason",),  # the customer's words (routing.cases.withdrawal)
+    "contact_revealed": ("reason",),  # routing.contacts: why a lead looked at the contact
+    "recategorized": ("reason",),  # routing.cases.recategorization
+    "reassigned": ("reason",),  # routing.assignment (a hand-off's reason)
+    "escalation_requested": ("reason",),  # routing.cases.escalation
+    "escalated": ("reason",),  # sla-watch's reason: the requester's words, or a breach
+    "de_escalated": ("reason",),
+    "duplicate_linked": ("reason",),  # routing.duplicates.manual (a merge by hand)
+    "duplicate_received": ("reason",),
+    "duplicate_unlinked": ("reason",),
 }
+# What an erased case shows as its customer reference: no customer's, and the same for
+# every erased case, so nothing links them (the account manager lookup finds none).
+ERASED_CUSTOMER: Final = "erased"
 
 
 async def open_case_file(*, uow: UnitOfWork, case: Case, received: ComplaintReceived) -> None:
@@ -118,12 +131,23 @@ def record_staff_message(
 
 async def erase(*, uow: UnitOfWork, complaint_id: str) -> None:
     """Erasure (§10): blank the complaint's texts, masked contacts, attachment urls,
-    metadata values and messages, and the copies of message texts in its history; its
-    search terms are rebuilt from its reference alone (the complaint's own number, no
-    personal data), so staff still find the case by its reference."""
-    case = await CaseRepository(uow.session).get(complaint_id)
+    metadata values and messages, the case's customer reference, resolution texts and what
+    its fired rules matched, and the copies of texts in its history; its search terms are
+    rebuilt from its reference alone (the complaint's own number, no personal data), so
+    staff still find the case by its reference. Categories, priorities, states, times, the
+    solution type, the names of the fired rules, escalation levels and counts stay.
+    Blanking what is blank already changes nothing (a replay)."""
+    case = await CaseRepository(uow.session).get_for_update(complaint_id)
     if case is None:
         return  # routing never stored it: nothing of it to blank
+    # The resolution's texts are staff's words about this customer's problem (and may quote
+    # them); the solution type is the KPI and stays. The version stays: not a change of
+    # the case an agent's form could be stale about.
+    case.customer_ref = ERASED_CUSTOMER
+    case.solution_summary = case.root_cause = case.preventive_measure = None
+    # Which rules fired stays; what they matched goes: a rule's detail quotes the words of
+    # the texts it matched (keywords, negations, a customer's capitals).
+    case.rules_fired = [{**rule, "detail": ""} for rule in case.rules_fired]
     files = CaseFileRepository(uow.session)
     now = now_utc()
     await files.erase(complaint_id, at=now)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from complaint_contracts.vocabulary import Category
 from complaint_runtime.auth import Principal, require_roles
+from complaint_runtime.text import SingleLine
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -44,8 +45,8 @@ def _cleaned(keywords: list[str]) -> list[str]:
 class LabelsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    zh: str = Field(min_length=1, max_length=100)
-    en: str = Field(min_length=1, max_length=100)
+    zh: Annotated[str, SingleLine] = Field(min_length=1, max_length=100)
+    en: Annotated[str, SingleLine] = Field(min_length=1, max_length=100)
 
 
 class SubcategoryIn(BaseModel):
@@ -187,7 +188,9 @@ async def change_subcategory(
     summary="Remove an added sub-category (built-in ones: 409)",
 )
 async def remove_subcategory(
-    code: Category, sub: SubPath, deps: DependenciesDep, _caller: AdminDep
+    code: Category, sub: SubPath, deps: DependenciesDep, caller: AdminDep
 ) -> Response:
-    await service.remove_subcategory(database=deps.database, category=code, code=sub)
+    await service.remove_subcategory(
+        database=deps.database, category=code, code=sub, actor=caller.subject
+    )
     return Response(status_code=204)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from complaint_runtime.database import Database
+from complaint_runtime.database import Database, UnitOfWork
 from complaint_runtime.errors import Conflict, InvalidInput, NotFound
 
 from routing.categories.db import CategoryTreeRepository
@@ -49,7 +49,7 @@ async def add_subcategory(
         if node is None or node.subcategory(code) is not None:
             raise Conflict(f"{category}/{code} already exists", title="Sub-category exists")
         row = SubcategoryRow(category, code, labels.zh, labels.en, keywords, weight)
-        return await _saved(repository, row, actor=actor)
+        return await _saved(uow, repository, row, actor=actor, before=None)
 
 
 async def change_subcategory(
@@ -75,10 +75,10 @@ async def change_subcategory(
             keywords if keywords is not None else current.keywords,
             weight if weight is not None else current.weight,
         )
-        return await _saved(repository, row, actor=actor)
+        return await _saved(uow, repository, row, actor=actor, before=current)
 
 
-async def remove_subcategory(*, database: Database, category: str, code: str) -> None:
+async def remove_subcategory(*, database: Database, category: str, code: str, actor: str) -> None:
     """Remove a sub-category an administrator added; built-in ones stay (``Conflict``)."""
     async with database.unit_of_work() as uow:
         repository = CategoryTreeRepository(uow.session)
@@ -91,6 +91,13 @@ async def remove_subcategory(*, database: Database, category: str, code: str) ->
             )
         await repository.delete(category, code)
         await repository.bump()
+        uow.audit(
+            actor=actor,
+            action="subcategory.removed",
+            object_type="subcategory",
+            object_id=f"{category}/{code}",
+            before=current,
+        )
 
 
 async def _existing(repository: CategoryTreeRepository, category: str, code: str) -> Subcategory:
@@ -103,9 +110,23 @@ async def _existing(repository: CategoryTreeRepository, category: str, code: str
 
 
 async def _saved(
-    repository: CategoryTreeRepository, row: SubcategoryRow, *, actor: str
+    uow: UnitOfWork,
+    repository: CategoryTreeRepository,
+    row: SubcategoryRow,
+    *,
+    actor: str,
+    before: Subcategory | None,
 ) -> CategoryTree:
-    """Store an administrator's change and bump the version; returns the tree it makes."""
+    """Store an administrator's change (audited with its before and after) and bump the
+    version; returns the tree it makes."""
     await repository.put(row, actor=actor)
     await repository.bump()
+    uow.audit(
+        actor=actor,
+        action="subcategory.added" if before is None else "subcategory.changed",
+        object_type="subcategory",
+        object_id=f"{row.category}/{row.code}",
+        before=before,
+        after=row,
+    )
     return await repository.tree()

@@ -56,6 +56,15 @@ async def reveal_contact(
             detail={"reason": (masked(reason.strip()) or "")[:MAX_REASON], "fields": fields},
             at=now_utc(),
         )
+        # A read of personal data: in the audit chain too (which fields, never the values
+        # nor the reason, which is free text the case's erasure blanks).
+        uow.audit(
+            actor=principal.subject,
+            action="contact.revealed",
+            object_type="complaint",
+            object_id=complaint_id,
+            after={"fields": fields},
+        )
     return contact
 
 

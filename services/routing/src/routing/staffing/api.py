@@ -65,10 +65,14 @@ async def list_teams(deps: DependenciesDep, _caller: ReaderDep) -> list[TeamOut]
     summary="Create or update a team and the categories it owns",
 )
 async def put_team(
-    team: TeamPath, body: TeamIn, deps: DependenciesDep, _caller: AdminDep
+    team: TeamPath, body: TeamIn, deps: DependenciesDep, caller: AdminDep
 ) -> TeamOut:
     view = await service.put_team(
-        database=deps.database, team=team, name=body.name, categories=list(body.categories)
+        database=deps.database,
+        team=team,
+        name=body.name,
+        categories=list(body.categories),
+        actor=caller.subject,
     )
     return TeamOut.of(view)
 
@@ -100,10 +104,12 @@ async def get_agent(agent_id: AgentPath, deps: DependenciesDep, _caller: ReaderD
     ),
 )
 async def put_agent(
-    agent_id: AgentPath, body: AgentIn, deps: DependenciesDep, _caller: AdminDep
+    agent_id: AgentPath, body: AgentIn, deps: DependenciesDep, caller: AdminDep
 ) -> AgentOut:
     fields: dict[str, Any] = body.model_dump()
-    agent = await service.put_agent(database=deps.database, agent_id=agent_id, fields=fields)
+    agent = await service.put_agent(
+        database=deps.database, agent_id=agent_id, fields=fields, actor=caller.subject
+    )
     return AgentOut.of(agent)
 
 
@@ -113,8 +119,8 @@ async def put_agent(
     responses=ERRORS,
     summary="Recount every agent's open cases from the cases and fix the counters",
 )
-async def reconcile_loads(deps: DependenciesDep, _caller: AdminDep) -> ReconcileOut:
-    fixed = await service.reconcile_loads(database=deps.database)
+async def reconcile_loads(deps: DependenciesDep, caller: AdminDep) -> ReconcileOut:
+    fixed = await service.reconcile_loads(database=deps.database, actor=caller.subject)
     return ReconcileOut(
         corrected=[LoadCorrection(agent_id=i, counter=old, counted=new) for i, old, new in fixed]
     )
@@ -140,10 +146,13 @@ async def list_account_managers(
     summary="Set a VIP customer's account manager",
 )
 async def put_account_manager(
-    customer_ref: CustomerPath, body: AccountManagerIn, deps: DependenciesDep, _caller: AdminDep
+    customer_ref: CustomerPath, body: AccountManagerIn, deps: DependenciesDep, caller: AdminDep
 ) -> AccountManagerOut:
     row = await service.put_account_manager(
-        database=deps.database, customer_ref=customer_ref, agent_id=body.agent_id
+        database=deps.database,
+        customer_ref=customer_ref,
+        agent_id=body.agent_id,
+        actor=caller.subject,
     )
     return AccountManagerOut.of(row)
 
@@ -155,9 +164,11 @@ async def put_account_manager(
     summary="Remove a VIP customer's account manager",
 )
 async def delete_account_manager(
-    customer_ref: CustomerPath, deps: DependenciesDep, _caller: AdminDep
+    customer_ref: CustomerPath, deps: DependenciesDep, caller: AdminDep
 ) -> Response:
-    await service.delete_account_manager(database=deps.database, customer_ref=customer_ref)
+    await service.delete_account_manager(
+        database=deps.database, customer_ref=customer_ref, actor=caller.subject
+    )
     return Response(status_code=204)
 
 

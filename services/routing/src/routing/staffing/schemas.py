@@ -4,9 +4,10 @@ availability (bounded like every input). Answers are built from the service's vi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from complaint_contracts.vocabulary import Category, Language
+from complaint_runtime.text import SingleLine
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from routing.staffing.domain.signature import MAX_DISPLAY_NAME, check_display_name
@@ -30,7 +31,9 @@ def _unique(values: list[str]) -> list[str]:
 
 
 class TeamIn(_In):
-    name: str = Field(min_length=1, max_length=200, description="Display name")
+    name: Annotated[str, SingleLine] = Field(
+        min_length=1, max_length=200, description="Display name (signs messages: one line)"
+    )
     categories: list[Category] = Field(
         default_factory=list,
         max_length=50,

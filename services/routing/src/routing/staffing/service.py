@@ -8,6 +8,7 @@ Answers are this module's own frozen views, never table rows.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,6 +128,32 @@ def _unknown(field: str, detail: str) -> UnknownTargetError:
     )
 
 
+def _audit(
+    uow: UnitOfWork,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before: Any,
+    after: Any,
+) -> None:
+    uow.audit(
+        actor=actor,
+        action=f"{object_type}.{action}",
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+    )
+
+
+def _customer_object(customer_ref: str) -> str:
+    """How the audit log names a customer's account-manager entry: a hash of the reference,
+    so an entry (never erased) cannot be tied to the customer once the reference is gone."""
+    return "ref:" + hashlib.sha256(customer_ref.encode()).hexdigest()[:16]
+
+
 # -- teams
 
 
@@ -136,14 +163,24 @@ async def list_teams(*, database: Database) -> list[TeamView]:
 
 
 async def put_team(
-    *, database: Database, team: str, name: str, categories: Sequence[str]
+    *, database: Database, team: str, name: str, categories: Sequence[str], actor: str
 ) -> TeamView:
     """Create or rename a team and set the categories it owns (moved from their previous
     owner). Cases already routed stay where they are: a transfer moves them."""
     async with database.unit_of_work() as uow:
         repo = AssignmentRepository(uow.session)
+        before = {t.id: TeamView.of(t, c) for t, c in await repo.teams()}.get(team)
         await repo.put_team(team=team, name=name, categories=categories)
         views = {t.id: TeamView.of(t, c) for t, c in await repo.teams()}
+        _audit(
+            uow,
+            actor=actor,
+            action="put",
+            object_type="team",
+            object_id=team,
+            before=before,
+            after=views[team],
+        )
     return views[team]
 
 
@@ -170,7 +207,9 @@ async def _agent_view(repo: AssignmentRepository, agent_id: str) -> AgentView:
     return AgentView.of(agent)
 
 
-async def put_agent(*, database: Database, agent_id: str, fields: dict[str, Any]) -> AgentView:
+async def put_agent(
+    *, database: Database, agent_id: str, fields: dict[str, Any], actor: str
+) -> AgentView:
     """Create or replace an agent (all but the load, which is the engine's counter); an
     agent with room afterwards takes queued cases at once."""
     async with database.unit_of_work() as uow:
@@ -178,11 +217,22 @@ async def put_agent(*, database: Database, agent_id: str, fields: dict[str, Any]
         if not await repo.team_exists(fields["team"]):
             raise _unknown("team", f"no team {fields['team']!r}; create it first")
         before = await repo.agent(agent_id)
+        before_view = AgentView.of(before) if before is not None else None
         await repo.ensure_teams([fields["team"]])
         await repo.lock_teams([fields["team"], before.team if before else None])
         await repo.upsert_agents([{"id": agent_id, **fields}])
         await drain(uow=uow, agent_id=agent_id, at=now_utc())
-        return await _agent_view(repo, agent_id)
+        after = await _agent_view(repo, agent_id)
+        _audit(
+            uow,
+            actor=actor,
+            action="put",
+            object_type="agent",
+            object_id=agent_id,
+            before=before_view,
+            after=after,
+        )
+        return after
 
 
 def _may_set_availability(principal: Principal, agent: Agent) -> bool:
@@ -209,6 +259,15 @@ async def set_availability(
         await repo.lock_teams([agent.team])
         # Read again under the team lock (populate_existing): the row as it is now.
         agent = await repo.agent(agent_id) or agent
+        _audit(
+            uow,
+            actor=principal.subject,
+            action="availability_set",
+            object_type="agent",
+            object_id=agent_id,
+            before={"availability": agent.availability},
+            after={"availability": availability},
+        )
         agent.availability = availability
         agent.updated_at = now_utc()
         await uow.session.flush()
@@ -217,10 +276,20 @@ async def set_availability(
         return await _agent_view(repo, agent_id)
 
 
-async def reconcile_loads(*, database: Database) -> list[tuple[str, int, int]]:
+async def reconcile_loads(*, database: Database, actor: str) -> list[tuple[str, int, int]]:
     """Recount every agent's load from the cases; returns the corrections made."""
     async with database.unit_of_work() as uow:
-        return await AssignmentRepository(uow.session).recount()
+        corrections = await AssignmentRepository(uow.session).recount()
+        _audit(
+            uow,
+            actor=actor,
+            action="loads_reconciled",
+            object_type="agent",
+            object_id="*",
+            before={agent: was for agent, was, _ in corrections},
+            after={agent: now for agent, _, now in corrections},
+        )
+        return corrections
 
 
 # -- how staff sign what they send to customers
@@ -251,23 +320,50 @@ async def list_account_managers(*, database: Database) -> list[AccountManagerVie
 
 
 async def put_account_manager(
-    *, database: Database, customer_ref: str, agent_id: str
+    *, database: Database, customer_ref: str, agent_id: str, actor: str
 ) -> AccountManagerView:
     async with database.unit_of_work() as uow:
         repo = AssignmentRepository(uow.session)
         if await repo.agent(agent_id) is None:
             raise _unknown("agent_id", f"no agent {agent_id!r}")
+        previous = await repo.account_manager(customer_ref)
+        before = {"agent_id": previous.agent_id} if previous is not None else None
         await repo.put_account_manager(customer_ref=customer_ref, agent_id=agent_id)
         found = await repo.account_manager(customer_ref)
         if found is None:
             raise _not_found("Account manager")
+        _audit(
+            uow,
+            actor=actor,
+            action="put",
+            object_type="account_manager",
+            object_id=_customer_object(customer_ref),
+            before=before,
+            after={"agent_id": agent_id},
+        )
         return AccountManagerView.of(found)
 
 
-async def delete_account_manager(*, database: Database, customer_ref: str) -> None:
+async def delete_account_manager(*, database: Database, customer_ref: str, actor: str) -> None:
     async with database.unit_of_work() as uow:
         if not await AssignmentRepository(uow.session).delete_account_manager(customer_ref):
             raise _not_found("Account manager")
+        _audit(
+            uow,
+            actor=actor,
+            action="deleted",
+            object_type="account_manager",
+            object_id=_customer_object(customer_ref),
+            before=None,
+            after=None,
+        )
+
+
+async def forget_customer(*, uow: UnitOfWork, customer_ref: str) -> None:
+    """Erasure at the customer's request (§10): their account manager assignment goes (it
+    links the customer's reference to an agent); nothing to forget is no error (a replay,
+    or one of the customer's other complaints forgot it first)."""
+    await AssignmentRepository(uow.session).delete_account_manager(customer_ref)
 
 
 # -- queues

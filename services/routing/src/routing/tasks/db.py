@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from routing.db import Case
 
 ID_LENGTH = 200
+# The keys of a task's detail that name the customer (routing.tasks.opening: notify's
+# masked recipient of a customer no channel reaches), blanked by an erasure.
+_PERSONAL_DETAIL = ("recipient",)
 # routing.tasks.domain.rules.SINGLE_OPEN_KINDS: every kind but the review.
 _SINGLE_OPEN = text("status = 'open' AND kind <> 'review_reopen'")
 
@@ -185,14 +188,20 @@ class TaskRepository:
         )
         return int(found or 0)
 
-    async def blank_notes(self, complaint_id: str) -> None:
-        """Erasure: the completion notes of the case's tasks (staff texts about it)."""
+    async def erase(self, complaint_id: str) -> None:
+        """Erasure: the completion notes of the case's tasks (staff texts about it) and
+        what their detail names of the customer (an unreachable customer's masked
+        address); kinds, reasons, outcomes, CSAT and times stay."""
         await self.session.execute(
             update(Task)
             .where(Task.complaint_id == complaint_id, Task.note.is_not(None))
             .values(note=None)
             .execution_options(synchronize_session=False)
         )
+        tasks = await self.session.scalars(select(Task).where(Task.complaint_id == complaint_id))
+        for task in tasks:
+            if any(task.detail.get(key) is not None for key in _PERSONAL_DETAIL):
+                task.detail = {**task.detail, **dict.fromkeys(_PERSONAL_DETAIL)}
 
 
 def _visible(visibility: Visibility) -> ColumnElement[bool]:

@@ -300,8 +300,9 @@ async def complete_task(
 
 
 async def forget(*, uow: UnitOfWork, complaint_id: str) -> None:
-    """Erasure (§10): the completion notes of the case's tasks are blanked."""
-    await TaskRepository(uow.session).blank_notes(complaint_id)
+    """Erasure (§10): the completion notes of the case's tasks and the customer's masked
+    address in their detail are blanked."""
+    await TaskRepository(uow.session).erase(complaint_id)
 
 
 async def _locked(uow: UnitOfWork, task_id: int, principal: Principal) -> tuple[Case, Task]:

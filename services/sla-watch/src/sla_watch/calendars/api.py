@@ -73,7 +73,7 @@ async def get_calendar(
     responses={409: {"description": "The id is taken"}, 422: {"description": "Invalid"}},
 )
 async def create_calendar(
-    body: CalendarIn, deps: DependenciesDep, _principal: AdminWriter
+    body: CalendarIn, deps: DependenciesDep, principal: AdminWriter
 ) -> CalendarChangeOut:
     change = await service.create_calendar(
         database=deps.database,
@@ -82,6 +82,7 @@ async def create_calendar(
         time_zone=body.time_zone,
         weekly=body.weekly,
         makeup_hours=body.makeup_hours,
+        actor=principal.subject,
     )
     return CalendarChangeOut(
         calendar=calendar_out(change.calendar), recompute_job_id=change.recompute_job_id
@@ -95,12 +96,13 @@ async def create_calendar(
     responses={404: {"description": "No such calendar"}, 422: {"description": "Invalid"}},
 )
 async def patch_calendar(
-    calendar_id: CalendarId, body: CalendarPatch, deps: DependenciesDep, _principal: AdminWriter
+    calendar_id: CalendarId, body: CalendarPatch, deps: DependenciesDep, principal: AdminWriter
 ) -> CalendarChangeOut:
     change = await service.change_calendar(
         database=deps.database,
         calendar_id=calendar_id,
         changes={name: getattr(body, name) for name in body.model_fields_set},
+        actor=principal.subject,
     )
     return CalendarChangeOut(
         calendar=calendar_out(change.calendar), recompute_job_id=change.recompute_job_id
@@ -114,9 +116,11 @@ async def patch_calendar(
     responses={404: {"description": "No such calendar"}, 409: {"description": "In use"}},
 )
 async def delete_calendar(
-    calendar_id: CalendarId, deps: DependenciesDep, _principal: AdminWriter
+    calendar_id: CalendarId, deps: DependenciesDep, principal: AdminWriter
 ) -> None:
-    await service.delete_calendar(database=deps.database, calendar_id=calendar_id)
+    await service.delete_calendar(
+        database=deps.database, calendar_id=calendar_id, actor=principal.subject
+    )
 
 
 @router.put(
@@ -130,7 +134,7 @@ async def put_day(
     day: Annotated[date, Path()],
     body: DayIn,
     deps: DependenciesDep,
-    _principal: AdminWriter,
+    principal: AdminWriter,
 ) -> DayChangeOut:
     if (body.kind == "override") != (body.intervals is not None):
         raise InvalidInput(
@@ -145,6 +149,7 @@ async def put_day(
         kind=body.kind,
         name=body.name,
         day_intervals=body.intervals,
+        actor=principal.subject,
     )
     stored = None if change.day is None else day_out(change.day)
     return DayChangeOut(
@@ -162,9 +167,11 @@ async def delete_day(
     calendar_id: CalendarId,
     day: Annotated[date, Path()],
     deps: DependenciesDep,
-    _principal: AdminWriter,
+    principal: AdminWriter,
 ) -> DayChangeOut:
-    change = await service.delete_day(database=deps.database, calendar_id=calendar_id, day=day)
+    change = await service.delete_day(
+        database=deps.database, calendar_id=calendar_id, day=day, actor=principal.subject
+    )
     return DayChangeOut(calendar_id=calendar_id, day=None, recompute_job_id=change.recompute_job_id)
 
 
@@ -183,7 +190,7 @@ async def delete_day(
     },
 )
 async def import_ics(
-    calendar_id: CalendarId, request: Request, deps: DependenciesDep, _principal: AdminWriter
+    calendar_id: CalendarId, request: Request, deps: DependenciesDep, principal: AdminWriter
 ) -> IcsImportOut:
     imported = await service.import_ics(
         database=deps.database,
@@ -191,6 +198,7 @@ async def import_ics(
         content_type=request.headers.get("content-type", "").split(";")[0].strip().lower(),
         chunks=request.stream(),
         max_bytes=deps.settings.sla_ics_max_bytes,
+        actor=principal.subject,
     )
     return IcsImportOut(
         calendar_id=calendar_id,

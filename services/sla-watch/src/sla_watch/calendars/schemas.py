@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
+from complaint_runtime.text import SingleLine
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -58,7 +59,7 @@ class CalendarFields(BaseModel):
 
 class CalendarIn(CalendarFields):
     calendar_id: str = Field(pattern=CALENDAR_ID_PATTERN, max_length=60, examples=["cn-shenzhen"])
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, SingleLine] = Field(min_length=1, max_length=200)
     time_zone: str = Field(DEFAULT_TIME_ZONE, max_length=64, description="IANA time zone")
     weekly: list[DayHours] = Field(
         min_length=7,
@@ -73,7 +74,7 @@ class CalendarIn(CalendarFields):
 
 
 class CalendarPatch(CalendarFields):
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: Annotated[str, SingleLine] | None = Field(None, min_length=1, max_length=200)
     time_zone: str | None = Field(None, max_length=64)
     weekly: list[DayHours] | None = Field(None, min_length=7, max_length=7)
     makeup_hours: DayHours | None = None
@@ -145,7 +146,7 @@ class DayIn(BaseModel):
         description="holiday: no work; makeup_workday: a weekend day worked (调休) with the "
         "make-up hours; override: this date has exactly `intervals` ([] closes it)"
     )
-    name: str = Field("", max_length=200, examples=["国庆节"])
+    name: Annotated[str, SingleLine] = Field("", max_length=200, examples=["国庆节"])
     intervals: DayHours | None = Field(None, description="Only for kind override")
 
     @field_validator("intervals")

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from complaint_runtime.database import Database, utcnow
+from complaint_runtime.database import Database, UnitOfWork, utcnow
 from complaint_runtime.errors import (
     Conflict,
     InvalidInput,
@@ -116,6 +116,33 @@ async def _summary(calendars: CalendarRepository, row: SlaCalendar) -> CalendarS
     return CalendarSummary(row=row, day_counts=counts)
 
 
+def calendar_snapshot(row: SlaCalendar) -> dict[str, Any]:
+    """A calendar's settings as the audit log records them before and after a change."""
+    return {
+        "name": row.name,
+        "time_zone": row.time_zone,
+        "weekly": row.weekly,
+        "makeup_hours": row.makeup_hours,
+    }
+
+
+def _day_snapshot(row: SlaCalendarDay) -> dict[str, Any]:
+    return {"kind": row.kind, "name": row.name, "intervals": row.intervals, "source": row.source}
+
+
+def _audit(
+    uow: UnitOfWork, *, actor: str, action: str, object_id: str, before: Any, after: Any
+) -> None:
+    uow.audit(
+        actor=actor,
+        action=f"sla_calendar.{action}",
+        object_type="sla_calendar",
+        object_id=object_id,
+        before=before,
+        after=after,
+    )
+
+
 async def list_calendars(*, database: Database) -> list[CalendarSummary]:
     async with database.sessions() as session:
         calendars = CalendarRepository(session)
@@ -156,6 +183,7 @@ async def create_calendar(
     time_zone: str,
     weekly: list[list[str]],
     makeup_hours: list[str] | None,
+    actor: str,
 ) -> CalendarChange:
     """Conflict when the id is taken; InvalidInput when the calendar could not count time."""
     async with database.unit_of_work() as uow:
@@ -177,11 +205,19 @@ async def create_calendar(
         calendars.add(row)
         await _check_buildable(calendars, row)
         summary = await _summary(calendars, row)
+        _audit(
+            uow,
+            actor=actor,
+            action="created",
+            object_id=calendar_id,
+            before=None,
+            after=calendar_snapshot(row),
+        )
     return CalendarChange(calendar=summary, recompute_job_id=job.id)
 
 
 async def change_calendar(
-    *, database: Database, calendar_id: str, changes: Mapping[str, Any]
+    *, database: Database, calendar_id: str, changes: Mapping[str, Any], actor: str
 ) -> CalendarChange:
     """Set the fields in ``changes`` (name, time zone, weekly hours, make-up hours); a null
     make-up hours means those of the first working weekday again."""
@@ -189,6 +225,7 @@ async def change_calendar(
         job = await queue_recompute(uow.session, reason="calendar_changed", calendar_id=calendar_id)
         calendars = CalendarRepository(uow.session)
         row = await _existing(calendars, calendar_id)
+        before = calendar_snapshot(row)
         for name in REQUIRED_FIELDS:
             value = changes.get(name)
             if name in changes and value is None:
@@ -200,17 +237,25 @@ async def change_calendar(
         row.updated_at = utcnow()
         await _check_buildable(calendars, row)
         summary = await _summary(calendars, row)
+        _audit(
+            uow,
+            actor=actor,
+            action="changed",
+            object_id=calendar_id,
+            before=before,
+            after=calendar_snapshot(row),
+        )
     return CalendarChange(calendar=summary, recompute_job_id=job.id)
 
 
-async def delete_calendar(*, database: Database, calendar_id: str) -> None:
+async def delete_calendar(*, database: Database, calendar_id: str, actor: str) -> None:
     """Delete a calendar no policy and no open clock uses (Conflict otherwise)."""
     async with database.unit_of_work() as uow:
         policies = PolicyRepository(uow.session)
         # No recompute job: a calendar with no policy and no open clock moves no deadline.
         await policies.bump_version()
         calendars = CalendarRepository(uow.session)
-        await _existing(calendars, calendar_id)
+        before = calendar_snapshot(await _existing(calendars, calendar_id))
         used_by = await policies.policies_using(calendar_id)
         if used_by:
             raise Conflict(
@@ -229,6 +274,7 @@ async def delete_calendar(*, database: Database, calendar_id: str) -> None:
                 kind="calendar-in-use",
             )
         await calendars.delete_calendar(calendar_id)
+        _audit(uow, actor=actor, action="deleted", object_id=calendar_id, before=before, after=None)
 
 
 async def put_day(
@@ -239,20 +285,31 @@ async def put_day(
     kind: DayKind,
     name: str,
     day_intervals: list[str] | None,
+    actor: str,
 ) -> DayChange:
     """Mark a date as a holiday, a make-up working day, or give it its own hours."""
     async with database.unit_of_work() as uow:
         job = await queue_recompute(uow.session, reason="calendar_changed", calendar_id=calendar_id)
         calendars = CalendarRepository(uow.session)
         row = await _existing(calendars, calendar_id)
+        previous = await calendars.day(calendar_id, day)
+        before = None if previous is None else _day_snapshot(previous)
         stored = await calendars.put_day(
             calendar_id, day, kind=kind, name=name, source="admin", day_intervals=day_intervals
         )
         await _check_buildable(calendars, row)
+        _audit(
+            uow,
+            actor=actor,
+            action="day_set",
+            object_id=f"{calendar_id}/{day.isoformat()}",
+            before=before,
+            after=_day_snapshot(stored),
+        )
     return DayChange(day=stored, recompute_job_id=job.id)
 
 
-async def delete_day(*, database: Database, calendar_id: str, day: date) -> DayChange:
+async def delete_day(*, database: Database, calendar_id: str, day: date, actor: str) -> DayChange:
     """Make a date an ordinary day of its weekday again (NotFound when it is one already)."""
     async with database.unit_of_work() as uow:
         job = await queue_recompute(uow.session, reason="calendar_changed", calendar_id=calendar_id)
@@ -263,8 +320,17 @@ async def delete_day(*, database: Database, calendar_id: str, day: date) -> DayC
             raise NotFound(
                 f"{day} is an ordinary day in {calendar_id!r} already.", title="No special date"
             )
+        before = _day_snapshot(stored)
         await calendars.delete_day(stored)
         await _check_buildable(calendars, row)
+        _audit(
+            uow,
+            actor=actor,
+            action="day_removed",
+            object_id=f"{calendar_id}/{day.isoformat()}",
+            before=before,
+            after=None,
+        )
     return DayChange(day=None, recompute_job_id=job.id)
 
 
@@ -305,6 +371,7 @@ async def import_ics(
     content_type: str,
     chunks: AsyncIterable[bytes],
     max_bytes: int,
+    actor: str,
 ) -> IcsImport:
     """Holidays and make-up working days from an iCalendar file (read from ``chunks``, at
     most ``max_bytes``): all-day events are holidays, except those whose summary marks a
@@ -326,6 +393,17 @@ async def import_ics(
         for day, kind, name in dates:
             await calendars.put_day(calendar_id, day, kind=kind, name=name[:200], source="ics")
         await _check_buildable(calendars, row)
+        _audit(
+            uow,
+            actor=actor,
+            action="ics_imported",
+            object_id=calendar_id,
+            before=sorted(d.isoformat() for d in on_record),
+            after={
+                kind: sum(1 for _, k, _ in dates if k == kind)
+                for kind in ("holiday", "makeup_workday")
+            },
+        )
     return IcsImport(
         holidays=len(found.holidays),
         makeup_workdays=len(found.makeup_workdays),

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from complaint_contracts.vocabulary import Category, Channel, Priority, Tier
+from complaint_runtime.text import SingleLine
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,12 +32,12 @@ class PolicyIn(BaseModel):
     policy_id: str | None = Field(
         None, pattern=POLICY_ID_PATTERN, max_length=60, description="Generated when left out"
     )
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, SingleLine] = Field(min_length=1, max_length=200)
     priority: Priority | None = Field(None, description=_MATCH_DOC)
     category: Category | None = Field(None, description=_MATCH_DOC)
     tier: Tier | None = Field(None, description=_MATCH_DOC)
     channel: Channel | None = Field(None, description=_MATCH_DOC)
-    calendar_id: str = Field(min_length=1, max_length=60)
+    calendar_id: Annotated[str, SingleLine] = Field(min_length=1, max_length=60)
     first_response_s: Seconds = Field(description="Business seconds to the first response")
     next_response_s: Seconds | None = Field(
         None, description="Business seconds to answer a customer message; default first_response_s"
@@ -51,12 +52,12 @@ class PolicyIn(BaseModel):
 class PolicyPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: Annotated[str, SingleLine] | None = Field(None, min_length=1, max_length=200)
     priority: Priority | None = None
     category: Category | None = None
     tier: Tier | None = None
     channel: Channel | None = None
-    calendar_id: str | None = Field(None, min_length=1, max_length=60)
+    calendar_id: Annotated[str, SingleLine] | None = Field(None, min_length=1, max_length=60)
     first_response_s: Seconds | None = None
     next_response_s: Seconds | None = None
     resolution_s: Seconds | None = None
@@ -66,7 +67,7 @@ class PolicyPatch(BaseModel):
 class PolicyOrder(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    policy_ids: list[Annotated[str, Field(max_length=60)]] = Field(
+    policy_ids: list[Annotated[str, Field(max_length=60), SingleLine]] = Field(
         min_length=1, max_length=10_000, description="Every policy id, in the new order"
     )
 
@@ -140,10 +141,12 @@ async def list_policies(deps: DependenciesDep, _principal: AdminReader) -> Polic
     responses={409: {"description": "The id is taken"}, 422: {"description": "Invalid"}},
 )
 async def create_policy(
-    body: PolicyIn, deps: DependenciesDep, _principal: AdminWriter
+    body: PolicyIn, deps: DependenciesDep, principal: AdminWriter
 ) -> PolicyChangeOut:
     policy = NewPolicy(**body.model_dump())
-    return change_out(await service.create_policy(database=deps.database, policy=policy))
+    return change_out(
+        await service.create_policy(database=deps.database, policy=policy, actor=principal.subject)
+    )
 
 
 @router.patch(
@@ -153,11 +156,16 @@ async def create_policy(
     responses={404: {"description": "No such policy"}, 422: {"description": "Invalid"}},
 )
 async def patch_policy(
-    policy_id: PolicyId, body: PolicyPatch, deps: DependenciesDep, _principal: AdminWriter
+    policy_id: PolicyId, body: PolicyPatch, deps: DependenciesDep, principal: AdminWriter
 ) -> PolicyChangeOut:
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     return change_out(
-        await service.change_policy(database=deps.database, policy_id=policy_id, changes=changes)
+        await service.change_policy(
+            database=deps.database,
+            policy_id=policy_id,
+            changes=changes,
+            actor=principal.subject,
+        )
     )
 
 
@@ -168,10 +176,12 @@ async def patch_policy(
     responses={422: {"description": "Not exactly the existing ids"}},
 )
 async def reorder_policies(
-    body: PolicyOrder, deps: DependenciesDep, _principal: AdminWriter
+    body: PolicyOrder, deps: DependenciesDep, principal: AdminWriter
 ) -> PolicyChangeOut:
     return change_out(
-        await service.reorder_policies(database=deps.database, policy_ids=body.policy_ids)
+        await service.reorder_policies(
+            database=deps.database, policy_ids=body.policy_ids, actor=principal.subject
+        )
     )
 
 
@@ -182,6 +192,10 @@ async def reorder_policies(
     responses={404: {"description": "No such policy"}, 422: {"description": "Refused"}},
 )
 async def delete_policy(
-    policy_id: PolicyId, deps: DependenciesDep, _principal: AdminWriter
+    policy_id: PolicyId, deps: DependenciesDep, principal: AdminWriter
 ) -> PolicyChangeOut:
-    return change_out(await service.delete_policy(database=deps.database, policy_id=policy_id))
+    return change_out(
+        await service.delete_policy(
+            database=deps.database, policy_id=policy_id, actor=principal.subject
+        )
+    )

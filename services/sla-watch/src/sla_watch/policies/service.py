@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from complaint_runtime.database import Database, utcnow
+from complaint_runtime.database import Database, UnitOfWork, utcnow
 from complaint_runtime.errors import Conflict, InvalidInput, NotFound
 
 from sla_watch.calendars.db import CalendarRepository
@@ -82,6 +82,39 @@ async def _renumber_and_check(repository: PolicyRepository, rows: list[SlaPolicy
         ) from exc
 
 
+_AUDITED_FIELDS = (
+    "position",
+    "name",
+    "priority",
+    "category",
+    "tier",
+    "channel",
+    "calendar_id",
+    "first_response_s",
+    "next_response_s",
+    "resolution_s",
+    "enabled",
+)
+
+
+def policy_snapshot(row: SlaPolicy) -> dict[str, Any]:
+    """A policy's settings as the audit log records them before and after a change."""
+    return {name: getattr(row, name) for name in _AUDITED_FIELDS}
+
+
+def _audit(
+    uow: UnitOfWork, *, actor: str, action: str, policy_id: str, before: Any, after: Any
+) -> None:
+    uow.audit(
+        actor=actor,
+        action=f"sla_policy.{action}",
+        object_type="sla_policy",
+        object_id=policy_id,
+        before=before,
+        after=after,
+    )
+
+
 async def list_policies(*, database: Database) -> PolicyList:
     async with database.sessions() as session:
         policies = PolicyRepository(session)
@@ -90,7 +123,7 @@ async def list_policies(*, database: Database) -> PolicyList:
     return PolicyList(policies=rows, config_version=version)
 
 
-async def create_policy(*, database: Database, policy: NewPolicy) -> PolicyChange:
+async def create_policy(*, database: Database, policy: NewPolicy, actor: str) -> PolicyChange:
     """Insert the policy at its position (default last); Conflict when the id is taken."""
     async with database.unit_of_work() as uow:
         job = await queue_recompute(uow.session, reason="policy_changed", calendar_id=None)
@@ -119,11 +152,19 @@ async def create_policy(*, database: Database, policy: NewPolicy) -> PolicyChang
         await _renumber_and_check(policies, rows)
         policies.add(row)
         await uow.session.flush()
+        _audit(
+            uow,
+            actor=actor,
+            action="created",
+            policy_id=policy_id,
+            before=None,
+            after=policy_snapshot(row),
+        )
     return PolicyChange(policy=row, policies=rows, recompute_job_id=job.id)
 
 
 async def change_policy(
-    *, database: Database, policy_id: str, changes: Mapping[str, Any]
+    *, database: Database, policy_id: str, changes: Mapping[str, Any], actor: str
 ) -> PolicyChange:
     """Set the fields in ``changes`` (None for priority/category/tier/channel means any;
     for any other field it is refused)."""
@@ -134,6 +175,7 @@ async def change_policy(
         row = next((r for r in rows if r.policy_id == policy_id), None)
         if row is None:
             raise _not_found(policy_id)
+        before = policy_snapshot(row)
         for name, value in changes.items():
             if value is None and name not in NULLABLE_FIELDS:
                 raise InvalidInput(
@@ -144,6 +186,14 @@ async def change_policy(
         row.updated_at = utcnow()
         await _renumber_and_check(policies, rows)
         await uow.session.flush()
+        _audit(
+            uow,
+            actor=actor,
+            action="changed",
+            policy_id=policy_id,
+            before=before,
+            after=policy_snapshot(row),
+        )
     return PolicyChange(policy=row, policies=rows, recompute_job_id=job.id)
 
 
@@ -163,7 +213,9 @@ def _reordering_problem(existing: set[str], given: list[str]) -> str | None:
     )
 
 
-async def reorder_policies(*, database: Database, policy_ids: list[str]) -> PolicyChange:
+async def reorder_policies(
+    *, database: Database, policy_ids: list[str], actor: str
+) -> PolicyChange:
     """The policies in the order of ``policy_ids``, which must name each exactly once."""
     async with database.unit_of_work() as uow:
         job = await queue_recompute(uow.session, reason="policy_changed", calendar_id=None)
@@ -175,10 +227,18 @@ async def reorder_policies(*, database: Database, policy_ids: list[str]) -> Poli
         rows = [by_id[i] for i in policy_ids]
         await _renumber_and_check(policies, rows)
         await uow.session.flush()
+        _audit(
+            uow,
+            actor=actor,
+            action="reordered",
+            policy_id="*",
+            before=list(by_id),
+            after=policy_ids,
+        )
     return PolicyChange(policy=None, policies=rows, recompute_job_id=job.id)
 
 
-async def delete_policy(*, database: Database, policy_id: str) -> PolicyChange:
+async def delete_policy(*, database: Database, policy_id: str, actor: str) -> PolicyChange:
     """Refused (InvalidInput) when a priority would be left unmatched."""
     async with database.unit_of_work() as uow:
         job = await queue_recompute(uow.session, reason="policy_changed", calendar_id=None)
@@ -187,10 +247,12 @@ async def delete_policy(*, database: Database, policy_id: str) -> PolicyChange:
         row = next((r for r in rows if r.policy_id == policy_id), None)
         if row is None:
             raise _not_found(policy_id)
+        before = policy_snapshot(row)
         rows.remove(row)
         await _renumber_and_check(policies, rows)
         await policies.delete(row)
         await uow.session.flush()
+        _audit(uow, actor=actor, action="deleted", policy_id=policy_id, before=before, after=None)
     return PolicyChange(policy=None, policies=rows, recompute_job_id=job.id)
 
 
@@ -231,8 +293,17 @@ async def apply_target_overrides(
             if row is None:
                 log.warning("no default policy to override", priority=priority)
                 continue
+            before = policy_snapshot(row)
             if _override_targets(row, priority, first_response, resolution):
                 changed.append(priority)
+                _audit(
+                    uow,
+                    actor="sla-watch:settings",
+                    action="changed",
+                    policy_id=row.policy_id,
+                    before=before,
+                    after=policy_snapshot(row),
+                )
         if not changed:
             return False
         validate_policies(await policies.policies())
