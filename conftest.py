@@ -11,6 +11,7 @@ fixture of the db tier.
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,6 +21,7 @@ import pytest
 from complaint_devinfra.postgres import PostgresEndpoint
 from complaint_runtime.database import Database
 from complaint_runtime.migrations import upgrade_to_head
+from sqlalchemy import text as sql_text
 
 # Fixtures that start, or stand for, another process. ``fixturenames`` holds every fixture a
 # test depends on, also indirectly: ``platform_infra`` is left out because PostgreSQL alone
@@ -93,3 +95,46 @@ async def migrated_sqlite(
         return f"sqlite+aiosqlite:///{target}"
 
     return make
+
+
+FindLeftovers = Callable[[Database, "list[str]"], Awaitable["list[str]"]]
+
+
+def _texts(value: object) -> list[str]:
+    """The text a column value holds, as a reader would see it: bytes decoded, JSON also
+    read back (``\\uXXXX`` escapes of non-ASCII text are not what a scan should miss)."""
+    if isinstance(value, bytes | memoryview):
+        value = bytes(value).decode("utf-8", "replace")
+    if not isinstance(value, str | dict | list):
+        return []
+    texts = [value] if isinstance(value, str) else []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return texts
+    return [*texts, json.dumps(value, ensure_ascii=False)]
+
+
+@pytest.fixture
+def leftovers() -> FindLeftovers:
+    """``await leftovers(database, markers)``: every ``table.column: marker`` where a text,
+    JSON or bytes value of any table of the database's schema still holds one of
+    ``markers`` (the erasure tests: nothing of an erased customer may remain)."""
+
+    async def find(database: Database, markers: list[str]) -> list[str]:
+        found: set[str] = set()
+        async with database.sessions() as session:
+            tables = await session.scalars(
+                sql_text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            )
+            for table in sorted(tables):
+                # The names come from the catalogue, not from input.
+                rows = await session.execute(sql_text(f'SELECT * FROM "{table}"'))  # noqa: S608
+                for row in rows.mappings():
+                    for column, value in row.items():
+                        for text in _texts(value):
+                            found |= {f"{table}.{column}: {m}" for m in markers if m in text}
+        return sorted(found)
+
+    return find

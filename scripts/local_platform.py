@@ -334,7 +334,17 @@ def dev_api_key(database_url: str, keys: dict[str, str]) -> str:
     if path.exists():
         return path.read_text().strip()
     key = subprocess.run(
-        [str(BIN / "intake-admin"), "create-api-key", "--label", "development", "--channels", "*"],
+        [
+            str(BIN / "intake-admin"),
+            "create-api-key",
+            "--front-end",
+            "development",
+            "--channels",
+            "*",
+            # The walkthrough's front end may also ask for its customers' erasure.
+            "--scope",
+            "erasure",
+        ],
         env={**os.environ, **keys, "DATABASE_URL": database_url},
         check=True,
         capture_output=True,
@@ -343,6 +353,17 @@ def dev_api_key(database_url: str, keys: dict[str, str]) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def audit_verify() -> int:
+    """Verify the audit chain of every service database of the running platform."""
+    services_file = RUN / "services.json"
+    if not services_file.exists():
+        say("not running: `make up` first")
+        return 1
+    running = json.loads(services_file.read_text())
+    pairs = [f"{name}={info['database']}" for name, info in running.items() if "database" in info]
+    return subprocess.run([str(BIN / "audit-verify"), *pairs], check=False).returncode
 
 
 def down() -> None:
@@ -376,15 +397,17 @@ def stop_process(name: str, pid: int) -> None:
     say(f"{name} killed after 10 s")
 
 
-def main() -> None:
+def main() -> int | None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "mail"])
+    parser.add_argument("command", choices=["up", "down", "mail", "audit-verify"])
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     args = parser.parse_args()
     if args.command == "up":
         up(args.postgres)
     elif args.command == "mail":
         mail()
+    elif args.command == "audit-verify":
+        return audit_verify()
     else:
         down()
 

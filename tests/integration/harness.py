@@ -3,6 +3,7 @@ so that tests can kill them with SIGKILL and start them again."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import signal
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from complaint_runtime.database import Database
+from intake.db import ComplaintRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -153,3 +156,36 @@ def lifecycle(view: dict[str, Any]) -> list[str]:
         if h["type"].startswith(prefix)
     ]
     return [name for name in names if name != "escalated"]
+
+
+def intake_projection(database_url: str, complaint_id: str) -> dict[str, Any]:
+    """What intake projected for a complaint, read from its database: the derived facts no
+    view of intake shows (a front end's key gets the customer's view) and every step of its
+    history with its whole data (SLA clocks, notifications, internal data included)."""
+
+    async def read() -> dict[str, Any]:
+        database = Database(database_url)
+        try:
+            async with database.sessions() as session:
+                repository = ComplaintRepository(session)
+                complaint = await repository.get(complaint_id)
+                history = await repository.history(complaint_id)
+        finally:
+            await database.dispose()
+        assert complaint is not None, complaint_id
+        return {
+            "escalation_level": complaint.escalation_level,
+            "duplicate_of": complaint.duplicate_of,
+            "duplicate_of_reference": complaint.duplicate_of_reference,
+            "history": [
+                {
+                    "event_id": e.event_id,
+                    "type": e.event_type,
+                    "time": e.occurred_at,
+                    "data": e.data,
+                }
+                for e in history
+            ],
+        }
+
+    return asyncio.run(read())

@@ -108,3 +108,135 @@ def test_walk_through_on_sqlite(sqlite_platform: dict[str, str]) -> None:
         lambda: intake.get(f"/v1/complaints/{complaint_id}").json()["status"] == "closed",
         what="closed",
     )
+
+
+# A customer's distinctive data, to look for byte by byte in every database file.
+ERASED_NAME = "Zephyrine Quokkabottom"
+ERASED_EMAIL = "zephyrine.quokka@example.com"
+ERASED_PHONE = "13977001234"
+ERASED_REF = "crm-zq-7731"
+ERASED_TEXTS = ("Xylograph kettle 7731", "wobbling teapot lid QX-118", "Second thoughts QX-119")
+
+
+def _traces(state_dir: Path) -> dict[str, list[str]]:
+    """Which of the customer's values (raw, masked, in UTF-8) each SQLite file still holds:
+    the database files and their write-ahead logs, every service's."""
+    from complaint_contracts.privacy import mask_email, mask_phone
+
+    needles = {
+        ERASED_NAME,
+        ERASED_EMAIL,
+        ERASED_PHONE,
+        ERASED_REF,
+        mask_email(ERASED_EMAIL),
+        mask_phone(ERASED_PHONE),
+        *ERASED_TEXTS,
+    }
+    found: dict[str, list[str]] = {}
+    for path in sorted(state_dir.glob("*.db*")):
+        content = path.read_bytes()
+        hits = sorted(n for n in needles if n.encode() in content)
+        if hits:
+            found[path.name] = hits
+    return found
+
+
+def _live_rows_holding(state_dir: Path, traces: dict[str, list[str]]) -> list[str]:
+    """For a failure's message: which tables' live rows hold what was found (nothing here
+    means the bytes are in freed space or the write-ahead log)."""
+    import sqlite3
+
+    found = []
+    values = {value for hits in traces.values() for value in hits}
+    for path in sorted(state_dir.glob("*.db")):
+        connection = sqlite3.connect(path)
+        try:
+            tables = connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            for (table,) in list(tables):
+                for row in connection.execute(f'SELECT * FROM "{table}"'):
+                    held = [value for value in values if value in repr(row)]
+                    if held:
+                        found.append(f"{path.name} {table}: {held} in {repr(row)[:300]}")
+        finally:
+            connection.close()
+    return found
+
+
+def test_an_erased_customer_leaves_no_trace_in_any_database_file(
+    sqlite_platform: dict[str, str],
+) -> None:
+    """Two complaints on two channels, answered by an agent and mailed about; then an
+    administrator erases the customer: every service confirms, and no database file of any
+    service (nor its write-ahead log) holds their contacts, masked or not, or their texts.
+    Categories, priorities and times stay."""
+    env = sqlite_platform
+    state_dir = Path(env["MAIL_DIR"]).parent
+    intake = httpx.Client(base_url=env["INTAKE_URL"], headers={"X-API-Key": env["INTAKE_API_KEY"]})
+    admin = httpx.Client(
+        base_url=env["INTAKE_URL"], headers={"Authorization": f"Bearer {env['ADMIN_TOKEN']}"}
+    )
+    agent = httpx.Client(
+        base_url=env["ROUTING_URL"], headers={"Authorization": f"Bearer {env['AGENT_TOKEN']}"}
+    )
+    ids = []
+    for channel, text in (("web", ERASED_TEXTS[0]), ("app", ERASED_TEXTS[1])):
+        posted = intake.post(
+            "/v1/complaints",
+            json={
+                "channel": channel,
+                "customer": {
+                    "external_ref": ERASED_REF,
+                    "name": ERASED_NAME,
+                    "email": ERASED_EMAIL,
+                    "phone": ERASED_PHONE,
+                    "language": "en",
+                },
+                "subject": f"Charged twice, refund please: {text}",
+                "description": f"I was charged twice for order ORD-77, refund it. {text}.",
+            },
+        )
+        assert posted.status_code == 201, posted.text
+        ids.append(posted.json()["id"])
+    for complaint_id in ids:
+        wait_for(
+            lambda cid=complaint_id: (
+                intake.get(f"/v1/complaints/{cid}").json()["status"] == "assigned"
+            ),
+            what="assigned",
+        )
+    message = intake.post(f"/v1/complaints/{ids[0]}/messages", json={"text": ERASED_TEXTS[2]})
+    assert message.status_code in {200, 201, 202}, message.text
+    answered = agent.post(
+        f"/v1/cases/{ids[0]}/first-response", json={"message": "We are on it, Zephyrine."}
+    )
+    assert answered.status_code == 200, answered.text
+    wait_for(lambda: _mail_to(env["MAIL_DIR"], ERASED_EMAIL), what="an e-mail to the customer")
+    assert _traces(state_dir), "the scan finds the customer before the erasure"
+
+    requested = admin.post("/v1/erasures", json={"email": ERASED_EMAIL})
+    assert requested.status_code == 202, requested.text
+    erasure = requested.json()
+    assert erasure["complaints"] == 2
+    done = wait_for(
+        lambda: (
+            (status := admin.get(f"/v1/erasures/{erasure['erasure_id']}").json())["status"]
+            == "completed"
+            and status
+        ),
+        timeout_s=60,
+        what="every service's confirmation",
+    )
+    for item in done["items"]:
+        assert set(item["confirmations"]) == {"routing", "sla-watch", "feedback", "notify"}
+
+    # The services truncate their write-ahead logs right after the erasure commits.
+    try:
+        wait_for(lambda: not _traces(state_dir), timeout_s=30, what="no trace left")
+    except AssertionError:
+        pass  # the assertion below names the files and what they still hold
+    assert _traces(state_dir) == {}, _live_rows_holding(state_dir, _traces(state_dir))
+    kept = admin.get(f"/v1/erasures/{erasure['erasure_id']}").json()
+    assert kept["complaints"] == 2  # what the erasure was is still known, not whose
+    case = agent.get(f"/v1/cases/{ids[1]}")
+    assert case.status_code == 200, case.text
+    assert case.json()["category"]  # categories, priorities and times stay

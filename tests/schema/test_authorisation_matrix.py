@@ -43,7 +43,7 @@ NewMigratedSqlite = Callable[[Path], Awaitable[str]]
 PUBLIC: dict[tuple[str, str], str] = {
     **{
         ("GET", path): "operations: liveness, readiness and metrics, for the orchestrator"
-        for path in ("/livez", "/readyz", "/metrics")
+        for path in ("/livez", "/readyz", "/metrics", "/healthz/kafka")
     },
     ("GET", "/t/{token}"): "the customer's tracking link: the token in the path is the secret",
     ("GET", "/recover"): "the lost-link page: a form anyone may open",

@@ -19,7 +19,13 @@ from sqlalchemy import MetaData, create_engine
 
 # Every module declaring tables, per service (the package that owns each table).
 TABLE_MODULES = {
-    "intake": ["intake.db", "intake.access.db", "intake.complaints.db", "intake.recovery.db"],
+    "intake": [
+        "intake.db",
+        "intake.access.db",
+        "intake.complaints.db",
+        "intake.erasure.db",
+        "intake.recovery.db",
+    ],
     "routing": [
         "routing.db",
         "routing.assignment.db",
@@ -37,10 +43,11 @@ TABLE_MODULES = {
         "sla_watch.recompute.db",
     ],
     "feedback": ["feedback.db", "feedback.nps.db"],
-    "notify": ["notify.deliveries.db"],
+    "notify": ["notify.deliveries.db", "notify.teams.db"],
     "console": ["console.live.db"],
 }
-RUNTIME_MODULE = "complaint_runtime.database"  # the outbox and processed_events tables
+# The outbox, processed_events and audit_chain tables, in every service's database.
+RUNTIME_MODULES = ("complaint_runtime.database", "complaint_runtime.audit")
 
 
 def _service_metadata(service: str) -> MetaData:
@@ -48,7 +55,7 @@ def _service_metadata(service: str) -> MetaData:
     the test process imports them all."""
     for module in TABLE_MODULES[service]:
         importlib.import_module(module)
-    owners = (f"{service}.", RUNTIME_MODULE)
+    owners = (f"{service}.", *RUNTIME_MODULES)
     metadata = MetaData(naming_convention=Base.metadata.naming_convention)
     for mapper in Base.registry.mappers:
         if mapper.class_.__module__.startswith(owners):
