@@ -183,3 +183,35 @@ async def test_a_consumers_changes_name_the_consumer_group_as_their_origin(
     await consumer._process_batch([record_of(triaged, topics.ROUTING)])  # type: ignore[list-item]
     (link,) = await links_after(database)
     assert link.entries[0]["origin"] == "kafka routing"
+
+
+async def test_a_services_own_steps_leave_no_link(database: Database) -> None:
+    """Triage by routing itself, a clock started by sla-watch: the service's own steps (in
+    its history and on Kafka), not a person's action; a customer's complaint at intake is."""
+    from complaint_contracts.events import ComplaintReceived, ComplaintTriaged, SlaClockStarted
+
+    async with database.unit_of_work() as uow:
+        uow.add_event(
+            example_for(ComplaintTriaged).model_copy(update={"actor": "routing"}),
+            topic=topics.ROUTING.name,
+            source="routing",
+            subject=COMPLAINT_ID,
+        )
+        uow.add_event(
+            example_for(SlaClockStarted),
+            topic=topics.SLA.name,
+            source="sla-watch",
+            subject=COMPLAINT_ID,
+        )
+    assert await links_after(database) == []
+    async with database.unit_of_work() as uow:
+        uow.add_event(
+            example_for(ComplaintReceived),
+            topic=topics.INTAKE.name,
+            source="intake",
+            subject=COMPLAINT_ID,
+        )
+    (link,) = await links_after(database)
+    assert [(e["actor"], e["action"]) for e in link.entries] == [
+        ("customer", "complaint.received.v1")
+    ]

@@ -1,13 +1,14 @@
-"""The service's audit log: an append-only chain of links, one per transaction that changed
-anything, each carrying the hash of the one before (§10: every change has an actor and goes
-to an append-only, hash-chained log; each service keeps its own chain).
+"""The service's audit log: an append-only chain of links, one per transaction in which a
+person acted, each carrying the hash of the one before (§10: every change has an actor and
+goes to an append-only, hash-chained log; each service keeps its own chain).
 
-**What a link holds.** The transaction's audit entries: one per event it emitted (who acted,
-what happened, to which complaint: the event's type, ``actor`` and subject, never its text)
-and the entries a use case adds itself with :meth:`UnitOfWork.audit
-<complaint_runtime.database.UnitOfWork.audit>` (an administrator's change with its before
-and after, a contact revealed, an export). No personal data: actors are user ids or
-service names, objects are ids.
+**What a link holds.** The transaction's audit entries: one per event it emitted that a
+person caused (who acted, what happened, to which complaint: the event's type, ``actor``
+and subject, never its text; a service's own steps, such as clocks and notifications, are
+in its history and on Kafka, not here), and the entries a use case adds itself with
+:meth:`UnitOfWork.audit <complaint_runtime.database.UnitOfWork.audit>` (an administrator's
+change with its before and after, a contact revealed, an export). No personal data: actors
+are user ids, ``customer`` or service names; objects are ids.
 
 **The guarantee.** A link is written in the transaction whose entries it holds, so an entry
 exists exactly when its change committed. ``hash = SHA-256(prev_hash, seq, committed_at,
@@ -16,10 +17,11 @@ reordering links breaks the chain at that link, and :func:`verify_chain` names i
 links off the end leaves a shorter valid chain: the verify report's head, kept elsewhere by
 the operator or read by the auditor, is what shows that.)
 
-**The cost.** One INSERT per transaction, not per entry: a group commit or a consumer's batch
-is one link. Links must be appended one at a time, so on PostgreSQL the append takes a
-transaction-scoped advisory lock just before the commit (held only for the commit itself);
-SQLite's transactions hold the database's write lock from their start anyway.
+**The cost.** Nothing for a transaction without a person's action (most of a consumer's);
+otherwise one link, not one per entry: a group commit or a consumer's batch is one link.
+Links are appended one at a time: on PostgreSQL the append takes a transaction-scoped
+advisory lock just before the commit (held only for the commit itself); SQLite's
+transactions hold the database's write lock from their start anyway.
 """
 
 from __future__ import annotations
@@ -94,16 +96,31 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def event_entry(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The audit entry of one staged outbox row: the event's type, actor and subject."""
+# Events without an ``actor`` field that a person caused: intake's are the customer's own
+# (a complaint or message posted for them, a lost-link code asked for); every other
+# producer's are its own steps (clocks, confirmation requests, surveys).
+CUSTOMER_SOURCES: Final = frozenset({"intake"})
+_ACTOR_FIELD: Final = b'"actor"'
+
+
+def event_entry(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The audit entry of one staged outbox row when a person acted (who, the event's type,
+    which complaint); None for the service's own steps: an event whose actor is its
+    producer, or that has none (except intake's, which are the customer's). Those are in
+    the services' histories and on Kafka; the chain is who did what."""
     headers = dict(row["headers"])
-    actor = headers.get("ce_source", "")
-    try:
-        data = json.loads(row["value"])
+    source = headers.get("ce_source", "")
+    value: bytes = row["value"]
+    actor = "customer" if source in CUSTOMER_SOURCES else None
+    if _ACTOR_FIELD in value:  # parse only when the event names an actor
+        try:
+            data = json.loads(value)
+        except ValueError:  # not JSON: its producer wrote it; nothing to say who acted
+            data = None
         if isinstance(data, dict) and isinstance(data.get("actor"), str):
             actor = data["actor"]
-    except ValueError:  # not JSON: the event's own producer wrote it; keep the source
-        pass
+    if actor is None or actor == source:
+        return None
     ce_type = headers.get("ce_type", "")
     return AuditEntry(
         actor=actor,

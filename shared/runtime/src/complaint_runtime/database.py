@@ -322,7 +322,8 @@ class UnitOfWork:
         await self.session.execute(insert(_OUTBOX_TABLE), rows)
         from complaint_runtime.audit import event_entry
 
-        self._audited.extend(event_entry(row) for row in rows)  # each event is audited
+        # A person's action in each event is audited (a service's own steps are not).
+        self._audited.extend(entry for row in rows if (entry := event_entry(row)) is not None)
         return len(rows)
 
     def audit(
