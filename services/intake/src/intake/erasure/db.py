@@ -24,7 +24,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.complaints.db import CustomerMessage, IdempotencyRecord
@@ -322,20 +322,3 @@ class IntakeRecords:
 
     async def delete_answer(self, record: IdempotencyRecord) -> None:
         await self.session.delete(record)
-
-
-async def checkpoint_sqlite(engine: AsyncEngine) -> None:
-    """On SQLite (the zero-setup ``make up``): move the write-ahead log into the database
-    file and truncate it, so the page images that held erased values (in the log since the
-    complaint was written) go now, not at some later automatic checkpoint; with
-    ``secure_delete`` on, the database file keeps no copy either. Outside any transaction
-    (a checkpoint cannot run inside one), on the driver's connection. Best effort: a
-    reader still open leaves the log for the next checkpoint. Nothing on PostgreSQL
-    (VACUUM and WAL recycling: docs/security.md, "Erasure")."""
-    if engine.dialect.name != "sqlite":
-        return
-    async with engine.connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
-        if driver is not None:
-            cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            await cursor.close()

@@ -18,7 +18,7 @@ from intake.complaints.domain.errors import ComplaintNotFound
 from intake.complaints.domain.secret_keys import Secrets
 from intake.db import ComplaintRepository
 from intake.erasure.anonymising import Order, Reason, erase_in_intake
-from intake.erasure.db import ErasureRepository, IntakeRecords, LegalHold, checkpoint_sqlite
+from intake.erasure.db import ErasureRepository, IntakeRecords, LegalHold
 from intake.erasure.domain.errors import NoLegalHold
 from intake.erasure.domain.holds import hold_reason
 from intake.erasure.service import refresh_status
@@ -108,5 +108,5 @@ async def release_hold(
         for erasure in pending:
             await refresh_status(repository, erasure, now=now)
     if pending:
-        await checkpoint_sqlite(database.engine)
+        await database.truncate_wal()
     return HoldAnswer(hold, erasures=tuple(e.id for e in pending))

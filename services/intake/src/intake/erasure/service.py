@@ -28,7 +28,6 @@ from intake.erasure.db import (
     ErasureComplaint,
     ErasureRepository,
     IntakeRecords,
-    checkpoint_sqlite,
 )
 from intake.erasure.domain.errors import ErasureNotFound
 from intake.erasure.domain.progress import (
@@ -80,7 +79,7 @@ async def request_erasure(
         summary = await _request_once(database, secrets_, subject, requester, now)
     except IntegrityError:
         summary = await _request_once(database, secrets_, subject, requester, now)
-    await checkpoint_sqlite(database.engine)
+    await database.truncate_wal()
     return summary
 
 
@@ -217,7 +216,7 @@ async def erase_for_retention(
             actor=actor,
             now=now or datetime.now(UTC),
         )
-    await checkpoint_sqlite(database.engine)
+    await database.truncate_wal()
     return len(outcome.erased)
 
 

@@ -27,7 +27,6 @@ from complaint_runtime.periodic import PeriodicLoop
 
 from intake.complaints.domain.secret_keys import Secrets
 from intake.erasure import service as erasure
-from intake.erasure.db import checkpoint_sqlite
 from intake.rights.db import RetentionCandidate, RightsRepository
 from intake.rights.domain.retention import retention_cutoff
 
@@ -75,7 +74,7 @@ async def apply_retention(
             break
         after = (batch[-1].closed_at, batch[-1].complaint_id)
     if total.anonymised:
-        await checkpoint_sqlite(database.engine)
+        await database.truncate_wal()
     return total
 
 
