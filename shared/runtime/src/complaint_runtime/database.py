@@ -337,7 +337,7 @@ class UnitOfWork:
         after: Any = None,
     ) -> None:
         """Add an entry to this transaction's link of the audit chain (written at commit,
-        with an entry per event the transaction emitted): who did what to which object,
+        with an entry per event of a person's action it emitted): who did what to which object,
         with ``before``/``after`` for a change of configuration. Ids and plain values
         only, never personal data (:mod:`complaint_runtime.audit`)."""
         from complaint_runtime.audit import AuditEntry
