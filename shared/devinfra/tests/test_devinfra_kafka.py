@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import RecordMetadata
 from complaint_devinfra import KafkaEndpoint, KafkaError, LocalKafka
 
@@ -105,3 +106,63 @@ def test_start_failure_raises_with_the_cause_from_the_broker_log() -> None:
             kafka.destroy()
     assert "Address already in use" in str(info.value)
     assert not kafka.is_running
+
+
+async def _commit_in_group(bootstrap: str, topic: str, group: str) -> None:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        await asyncio.wait_for(consumer.getone(), timeout=30)
+        await consumer.commit()
+    finally:
+        await consumer.stop()
+
+
+async def _group_errors(bootstrap: str, group: str) -> list[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        responses = await admin.describe_consumer_groups([group])
+        return [described[0] for response in responses for described in response.groups]
+    finally:
+        await admin.close()
+
+
+def test_a_restart_whose_group_coordinator_hangs_is_tried_once_more() -> None:
+    """A restarted broker counts as started once its groups answer; one that hangs there
+    is killed (its thread dump kept) and started again."""
+    kafka = LocalKafka(startup_timeout=12)
+    try:
+        kafka.start()
+        topic, group = _topic("hang"), f"g-hang-{uuid.uuid4().hex[:8]}"
+        kafka.create_topics([(topic, 1)])
+        asyncio.run(_produce(kafka.bootstrap_servers, topic, b"before"))
+        asyncio.run(_commit_in_group(kafka.bootstrap_servers, topic, group))
+        kafka.kill()
+
+        answers = kafka._answers_groups
+        hung_pids: list[int | None] = []
+
+        async def hangs_the_first_time() -> bool:
+            if not hung_pids or hung_pids[0] == kafka.pid:
+                hung_pids[:1] = [kafka.pid]
+                return False
+            return await answers()
+
+        kafka._answers_groups = hangs_the_first_time  # type: ignore[method-assign]
+        kafka.start()
+
+        assert kafka.is_running
+        assert kafka.pid != hung_pids[0]
+        assert kafka.stdout_path is not None
+        assert "Full thread dump" in kafka.stdout_path.read_text(errors="replace")
+        # Started means the group coordinator answers for the group committed before.
+        assert asyncio.run(_group_errors(kafka.bootstrap_servers, group)) == [0]
+    finally:
+        kafka.destroy()

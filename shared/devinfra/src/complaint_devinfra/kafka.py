@@ -23,11 +23,17 @@ from complaint_devinfra.kafka_fetch import KAFKA_VERSION, ensure_kafka_libs
 __all__ = ["KafkaEndpoint", "KafkaError", "LocalKafka", "TopicSpec"]
 
 
+class KafkaHung(KafkaError):
+    """A restarted broker that answers metadata but whose group coordinator never does."""
+
+
 class LocalKafka(KafkaEndpoint):
     """Apache Kafka running from the Maven-fetched jars, on free loopback ports.
 
     ``stop()`` / ``kill()`` followed by ``start()`` reuses the same ports and
-    data directory, so a test can simulate a broker crash and recovery.
+    data directory, so a test can simulate a broker crash and recovery. A restart is ready
+    only once the group coordinator answers for every group, and a restart that hangs is
+    retried once (see :meth:`start`).
     """
 
     is_local = True
@@ -111,9 +117,29 @@ class LocalKafka(KafkaEndpoint):
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        """Start the broker (formatting storage on first start) and wait until it answers."""
+        """Start the broker (formatting storage on first start) and wait until it answers.
+
+        A restart on existing data waits for the group coordinator too: a broker that
+        answers metadata but never loads its groups serves no consumer. Once in CI a broker
+        restarted after SIGKILL stopped halfway through taking its partitions' leadership,
+        for good; like a liveness probe, the restart is then tried once more, with the hung
+        JVM's thread dump kept in its console log (``kafka.out``) and a warning on stderr.
+        """
         if self.is_running:
             return
+        data = self.data_dir
+        restarting = data is not None and (data / "meta.properties").exists()
+        if not restarting:
+            self._start_once(restarting=False)
+            return
+        try:
+            self._start_once(restarting=True)
+        except KafkaHung as hung:
+            first_line = str(hung).splitlines()[0]
+            print(f"WARNING: {first_line}; starting it once more", file=sys.stderr)
+            self._start_once(restarting=True)
+
+    def _start_once(self, *, restarting: bool) -> None:
         libs = ensure_kafka_libs(self.version)
         java = _find_java()
         if self._work_dir is None:
@@ -159,7 +185,11 @@ class LocalKafka(KafkaEndpoint):
         if not self._detached:
             _proc.track_group(self._proc.pid, _proc.SIGNAL_KAFKA)
         try:
-            self._wait_until_ready(started + self._startup_timeout)
+            self._wait_until_ready(started + self._startup_timeout, groups=restarting)
+        except KafkaHung:
+            self._dump_threads()
+            self._kill_process()
+            raise
         except BaseException:
             self._kill_process()
             raise
@@ -211,7 +241,13 @@ class LocalKafka(KafkaEndpoint):
             _proc.untrack_group(self._proc.pid)
         self._proc = None
 
-    def _wait_until_ready(self, deadline: float) -> None:
+    def _dump_threads(self) -> None:
+        """SIGQUIT: the JVM writes every thread's stack to its console (kafka.out)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGQUIT)
+            time.sleep(2)
+
+    def _wait_until_ready(self, deadline: float, *, groups: bool = False) -> None:
         if self._proc is None:
             raise RuntimeError("_proc is not set yet")
         if self._port is None:
@@ -224,11 +260,14 @@ class LocalKafka(KafkaEndpoint):
                     f"{self._error_lines()}--- tail of {self.log_path} ---\n{self.log_tail(40)}"
                 )
             # Cheap TCP check first: aiokafka logs an ERROR for every refused connection.
-            if _port_open(self._port) and _proc.run_sync(self._answers_metadata):
+            if _port_open(self._port) and _proc.run_sync(
+                self._answers_groups if groups else self._answers_metadata
+            ):
                 return
             if time.monotonic() > deadline:
-                raise KafkaError(
-                    f"Kafka {self.version} on {self.bootstrap_servers} not ready after "
+                what = "restarted, its group coordinator" if groups else ""
+                raise (KafkaHung if groups else KafkaError)(
+                    f"Kafka {self.version} on {self.bootstrap_servers} {what} not ready after "
                     f"{self._startup_timeout:.0f} s; log {self.log_path}:\n{self.log_tail(40)}"
                 )
             time.sleep(0.1)
@@ -243,6 +282,28 @@ class LocalKafka(KafkaEndpoint):
         ]
         unique = list(dict.fromkeys(line[:400] for line in picked))
         return "".join(f"{line}\n" for line in unique[-limit:])
+
+    async def _answers_groups(self) -> bool:
+        """Metadata, and every consumer group described without an error: the group
+        coordinator has loaded every partition of ``__consumer_offsets`` holding one."""
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap_servers, request_timeout_ms=3000
+        )
+        try:
+            await admin.start()
+            if not (await admin.describe_cluster()).get("brokers"):
+                return False
+            names = [group[0] for group in await admin.list_consumer_groups()]
+            for response in await admin.describe_consumer_groups(names) if names else []:
+                if any(group[0] != 0 for group in response.groups):  # its error code
+                    return False
+            return True
+        except Exception:
+            return False
+        finally:
+            await admin.close()
 
     async def _answers_metadata(self) -> bool:
         from aiokafka.admin import AIOKafkaAdminClient
