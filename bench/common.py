@@ -6,13 +6,13 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from complaint_devinfra.infra import Infrastructure
+from complaint_runtime.dev_identity import DevIdentity
 from procs import ROOT, UvicornProcess
 from procstat import CpuSampler, Group, descendants
 
@@ -150,11 +150,11 @@ def pid_of(proc: UvicornProcess) -> Callable[[], list[int]]:
     return lambda: [proc.pid] if proc.process is not None else []
 
 
-def common_env(bootstrap_servers: str) -> dict[str, str]:
-    """What tests/integration/conftest.py gives every service (one JWT secret per run)."""
+def common_env(bootstrap_servers: str, service: str) -> dict[str, str]:
+    """What tests/integration/conftest.py gives every service (token keys made per run)."""
     return {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
-        "AUTH_JWT_SECRET": _JWT_SECRET,
+        **_IDENTITY.env(service),
         "LOG_JSON": "true",
         "OUTBOX_POLL_INTERVAL_S": "0.2",
         "CONSUMER_RETRY_BACKOFF_S": "0.05",
@@ -164,7 +164,7 @@ def common_env(bootstrap_servers: str) -> dict[str, str]:
     }
 
 
-_JWT_SECRET = secrets.token_urlsafe(32)
+_IDENTITY = DevIdentity.generate()
 
 
 def fmt_pct(p: dict[str, float]) -> str:

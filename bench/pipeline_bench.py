@@ -120,7 +120,7 @@ def run_platform(
     procs = {name: UvicornProcess(name, factory, {}, log_dir) for name, factory in SERVICES.items()}
     for name, proc in procs.items():
         proc.env = {
-            **common_env(kafka.bootstrap_servers),
+            **common_env(kafka.bootstrap_servers, name),
             **per_service_env(
                 name, keys=keys, mail_port=mail.port, urls={n: p.url for n, p in procs.items()}
             ),

@@ -72,7 +72,7 @@ class SlaPhase:
         self.dsn = plain_dsn(url)
         self.proc = UvicornProcess("sla-watch-bench", "sla_watch.main:create_app", {}, log_dir)
         self.proc.env = {
-            **common_env(self.bootstrap),
+            **common_env(self.bootstrap, "sla-watch"),
             "SERVICE_NAME": "sla-watch",
             "DATABASE_URL": url,
             "SLA_TICK_S": str(args.sla_tick),

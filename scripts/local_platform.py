@@ -22,6 +22,10 @@ import urllib.request
 from email.header import decode_header, make_header
 from pathlib import Path
 from secrets import token_urlsafe
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from complaint_runtime.dev_identity import DevIdentity
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = Path(os.environ.get("PLATFORM_STATE_DIR", ROOT / ".run")).resolve()
@@ -91,8 +95,12 @@ def secrets() -> dict[str, str]:
             [BIN / "intake-admin", "generate-keys"], check=True, capture_output=True, text=True
         ).stdout
         found.update(line.split("=", 1) for line in output.split())
-    for name in ("AUTH_JWT_SECRET", "FEEDBACK_LINK_SECRET"):
-        found.setdefault(name, token_urlsafe(32))
+    found.setdefault("FEEDBACK_LINK_SECRET", token_urlsafe(32))
+    # Token keys: a stand-in for the identity provider, and each service's own key pair.
+    if "DEV_IDENTITY" not in found:
+        from complaint_runtime.dev_identity import DevIdentity
+
+        found["DEV_IDENTITY"] = DevIdentity.generate().to_json()
     write_env_file(path, found)
     return found
 
@@ -207,6 +215,7 @@ def up(use_postgres: bool) -> None:
     (RUN / "services.json").write_text(json.dumps(running, indent=2))
     urls = {name: f"http://127.0.0.1:{free_port(port)}" for name, (_, port) in SERVICES.items()}
     own = service_settings(urls, keys)
+    identity = dev_identity(keys)
     for name, (factory, _) in SERVICES.items():
         database_url = database_for(name, infra if use_postgres else None)
         env = {
@@ -215,7 +224,7 @@ def up(use_postgres: bool) -> None:
             "SERVICE_NAME": name,
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "AUTH_JWT_SECRET": keys["AUTH_JWT_SECRET"],
+            **identity.env(name),  # every public key; the service's own private key
             "PUBLIC_BASE_URL": urls[name],
             "LOG_JSON": "true",
         }
@@ -256,11 +265,15 @@ def up(use_postgres: bool) -> None:
         "INTAKE_API_KEY": api_key,
         "SMTP_URL": f"smtp://127.0.0.1:{keys['SMTP_PORT']}",
         "MAIL_DIR": str(RUN / "mail"),
-        **role_tokens(keys["AUTH_JWT_SECRET"]),
+        **role_tokens(identity),
+        # Signs more development staff tokens: `routing-admin issue-token`.
+        "DEV_ISSUER_SIGNING_KEY": identity.staff.private_jwk(),
     }
     write_env_file(RUN / "platform.env", env_values)
     print()
     for key, value in env_values.items():
+        if key == "DEV_ISSUER_SIGNING_KEY":
+            continue  # a private key: in platform.env only
         shown = value if not key.endswith("_TOKEN") else value[:24] + "…"
         print(f"  {key}={shown}")
     print(f"\n  the console: {urls['console']}/signin (paste AGENT_TOKEN, LEAD_TOKEN, ...)")
@@ -269,19 +282,32 @@ def up(use_postgres: bool) -> None:
     print(f"  up in {time.monotonic() - started:.1f} s; stop with `make down`\n")
 
 
-def role_tokens(secret: str) -> dict[str, str]:
+def dev_identity(keys: dict[str, str]) -> DevIdentity:
+    from complaint_runtime.dev_identity import DevIdentity
+
+    return DevIdentity.from_json(keys["DEV_IDENTITY"])
+
+
+# Development role tokens are for a working day of curl and console sign-ins, and for every
+# service (the console's sign-in, routing, sla-watch, ...); the console's own tokens to
+# routing and sla-watch, and services' tokens to each other, live minutes and name one.
+DEV_TOKEN_TTL_S = 8 * 3600
+
+
+def role_tokens(identity: DevIdentity) -> dict[str, str]:
     """One development token per role; agents and leads of the billing team by default."""
-    from complaint_runtime.auth import issue_token
+    audiences = list(SERVICES)
+
+    def token(subject: str, role: str, team: str | None = None) -> str:
+        return identity.token(
+            subject=subject, roles=[role], audience=audiences, team=team, ttl_s=DEV_TOKEN_TTL_S
+        )
 
     return {
-        "AGENT_TOKEN": issue_token(
-            secret=secret, subject="agent-billing", roles=["agent"], team="billing"
-        ),
-        "LEAD_TOKEN": issue_token(
-            secret=secret, subject="lead-billing", roles=["lead"], team="billing"
-        ),
-        "MANAGER_TOKEN": issue_token(secret=secret, subject="manager-1", roles=["manager"]),
-        "ADMIN_TOKEN": issue_token(secret=secret, subject="admin-1", roles=["admin"]),
+        "AGENT_TOKEN": token("agent-billing", "agent", "billing"),
+        "LEAD_TOKEN": token("lead-billing", "lead", "billing"),
+        "MANAGER_TOKEN": token("manager-1", "manager"),
+        "ADMIN_TOKEN": token("admin-1", "admin"),
     }
 
 

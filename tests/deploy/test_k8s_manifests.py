@@ -1,13 +1,17 @@
 """The Kubernetes manifests, rendered with a real kustomize and checked document by document.
 
 Both overlays of ``deploy/k8s`` (and dev with the optional migration-jobs component) are
-rendered from a temporary copy in which the dev overlay's git-ignored ``secrets.env`` is the
-committed example: the developer's real secrets are never read. The checks: every service has
-its Deployment, Service, ServiceAccount, PodDisruptionBudget, NetworkPolicy and ConfigMap;
-probes, security context and graceful shutdown; the NetworkPolicies allow exactly what
-``deploy/k8s/README.md`` says; every setting a service's pydantic settings class needs is wired
-(plain values from its ConfigMap, secrets from the Secret) and the rendered values parse; no
-secret value comes from git.
+rendered from a temporary copy in which the dev overlay's git-ignored ``secrets.env`` and
+``jwks.json`` are the committed examples: the developer's real secrets and keys are never read.
+The checks: every service has its Deployment, Service, ServiceAccount, PodDisruptionBudget,
+NetworkPolicy and ConfigMap; probes, security context and graceful shutdown; the
+NetworkPolicies allow exactly what ``deploy/k8s/README.md`` says; every setting a service's
+pydantic settings class needs is wired (plain values from its ConfigMap, secrets from the
+Secret) and the rendered values parse; no secret value comes from git; the public key set
+(``AUTH_JWKS``) is configuration every service gets, and a private key (``AUTH_SIGNING_KEY``)
+is held by exactly the services that call others, each its own. The dev overlay is also
+rendered with keys made as README says, and each call between services is checked with them:
+the caller's token is accepted by the service it calls, and by no other.
 
 kustomize comes from PATH when it is v5, otherwise it is installed once with ``go install``
 into the git-ignored ``.tools/go/bin`` (about a minute the first time) and reused.
@@ -22,6 +26,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import tomllib
 from collections.abc import Iterator
@@ -32,13 +37,19 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from complaint_contracts import topics
+from complaint_runtime.dev_identity import DevIdentity
+from complaint_runtime.errors import Unauthorized
+from complaint_runtime.identity import ServiceCaller, TokenVerifier, issue_token
+from complaint_runtime.signing_keys import SigningKey, TrustedKeys, service_of_kid
 from pydantic_core import PydanticUndefined
 
 STRONG_SUFFIX = "-9fQ2zL7pW4vR8tN1mB6cX0sD5gH3jAk"
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
-SECRETS_EXAMPLE = K8S / "overlays" / "dev" / "secrets.env.example"
+DEV = K8S / "overlays" / "dev"
+SECRETS_EXAMPLE = DEV / "secrets.env.example"
+JWKS_EXAMPLE = DEV / "jwks.json.example"
 
 KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5"
 KUSTOMIZE_VERSION = "v5.8.2"  # building it needs Go >= 1.26
@@ -59,8 +70,25 @@ SERVICES = {  # name → (package, settings class)
 }
 # Settings that are secrets: wired from the Secret, never from a ConfigMap.
 SECRET_FIELD = re.compile(r"secret|_key$|password|username|^database_url$")
-# Secrets a service runs without (notify: no SMTP login; hash key derived from AUTH_JWT_SECRET).
-OPTIONAL_SECRETS = {"smtp_username", "smtp_password", "notify_recipient_hash_key"}
+# Secrets a service runs without: notify's SMTP login (none: no login); keys derived from the
+# service's own AUTH_SIGNING_KEY when empty: notify's recipient hash key
+# (notify/messages/service.py recipient_hash_key) and the console's session key
+# (console/bootstrap.py session_secret).
+OPTIONAL_SECRETS = {
+    "smtp_username",
+    "smtp_password",
+    "notify_recipient_hash_key",
+    "console_session_secret",
+}
+# Token settings every service reads from its ConfigMap: public, never from the Secret.
+TOKEN_CONFIG = (
+    "AUTH_JWKS",
+    "AUTH_JWKS_URL",
+    "AUTH_PROVIDER_ISSUER",
+    "AUTH_ISSUER",
+    "AUTH_LEEWAY_S",
+    "AUTH_TOKEN_TTL_S",
+)
 # A default naming the laptop (127.0.0.1, SQLite file) is wrong in a cluster: must be set.
 LAPTOP_DEFAULT = re.compile(r"127\.0\.0\.1|localhost|sqlite")
 # Who may call each service (README): the ingress controller, notify for internal APIs (and
@@ -80,6 +108,15 @@ CALLS = {
     "routing": {"INTAKE_INTERNAL_URL": "intake"},
     "console": {"CONSOLE_ROUTING_URL": "routing", "CONSOLE_SLA_WATCH_URL": "sla-watch"},
 }
+# A caller's own private key (its AUTH_SIGNING_KEY) and the key of the Secret holding it: every
+# service that calls another, and only those (intake, sla-watch and feedback call nobody).
+SIGNING_KEYS = {
+    "notify": "NOTIFY_SIGNING_KEY",
+    "routing": "ROUTING_SIGNING_KEY",
+    "console": "CONSOLE_SIGNING_KEY",
+}
+# The development issuer's key id (README: the dev sign-in's tokens).
+DEV_ISSUER_KID = "dev-identity-provider"
 # The console's HTTPS egress (its OpenID Connect issuer): in the base, any address but these.
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
 HTTPS = 443
@@ -173,32 +210,45 @@ def kustomize(pytestconfig: pytest.Config) -> str:
 # ---- rendering -------------------------------------------------------------------------------
 
 
+def copy_without_local_files(tree: Path) -> Path:
+    """deploy/k8s without the developer's own git-ignored files: secrets.env, private keys
+    (*.jwk) and the dev overlay's jwks.json (production's is committed); returns the dev
+    overlay of the copy."""
+
+    def local(directory: str, names: list[str]) -> set[str]:
+        own = {"secrets.env", "jwks.json"} if Path(directory) == DEV else {"secrets.env"}
+        return {name for name in names if name in own or name.endswith(".jwk")}
+
+    shutil.copytree(K8S, tree, ignore=local)
+    return tree / "overlays" / "dev"
+
+
+def build(kustomize: str, overlay: Path) -> list[Doc]:
+    result = subprocess.run(
+        [kustomize, "build", str(overlay)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, f"kustomize build {overlay.name} failed:\n{result.stderr}"
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
 @pytest.fixture(scope="session")
 def rendered(kustomize: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Doc]]:
-    """Each overlay's documents, rendered from a copy where secrets.env is the example."""
+    """Each overlay's documents, rendered from a copy where secrets.env and jwks.json are
+    the examples."""
     tree = tmp_path_factory.mktemp("deploy") / "k8s"
-    # The developer's own secrets.env (git-ignored) is not copied, let alone rendered.
-    shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("secrets.env"))
-    dev = tree / "overlays" / "dev"
+    dev = copy_without_local_files(tree)
     shutil.copyfile(SECRETS_EXAMPLE, dev / "secrets.env")
+    shutil.copyfile(JWKS_EXAMPLE, dev / "jwks.json")
     # dev with the optional component, as README shows enabling it (in the overlay itself).
     variant = tree / "overlays" / MIGRATIONS_VARIANT
     shutil.copytree(dev, variant)
     kustomization = yaml.safe_load((variant / "kustomization.yaml").read_text())
     kustomization["components"] = ["../../components/migration-jobs"]
     (variant / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
-    out: dict[str, list[Doc]] = {}
-    for overlay in (*OVERLAYS, MIGRATIONS_VARIANT):
-        result = subprocess.run(
-            [kustomize, "build", str(tree / "overlays" / overlay)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, f"kustomize build {overlay} failed:\n{result.stderr}"
-        out[overlay] = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-    return out
+    return {
+        overlay: build(kustomize, tree / "overlays" / overlay)
+        for overlay in (*OVERLAYS, MIGRATIONS_VARIANT)
+    }
 
 
 def by_kind(docs: list[Doc], kind: str) -> dict[str, Doc]:
@@ -399,6 +449,9 @@ def test_settings_are_wired(
     secrets = set(get_secret_names(docs))
     for name, info in fields.items():
         var, default = name.upper(), field_default(info)
+        if name == "auth_signing_key" and service not in SIGNING_KEYS:
+            assert var not in env, f"{service} calls no service, yet gets a private key"
+            continue
         if SECRET_FIELD.search(name):
             if name in OPTIONAL_SECRETS and var not in env:
                 continue
@@ -417,18 +470,42 @@ def test_settings_are_wired(
             assert "value" in env[var]
 
     # The values as the pod sees them parse with the service's own settings class.
-    for name in fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    for var, source in env.items():
-        # A Secret's value as a secret manager would give it: long and random enough for the
-        # services' key checks (complaint_runtime.keys).
-        secret = f"test-{var.lower()}" + ("" if var == "DATABASE_URL" else STRONG_SUFFIX)
-        monkeypatch.setenv(var, source.get("value", secret))
-    settings = cls()
+    settings = pod_settings(docs, service, monkeypatch)
     assert settings.service_name == service
+    assert bool(settings.auth_signing_key) == (service in SIGNING_KEYS)
     assert settings.database_url == "test-database_url"  # from the Secret, not a default
     assert not LAPTOP_DEFAULT.search(settings.kafka_bootstrap_servers)
     assert settings.kafka_bootstrap_servers.endswith(":9092")  # the port NetworkPolicy allows
+
+
+def own_key(service: str) -> SigningKey:
+    """A key of the kind README has each caller make: ``service:<name>``, the console's
+    ``console`` (a staff issuer)."""
+    return DevIdentity.generate([service]).services[service]
+
+
+def pod_settings(docs: list[Doc], service: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The service's settings from its container's environment as rendered: ConfigMap values
+    as they are, a Secret's value as rendered when it has one, else as a secret manager would
+    give it (long and random enough for the key checks of complaint_runtime.keys; a private
+    key of the service's own kind for AUTH_SIGNING_KEY)."""
+    cls = settings_class(service)
+    env = wired_env(docs, container(get(docs, "Deployment", service)))
+    for name in cls.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    for var, source in env.items():
+        if "value" in source:
+            monkeypatch.setenv(var, source["value"])
+            continue
+        secret_name, key, _ = source["secret"]
+        data = by_kind(docs, "Secret").get(secret_name, {}).get("data", {})
+        value = base64.b64decode(data.get(key) or "").decode()
+        if not value and var == "AUTH_SIGNING_KEY":
+            value = own_key(service).private_jwk()
+        elif not value:
+            value = f"test-{var.lower()}" + ("" if var == "DATABASE_URL" else STRONG_SUFFIX)
+        monkeypatch.setenv(var, value)
+    return cls()
 
 
 def get_secret_names(docs: list[Doc]) -> list[str]:
@@ -510,6 +587,153 @@ def test_console_reaches_routing_sla_watch_and_signs_in_safely(
     assert env["CONSOLE_SESSION_SECRET"]["secret"][1] == "CONSOLE_SESSION_SECRET"
 
 
+# ---- tokens: the public key set for everyone, a private key for each caller ----------------
+
+
+@pytest.mark.parametrize("overlay", [*OVERLAYS, MIGRATIONS_VARIANT])
+def test_public_keys_for_every_service_private_keys_for_callers_only(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    assert set(SIGNING_KEYS) == set(CALLS), "a caller without a key, or a key nobody calls with"
+    key_sets: set[str] = set()
+    held: dict[str, str] = {}
+    for service in SERVICES:
+        env = wired_env(docs, container(get(docs, "Deployment", service)))
+        for var in TOKEN_CONFIG:  # public: configuration, never the Secret
+            assert var in env, f"{service}: {var} is not set"
+            assert env[var].get("from", "").startswith(f"ConfigMap/{service}-config-"), (
+                f"{service}: {var} from {env[var]}"
+            )
+        TrustedKeys.parse(env["AUTH_JWKS"]["value"])  # a key set of public keys only
+        key_sets.add(env["AUTH_JWKS"]["value"])
+        if "AUTH_SIGNING_KEY" in env:
+            assert "secret" in env["AUTH_SIGNING_KEY"], f"{service}: a private key in a ConfigMap"
+            secret_name, key, optional = env["AUTH_SIGNING_KEY"]["secret"]
+            assert secret_name.startswith(SECRET_NAME), secret_name
+            assert not optional, f"{service} cannot call without its key"
+            held[service] = key
+    # notify, routing and the console each hold their own key; intake, sla-watch and feedback,
+    # which call nobody, hold none.
+    assert held == SIGNING_KEYS
+    assert len(set(held.values())) == len(held), "a private key shared by two services"
+    assert len(key_sets) == 1, "every service trusts the same public keys"
+    for where, template in pod_specs(docs):  # migration Jobs: no key at all
+        if where.startswith("Job/"):
+            for spec in template["spec"]["containers"]:
+                assert "AUTH_SIGNING_KEY" not in wired_env(docs, spec), where
+
+
+def signing_keys_cli(*args: str, stdin: str = "") -> str:
+    """README's ``python -m complaint_runtime.signing_keys ...``."""
+    return subprocess.run(
+        [sys.executable, "-m", "complaint_runtime.signing_keys", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+
+
+@pytest.fixture(scope="session")
+def keyed_dev(kustomize: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Doc], str]:
+    """The dev overlay with keys made as README ("Secrets") says: each caller's private key in
+    secrets.env, their public keys and the development issuer's in jwks.json. Returns the
+    rendered documents and the development issuer's private key."""
+    dev = copy_without_local_files(tmp_path_factory.mktemp("keyed") / "k8s")
+    private = {
+        key: signing_keys_cli("new", "console" if service == "console" else f"service:{service}")
+        for service, key in SIGNING_KEYS.items()
+    }
+    issuer = signing_keys_cli("new", DEV_ISSUER_KID)
+    jwks = signing_keys_cli("public", stdin="".join([*private.values(), issuer]))
+    (dev / "jwks.json").write_text(jwks)
+    secrets = {key: private.get(key, value).strip() for key, value in example_keys().items()}
+    (dev / "secrets.env").write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
+    return build(kustomize, dev), issuer
+
+
+def verifier(settings: Any) -> TokenVerifier:
+    """What a service verifies tokens with, built from its settings as ServiceRuntime does."""
+    return TokenVerifier(
+        audience=settings.audience,
+        trusted=TrustedKeys.parse(settings.auth_jwks),
+        issuer=settings.auth_issuer,
+        leeway_s=settings.auth_leeway_s,
+        provider_jwks_url=settings.auth_jwks_url,
+        provider_issuer=settings.auth_provider_issuer,
+    )
+
+
+def refused_by_all_but(token: str, audience: str, settings: dict[str, Any]) -> None:
+    for other in set(SERVICES) - {audience}:
+        with pytest.raises(Unauthorized):
+            verifier(settings[other]).verify(token)
+
+
+@pytest.mark.parametrize(
+    ("caller", "callee"), [(c, callee) for c, calls in CALLS.items() for callee in calls.values()]
+)
+def test_each_call_is_accepted_by_the_service_it_calls_only(
+    keyed_dev: tuple[list[Doc], str], caller: str, callee: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs, _ = keyed_dev
+    settings = {service: pod_settings(docs, service, monkeypatch) for service in SERVICES}
+    signer = settings[caller]
+    key = SigningKey.from_jwk(signer.auth_signing_key)
+    if caller == "console":  # a staff issuer: signs the signed-in user's token for the call
+        assert service_of_kid(key.kid) is None, key.kid
+        token = issue_token(
+            key=key,
+            subject="lead-billing",
+            roles=["lead"],
+            team="billing",
+            audience=callee,
+            ttl_s=signer.console_platform_token_ttl_s,
+            issuer=signer.auth_issuer,
+        )
+    else:  # a service: signs its own identity only
+        assert service_of_kid(key.kid) == caller, key.kid
+        caller_identity = ServiceCaller(
+            key, issuer=signer.auth_issuer, ttl_s=signer.auth_token_ttl_s
+        )
+        token = caller_identity.token_for(callee)
+    principal = verifier(settings[callee]).verify(token)
+    assert principal.subject == ("lead-billing" if caller == "console" else caller)
+    assert principal.service == (None if caller == "console" else caller)
+    refused_by_all_but(token, callee, settings)
+
+
+def test_dev_sign_in_takes_a_development_issuer_token_for_the_console(
+    keyed_dev: tuple[list[Doc], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README's development token: ``routing-admin issue-token --audience console`` with the
+    development issuer's key; the console's sign-in accepts it, no other service does."""
+    docs, issuer = keyed_dev
+    token = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "routing-admin"),
+            *("issue-token", "--sub", "lead-billing", "--roles", "lead", "--team", "billing"),
+            *("--audience", "console"),
+        ],
+        env={**os.environ, "DEV_ISSUER_SIGNING_KEY": issuer},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    settings = {service: pod_settings(docs, service, monkeypatch) for service in SERVICES}
+    assert settings["console"].console_dev_sign_in
+    principal = verifier(settings["console"]).verify(token)
+    assert (principal.subject, principal.roles, principal.team) == (
+        "lead-billing",
+        frozenset({"lead"}),
+        "billing",
+    )
+    refused_by_all_but(token, "console", settings)
+
+
 # ---- secrets ----------------------------------------------------------------------------------
 
 
@@ -536,6 +760,12 @@ def test_secret_example_lists_every_key_with_no_value(rendered: dict[str, list[D
     )
 
 
+def test_jwks_example_holds_no_key() -> None:
+    """The committed jwks.json.example holds no key (empty: the runtime refuses a JWKS with
+    an empty key list), so a platform rendered from it trusts none."""
+    assert not JWKS_EXAMPLE.read_text().strip()
+
+
 def test_no_secret_value_comes_from_git(rendered: dict[str, list[Doc]]) -> None:
     """Rendered from the committed example, the dev Secret holds nothing but empty values."""
     secrets = by_kind(rendered["dev"], "Secret")
@@ -560,13 +790,21 @@ def test_real_secrets_file_is_ignored_by_git() -> None:
     git = shutil.which("git")
     if git is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
-    secrets_file = "deploy/k8s/overlays/dev/secrets.env"
-    ignored = subprocess.run([git, "check-ignore", "-q", secrets_file], cwd=ROOT, check=False)
-    assert ignored.returncode == 0, f"{secrets_file} is not git-ignored"
+    dev = "deploy/k8s/overlays/dev"
+    # The developer's secrets, private keys and key set; production's key set is committed.
+    for local, ignore in (
+        (f"{dev}/secrets.env", True),
+        (f"{dev}/notify.jwk", True),
+        (f"{dev}/jwks.json", True),
+        ("deploy/k8s/overlays/production/jwks.json", False),
+    ):
+        ignored = subprocess.run([git, "check-ignore", "-q", local], cwd=ROOT, check=False)
+        assert (ignored.returncode == 0) == ignore, f"{local}: git-ignored is not {ignore}"
     tracked = subprocess.run(
         [git, "ls-files", "--", "deploy"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     assert not [path for path in tracked if Path(path).name == "secrets.env"]
+    assert not [path for path in tracked if path.endswith(".jwk")]
 
 
 # ---- NetworkPolicies ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from complaint_contracts.topics import all_topics
-from complaint_runtime.auth import issue_token
+from complaint_runtime.dev_identity import DevIdentity
 from harness import ROOT, ServiceProcess, free_port
 from intake.cli import create_api_key, generate_keys
 from mail import MailSink
@@ -89,7 +89,7 @@ class Platform:
     secrets: dict[str, str]
     postgres: Any
     mail: MailSink
-    jwt_secret: str
+    identity: DevIdentity
 
     @property
     def intake(self) -> ServiceProcess:
@@ -104,13 +104,17 @@ class Platform:
             base_url=self.intake.url, headers={"X-API-Key": self.api_key}, timeout=30
         )
 
-    def token(self, subject: str, roles: list[str], team: str | None = None) -> str:
-        return issue_token(secret=self.jwt_secret, subject=subject, roles=roles, team=team)
+    def token(
+        self, subject: str, roles: list[str], team: str | None = None, *, audience: str
+    ) -> str:
+        """A staff token from the suite's development identity provider, for ``audience``."""
+        return self.identity.token(subject=subject, roles=roles, team=team, audience=audience)
 
     def staff_client(self, service: str, subject: str, roles: list[str]) -> httpx.Client:
+        token = self.token(subject, roles, audience=service)
         return httpx.Client(
             base_url=self.services[service].url,
-            headers={"Authorization": f"Bearer {self.token(subject, roles)}"},
+            headers={"Authorization": f"Bearer {token}"},
             timeout=30,
         )
 
@@ -123,7 +127,7 @@ def platform(
     local_kafka.create_topics([(t.name, t.partitions) for t in all_topics()])
     urls = {name: local_postgres.create_database(name.replace("-", "_")) for name in SERVICES}
     keys = generate_keys()
-    jwt_secret = secrets.token_urlsafe(32)
+    identity = DevIdentity.generate(SERVICES)
     api_key = asyncio.run(
         create_api_key(database_url=urls["intake"], label="integration", channels=["*"])
     )
@@ -134,7 +138,6 @@ def platform(
     base = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     common = {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "AUTH_JWT_SECRET": jwt_secret,
         "LOG_JSON": "true",
         "OUTBOX_POLL_INTERVAL_S": "0.2",
         "CONSUMER_RETRY_BACKOFF_S": "0.05",
@@ -224,6 +227,7 @@ def platform(
             factory,
             {
                 **common,
+                **identity.env(name),  # the public keys; the service's own private key
                 **per_service[name],
                 "SERVICE_NAME": name,
                 "DATABASE_URL": urls[name],
@@ -238,7 +242,7 @@ def platform(
             service.start(wait=False)
         for service in services.values():
             service.wait_ready()
-        yield Platform(services, bootstrap, api_key, urls, keys, local_postgres, mail, jwt_secret)
+        yield Platform(services, bootstrap, api_key, urls, keys, local_postgres, mail, identity)
     finally:
         for service in reversed(services.values()):
             service.stop()

@@ -75,7 +75,7 @@ def _complaint(n: str) -> dict[str, Any]:
 
 
 def _client(platform: Platform, subject: str, roles: list[str], team: str | None = None) -> Any:
-    token = platform.token(subject, roles, team)
+    token = platform.token(subject, roles, team, audience="routing")
     return httpx.Client(
         base_url=platform.routing.url,
         headers={"Authorization": f"Bearer {token}"},

@@ -52,7 +52,7 @@ def _post(platform: Platform, channel: str, customer: dict[str, Any], text: str)
 
 def _staff(platform: Platform, subject: str, role: str) -> httpx.Client:
     team = None if role == "manager" else TEAM
-    token = platform.token(subject, [role], team=team)
+    token = platform.token(subject, [role], team=team, audience="routing")
     return httpx.Client(
         base_url=platform.routing.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     )

@@ -123,8 +123,8 @@ async def test_an_agent_works_a_new_case_and_the_lead_sees_the_board_change(
 ) -> None:
     platform = console_platform
     console = platform.services["console"].url
-    agent_token = platform.token("agent-billing", ["agent"], "billing")
-    lead_token = platform.token("lead-billing", ["lead"], "billing")
+    agent_token = platform.token("agent-billing", ["agent"], "billing", audience="console")
+    lead_token = platform.token("lead-billing", ["lead"], "billing", audience="console")
 
     # The agent's queue is open; a complaint arrives and appears without a reload.
     page = await _signed_in(chromium, console, agent_token)

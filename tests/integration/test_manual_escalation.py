@@ -27,7 +27,7 @@ MASKED_REASON = "The customer (138****5678) has complained three times and threa
 def _staff(
     platform: Platform, subject: str, roles: list[str], team: str | None
 ) -> Iterator[httpx.Client]:
-    token = platform.token(subject, roles, team=team)
+    token = platform.token(subject, roles, team=team, audience="routing")
     with httpx.Client(
         base_url=platform.routing.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as client:

@@ -51,7 +51,7 @@ def _wait_status(platform: Platform, complaint_id: str, status: str) -> dict[str
 
 
 def _staff(platform: Platform, subject: str, role: str, team: str | None = None) -> httpx.Client:
-    token = platform.token(subject, [role], team=team)
+    token = platform.token(subject, [role], team=team, audience="routing")
     return httpx.Client(
         base_url=platform.routing.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     )

@@ -2,17 +2,18 @@
 every kind of caller it does not admit, and none of them succeeds.
 
 For each route the roles it admits are read from its ``require_roles`` dependencies (the
-one place a route names them). Then each service's app, on its own migrated SQLite
-database, gets a request per route from: no credentials, a malformed token, a token signed
-with another key, an expired token, and a valid token of every role the route does not
-admit. Each must be refused (401, 403 or 404) before anything else runs: a 2xx, a redirect,
-a 422 (the route's own validation ran) or a 5xx fails the test; only a customer's
-tracking token, checked against the complaint it names after the body is read, may meet an
-empty body's 422 first. A route without any
-authentication must be listed in :data:`PUBLIC` with the reason it is public, so a new
-unauthenticated route cannot appear unnoticed; the public routes that open one
-complaint's or survey's page by a cookie or a link are called without it and must not
-succeed either.
+one place a route names them), and for an internal route the services its
+``require_callers`` names. Then each service's app, on its own migrated SQLite database,
+gets a request per route from: no credentials, a malformed token, a token signed with
+another key, an expired token, a token for another service's audience (holding a role the
+route admits), a valid token of every role the route does not admit, and for an internal
+route every service it does not name. Each must be refused (401, 403 or 404) before
+anything else runs: a 2xx, a redirect, a 422 (the route's own validation ran) or a 5xx fails
+the test; only a customer's tracking token, checked against the complaint it names after the
+body is read, may meet an empty body's 422 first. A route without any authentication must be
+listed in :data:`PUBLIC` with the reason it is public, so a new unauthenticated route cannot
+appear unnoticed; the public routes that open one complaint's or survey's page by a cookie
+or a link are called without it and must not succeed either.
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from complaint_runtime.identity import ISSUER, ROLES, issue_token
+from complaint_runtime.dev_identity import DevIdentity
+from complaint_runtime.identity import ISSUER, ROLES, SERVICE_ROLE
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-SECRET = "matrix-secret-5Qv8Rk2Wm9Tz4Lp7Xc1Nb6Hd3Jf0Gs"
-OTHER_SECRET = "another-secret-Zr4Ty8Ui2Op6As0Df3Gh7Jk1Lq5Wx"
+IDENTITY = DevIdentity.generate()
+# The same key ids as IDENTITY's, other keys: what an attacker without the keys can sign.
+STRANGER = DevIdentity.generate()
 COMPLAINT_ID = "0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40"
 NewMigratedSqlite = Callable[[Path], Awaitable[str]]
 
@@ -45,6 +48,7 @@ PUBLIC: dict[tuple[str, str], str] = {
         ("GET", path): "operations: liveness, readiness and metrics, for the orchestrator"
         for path in ("/livez", "/readyz", "/metrics", "/healthz/kafka")
     },
+    ("GET", "/.well-known/jwks.json"): "the service's public signing key (public by design)",
     ("GET", "/t/{token}"): "the customer's tracking link: the token in the path is the secret",
     ("GET", "/recover"): "the lost-link page: a form anyone may open",
     ("POST", "/recover"): "the lost-link form: proves reference and contact, rate-limited",
@@ -105,8 +109,9 @@ SERVICES: dict[str, Service] = {
 class RouteAccess:
     method: str
     path: str
-    roles: frozenset[str] | None  # None: no require_roles dependency
+    roles: frozenset[str] | None  # None: no require_roles / require_callers dependency
     other_credentials: bool  # an API key or tracking token dependency
+    callers: frozenset[str] | None = None  # an internal route's services (require_callers)
 
 
 def _included(routes: Sequence[Any], dependencies: tuple[Any, ...] = ()) -> Iterator[Any]:
@@ -128,12 +133,26 @@ def _calls(dependant: Dependant) -> Iterator[Any]:
         yield from _calls(sub)
 
 
-def _admitted_roles(call: Any) -> frozenset[str] | None:
-    """The roles of a ``require_roles(...)`` dependency (read from its closure)."""
-    if not getattr(call, "__qualname__", "").startswith("require_roles."):
-        return None
+def _closure(call: Any) -> dict[str, Any]:
     cells = dict(zip(call.__code__.co_freevars, call.__closure__ or (), strict=True))
-    return frozenset(cells["roles"].cell_contents)
+    return {name: cell.cell_contents for name, cell in cells.items()}
+
+
+def _admitted_roles(call: Any) -> frozenset[str] | None:
+    """The roles of a ``require_roles(...)`` dependency, or of a ``require_callers(...)``
+    one (``service`` and its staff roles), read from its closure."""
+    name = getattr(call, "__qualname__", "")
+    if name.startswith("require_roles."):
+        return frozenset(_closure(call)["roles"])
+    if name.startswith("require_callers."):
+        return frozenset({SERVICE_ROLE, *_closure(call)["staff_roles"]})
+    return None
+
+
+def _admitted_callers(call: Any) -> frozenset[str] | None:
+    if not getattr(call, "__qualname__", "").startswith("require_callers."):
+        return None
+    return frozenset(_closure(call)["services"])
 
 
 def route_access(app: FastAPI) -> list[RouteAccess]:
@@ -141,39 +160,67 @@ def route_access(app: FastAPI) -> list[RouteAccess]:
     for route, extra in _included(app.routes):
         calls = [*extra, *_calls(route.dependant)]
         admitted = [roles for roles in map(_admitted_roles, calls) if roles is not None]
+        services = [named for named in map(_admitted_callers, calls) if named is not None]
         other = any(
             CREDENTIAL_DEPENDENCIES.search(getattr(call, "__qualname__", "")) for call in calls
         )
         for method in sorted(route.methods or ()):
             roles = frozenset.intersection(*admitted) if admitted else None
-            found.append(RouteAccess(method, route.path, roles, other))
+            callers = frozenset.intersection(*services) if services else None
+            found.append(RouteAccess(method, route.path, roles, other, callers))
     return found
 
 
-def _token(role: str | None, *, secret: str = SECRET, expired: bool = False) -> str:
+def _token(
+    role: str | None,
+    *,
+    audience: str,
+    identity: DevIdentity = IDENTITY,
+    caller: str = "notify",
+    expired: bool = False,
+) -> str:
+    """A token of ``role`` (default admin) for ``audience``; role ``service``: ``caller``'s."""
     if expired:
         now = int(time.time())
-        claims = {"iss": ISSUER, "sub": "someone", "roles": ["admin"], "iat": now - 7200}
-        return jwt.encode({**claims, "exp": now - 3600}, secret, algorithm="HS256")
+        claims = {"iss": ISSUER, "sub": "someone", "aud": audience, "roles": ["admin"]}
+        claims |= {"iat": now - 7200, "exp": now - 3600}
+        key = identity.staff
+        return jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+    if role == SERVICE_ROLE:
+        return identity.service_token(caller=caller, audience=audience)
     roles = [role] if role else ["admin"]
-    return issue_token(secret=secret, subject=f"{role}-1", roles=roles, team="billing")
+    return identity.token(subject=f"{role}-1", roles=roles, audience=audience, team="billing")
 
 
-def callers_refused(roles: frozenset[str]) -> dict[str, dict[str, str]]:
-    """Every kind of caller a route admitting ``roles`` must refuse, by name."""
+def callers_refused(access: RouteAccess, service: str) -> dict[str, dict[str, str]]:
+    """Every kind of caller a route of ``service`` must refuse, by name."""
+    roles = access.roles or frozenset()
     bearer = "Bearer {}".format
+    admitted = sorted(roles)[0] if roles else "admin"
+    admitted_caller = sorted(access.callers)[0] if access.callers else "notify"
+    other_audience = "feedback" if service != "feedback" else "intake"
     callers = {
         "no credentials": {},
         "malformed token": {"Authorization": "Bearer not-a-jwt"},
         "token signed with another key": {
-            "Authorization": bearer(_token(None, secret=OTHER_SECRET))
+            "Authorization": bearer(_token(None, audience=service, identity=STRANGER))
         },
-        "expired token": {"Authorization": bearer(_token(None, expired=True))},
+        "expired token": {"Authorization": bearer(_token(None, audience=service, expired=True))},
         "an API key instead of a token": {"X-API-Key": "ck_not-a-staff-credential"},
+        f"a {admitted} token for another service's audience ({other_audience})": {
+            "Authorization": bearer(
+                _token(admitted, audience=other_audience, caller=admitted_caller)
+            )
+        },
     }
     for role in ROLES:
         if role not in roles:
-            callers[f"role {role}"] = {"Authorization": bearer(_token(role))}
+            callers[f"role {role}"] = {"Authorization": bearer(_token(role, audience=service))}
+    if access.callers is not None:
+        for caller in IDENTITY.services:
+            if caller not in access.callers and caller != "console":
+                token = _token(SERVICE_ROLE, audience=service, caller=caller)
+                callers[f"service {caller}, not named"] = {"Authorization": bearer(token)}
     return callers
 
 
@@ -186,12 +233,14 @@ def concrete(path: str) -> str:
     )
 
 
-async def _app(service: Service, migrated_sqlite: NewMigratedSqlite) -> FastAPI:
+async def _app(name: str, migrated_sqlite: NewMigratedSqlite) -> FastAPI:
+    service = SERVICES[name]
     main = importlib.import_module(f"{service.package}.main")
     config = importlib.import_module(f"{service.package}.config")
     url = await migrated_sqlite(main.MIGRATIONS)
+    keys = {name.lower(): value for name, value in IDENTITY.env(name).items()}
     settings = getattr(config, service.settings_class)(
-        database_url=url, auth_jwt_secret=SECRET, log_json=False, **service.extra
+        database_url=url, log_json=False, **keys, **service.extra
     )
     app: FastAPI = main.create_app(settings)
     return app
@@ -205,7 +254,7 @@ def _describe(answer: httpx.Response) -> str:
 async def test_no_route_admits_a_caller_it_does_not_name(
     name: str, migrated_sqlite: NewMigratedSqlite
 ) -> None:
-    app = await _app(SERVICES[name], migrated_sqlite)
+    app = await _app(name, migrated_sqlite)
     access = route_access(app)
     assert access, f"no routes found in {name}"
     unexpected_public = sorted(
@@ -227,13 +276,15 @@ async def test_no_route_admits_a_caller_it_does_not_name(
             for route in access:
                 refused = REFUSED
                 if route.roles is not None:
-                    callers = callers_refused(route.roles)
+                    callers = callers_refused(route, name)
                 elif route.other_credentials or (route.method, route.path) in NEEDS_LINK_COOKIE:
                     callers = {
                         "no credentials": {},
                         "an unknown API key": {"X-API-Key": "ck_unknown-key"},
                         "an unknown tracking token": {"X-Tracking-Token": "not-a-token"},
-                        "a staff token": {"Authorization": f"Bearer {_token('admin')}"},
+                        "a staff token": {
+                            "Authorization": f"Bearer {_token('admin', audience=name)}"
+                        },
                     }
                     # A customer's token is checked against the complaint it names, after
                     # the body is read: an empty body's 422 is a refusal too.
@@ -268,5 +319,29 @@ def test_the_matrix_reads_the_roles_of_a_route() -> None:
     app.include_router(router)
     (found,) = [a for a in route_access(app) if a.path == "/x"]
     assert found.roles == {"lead", "manager"}
-    assert "role agent" in callers_refused(found.roles)
-    assert "role lead" not in callers_refused(found.roles)
+    assert "role agent" in callers_refused(found, "routing")
+    assert "role lead" not in callers_refused(found, "routing")
+
+
+def test_the_matrix_reads_the_callers_of_an_internal_route() -> None:
+    """An internal route admits the services its ``require_callers`` names (and its staff
+    roles); every other service, and the staff roles it does not name, must be refused."""
+    from complaint_runtime.auth import require_callers
+    from fastapi import APIRouter, Depends
+
+    router = APIRouter()
+
+    @router.get("/i", dependencies=[Depends(require_callers("notify", staff_roles=("admin",)))])
+    async def handler() -> None:
+        return None
+
+    app = FastAPI()
+    app.include_router(router)
+    (found,) = [a for a in route_access(app) if a.path == "/i"]
+    assert (found.roles, found.callers) == ({"service", "admin"}, {"notify"})
+    refused = callers_refused(found, "intake")
+    assert {"service routing, not named", "service feedback, not named", "role agent"} <= set(
+        refused
+    )
+    assert "service notify, not named" not in refused
+    assert "role admin" not in refused

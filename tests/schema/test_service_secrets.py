@@ -7,8 +7,9 @@ import pytest
 
 
 def test_every_services_own_secrets_are_checked_too() -> None:
-    """The keys besides AUTH_JWT_SECRET and CUSTOMER_REF_KEY: survey links, console
-    sessions, notify's recipient hashes (when set; empty means derived or per-process)."""
+    """The HMAC keys besides CUSTOMER_REF_KEY (tokens use asymmetric keys): survey links,
+    console sessions, notify's recipient hashes (when set; empty means derived from the
+    service's own signing key)."""
     from console.config import ConsoleSettings
     from feedback.config import FeedbackSettings
     from notify.config import NotifySettings

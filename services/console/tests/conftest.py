@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from complaint_runtime.database import Base, utcnow
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.testing import tables_of
 from console.bootstrap import Dependencies, Transports, build_dependencies
 from console.config import ConsoleSettings
@@ -24,7 +25,6 @@ from console_support import (
     LEAD,
     OPENAPI,
     OTHER_CASE_ID,
-    SECRET,
     Browser,
     FakeUpstream,
     NewBrowser,
@@ -35,6 +35,13 @@ from console_support import (
     task,
     task_page,
 )
+
+
+@pytest.fixture(scope="session")
+def identity() -> DevIdentity:
+    """The development platform's keys: the console's own (kid ``console``), the identity
+    provider's that signs the tokens users paste, every service's."""
+    return DevIdentity.generate()
 
 
 @pytest.fixture
@@ -131,11 +138,12 @@ def sla_watch() -> FakeUpstream:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Callable[..., ConsoleSettings]:
+def settings(tmp_path: Path, identity: DevIdentity) -> Callable[..., ConsoleSettings]:
     def make(**values: Any) -> ConsoleSettings:
+        keys = {name.lower(): value for name, value in identity.env("console").items()}
         defaults: dict[str, Any] = {
             "database_url": f"sqlite+aiosqlite:///{tmp_path}/console-{uuid.uuid4().hex[:8]}.db",
-            "auth_jwt_secret": SECRET,
+            **keys,
             "console_dev_sign_in": True,
             "console_cookie_secure": False,
             "log_json": False,
@@ -177,7 +185,7 @@ async def make_deps(
 
 
 @pytest.fixture
-async def browser(make_deps: NewDeps) -> AsyncIterator[NewBrowser]:
+async def browser(make_deps: NewDeps, identity: DevIdentity) -> AsyncIterator[NewBrowser]:
     """``await browser(**settings)``: a client of a fresh console app."""
     clients: list[httpx.AsyncClient] = []
 
@@ -188,7 +196,7 @@ async def browser(make_deps: NewDeps) -> AsyncIterator[NewBrowser]:
             transport=httpx.ASGITransport(app=app), base_url=BASE_URL, follow_redirects=False
         )
         clients.append(client)
-        return Browser(client, deps)
+        return Browser(client, deps, identity)
 
     yield make
     for client in clients:

@@ -1,6 +1,7 @@
 """What the console's tests share besides fixtures (importable: pyproject's pytest
 ``pythonpath`` lists this directory): tokens, sample answers of routing, a fake upstream
-service recording every request with its bearer token, and a browser of the console."""
+service recording every request with its bearer token, and a browser of the console that
+checks the tokens the console sent for it (:meth:`Browser.sent`)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from complaint_runtime.identity import issue_token
+import jwt
+from complaint_runtime.dev_identity import DevIdentity
+from complaint_runtime.errors import Unauthorized
+from complaint_runtime.identity import Principal
 from console.bootstrap import Dependencies
 
-SECRET = "console-test-secret-0123456789abcdef"
 CASE_ID = "0192f3a4-5b6c-7d8e-9f00-112233445566"
 OTHER_CASE_ID = "0192f3a4-5b6c-7d8e-9f00-aabbccddeeff"
 BASE_URL = "http://console.test"
@@ -23,12 +26,17 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def token_for(
+    identity: DevIdentity,
     subject: str = "agent-billing",
     roles: tuple[str, ...] = ("agent",),
     team: str | None = "billing",
     ttl_s: int = 3600,
+    audience: str | list[str] = "console",
 ) -> str:
-    return issue_token(secret=SECRET, subject=subject, roles=list(roles), team=team, ttl_s=ttl_s)
+    """A token of the development identity provider, to paste into the sign-in form."""
+    return identity.token(
+        subject=subject, roles=list(roles), team=team, ttl_s=ttl_s, audience=audience
+    )
 
 
 AGENT = {"subject": "agent-billing", "roles": ("agent",), "team": "billing"}
@@ -412,7 +420,23 @@ class Browser:
 
     http: httpx.AsyncClient
     deps: Dependencies
-    token: str | None = None  # the platform token it signed in with
+    identity: DevIdentity
+    user: Principal | None = None  # whom the token it signed in with names
+
+    def sent(self, call: Seen, audience: str = "routing") -> bool:
+        """``call`` carried a token the console signed (its own key) for this browser's
+        user and for ``audience`` only: the other upstream service refuses it."""
+        assert self.user is not None, "the browser signed in with no valid token"
+        token = call.token or ""
+        principal = self.identity.verifier(audience).verify(token)
+        assert principal == self.user, (principal, self.user)
+        assert jwt.get_unverified_header(token)["kid"] == self.identity.services["console"].kid
+        other = "sla-watch" if audience == "routing" else "routing"
+        try:
+            self.identity.verifier(other).verify(token)
+        except Unauthorized:
+            return True
+        raise AssertionError(f"the token sent to {audience} is accepted by {other}")
 
     async def page(self, path: str, **kw: Any) -> httpx.Response:
         return await self.http.get(path, **kw)
@@ -425,14 +449,17 @@ class Browser:
         return found.group(1)
 
     async def sign_in(self, token: str) -> httpx.Response:
-        self.token = token
+        try:
+            self.user = self.identity.verifier("console").verify(token)
+        except Unauthorized:
+            self.user = None
         csrf = await self.csrf("/signin")
         return await self.http.post(
             "/signin/token", data={"token": token, "csrf_token": csrf, "next": "/"}
         )
 
     async def sign_in_as(self, who: dict[str, Any]) -> None:
-        response = await self.sign_in(token_for(**who))
+        response = await self.sign_in(token_for(self.identity, **who))
         assert response.status_code == 303, response.text
 
     async def post(self, path: str, data: dict[str, str], *, from_page: str) -> httpx.Response:

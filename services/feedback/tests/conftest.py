@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from complaint_runtime.database import Database
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.testing import sqlite_database
 
 
@@ -19,3 +20,9 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
     db = await sqlite_database(tmp_path / "feedback.db", "feedback")
     yield db
     await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def identity() -> DevIdentity:
+    """The test session's keys: staff tokens, every service's own tokens, ``AUTH_JWKS``."""
+    return DevIdentity.generate()

@@ -1,7 +1,7 @@
 """Feedback's routers in-process (httpx ASGITransport), without the Kafka lifespan: the
 routers are mounted on a small app with the runtime's problem handlers, feedback's
-dependencies object and a stand-in runtime carrying the settings (staff and service tokens
-are verified with them). The consumer path runs the runtime's EventConsumer batch
+dependencies object and a stand-in runtime carrying the test session's token verifier for
+feedback's audience. The consumer path runs the runtime's EventConsumer batch
 processing over records built with the runtime's Kafka test doubles."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from complaint_contracts.base import EventData
 from complaint_contracts.envelope import decode
 from complaint_contracts.events import ComplaintReceived, ComplaintResolved, CustomerView
 from complaint_contracts.examples import example_for
-from complaint_runtime.auth import issue_token
 from complaint_runtime.consumer import EventConsumer
 from complaint_runtime.database import Database, OutboxMessage
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.problems import install_problem_handlers
 from complaint_runtime.testing import FakeProducer, FakeRecord, record_of
 from fastapi import FastAPI
@@ -33,22 +33,22 @@ from feedback.config import FeedbackSettings
 from feedback.domain.links import issue_link_token
 from sqlalchemy import select
 
-AUTH_SECRET = "auth-secret-for-tests-0123456789abcdef"
 LINK_SECRET = "link-secret-for-tests-0123456789abcdef"
 SETTINGS = FeedbackSettings(
-    auth_jwt_secret=AUTH_SECRET,
     feedback_link_secret=LINK_SECRET,
     public_base_url="https://feedback.example.org/",
 )
 
 
 @pytest.fixture
-async def client(database: Database) -> AsyncIterator[httpx.AsyncClient]:
+async def client(database: Database, identity: DevIdentity) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     install_problem_handlers(app)
     app.include_router(surveys_router)
     app.include_router(internal_router)
-    app.state.runtime = SimpleNamespace(settings=SETTINGS)
+    app.state.runtime = SimpleNamespace(
+        settings=SETTINGS, token_verifier=identity.verifier("feedback")
+    )
     app.state.dependencies = build_dependencies(SETTINGS, database)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://feedback") as http:
@@ -92,16 +92,24 @@ async def _events(database: Database) -> list[EventData]:
     return [decode(r.key, r.value, [(n, v.encode()) for n, v in r.headers]).data for r in rows]
 
 
-def _service_headers(roles: list[str] | None = None) -> dict[str, str]:
-    token = issue_token(secret=AUTH_SECRET, subject="notify", roles=roles or ["service"])
+Headers = dict[str, str]
+
+
+def _bearer(token: str) -> Headers:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def _link(client: httpx.AsyncClient, database: Database) -> dict[str, Any]:
+@pytest.fixture
+def notify(identity: DevIdentity) -> Headers:
+    """notify's own token for feedback, as its survey link lookups send it."""
+    return _bearer(identity.service_token(caller="notify", audience="feedback"))
+
+
+async def _link(client: httpx.AsyncClient, database: Database, notify: Headers) -> dict[str, Any]:
     [requested] = [e for e in await _events(database) if e.event_name.endswith("requested")]
     answer = await client.get(
         f"/internal/v1/confirmation-requests/{requested.request_id}",  # type: ignore[attr-defined]
-        headers=_service_headers(),
+        headers=notify,
     )
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
@@ -115,10 +123,10 @@ def _path(survey_url: str) -> str:
 
 
 async def test_consumed_resolution_gives_notify_a_link(
-    client: httpx.AsyncClient, database: Database
+    client: httpx.AsyncClient, database: Database, notify: Headers
 ) -> None:
     complaint_id = await _resolved_complaint(database)
-    body = await _link(client, database)
+    body = await _link(client, database, notify)
     assert body["complaint_id"] == complaint_id
     assert body["reference"] == example_for(ComplaintReceived).reference  # type: ignore[attr-defined]
     assert body["language"] == "en"
@@ -150,21 +158,29 @@ async def test_the_same_records_again_change_nothing(database: Database) -> None
     assert [e.event_name for e in await _events(database)] == ["complaint.confirmation_requested"]
 
 
-async def test_internal_api_needs_a_service_token(
-    client: httpx.AsyncClient, database: Database
+async def test_internal_api_needs_notifys_token(
+    client: httpx.AsyncClient, identity: DevIdentity, notify: Headers
 ) -> None:
     url = f"/internal/v1/confirmation-requests/{uuid.uuid4()}"
     assert (await client.get(url)).status_code == 401
-    forbidden = await client.get(url, headers=_service_headers(["agent"]))
+    staff = identity.token(subject="li", roles=["admin"], audience="feedback")
+    forbidden = await client.get(url, headers=_bearer(staff))
     assert forbidden.status_code == 403
-    missing = await client.get(url, headers=_service_headers())
+    for caller in ("intake", "routing"):  # another service's own token: not its caller
+        other = identity.service_token(caller=caller, audience="feedback")
+        assert (await client.get(url, headers=_bearer(other))).status_code == 403, caller
+    elsewhere = identity.service_token(caller="notify", audience="intake")
+    assert (await client.get(url, headers=_bearer(elsewhere))).status_code == 401
+    missing = await client.get(url, headers=notify)
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
 
 
-async def test_survey_answer_then_conflict(client: httpx.AsyncClient, database: Database) -> None:
+async def test_survey_answer_then_conflict(
+    client: httpx.AsyncClient, database: Database, notify: Headers
+) -> None:
     await _resolved_complaint(database)
-    path = _path((await _link(client, database))["survey_url"])
+    path = _path((await _link(client, database, notify))["survey_url"])
     shown = await client.get(path)
     assert shown.status_code == 200
     survey = shown.json()
@@ -189,10 +205,14 @@ async def test_survey_answer_then_conflict(client: httpx.AsyncClient, database: 
     [({"solved": False, "csat": 4}, "not_solved"), ({"solved": True, "csat": 1}, "low_csat")],
 )
 async def test_reopening_through_the_link(
-    client: httpx.AsyncClient, database: Database, answer: dict[str, Any], reason: str
+    client: httpx.AsyncClient,
+    database: Database,
+    notify: Headers,
+    answer: dict[str, Any],
+    reason: str,
 ) -> None:
     await _resolved_complaint(database, language="zh-CN")
-    path = _path((await _link(client, database))["survey_url"])
+    path = _path((await _link(client, database, notify))["survey_url"])
     assert (await client.get(path)).json()["questions"][0]["text"] == "您的投诉问题是否已经解决？"
     answered = await client.post(path, json=answer)
     assert answered.json() == answered.json() | {"outcome": "reopened", "reason": reason}
@@ -245,10 +265,10 @@ async def test_expired_link_is_gone(client: httpx.AsyncClient) -> None:
     ],
 )
 async def test_invalid_answers_are_problems(
-    client: httpx.AsyncClient, database: Database, body: dict[str, Any]
+    client: httpx.AsyncClient, database: Database, notify: Headers, body: dict[str, Any]
 ) -> None:
     await _resolved_complaint(database)
-    path = _path((await _link(client, database))["survey_url"])
+    path = _path((await _link(client, database, notify))["survey_url"])
     answer = await client.post(path, json=body)
     assert answer.status_code == 422
     assert answer.headers["content-type"] == "application/problem+json"
@@ -268,10 +288,10 @@ def _problem(status: int, title: str, kind: str, path: str, detail: str | None =
 
 
 async def test_refusals_are_these_exact_problems(
-    client: httpx.AsyncClient, database: Database
+    client: httpx.AsyncClient, database: Database, notify: Headers
 ) -> None:
     complaint_id = await _resolved_complaint(database)
-    first = _path((await _link(client, database))["survey_url"])
+    first = _path((await _link(client, database, notify))["survey_url"])
     answered = await client.post(first, json={"solved": True, "csat": 5})
     assert answered.status_code == 200
     again = await client.post(first, json={"solved": True, "csat": 5})
@@ -293,7 +313,7 @@ async def test_refusals_are_these_exact_problems(
     assert len(requested) == 2
     second = await client.get(
         f"/internal/v1/confirmation-requests/{requested[1].request_id}",  # type: ignore[attr-defined]
-        headers=_service_headers(),
+        headers=notify,
     )
     superseded_path = _path(second.json()["survey_url"])
     await _consume(database, record_of(resolved, topics.ROUTING))  # a third one
@@ -328,5 +348,5 @@ async def test_refusals_are_these_exact_problems(
         "No survey behind this link.",
     )
     unknown = f"/internal/v1/confirmation-requests/{uuid.uuid4()}"
-    answer = await client.get(unknown, headers=_service_headers())
+    answer = await client.get(unknown, headers=notify)
     assert answer.json() == _problem(404, "Confirmation request not found", "not-found", unknown)

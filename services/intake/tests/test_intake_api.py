@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.migrations import upgrade_to_head
 from cryptography.fernet import Fernet
 from intake.cli import create_api_key
@@ -20,7 +20,6 @@ from intake.main import MIGRATIONS, create_app
 from sqlalchemy import text
 
 PROBLEMS = "https://docs.opencomplaints.org/problems"
-AUTH_SECRET = "auth-secret-for-intake-tests-0123456789"
 UNAUTHORIZED = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}
 COMPLAINT: dict[str, Any] = {
     "channel": "web",
@@ -40,10 +39,22 @@ COMPLAINT: dict[str, Any] = {
 
 
 class Intake:
-    def __init__(self, client: httpx.AsyncClient, url: str, keys: dict[str, str]):
+    def __init__(
+        self, client: httpx.AsyncClient, url: str, keys: dict[str, str], identity: DevIdentity
+    ):
         self.client = client
         self.url = url
         self.keys = keys
+        self.identity = identity
+
+    def as_service(self, caller: str = "notify", audience: str = "intake") -> dict[str, str]:
+        """A service's own token (notify's for intake, unless told)."""
+        token = self.identity.service_token(caller=caller, audience=audience)
+        return {"Authorization": f"Bearer {token}"}
+
+    def as_staff(self, *roles: str, audience: str = "intake") -> dict[str, str]:
+        token = self.identity.token(subject="li", roles=list(roles), audience=audience)
+        return {"Authorization": f"Bearer {token}"}
 
     def as_front_end(self, name: str = "all") -> dict[str, str]:
         return {"X-API-Key": self.keys[name]}
@@ -65,7 +76,7 @@ class Intake:
 
 
 @pytest.fixture
-async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
+async def intake(tmp_path: Path, identity: DevIdentity) -> AsyncIterator[Intake]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
     await upgrade_to_head(MIGRATIONS, url)
     keys = {
@@ -77,13 +88,13 @@ async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
         contact_encryption_key=Fernet.generate_key().decode(),
         customer_ref_key="ref-key-for-intake-tests-0123456789abcdef",
         public_base_url="https://intake.example.org",
-        auth_jwt_secret=AUTH_SECRET,
+        auth_jwks=identity.jwks(),
         log_json=False,
     )
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-        yield Intake(client, url, keys)
+        yield Intake(client, url, keys, identity)
     await app.state.runtime.database.dispose()
 
 
@@ -299,8 +310,7 @@ async def test_notify_gets_the_raw_contacts_with_a_service_token(intake: Intake)
     accepted = (await intake.post(COMPLAINT)).json()
     path = f"/internal/v1/complaints/{accepted['id']}/contact"
     assert (await intake.client.get(path)).status_code == 401
-    token = issue_token(secret=AUTH_SECRET, subject="notify", roles=["service"])
-    answer = await intake.client.get(path, headers={"Authorization": f"Bearer {token}"})
+    answer = await intake.client.get(path, headers=intake.as_service())
     assert answer.status_code == 200, answer.text
     assert answer.json() == {
         "complaint_id": accepted["id"],
@@ -321,9 +331,31 @@ async def test_notify_gets_the_raw_contacts_with_a_service_token(intake: Intake)
         "clocks_expected": True,
     }
     unknown = "/internal/v1/complaints/0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40/contact"
-    missing = await intake.client.get(unknown, headers={"Authorization": f"Bearer {token}"})
+    missing = await intake.client.get(unknown, headers=intake.as_service())
     assert missing.status_code == 404
     assert missing.json() == _problem(404, "Complaint not found", "not-found", unknown)
+
+
+async def test_only_notify_and_routing_read_a_contact(intake: Intake) -> None:
+    """notify (to send) and routing (a lead's reveal) are the contact's callers; another
+    service's own token is forbidden, a token minted for another service refused."""
+    accepted = (await intake.post(COMPLAINT)).json()
+    path = f"/internal/v1/complaints/{accepted['id']}/contact"
+    for caller in ("notify", "routing"):
+        answer = await intake.client.get(path, headers=intake.as_service(caller))
+        assert answer.status_code == 200, (caller, answer.text)
+    for caller in ("feedback", "sla-watch"):
+        refused = await intake.client.get(path, headers=intake.as_service(caller))
+        assert refused.status_code == 403, caller
+        assert refused.headers["content-type"] == "application/problem+json"
+    staff = await intake.client.get(path, headers=intake.as_staff("admin"))
+    assert staff.status_code == 403
+    elsewhere = await intake.client.get(path, headers=intake.as_service(audience="routing"))
+    assert elsewhere.status_code == 401
+    staff_elsewhere = await intake.client.get(
+        path, headers=intake.as_staff("admin", audience="feedback")
+    )
+    assert staff_elsewhere.status_code == 401
 
 
 async def test_an_overloaded_intake_sheds_with_503_and_retry_after(intake: Intake) -> None:

@@ -1,6 +1,6 @@
 # ruff: noqa: F811 (the intake fixture is imported, and named as a parameter)
 """The batch form of notify's contact lookup, ``POST /internal/v1/contacts/lookup``, in
-process as notify sees it: the service role only, at most 100 ids (else a 422 problem),
+process as notify sees it: notify's own token only, at most 100 ids (else a 422 problem),
 the same fields per complaint as ``GET .../contact``, unknown ones listed, one query."""
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from complaint_runtime.auth import issue_token
 from sqlalchemy import event
 
 from .test_intake_api import (  # the fixture too
-    AUTH_SECRET,
     COMPLAINT,
     PROBLEMS,
     Intake,
@@ -25,14 +23,9 @@ PATH = "/internal/v1/contacts/lookup"
 UNKNOWN = "0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40"
 
 
-def _bearer(*roles: str, subject: str = "notify") -> dict[str, str]:
-    token = issue_token(secret=AUTH_SECRET, subject=subject, roles=list(roles))
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def _lookup(intake: Intake, ids: list[str], **headers: str) -> httpx.Response:
     return await intake.client.post(
-        PATH, json={"complaint_ids": ids}, headers=_bearer("service") | headers
+        PATH, json={"complaint_ids": ids}, headers=intake.as_service() | headers
     )
 
 
@@ -52,15 +45,25 @@ def _statements(intake: Intake) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-async def test_the_lookup_needs_the_service_role(intake: Intake) -> None:
+async def test_the_lookup_needs_notifys_token(intake: Intake) -> None:
     accepted = (await intake.post(COMPLAINT)).json()
     body = {"complaint_ids": [accepted["id"]]}
     anonymous = await intake.client.post(PATH, json=body)
     assert anonymous.status_code == 401
     assert anonymous.headers["content-type"] == "application/problem+json"
-    staff = await intake.client.post(PATH, json=body, headers=_bearer("agent", subject="li"))
+    staff = await intake.client.post(PATH, json=body, headers=intake.as_staff("agent"))
     assert staff.status_code == 403
     assert staff.headers["content-type"] == "application/problem+json"
+    # Another service's own token: only notify sends batches.
+    for caller in ("routing", "feedback"):
+        other = await intake.client.post(PATH, json=body, headers=intake.as_service(caller))
+        assert other.status_code == 403, caller
+    # notify's token for another service is refused outright.
+    elsewhere = intake.as_service(audience="feedback")
+    assert (await intake.client.post(PATH, json=body, headers=elsewhere)).status_code == 401
+    assert (
+        await intake.client.post(PATH, json=body, headers=intake.as_service())
+    ).status_code == 200
     # Unauthenticated, a malformed body says nothing about the bounds either.
     assert (await intake.client.post(PATH, json={"complaint_ids": []})).status_code == 401
 
@@ -80,7 +83,7 @@ async def test_found_ones_answer_what_the_single_lookup_answers(intake: Intake) 
     singles = [
         (
             await intake.client.get(
-                f"/internal/v1/complaints/{i}/contact", headers=_bearer("service")
+                f"/internal/v1/complaints/{i}/contact", headers=intake.as_service()
             )
         ).json()
         for i in (second["id"], first["id"])
@@ -124,6 +127,6 @@ async def test_more_than_a_hundred_ids_or_none_are_refused(intake: Intake) -> No
     )
     assert [e["pointer"] for e in problem["errors"]] == ["/complaint_ids"]
     for body in ({"complaint_ids": []}, {"complaint_ids": ["x" * 37]}, {"ids": [UNKNOWN]}):
-        refused = await intake.client.post(PATH, json=body, headers=_bearer("service"))
+        refused = await intake.client.post(PATH, json=body, headers=intake.as_service())
         assert refused.status_code == 422, body
         assert refused.headers["content-type"] == "application/problem+json"

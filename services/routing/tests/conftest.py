@@ -1,6 +1,11 @@
 """Fixtures for routing's service and API tests: a SQLite database with routing's tables
 (no migrations, no Kafka), the dependencies over it, and helpers to create cases, feed
-events and read the outbox."""
+events and read the outbox.
+
+Tokens come from :data:`IDENTITY`, the session's development identity (the ``identity``
+fixture): staff tokens from its identity provider, service tokens signed with a service's
+own key, all for audience ``routing``. A module constant, not only a fixture, because the
+suites build their request headers (``LI``, ``MANAGER``...) at import time."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope, decode
 from complaint_contracts.events import ComplaintReceived, CustomerView
 from complaint_runtime.database import Database
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.problems import install_problem_handlers
 from complaint_runtime.testing import sqlite_database
 from fastapi import APIRouter, FastAPI
@@ -36,7 +42,34 @@ Outbox = Callable[..., Awaitable[list[Envelope]]]
 Seed = Callable[[list[dict[str, Any]]], Awaitable[None]]
 ApiClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
+AUDIENCE = "routing"
+# Longer than the default 900 s: headers built at import must outlive a slow suite run.
+TEST_TOKEN_TTL_S = 24 * 3600
+IDENTITY = DevIdentity.generate()  # frozen: the session's keys, one set for every test
+
 BILLING_TEXT = "我10月28日申请的退款到现在还没到账，退款延迟太久了。"
+
+
+def staff_auth(
+    sub: str, *roles: str, team: str | None = None, audience: str = AUDIENCE
+) -> dict[str, str]:
+    """The headers of a staff member's token from the development identity provider."""
+    token = IDENTITY.token(
+        subject=sub, roles=list(roles), team=team, audience=audience, ttl_s=TEST_TOKEN_TTL_S
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def service_auth(caller: str, audience: str = AUDIENCE) -> dict[str, str]:
+    """The headers of ``caller``'s own service token (signed with its key)."""
+    token = IDENTITY.service_token(caller=caller, audience=audience, ttl_s=TEST_TOKEN_TTL_S)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def identity() -> DevIdentity:
+    """The session's development identity: the keys every token of the suite is signed with."""
+    return IDENTITY
 
 
 @pytest.fixture
@@ -146,19 +179,22 @@ def seed(database: Database) -> Seed:
 
 
 @pytest.fixture
-def api_client(deps: Dependencies) -> ApiClient:
-    """``api_client(*routers, secret=...)``: an HTTP client for those routers over the test
-    database, tokens signed with ``secret`` (httpx ASGITransport: no lifespan, no Kafka)."""
+def api_client(deps: Dependencies, identity: DevIdentity) -> ApiClient:
+    """``api_client(*routers, dependencies=deps)``: an HTTP client for those routers over
+    the test database, verifying tokens as routing does: the session identity's public
+    keys, audience ``routing`` (httpx ASGITransport: no lifespan, no Kafka)."""
 
     @asynccontextmanager
-    async def open_client(*routers: APIRouter, secret: str) -> AsyncIterator[httpx.AsyncClient]:
+    async def open_client(
+        *routers: APIRouter, dependencies: Dependencies | None = None
+    ) -> AsyncIterator[httpx.AsyncClient]:
         app = FastAPI()
         install_problem_handlers(app)
         for router in routers:
             app.include_router(router)
-        # The runtime's settings for the role checks, the dependencies for the routes.
-        app.state.runtime = SimpleNamespace(settings=SimpleNamespace(auth_jwt_secret=secret))
-        app.state.dependencies = deps
+        # The runtime's verifier for the role checks, the dependencies for the routes.
+        app.state.runtime = SimpleNamespace(token_verifier=identity.verifier(AUDIENCE))
+        app.state.dependencies = dependencies or deps
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://routing") as client:
             yield client

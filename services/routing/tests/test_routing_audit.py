@@ -11,20 +11,13 @@ from typing import Any
 import httpx
 import pytest
 from complaint_runtime.audit import links_after, verify_chain
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
 from routing.canned_replies.api import admin_router as canned_admin_router
 from routing.categories.api import router as categories_router
 from routing.staffing.api import admin_router
 from routing.staffing.api import router as staffing_router
 
-SECRET = "test-secret-for-routing-audit-tests-0123456789"
-
-
-def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
-
+from .conftest import staff_auth as auth
 
 ADMIN = auth("admin-zhou", "admin")
 
@@ -32,7 +25,7 @@ ADMIN = auth("admin-zhou", "admin")
 @pytest.fixture
 async def client(api_client: Any) -> AsyncIterator[httpx.AsyncClient]:
     routers = (admin_router, staffing_router, categories_router, canned_admin_router)
-    async with api_client(*routers, secret=SECRET) as c:
+    async with api_client(*routers) as c:
         yield c
 
 

@@ -5,15 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from complaint_runtime.auth import issue_token
 
-SECRET = "test-secret-of-at-least-32-bytes-long"  # the admin_client fixture's (conftest)
+from .conftest import bearer
+
 PROBLEM = "application/problem+json"
-
-
-def bearer(*roles: str) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject="u1", roles=list(roles))
-    return {"Authorization": f"Bearer {token}"}
 
 
 ADMIN = bearer("admin")
@@ -54,3 +49,23 @@ async def test_roles(admin_client: httpx.AsyncClient) -> None:
     # nothing changed
     policies = (await admin_client.get("/v1/admin/policies", headers=LEAD)).json()
     assert policies["config_version"] == 1
+
+
+async def test_a_token_for_another_services_audience_gets_401(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    """Tokens name the service they are for: routing's admin token is no key to sla-watch."""
+    for headers in (
+        bearer("admin", audience="routing"),
+        bearer("manager", audience="console"),
+        bearer("service", audience="intake"),
+    ):
+        for path in ("/v1/admin/calendars", "/v1/clocks/at-risk"):
+            answer = await admin_client.get(path, headers=headers)
+            assert problem(answer, 401)["type"].endswith("/unauthorized")
+            assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    # The same roles for sla-watch: admitted.
+    assert (await admin_client.get("/v1/admin/calendars", headers=ADMIN)).status_code == 200
+    assert (
+        await admin_client.get("/v1/clocks/at-risk", headers=bearer("service"))
+    ).status_code == 200

@@ -7,15 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from complaint_runtime.auth import issue_token
 
-SECRET = "test-secret-of-at-least-32-bytes-long"  # the admin_client fixture's (conftest)
+from .conftest import bearer as token_headers
 
 
 def bearer(subject: str, *roles: str) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {issue_token(secret=SECRET, subject=subject, roles=list(roles))}"
-    }
+    return token_headers(*roles, subject=subject)
 
 
 ADMIN = bearer("admin-7", "admin")

@@ -23,7 +23,6 @@ from complaint_contracts.events import (
     ComplaintResumed,
     ComplaintTriaged,
 )
-from complaint_runtime.auth import issue_token
 from complaint_runtime.context import caused_by
 from complaint_runtime.database import Database, OutboxMessage
 from complaint_runtime.migrations import upgrade_to_head
@@ -38,9 +37,10 @@ from sla_watch.main import MIGRATIONS, create_app
 from sla_watch.policies.terms_source import StaticTerms
 from sqlalchemy import delete, select
 
+from .conftest import auth_settings, bearer
+
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 CID = "0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40"
-SECRET = "test-secret-of-at-least-32-bytes-long"
 SETTINGS = ClockSettings(
     terms=StaticTerms(
         first_response={"P1": 100, "P2": 200, "P3": 300, "P4": 400},
@@ -239,18 +239,10 @@ async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
     url = f"sqlite+aiosqlite:///{tmp_path}/api.db"
     await upgrade_to_head(MIGRATIONS, url)
     application = create_app(
-        SlaSettings(
-            database_url=url, auth_jwt_secret=SECRET, migrate_on_start=False, log_json=False
-        )
+        SlaSettings(database_url=url, **auth_settings(), migrate_on_start=False, log_json=False)
     )
     yield application
     await application.state.runtime.database.dispose()
-
-
-def bearer(*roles: str) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {issue_token(secret=SECRET, subject='u1', roles=list(roles))}"
-    }
 
 
 async def test_the_read_api(app: FastAPI) -> None:

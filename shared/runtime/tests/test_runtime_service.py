@@ -170,3 +170,27 @@ def test_every_topic_gets_its_configured_retention(runtime: ServiceRuntime) -> N
     }
     assert settings.kafka_event_retention_ms == 7 * 24 * 3600 * 1000
     assert settings.kafka_dead_letter_retention_ms == 30 * 24 * 3600 * 1000
+
+
+async def test_a_service_publishes_the_public_half_of_its_signing_key(tmp_path: Path) -> None:
+    from complaint_runtime.dev_identity import DevIdentity
+
+    identity = DevIdentity.generate()
+    keys = {name.lower(): value for name, value in identity.env("notify").items()}
+    settings = ServiceSettings(
+        service_name="notify", database_url=f"sqlite+aiosqlite:///{tmp_path / 'n.db'}", **keys
+    )
+    runtime = ServiceRuntime(settings=settings, migrations=tmp_path, produces=[])
+    (published,) = (await _get(runtime, "/.well-known/jwks.json")).json()["keys"]
+    assert published == identity.services["notify"].public_jwk()
+    assert "d" not in published
+    caller = runtime.service_caller()
+    assert identity.verifier("intake").verify(caller.token_for("intake")).service == "notify"
+    bare = ServiceRuntime(
+        settings=ServiceSettings(database_url=settings.database_url),
+        migrations=tmp_path,
+        produces=[],
+    )
+    assert (await _get(bare, "/.well-known/jwks.json")).json() == {"keys": []}
+    await runtime.database.dispose()
+    await bare.database.dispose()

@@ -24,6 +24,7 @@ import structlog
 from complaint_runtime.database import Database, utcnow
 from complaint_runtime.periodic import PeriodicLoop
 from complaint_runtime.service import ServiceRuntime
+from complaint_runtime.signing_keys import SigningKey, service_of_kid
 from fastapi import Depends, Request
 
 from console.backends.routing_api import RoutingApi
@@ -72,17 +73,32 @@ class Dependencies:
         await self.sla_watch.aclose()
 
 
-def session_secret(settings: ConsoleSettings) -> str:
-    """``CONSOLE_SESSION_SECRET``, else a key derived from ``AUTH_JWT_SECRET`` (the same on
-    every replica), else a random one: sessions then end when the process does."""
+def session_secret(settings: ConsoleSettings, signing_key: SigningKey | None) -> str:
+    """``CONSOLE_SESSION_SECRET``, else a key derived from the console's own private key
+    (``AUTH_SIGNING_KEY``: the same on every replica; HMAC, so the cookie key reveals
+    nothing of the signing key), else a random one: sessions then end when the process
+    does (and without a signing key no page works but the sign-in page anyway)."""
     if settings.console_session_secret:
         return settings.console_session_secret
-    if settings.auth_jwt_secret:
+    if signing_key is not None:
         return hmac.new(
-            settings.auth_jwt_secret.encode(), b"console-session", hashlib.sha256
+            signing_key.private_key.private_bytes_raw(), b"console-session", hashlib.sha256
         ).hexdigest()
-    log.warning("no CONSOLE_SESSION_SECRET or AUTH_JWT_SECRET: sessions end with this process")
+    log.warning("no CONSOLE_SESSION_SECRET or AUTH_SIGNING_KEY: sessions end with this process")
     return secrets.token_hex(32)
+
+
+def staff_issuer_key(runtime: ServiceRuntime) -> SigningKey | None:
+    """The console's key must be a staff issuer's (kid e.g. ``console``): a service's key
+    (``service:<name>``) may sign only that service, never a user; refused at start-up
+    rather than at every call."""
+    key = runtime.signing_key
+    if key is not None and service_of_kid(key.kid) is not None:
+        raise ValueError(
+            f"AUTH_SIGNING_KEY of the console has kid {key.kid!r}: it signs its users' tokens, "
+            "so it must be a staff issuer's key (e.g. kid console), not a service's"
+        )
+    return key
 
 
 def make_oidc(
@@ -149,7 +165,7 @@ def build_dependencies(
         oidc=make_oidc(settings, transports.identity_provider),
         pages=pages,
         zone=ZoneInfo(settings.console_timezone),
-        session_secret=session_secret(settings),
+        session_secret=session_secret(settings, staff_issuer_key(runtime)),
         clock=clock,
         prune_loop=make_prune_loop(runtime.database, settings, clock),
     )

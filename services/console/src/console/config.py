@@ -2,9 +2,12 @@
 below is the upper-cased field name, e.g. ``CONSOLE_DEV_SIGN_IN``; every one has a default).
 
 Shared with the other services (``complaint_runtime.settings.ServiceSettings``):
-``AUTH_JWT_SECRET`` verifies the development sign-in's tokens and signs the platform tokens
-the console issues for users who signed in with OpenID Connect; ``DATABASE_URL`` holds the
-console's own read model of case changes (live updates); ``KAFKA_BOOTSTRAP_SERVERS``.
+``AUTH_JWKS`` (public keys) verifies the development sign-in's pasted tokens, which must be
+for the audience ``console``; ``AUTH_SIGNING_KEY`` is the console's own private key, a staff
+issuer's (kid e.g. ``console``, never ``service:*``), signing the short-lived token of each
+call it makes for a signed-in user (one per audience: ``routing``, ``sla-watch``), so
+routing and sla-watch must trust its public key; ``DATABASE_URL`` holds the console's own
+read model of case changes (live updates); ``KAFKA_BOOTSTRAP_SERVERS``.
 """
 
 from __future__ import annotations
@@ -80,8 +83,8 @@ class ConsoleSettings(ServiceSettings):
         ge=30,
         le=3600,
         description=(
-            "Lifetime of the platform token issued for an OIDC user's call to routing or "
-            "sla-watch (one is issued per request)"
+            "Lifetime of the platform token the console signs for a signed-in user's calls "
+            "to routing or sla-watch (one per audience and request)"
         ),
     )
 
@@ -89,7 +92,7 @@ class ConsoleSettings(ServiceSettings):
         "",
         description=(
             "Key signing the session cookie (shared by every console replica); empty: "
-            "derived from AUTH_JWT_SECRET"
+            "derived from AUTH_SIGNING_KEY (HMAC of its private key)"
         ),
     )
 

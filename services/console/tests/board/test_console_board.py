@@ -55,8 +55,8 @@ async def test_the_board_shows_the_team(
     lists = routing.requests("GET", "/v1/cases")
     assert {dict(c.params).get("sla") for c in lists} == {"at_risk", "breached"}
     assert all(("team", "billing") in c.params for c in lists)
-    assert all(c.token == lead.token for c in routing.seen if c.path != "/openapi.json")
-    assert sla_watch.requests("GET", "/v1/clocks/at-risk")[-1].token == lead.token
+    assert all(lead.sent(c) for c in routing.seen if c.path != "/openapi.json")
+    assert lead.sent(sla_watch.requests("GET", "/v1/clocks/at-risk")[-1], "sla-watch")
     assert ("team", "billing") in routing.requests("GET", "/v1/tasks")[-1].params
 
 

@@ -24,9 +24,9 @@ from complaint_contracts.events import (
     CustomerView,
 )
 from complaint_contracts.examples import example_for
-from complaint_runtime.auth import issue_token
 from complaint_runtime.consumer import EventConsumer
 from complaint_runtime.database import Database, OutboxMessage
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.migrations import upgrade_to_head
 from complaint_runtime.testing import FakeProducer, record_of
 from fastapi import FastAPI
@@ -37,7 +37,6 @@ from feedback.main import MIGRATIONS, create_app
 from sqlalchemy import select
 
 BASE = "https://feedback.example.org"
-AUTH_SECRET = "auth-secret-for-page-tests-0123456789abcdef"
 LINK_SECRET = "link-secret-for-page-tests-0123456789abcdef"
 
 
@@ -45,6 +44,16 @@ LINK_SECRET = "link-secret-for-page-tests-0123456789abcdef"
 class Site:
     app: FastAPI
     client: httpx.AsyncClient
+    identity: DevIdentity
+
+    def as_service(self, caller: str = "notify", audience: str = "feedback") -> dict[str, str]:
+        """A service's own token (notify's for feedback, unless told)."""
+        token = self.identity.service_token(caller=caller, audience=audience)
+        return {"Authorization": f"Bearer {token}"}
+
+    def as_staff(self, *roles: str, audience: str = "feedback") -> dict[str, str]:
+        token = self.identity.token(subject="ops-1", roles=list(roles), audience=audience)
+        return {"Authorization": f"Bearer {token}"}
 
     @property
     def deps(self) -> Dependencies:
@@ -125,7 +134,7 @@ class Site:
             opened = await internal.post(
                 "/internal/v1/nps/rounds",
                 json={"start": start.isoformat(), "end": end.isoformat()},
-                headers=service_headers(["admin"]),
+                headers=self.as_staff("admin"),
             )
         assert opened.status_code == 202, opened.text
         await self.deps.nps_loop.run_once()
@@ -153,7 +162,7 @@ class Site:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=self.app), base_url=BASE
         ) as internal:
-            answer = await internal.get(path, headers=service_headers())
+            answer = await internal.get(path, headers=self.as_service())
         assert answer.status_code == 200, answer.text
         body: dict[str, Any] = answer.json()
         return body
@@ -185,11 +194,6 @@ class Site:
         return [decode(r.key, r.value, [(n, v.encode()) for n, v in r.headers]).data for r in rows]
 
 
-def service_headers(roles: list[str] | None = None) -> dict[str, str]:
-    token = issue_token(secret=AUTH_SECRET, subject="notify", roles=roles or ["service"])
-    return {"Authorization": f"Bearer {token}"}
-
-
 def hidden_fields(html: str, action: str) -> dict[str, str]:
     forms = re.findall(
         rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', html, re.S
@@ -208,7 +212,7 @@ MakeSite = Callable[..., Any]
 
 
 @pytest.fixture
-async def make_site(tmp_path: Path) -> AsyncIterator[MakeSite]:
+async def make_site(tmp_path: Path, identity: DevIdentity) -> AsyncIterator[MakeSite]:
     """``await make_site(**settings)``: a fresh feedback with these settings."""
     made: list[Site] = []
     url = f"sqlite+aiosqlite:///{tmp_path / 'feedback.db'}"
@@ -217,7 +221,7 @@ async def make_site(tmp_path: Path) -> AsyncIterator[MakeSite]:
     async def make(**overrides: Any) -> Site:
         values: dict[str, Any] = {
             "database_url": url,
-            "auth_jwt_secret": AUTH_SECRET,
+            "auth_jwks": identity.jwks(),
             "feedback_link_secret": LINK_SECRET,
             "public_base_url": BASE,
             "log_json": False,
@@ -229,7 +233,7 @@ async def make_site(tmp_path: Path) -> AsyncIterator[MakeSite]:
         }
         app = create_app(FeedbackSettings(**values))
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
-        site = Site(app, client)
+        site = Site(app, client, identity)
         made.append(site)
         return site
 

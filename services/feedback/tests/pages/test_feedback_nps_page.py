@@ -11,7 +11,7 @@ from complaint_contracts.events import NpsAnswered, NpsSurveyRequested
 from feedback.domain.links import NPS_AUDIENCE, issue_link_token
 from feedback.nps.db import NpsRequest
 
-from .conftest import BASE, LINK_SECRET, MakeSite, Site, service_headers, text_of
+from .conftest import BASE, LINK_SECRET, MakeSite, Site, text_of
 
 
 async def _answered(site: Site) -> list[NpsAnswered]:
@@ -142,31 +142,45 @@ async def test_the_internal_api_checks_roles_and_periods(make_site: MakeSite) ->
     site = await make_site(nps_schedule="off")
     async with site.browser() as internal:
         agent = await internal.post(
-            "/internal/v1/nps/rounds", json={}, headers=service_headers(["agent"])
+            "/internal/v1/nps/rounds", json={}, headers=site.as_staff("agent")
         )
         assert agent.status_code == 403
-        off = await internal.post("/internal/v1/nps/rounds", headers=service_headers(["admin"]))
+        # No service opens rounds: an admin does (operators, tests).
+        notify = await internal.post("/internal/v1/nps/rounds", json={}, headers=site.as_service())
+        assert notify.status_code == 403
+        elsewhere = site.as_staff("admin", audience="intake")  # an admin's token for intake
+        refused = await internal.post("/internal/v1/nps/rounds", json={}, headers=elsewhere)
+        assert refused.status_code == 401
+        off = await internal.post("/internal/v1/nps/rounds", headers=site.as_staff("admin"))
         assert off.status_code == 422
         assert "NPS_SCHEDULE is off" in off.json()["detail"]
         backwards = await internal.post(
             "/internal/v1/nps/rounds",
             json={"start": "2026-12-01T00:00:00+08:00", "end": "2026-11-01T00:00:00+08:00"},
-            headers=service_headers(["admin"]),
+            headers=site.as_staff("admin"),
         )
         assert backwards.status_code == 422
         month = await internal.post(
             "/internal/v1/nps/rounds",
             json={"start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00"},
-            headers=service_headers(["admin"]),
+            headers=site.as_staff("admin"),
         )
         assert month.status_code == 202
         period = month.json()["period"]
         assert period == "2026-10-31T16:00:00Z/2026-11-30T16:00:00Z"
         status = await internal.get(
-            f"/internal/v1/nps/rounds/{period}", headers=service_headers(["admin"])
+            f"/internal/v1/nps/rounds/{period}", headers=site.as_staff("admin")
         )
         assert status.status_code == 200
         assert status.json()["trigger"] == "operator"
-        missing = await internal.get("/internal/v1/nps/requests/nope", headers=service_headers())
+        request = "/internal/v1/nps/requests/nope"
+        for caller in ("intake", "routing"):  # only notify sends the invitations
+            other = await internal.get(request, headers=site.as_service(caller))
+            assert other.status_code == 403, caller
+        admin = await internal.get(request, headers=site.as_staff("admin"))
+        assert admin.status_code == 403
+        wrong = await internal.get(request, headers=site.as_service(audience="intake"))
+        assert wrong.status_code == 401
+        missing = await internal.get(request, headers=site.as_service())
         assert missing.status_code == 404
         assert missing.headers["content-type"] == "application/problem+json"

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from complaint_contracts.envelope import Envelope, decode
 from complaint_contracts.events import ComplaintClosed, ComplaintReceived, CustomerMessageReceived
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.migrations import upgrade_to_head
 from cryptography.fernet import Fernet
 from intake.cli import create_api_key
@@ -29,7 +29,6 @@ from intake.projection import service as projection
 from sqlalchemy import func, select
 
 PROBLEMS = "https://docs.opencomplaints.org/problems"
-AUTH_SECRET = "auth-secret-for-intake-message-tests-0123456789"
 WINDOW_DAYS = 30
 COMPLAINT: dict[str, Any] = {
     "channel": "web",
@@ -115,7 +114,7 @@ class Intake:
 
 
 @pytest.fixture
-async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
+async def intake(tmp_path: Path, identity: DevIdentity) -> AsyncIterator[Intake]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
     await upgrade_to_head(MIGRATIONS, url)
     key = await create_api_key(database_url=url, label="call centre", channels=["*"])
@@ -128,7 +127,7 @@ async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
         contact_encryption_key=Fernet.generate_key().decode(),
         customer_ref_key="ref-key-for-intake-tests-0123456789abcdef",
         public_base_url="https://intake.example.org",
-        auth_jwt_secret=AUTH_SECRET,
+        auth_jwks=identity.jwks(),
         reopen_window_days=WINDOW_DAYS,
         log_json=False,
     )
@@ -167,7 +166,9 @@ async def test_an_open_complaint_takes_the_message_as_before(intake: Intake) -> 
     assert (answer.json()["outcome"], answer.json()["reopens"]) == ("message_added", False)
 
 
-async def test_after_the_window_the_message_opens_a_linked_complaint(intake: Intake) -> None:
+async def test_after_the_window_the_message_opens_a_linked_complaint(
+    intake: Intake, identity: DevIdentity
+) -> None:
     old = await intake.post()
     await intake.close(old["id"], ago=timedelta(days=WINDOW_DAYS, minutes=5))
     before = len(await intake.events())
@@ -200,7 +201,7 @@ async def test_after_the_window_the_message_opens_a_linked_complaint(intake: Int
     assert isinstance(first, ComplaintReceived)
     assert received.customer.customer_ref == first.customer.customer_ref
     assert received.customer.identity_keys == first.customer.identity_keys
-    token = issue_token(secret=AUTH_SECRET, subject="notify", roles=["service"])
+    token = identity.service_token(caller="notify", audience="intake")
     contact = await intake.client.get(
         f"/internal/v1/complaints/{new['id']}/contact",
         headers={"Authorization": f"Bearer {token}"},

@@ -119,7 +119,6 @@ async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
         contact_encryption_key=Fernet.generate_key().decode(),
         customer_ref_key="ref-key-for-intake-tests-0123456789abcdef",
         public_base_url="https://intake.example.org",
-        auth_jwt_secret="auth-secret-for-intake-withdrawal-tests-0123456789",
         log_json=False,
     )
     app = create_app(settings)

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope, decode
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
+from complaint_runtime.dev_identity import DevIdentity
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from intake import messaging
@@ -27,7 +27,6 @@ from intake.db import Complaint, OutboxMessage
 from intake.main import create_app
 from sqlalchemy import delete, select
 
-JWT_SECRET = "auth-secret-for-intake-erasure-tests-0123456789abcdef"
 REF_KEY = "ref-key-for-intake-erasure-tests-0123456789abcdef"
 
 # The customer to erase: every value is distinctive, so a scan of the database finds it.
@@ -95,9 +94,16 @@ class Intake:
     web_plain_key: str  # front end "web", no scope
     app_key: str  # front end "app", scope erasure
     app: FastAPI
+    identity: DevIdentity
 
-    def token(self, *roles: str, subject: str = "admin-7") -> dict[str, str]:
-        token = issue_token(secret=JWT_SECRET, subject=subject, roles=list(roles))
+    def token(
+        self, *roles: str, subject: str = "admin-7", audience: str = "intake"
+    ) -> dict[str, str]:
+        token = self.identity.token(subject=subject, roles=list(roles), audience=audience)
+        return {"Authorization": f"Bearer {token}"}
+
+    def service(self, caller: str) -> dict[str, str]:
+        token = self.identity.service_token(caller=caller, audience="intake")
         return {"Authorization": f"Bearer {token}"}
 
     @property
@@ -158,7 +164,7 @@ class Intake:
 
 
 @pytest.fixture
-async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
+async def intake(tmp_path: Path, identity: DevIdentity) -> AsyncIterator[Intake]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
     web_key = await create_api_key(
         database_url=url, label="web shop", channels=["*"], front_end="web", scopes=["erasure"]
@@ -174,13 +180,13 @@ async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
         contact_encryption_key=Fernet.generate_key().decode(),
         customer_ref_key=REF_KEY,
         public_base_url="https://intake.example.org",
-        auth_jwt_secret=JWT_SECRET,
+        auth_jwks=identity.jwks(),
         log_json=False,
     )
     app = create_app(settings)
     database = Database(url)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-        yield Intake(client, database, settings, web_key, web_plain, app_key, app)
+        yield Intake(client, database, settings, web_key, web_plain, app_key, app, identity)
     await database.dispose()
     await app.state.runtime.database.dispose()

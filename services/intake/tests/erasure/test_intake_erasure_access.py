@@ -91,6 +91,8 @@ async def test_an_admin_names_the_front_end_of_a_customer_id(intake: Intake) -> 
 async def test_staff_without_the_admin_role_and_strangers_are_refused(intake: Intake) -> None:
     _problem(await intake.erase({"phone": "13908715523"}, intake.token("agent")), 403, "forbidden")
     _problem(await intake.erase({"phone": "13908715523"}, {}), 401, "unauthorized")
+    for_routing = intake.token("admin", audience="routing")  # an admin's token, not for intake
+    _problem(await intake.erase({"phone": "13908715523"}, for_routing), 401, "unauthorized")
     _problem(
         await intake.erase({"phone": "13908715523"}, {"X-API-Key": "ck_unknown"}),
         401,

@@ -17,6 +17,7 @@ import pytest
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope
 from complaint_runtime.database import Database
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.migrations import upgrade_to_head
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
@@ -40,6 +41,10 @@ class Pages:
     app: FastAPI
     client: httpx.AsyncClient
     key: str
+    identity: DevIdentity
+
+    def bearer(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
 
     @property
     def database(self) -> Database:
@@ -116,7 +121,7 @@ MakePages = Callable[..., Any]
 
 
 @pytest.fixture
-async def make_pages(tmp_path: Path) -> AsyncIterator[MakePages]:
+async def make_pages(tmp_path: Path, identity: DevIdentity) -> AsyncIterator[MakePages]:
     """``await make_pages(**settings)``: a fresh intake with these settings."""
     made: list[Pages] = []
     url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
@@ -129,13 +134,14 @@ async def make_pages(tmp_path: Path) -> AsyncIterator[MakePages]:
             "contact_encryption_key": Fernet.generate_key().decode(),
             "customer_ref_key": "ref-key-for-intake-tests-0123456789abcdef",
             "public_base_url": BASE,
+            "auth_jwks": identity.jwks(),
             "log_json": False,
             **overrides,
         }
         settings = IntakeSettings(**values)
         app = create_app(settings)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
-        pages = Pages(app, client, key)
+        pages = Pages(app, client, key, identity)
         made.append(pages)
         return pages
 

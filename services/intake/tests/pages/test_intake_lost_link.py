@@ -13,19 +13,17 @@ from typing import Any
 import httpx
 from complaint_contracts.envelope import Envelope, decode
 from complaint_contracts.events import TrackingCodeRequested
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import OutboxMessage
 from intake.recovery.db import TrackingCode
 from sqlalchemy import select, update
 
 from .conftest import BASE, MakePages, Pages, hidden_fields, text_of
 
-SECRET = "lost-link-test-secret-0123456789abcdef"
 EMAIL = "li.na@example.com"
 
 
 async def _pages(make_pages: MakePages, **overrides: Any) -> Pages:
-    made: Pages = await make_pages(auth_jwt_secret=SECRET, **overrides)
+    made: Pages = await make_pages(**overrides)
     return made
 
 
@@ -45,11 +43,13 @@ async def _code_requests(pages: Pages) -> list[TrackingCodeRequested]:
     return [e.data for e in await _events(pages) if isinstance(e.data, TrackingCodeRequested)]
 
 
-async def _read_code(pages: Pages, complaint_id: str, request_id: str) -> httpx.Response:
-    token = issue_token(secret=SECRET, subject="notify", roles=["service"])
+async def _read_code(
+    pages: Pages, complaint_id: str, request_id: str, *, caller: str = "notify"
+) -> httpx.Response:
+    token = pages.identity.service_token(caller=caller, audience="intake")
     return await pages.client.get(
         f"/internal/v1/complaints/{complaint_id}/tracking-codes/{request_id}",
-        headers={"Authorization": f"Bearer {token}"},
+        headers=pages.bearer(token),
     )
 
 
@@ -274,7 +274,7 @@ async def test_junk_contacts_on_a_reference_do_not_block_the_right_contact(
     assert len(await _code_requests(pages)) == 2
 
 
-async def test_only_a_service_reads_a_code(make_pages: MakePages) -> None:
+async def test_only_notify_reads_a_code(make_pages: MakePages) -> None:
     pages = await _pages(make_pages)
     accepted = await pages.post()
     other = await pages.post(customer={"customer_id": "CRM-10", "email": "x@example.com"})
@@ -282,9 +282,15 @@ async def test_only_a_service_reads_a_code(make_pages: MakePages) -> None:
     [requested] = await _code_requests(pages)
     path = f"/internal/v1/complaints/{accepted['id']}/tracking-codes/{requested.request_id}"
     assert (await pages.client.get(path)).status_code == 401
-    staff = issue_token(secret=SECRET, subject="agent-1", roles=["agent"])
-    forbidden = await pages.client.get(path, headers={"Authorization": f"Bearer {staff}"})
+    staff = pages.identity.token(subject="agent-1", roles=["agent"], audience="intake")
+    forbidden = await pages.client.get(path, headers=pages.bearer(staff))
     assert forbidden.status_code == 403
+    for caller in ("routing", "feedback"):  # another service's own token: not its to read
+        assert (
+            await _read_code(pages, accepted["id"], requested.request_id, caller=caller)
+        ).status_code == 403
+    elsewhere = pages.identity.service_token(caller="notify", audience="feedback")
+    assert (await pages.client.get(path, headers=pages.bearer(elsewhere))).status_code == 401
     assert (await _read_code(pages, other["id"], requested.request_id)).status_code == 404
     assert (await _read_code(pages, accepted["id"], requested.request_id)).status_code == 200
 

@@ -17,8 +17,8 @@ import pytest
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope, decode
 from complaint_runtime.audit import AuditLink
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
+from complaint_runtime.dev_identity import DevIdentity
 from cryptography.fernet import Fernet
 from intake import messaging
 from intake.cli import create_api_key
@@ -27,7 +27,6 @@ from intake.db import Complaint, OutboxMessage
 from intake.main import create_app
 from sqlalchemy import select
 
-JWT_SECRET = "auth-secret-for-intake-rights-tests-0123456789abcdef"
 REF_KEY = "ref-key-for-intake-rights-tests-0123456789abcdef"
 
 
@@ -64,12 +63,19 @@ class Intake:
     database: Database
     settings: IntakeSettings
     keys: dict[str, str]  # web (export scope), web-plain (none), app (export scope)
+    identity: DevIdentity
 
     def key(self, name: str) -> dict[str, str]:
         return {"X-API-Key": self.keys[name]}
 
-    def token(self, *roles: str, subject: str = "admin-7") -> dict[str, str]:
-        token = issue_token(secret=JWT_SECRET, subject=subject, roles=list(roles))
+    def token(
+        self, *roles: str, subject: str = "admin-7", audience: str = "intake"
+    ) -> dict[str, str]:
+        token = self.identity.token(subject=subject, roles=list(roles), audience=audience)
+        return {"Authorization": f"Bearer {token}"}
+
+    def service(self, caller: str) -> dict[str, str]:
+        token = self.identity.service_token(caller=caller, audience="intake")
         return {"Authorization": f"Bearer {token}"}
 
     @property
@@ -95,10 +101,10 @@ class Intake:
         )
 
     async def contact(self, complaint_id: str) -> dict[str, Any]:
-        """What notify reads just in time (the internal contact lookup, role service)."""
+        """What notify reads just in time (the internal contact lookup, notify's token)."""
         answer = await self.client.get(
             f"/internal/v1/complaints/{complaint_id}/contact",
-            headers=self.token("service", subject="notify"),
+            headers=self.service("notify"),
         )
         assert answer.status_code == 200, answer.text
         card: dict[str, Any] = answer.json()
@@ -121,7 +127,7 @@ class Intake:
 
 
 @pytest.fixture
-async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
+async def intake(tmp_path: Path, identity: DevIdentity) -> AsyncIterator[Intake]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
     keys = {
         "web": await create_api_key(
@@ -139,13 +145,13 @@ async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
         contact_encryption_key=Fernet.generate_key().decode(),
         customer_ref_key=REF_KEY,
         public_base_url="https://intake.example.org",
-        auth_jwt_secret=JWT_SECRET,
+        auth_jwks=identity.jwks(),
         log_json=False,
     )
     app = create_app(settings)
     database = Database(url)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-        yield Intake(client, database, settings, keys)
+        yield Intake(client, database, settings, keys, identity)
     await database.dispose()
     await app.state.runtime.database.dispose()

@@ -50,7 +50,7 @@ async def test_a_correction_is_what_the_next_notification_uses(intake: Intake) -
     batch = await intake.client.post(  # the batch form notify's delivery loop uses
         "/internal/v1/contacts/lookup",
         json={"complaint_ids": [complaint_id]},
-        headers=intake.token("service", subject="notify"),
+        headers=intake.service("notify"),
     )
     assert [(c["phone"], c["email"]) for c in batch.json()["contacts"]] == [
         ("+86 139 0000 1111", None)
@@ -127,6 +127,8 @@ async def test_only_an_admin_or_the_creating_front_end_corrects(intake: Intake) 
     assert other.status_code == 404
     assert (await intake.correct(complaint_id, body, {})).status_code == 401
     assert (await intake.correct(complaint_id, body, intake.token("manager"))).status_code == 403
+    elsewhere = intake.token("admin", audience="routing")  # an admin's token for routing
+    assert (await intake.correct(complaint_id, body, elsewhere)).status_code == 401
     assert (await intake.correct(complaint_id, body, intake.key("web-plain"))).status_code == 200
     unknown = await intake.correct("0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40", body, intake.admin)
     assert unknown.status_code == 404

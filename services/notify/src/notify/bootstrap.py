@@ -78,7 +78,8 @@ def build_dependencies(
     internal_api = InternalApi(
         intake_url=settings.intake_internal_url,
         feedback_url=settings.feedback_internal_url,
-        secret=settings.auth_jwt_secret,
+        # Without AUTH_SIGNING_KEY notify could send nothing: NotConfigured stops the start-up.
+        caller=runtime.service_caller(),
         timeout_s=settings.internal_http_timeout_s,
     )
     renderer = Renderer()

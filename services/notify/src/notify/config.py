@@ -61,7 +61,7 @@ class NotifySettings(ServiceSettings):
         "",
         description=(
             "HMAC key of the recipient hash stored with a delivery; empty: derived from "
-            "AUTH_JWT_SECRET"
+            "notify's own AUTH_SIGNING_KEY (one of the two is required)"
         ),
     )
 

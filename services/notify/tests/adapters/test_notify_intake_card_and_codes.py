@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from complaint_contracts.examples import COMPLAINT_ID
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.errors import NotFound
+from complaint_runtime.identity import ServiceCaller
 from notify.adapters.internal_api import BadResponse, InternalApi
 
-SECRET = "test-secret-for-notify-intake-card-0123456789"
 CARD: dict[str, Any] = {
     "complaint_id": COMPLAINT_ID,
     "reference": "C-20261207-000042",
@@ -33,14 +34,16 @@ Answer = Callable[[httpx.Request], httpx.Response]
 
 
 @pytest.fixture
-async def api_answering() -> AsyncIterator[Callable[[Answer], InternalApi]]:
+async def api_answering(
+    identity: DevIdentity,
+) -> AsyncIterator[Callable[[Answer], InternalApi]]:
     clients: list[InternalApi] = []
 
     def make(answer: Answer) -> InternalApi:
         client = InternalApi(
             intake_url="http://intake.internal",
             feedback_url="http://feedback.internal",
-            secret=SECRET,
+            caller=ServiceCaller(identity.services["notify"]),
             timeout_s=1.0,
             transport=httpx.MockTransport(answer),
         )

@@ -8,38 +8,46 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 from complaint_contracts.examples import COMPLAINT_ID
-from complaint_runtime.auth import verify_token
 from complaint_runtime.consumer import TransientError
-from complaint_runtime.errors import NotFound
+from complaint_runtime.dev_identity import DevIdentity
+from complaint_runtime.errors import NotFound, Unauthorized
+from complaint_runtime.identity import ServiceCaller
 from notify.adapters.internal_api import BadResponse, InternalApi
 
-SECRET = "test-secret-for-notify-internal-api-0123456789"
 CONTACT = {"complaint_id": COMPLAINT_ID, "reference": "C-20261123-000042", "email": ""}
 
 Answer = Callable[[httpx.Request], httpx.Response]
 
 
-def _checking_the_token(answer: Answer) -> Answer:
+def _checking_the_token(identity: DevIdentity, answer: Answer) -> Answer:
+    """Each call carries notify's own token, for the service called only."""
+
     def handle(request: httpx.Request) -> httpx.Response:
-        principal = verify_token(request.headers["Authorization"][7:], secret=SECRET)
-        assert principal.has_any("service")
-        assert principal.subject == "notify"
+        called = request.url.host.split(".")[0]  # intake.internal, feedback.internal
+        token = request.headers["Authorization"][7:]
+        principal = identity.verifier(called).verify(token)
+        assert principal.service == "notify"
+        other = "feedback" if called == "intake" else "intake"
+        with pytest.raises(Unauthorized):
+            identity.verifier(other).verify(token)
         return answer(request)
 
     return handle
 
 
 @pytest.fixture
-async def client_answering() -> AsyncIterator[Callable[[Answer], InternalApi]]:
+async def client_answering(
+    identity: DevIdentity,
+) -> AsyncIterator[Callable[[Answer], InternalApi]]:
     clients: list[InternalApi] = []
 
     def make(answer: Answer) -> InternalApi:
         client = InternalApi(
             intake_url="http://intake.internal",
             feedback_url="http://feedback.internal",
-            secret=SECRET,
+            caller=ServiceCaller(identity.services["notify"]),
             timeout_s=1.0,
-            transport=httpx.MockTransport(_checking_the_token(answer)),
+            transport=httpx.MockTransport(_checking_the_token(identity, answer)),
         )
         clients.append(client)
         return client

@@ -29,6 +29,7 @@ from complaint_contracts.events import (
 )
 from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_runtime.database import Database, utcnow
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.testing import sqlite_database
 from notify.messages.domain.promised_times import format_due
 
@@ -74,8 +75,8 @@ async def notify_db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def intake() -> IntakeWithCodes:
-    return IntakeWithCodes()
+def intake(identity: DevIdentity) -> IntakeWithCodes:
+    return IntakeWithCodes(identity)
 
 
 @pytest.fixture

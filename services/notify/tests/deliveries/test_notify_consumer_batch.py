@@ -33,6 +33,7 @@ from complaint_contracts.events import (
 from complaint_contracts.examples import example_for
 from complaint_runtime.consumer import EventConsumer, Handler
 from complaint_runtime.database import Database, ProcessedEvent, utcnow
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.migrations import upgrade_to_head
 from complaint_runtime.testing import FakeProducer, FakeRecord, envelope_of, record_of
 from notify import messaging
@@ -302,8 +303,15 @@ async def test_a_batch_of_releases_reads_and_updates_once_on_postgres(
     )
 
 
-async def test_the_app_consumes_a_poll_at_once_after_the_preload(tmp_path: Path) -> None:
-    app = create_app(NotifySettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/notify.db"))
+async def test_the_app_consumes_a_poll_at_once_after_the_preload(
+    tmp_path: Path, identity: DevIdentity
+) -> None:
+    app = create_app(
+        NotifySettings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path}/notify.db",
+            **{k.lower(): v for k, v in identity.env("notify").items()},
+        )
+    )
     [spec] = app.state.runtime._consumer_specs
     assert (spec.apply_batch_at_once, spec.preload) == (True, messaging.preload)
     deps: Dependencies = app.state.dependencies

@@ -23,9 +23,10 @@ from complaint_contracts.events import (
 )
 from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_runtime.database import utcnow
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.errors import NotFound
 from complaint_runtime.testing import envelope_of, record_of
-from notify.adapters.internal_api import CONTACT_LOOKUP_PATH, InternalApi
+from notify.adapters.internal_api import CONTACT_LOOKUP_PATH
 from notify.config import NotifySettings
 from notify.deliveries import service
 from notify.deliveries.db import Delivery
@@ -36,7 +37,6 @@ from .test_notify_delivery_loop import (  # the fixtures too
     CUSTOMER_EMAIL,
     CUSTOMER_PHONE,
     DIRECTORY,
-    SECRET,
     FakeServices,
     Harness,
     _assigned,
@@ -65,8 +65,8 @@ class Intake(FakeServices):
 
 
 @pytest.fixture
-def services() -> Intake:
-    return Intake()
+def services(identity: DevIdentity) -> Intake:
+    return Intake(identity)
 
 
 def _other_contact(**changes: Any) -> dict[str, Any]:
@@ -257,19 +257,15 @@ class _Row:
     language: str | None = None
 
 
-async def test_a_large_batch_is_asked_a_hundred_complaints_at_a_time() -> None:
-    services = FakeServices()
+async def test_a_large_batch_is_asked_a_hundred_complaints_at_a_time(
+    identity: DevIdentity,
+) -> None:
+    services = FakeServices(identity)
     ids = [f"0196f7a2-0000-7000-8000-{n:012d}" for n in range(150)]
     services.others = {i: _other_contact(complaint_id=i) for i in ids[:149]}
-    api = InternalApi(
-        intake_url="http://intake.internal",
-        feedback_url="http://feedback.internal",
-        secret=SECRET,
-        timeout_s=2.0,
-        transport=httpx.MockTransport(services.handle),
-    )
+    api = services.api()
     preparer = MessagePreparer(
-        settings=NotifySettings(auth_jwt_secret=SECRET),
+        settings=NotifySettings(**services.notify_settings()),
         api=api,
         directory=DIRECTORY,
         renderer=Renderer(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -10,8 +10,8 @@ import pytest
 from complaint_contracts import topics
 from complaint_contracts.events import ComplaintReceived
 from complaint_contracts.examples import COMPLAINT_ID, example_for
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Base, utcnow
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.testing import envelope_of, record_of
 from fastapi import FastAPI
 from notify.bootstrap import Dependencies
@@ -20,13 +20,12 @@ from notify.deliveries import service
 from notify.main import create_app
 from notify.teams import service as teams
 
-SECRET = "api-test-secret-0123456789abcdef0123"
-
 
 @pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
+async def app(tmp_path: Path, identity: DevIdentity) -> AsyncIterator[FastAPI]:
     settings = NotifySettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/notify.db", auth_jwt_secret=SECRET
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/notify.db",
+        **{k.lower(): v for k, v in identity.env("notify").items()},
     )
     app = create_app(settings)
     deps: Dependencies = app.state.dependencies
@@ -46,20 +45,37 @@ def _client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify")
 
 
-def _auth(*roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject="someone", roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
+Auth = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(identity: DevIdentity) -> Auth:
+    """``auth(*roles, team=None, audience="notify")``: a staff token's header; role
+    ``service`` alone: a service's own token (routing's)."""
+
+    def headers(*roles: str, team: str | None = None, audience: str = "notify") -> dict[str, str]:
+        if roles == ("service",):
+            token = identity.service_token(caller="routing", audience=audience)
+        else:
+            token = identity.token(
+                subject="someone", roles=list(roles), team=team, audience=audience
+            )
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
 
 
 @pytest.mark.parametrize(
     ("role", "team"), [("lead", "billing"), ("manager", None), ("service", None)]
 )
-async def test_deliveries_of_a_complaint(app: FastAPI, role: str, team: str | None) -> None:
+async def test_deliveries_of_a_complaint(
+    app: FastAPI, auth: Auth, role: str, team: str | None
+) -> None:
     async with _client(app) as client:
         response = await client.get(
             "/v1/deliveries",
             params={"complaint_id": COMPLAINT_ID},
-            headers=_auth(role, team=team),
+            headers=auth(role, team=team),
         )
     assert response.status_code == 200
     body = response.json()
@@ -72,24 +88,26 @@ async def test_deliveries_of_a_complaint(app: FastAPI, role: str, team: str | No
 
 
 @pytest.mark.parametrize("team", ["privacy", None])
-async def test_a_lead_of_another_team_reads_no_deliveries(app: FastAPI, team: str | None) -> None:
+async def test_a_lead_of_another_team_reads_no_deliveries(
+    app: FastAPI, auth: Auth, team: str | None
+) -> None:
     """Answered like a complaint without deliveries: the answer tells nothing (§10)."""
     async with _client(app) as client:
         response = await client.get(
             "/v1/deliveries",
             params={"complaint_id": COMPLAINT_ID},
-            headers=_auth("lead", team=team),
+            headers=auth("lead", team=team),
         )
     assert response.status_code == 200
     assert response.json() == {"complaint_id": COMPLAINT_ID, "deliveries": []}
 
 
-async def test_another_complaint_has_no_deliveries(app: FastAPI) -> None:
+async def test_another_complaint_has_no_deliveries(app: FastAPI, auth: Auth) -> None:
     async with _client(app) as client:
         response = await client.get(
             "/v1/deliveries",
             params={"complaint_id": "0195f3c2-0000-7000-8000-000000000000"},
-            headers=_auth("lead"),
+            headers=auth("lead"),
         )
     assert response.json()["deliveries"] == []
 
@@ -106,11 +124,23 @@ async def test_another_complaint_has_no_deliveries(app: FastAPI) -> None:
     ],
 )
 async def test_bad_requests_get_problem_documents(
-    app: FastAPI, headers: dict[str, str] | str, params: dict[str, str], status: int
+    app: FastAPI, auth: Auth, headers: dict[str, str] | str, params: dict[str, str], status: int
 ) -> None:
-    sent = _auth(headers) if isinstance(headers, str) else headers
+    sent = auth(headers) if isinstance(headers, str) else headers
     async with _client(app) as client:
         response = await client.get("/v1/deliveries", params=params, headers=sent)
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == status
+
+
+@pytest.mark.parametrize("role", ["manager", "service"])
+async def test_a_token_for_another_service_is_refused(app: FastAPI, auth: Auth, role: str) -> None:
+    async with _client(app) as client:
+        response = await client.get(
+            "/v1/deliveries",
+            params={"complaint_id": COMPLAINT_ID},
+            headers=auth(role, audience="intake"),
+        )
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -34,8 +34,9 @@ from complaint_contracts.events import (
 )
 from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_contracts.privacy import find_contacts
-from complaint_runtime.auth import verify_token
 from complaint_runtime.database import Database, OutboxMessage, utcnow
+from complaint_runtime.dev_identity import DevIdentity
+from complaint_runtime.identity import ServiceCaller
 from complaint_runtime.testing import envelope_of, record_of, sqlite_database
 from notify.adapters.channels import LogChannel, SmtpChannel
 from notify.adapters.internal_api import InternalApi
@@ -48,7 +49,6 @@ from notify.messages.domain.directory import parse_directory
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
-SECRET = "test-secret-for-notify-0123456789abcdef"
 CUSTOMER_EMAIL = "zhang.wei@example.com"
 CUSTOMER_PHONE = "13812345678"
 DIRECTORY = parse_directory(
@@ -111,9 +111,12 @@ def smtp() -> Iterator[tuple[SmtpSink, int]]:
 
 @dataclass
 class FakeServices:
-    """intake's and feedback's internal APIs, checking the service token like they do.
-    intake answers the batch contact lookup too, unless ``batch`` is off (an older intake);
-    ``others`` are the contacts of further complaints it knows."""
+    """intake's and feedback's internal APIs, checking notify's token like they do (for
+    the service called: ``intake.internal`` is intake). intake answers the batch contact
+    lookup too, unless ``batch`` is off (an older intake); ``others`` are the contacts of
+    further complaints it knows."""
+
+    identity: DevIdentity
 
     contact: dict[str, Any] = field(
         default_factory=lambda: {
@@ -143,9 +146,8 @@ class FakeServices:
         self.calls.append(request.url.path)
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
-        principal = verify_token(request.headers["Authorization"][7:], secret=SECRET)
-        assert principal.has_any("service")
-        assert principal.subject == "notify"
+        called = self.identity.verifier(request.url.host.split(".")[0])
+        assert called.verify(request.headers["Authorization"][7:]).service == "notify"
         if self.status != 200:
             return httpx.Response(self.status, json={"title": "nope"})
         path = request.url.path
@@ -177,6 +179,20 @@ class FakeServices:
             )
         return httpx.Response(404, json={"title": "not found"})
 
+    def notify_settings(self) -> dict[str, str]:
+        """notify's AUTH_JWKS and own AUTH_SIGNING_KEY, as settings arguments."""
+        return {k.lower(): v for k, v in self.identity.env("notify").items()}
+
+    def api(self, *, timeout_s: float = 2.0) -> InternalApi:
+        """notify's client of these services, signing with notify's key."""
+        return InternalApi(
+            intake_url="http://intake.internal",
+            feedback_url="http://feedback.internal",
+            caller=ServiceCaller(self.identity.services["notify"]),
+            timeout_s=timeout_s,
+            transport=httpx.MockTransport(self.handle),
+        )
+
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
@@ -186,8 +202,8 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def services() -> FakeServices:
-    return FakeServices()
+def services(identity: DevIdentity) -> FakeServices:
+    return FakeServices(identity)
 
 
 @dataclass
@@ -199,7 +215,7 @@ class Harness:
 
     def loop(self, channel: Any = None, **overrides: Any) -> DeliveryLoop:
         values: dict[str, Any] = {
-            "auth_jwt_secret": SECRET,
+            **self.services.notify_settings(),
             "smtp_port": self.port,
             "smtp_timeout_s": 5.0,
             "notify_retry_backoff_s": 0.01,
@@ -207,13 +223,7 @@ class Harness:
             "notify_max_attempts": 3,
         } | overrides
         settings = NotifySettings(**values)
-        api = InternalApi(
-            intake_url="http://intake.internal",
-            feedback_url="http://feedback.internal",
-            secret=SECRET,
-            timeout_s=2.0,
-            transport=httpx.MockTransport(self.services.handle),
-        )
+        api = self.services.api()
         channel = channel or SmtpChannel(
             host="127.0.0.1",
             port=settings.smtp_port,

@@ -33,6 +33,7 @@ from complaint_contracts.events import (
 )
 from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_runtime.database import Database, OutboxMessage, utcnow
+from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.testing import envelope_of, record_of
 from notify import messaging
 from notify.bootstrap import Dependencies
@@ -63,8 +64,8 @@ MARKERS = [
 
 
 @pytest.fixture
-def services() -> FakeServices:
-    return FakeServices()
+def services(identity: DevIdentity) -> FakeServices:
+    return FakeServices(identity)
 
 
 @pytest.fixture

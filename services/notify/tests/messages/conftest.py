@@ -21,9 +21,10 @@ from complaint_contracts import topics
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope, decode
 from complaint_contracts.examples import COMPLAINT_ID
-from complaint_runtime.auth import verify_token
 from complaint_runtime.consumer import Handler
 from complaint_runtime.database import Database, OutboxMessage
+from complaint_runtime.dev_identity import DevIdentity
+from complaint_runtime.identity import ServiceCaller
 from complaint_runtime.migrations import upgrade_to_head
 from complaint_runtime.testing import envelope_of, record_of
 from notify import messaging
@@ -37,7 +38,6 @@ from notify.main import MIGRATIONS
 from notify.messages.domain.directory import parse_directory
 from sqlalchemy import select
 
-SECRET = "test-secret-for-notify-escalations-0123456789"
 ORIGINAL_ID = "0196f7a2-0000-7000-8000-0000000000aa"
 CUSTOMER_EMAIL = "zhang.wei@example.com"
 GROUP = ["senior-zhou", "senior-wu", "senior-nomail"]
@@ -78,8 +78,10 @@ class SmtpSink:
 
 @dataclass
 class FakeIntake:
-    """intake's internal contact API: the duplicate's customer and the standing complaint."""
+    """intake's internal contact API: the duplicate's customer and the standing complaint
+    (notify's token for intake only, as intake checks it)."""
 
+    identity: DevIdentity
     calls: list[str] = field(default_factory=list)
 
     def contact(self, complaint_id: str, reference: str, token: str) -> dict[str, Any]:
@@ -99,8 +101,8 @@ class FakeIntake:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(request.url.path)
-        principal = verify_token(request.headers["Authorization"][7:], secret=SECRET)
-        assert principal.has_any("service")
+        principal = self.identity.verifier("intake").verify(request.headers["Authorization"][7:])
+        assert principal.service == "notify"
         if request.url.path == f"/internal/v1/complaints/{COMPLAINT_ID}/contact":
             return httpx.Response(200, json=self.contact(COMPLAINT_ID, "C-20261123-000042", "dup"))
         if request.url.path == f"/internal/v1/complaints/{ORIGINAL_ID}/contact":
@@ -117,8 +119,9 @@ class Harness:
     handlers: dict[type[EventData], Handler]
 
     def loop(self) -> DeliveryLoop:
+        identity = self.intake.identity
         settings = NotifySettings(
-            auth_jwt_secret=SECRET,
+            **{k.lower(): v for k, v in identity.env("notify").items()},
             smtp_port=self.port,
             smtp_timeout_s=5.0,
             notify_staff_case_url="https://staff.example.com/cases/{complaint_id}",
@@ -126,7 +129,7 @@ class Harness:
         api = InternalApi(
             intake_url="http://intake.internal",
             feedback_url="http://feedback.internal",
-            secret=SECRET,
+            caller=ServiceCaller(identity.services["notify"]),
             timeout_s=2.0,
             transport=httpx.MockTransport(self.intake.handle),
         )
@@ -156,7 +159,7 @@ class Harness:
 
 @pytest.fixture
 async def harness(
-    tmp_path: Path, build_deps: Callable[..., Dependencies]
+    tmp_path: Path, build_deps: Callable[..., Dependencies], identity: DevIdentity
 ) -> AsyncIterator[Harness]:
     url = f"sqlite+aiosqlite:///{tmp_path}/notify.db"
     await upgrade_to_head(MIGRATIONS, url)  # the real migrations: 0002's unique key
@@ -167,7 +170,7 @@ async def harness(
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield Harness(database, FakeIntake(), sink, port, handlers)
+        yield Harness(database, FakeIntake(identity), sink, port, handlers)
     finally:
         controller.stop()
         await database.dispose()

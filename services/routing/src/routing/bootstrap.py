@@ -16,6 +16,7 @@ from typing import Annotated
 
 from complaint_contracts import topics
 from complaint_runtime.database import Database
+from complaint_runtime.identity import ServiceCaller
 from complaint_runtime.service import ServiceRuntime
 from fastapi import Depends, Request
 
@@ -50,10 +51,12 @@ def duplicate_policy(settings: RoutingSettings) -> DuplicatePolicy:
     )
 
 
-def intake_api(settings: RoutingSettings) -> IntakeApi:
+def intake_api(settings: RoutingSettings, caller: ServiceCaller | None) -> IntakeApi:
+    """The client of intake's internal API, calling as ``caller`` (None without
+    ``AUTH_SIGNING_KEY``: a reveal then answers not-configured)."""
     return IntakeApi(
         base_url=settings.intake_internal_url,
-        secret=settings.auth_jwt_secret,
+        caller=caller,
         timeout_s=settings.internal_http_timeout_s,
     )
 
@@ -64,10 +67,12 @@ def build_dependencies(
     database: Database,
     classifiers: TriageClassifiers | None = None,
     intake: IntakeApi | None = None,
+    caller: ServiceCaller | None = None,
 ) -> Dependencies:
     """The dependencies over ``database``; ``classifiers`` default to what the settings
     ask for (raises ``RuntimeError`` when the configured model cannot be loaded), ``intake``
-    to the client of ``INTAKE_INTERNAL_URL`` (tests give one over a mock transport)."""
+    to the client of ``INTAKE_INTERNAL_URL`` calling as ``caller`` (routing's identity from
+    its ``AUTH_SIGNING_KEY``; tests give a client over a mock transport)."""
     return Dependencies(
         settings=settings,
         database=database,
@@ -80,7 +85,7 @@ def build_dependencies(
             due=timedelta(days=settings.follow_up_call_due_d),
         ),
         unreachable_task_due=timedelta(hours=settings.unreachable_task_due_h),
-        intake=intake or intake_api(settings),
+        intake=intake or intake_api(settings, caller),
     )
 
 
@@ -89,7 +94,10 @@ def build_runtime(settings: RoutingSettings) -> tuple[ServiceRuntime, Dependenci
     routers and handlers share; ``main`` adds the consumer with its handler table."""
     classifiers = load_classifiers(settings)  # fails here if the configured model is missing
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, produces=[topics.ROUTING])
-    deps = build_dependencies(settings, database=runtime.database, classifiers=classifiers)
+    caller = runtime.service_caller() if runtime.signing_key is not None else None
+    deps = build_dependencies(
+        settings, database=runtime.database, classifiers=classifiers, caller=caller
+    )
 
     async def seed() -> None:
         await seed_agents(database=deps.database, agents=settings.routing_agents)

@@ -9,23 +9,19 @@ from typing import Any
 
 import httpx
 import pytest
-from complaint_runtime.auth import issue_token
 from routing.canned_replies.api import admin_router, router
 
-SECRET = "test-secret-for-routing-canned-replies-0123456789"
+from ..conftest import service_auth
+from ..conftest import staff_auth as auth
+
 ADMIN_URL = "/v1/admin/canned-replies"
-
-
-def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
 
 
 ADMIN = auth("admin-1", "admin")
 LEAD = auth("lead-zhao", "lead", team="billing")
 MANAGER = auth("mgr-sun", "manager")
 AGENT = auth("agent-li", "agent", team="billing")
-SERVICE = auth("notify", "service")
+SERVICE = service_auth("notify")
 
 
 def reply(**fields: Any) -> dict[str, Any]:
@@ -40,7 +36,7 @@ def reply(**fields: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def client(api_client: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with api_client(admin_router, router, secret=SECRET) as c:
+    async with api_client(admin_router, router) as c:
         yield c
 
 

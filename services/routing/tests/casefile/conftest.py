@@ -18,11 +18,12 @@ from complaint_contracts.events import (
     CustomerView,
     SlaClockStarted,
 )
-from complaint_runtime.auth import issue_token
 from routing.casefile.api import router as case_file_router
 from routing.cases.api import router as case_commands_router
 
-SECRET = "test-secret-for-routing-case-file-tests-0123456789"
+from ..conftest import service_auth
+from ..conftest import staff_auth as auth
+
 NOW = datetime.now(UTC).replace(microsecond=0)
 REFUND = ("退款迟迟未到账", "我10月28日申请的退款到现在还没到账，退款延迟太久了。")  # billing
 LEAK = ("热水器漏水", "新买的热水器漏水，地板都湿了")  # product_quality → quality
@@ -32,18 +33,13 @@ Receive = Callable[..., Awaitable[str]]
 StartClock = Callable[..., Awaitable[str]]
 
 
-def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
-
-
 LI = auth("agent-li", "agent", team="billing")  # the billing agent cases go to
 WANG = auth("agent-wang", "agent", team="quality")
 BILLING_LEAD = auth("lead-zhao", "lead", team="billing")
 QUALITY_LEAD = auth("lead-qian", "lead", team="quality")
 MANAGER = auth("mgr-sun", "manager")
 ADMIN = auth("admin-1", "admin")
-SERVICE = auth("notify", "service")
+SERVICE = service_auth("notify")
 
 
 def received(
@@ -131,7 +127,7 @@ async def client(api_client: Any, seed: Any) -> AsyncIterator[httpx.AsyncClient]
             {"id": "agent-wang", "team": "quality", "capacity": 50},
         ]
     )
-    async with api_client(case_file_router, case_commands_router, secret=SECRET) as c:
+    async with api_client(case_file_router, case_commands_router) as c:
         yield c
 
 

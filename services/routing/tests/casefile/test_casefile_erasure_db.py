@@ -37,7 +37,7 @@ from complaint_contracts.events import (
 from complaint_contracts.examples import example_for
 from complaint_runtime.consumer import EventConsumer
 from complaint_runtime.database import Database
-from complaint_runtime.identity import Principal
+from complaint_runtime.identity import Principal, ServiceCaller
 from complaint_runtime.testing import FakeProducer, record_of
 from routing import messaging
 from routing.adapters.intake_api import IntakeApi
@@ -54,6 +54,8 @@ from routing.staffing import service as staffing
 from routing.tasks import service as tasks
 from routing.tasks.db import Task
 from sqlalchemy import delete, select
+
+from ..conftest import IDENTITY
 
 NewDatabase = Callable[[Path], Awaitable[Database]]
 Leftovers = Callable[[Database, list[str]], Awaitable[list[str]]]
@@ -172,7 +174,7 @@ async def _deps(postgres_database: NewDatabase) -> Dependencies:
     )
     intake = IntakeApi(
         base_url="http://intake.test",
-        secret="test-secret-for-routing-erasure-0123456789",
+        caller=ServiceCaller(IDENTITY.services["routing"]),
         timeout_s=1,
         transport=httpx.MockTransport(lambda _: httpx.Response(200, json=CONTACT)),
     )

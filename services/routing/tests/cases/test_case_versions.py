@@ -16,7 +16,6 @@ from complaint_contracts.events import (
     SlaClockStarted,
     SlaWarning,
 )
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
 from complaint_runtime.errors import InvalidInput
 from routing.casefile.api import router as case_file_router
@@ -25,14 +24,10 @@ from routing.cases.domain.versions import etag, is_stale, parse_if_match
 from routing.db import CaseAction
 from sqlalchemy import func, select
 
-SECRET = "test-secret-for-routing-version-tests-0123456789"
+from ..conftest import staff_auth as auth
+
 NOW = datetime.now(UTC)
 SOLUTION = {"solution_summary": "refund re-sent", "solution_type": "refund", "root_cause": "bug"}
-
-
-def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
 
 
 LI = auth("agent-li", "agent", team="billing")
@@ -51,7 +46,7 @@ async def client(api_client: Any, seed: Any) -> AsyncIterator[httpx.AsyncClient]
             {"id": "agent-wang", "team": "billing", "capacity": 5, "categories": ["other"]},
         ]
     )
-    async with api_client(router, transfer_router, case_file_router, secret=SECRET) as c:
+    async with api_client(router, transfer_router, case_file_router) as c:
         yield c
 
 

@@ -4,22 +4,23 @@ commands)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import jwt
 import pytest
-from complaint_runtime.auth import issue_token
+from complaint_runtime.dev_identity import DevIdentity
+from complaint_runtime.identity import ISSUER, issue_token
+from complaint_runtime.signing_keys import SigningKey
 from routing.casefile.api import router as case_file_router
 from routing.cases.api import router
 
-SECRET = "test-secret-for-routing-api-tests-0123456789"
+from ..conftest import service_auth
+from ..conftest import staff_auth as auth
+
 SOLUTION = {"solution_summary": "refund re-sent", "solution_type": "refund", "root_cause": "bug"}
-
-
-def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
 
 
 LI = auth("agent-li", "agent", team="billing")
@@ -27,7 +28,7 @@ WANG = auth("agent-wang", "agent", team="billing")
 LEAD = auth("lead-zhao", "lead", team="billing")
 OTHER_LEAD = auth("lead-qian", "lead", team="quality")
 MANAGER = auth("mgr-sun", "manager")
-SERVICE = auth("notify", "service")
+SERVICE = service_auth("notify")
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ async def client(api_client: Any, seed: Any) -> AsyncIterator[httpx.AsyncClient]
             {"id": "agent-wang", "team": "billing", "capacity": 5, "categories": ["other"]},
         ]
     )
-    async with api_client(router, case_file_router, secret=SECRET) as c:
+    async with api_client(router, case_file_router) as c:
         yield c
 
 
@@ -78,6 +79,53 @@ async def test_get_needs_a_staff_or_service_token(client: httpx.AsyncClient, new
         ("routing", "assigned"),
     ]
     is_problem(await client.get("/v1/cases/unknown", headers=LI), 404, "not-found")
+
+
+def forged(key: SigningKey, *, subject: str, roles: list[str]) -> dict[str, str]:
+    """A token ``key`` signs for routing although it may not vouch for it (no check here)."""
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": subject, "aud": "routing", "roles": roles}
+    claims |= {"iat": now, "exp": now + 300}
+    token = jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_token_for_another_services_audience_gets_401(
+    client: httpx.AsyncClient, new_case: Any
+) -> None:
+    complaint_id = await new_case()
+    for headers in (
+        auth("mgr-sun", "manager", audience="sla-watch"),
+        auth("agent-li", "agent", team="billing", audience="intake"),
+        service_auth("notify", audience="intake"),
+    ):
+        response = await client.get(f"/v1/cases/{complaint_id}", headers=headers)
+        is_problem(response, 401, "unauthorized")
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+async def test_a_services_key_cannot_sign_a_staff_role(
+    client: httpx.AsyncClient, new_case: Any, identity: DevIdentity
+) -> None:
+    """A compromised service speaks only as itself: its key vouches for no staff member
+    (refused when signing, and at routing when forged), and no staff issuer's key (the
+    development identity provider, the console) vouches for a service."""
+    notify = identity.services["notify"]
+    with pytest.raises(ValueError, match="service:notify"):
+        issue_token(key=notify, subject="mgr-sun", roles=["manager"], audience="routing")
+    complaint_id = await new_case()
+    url = f"/v1/cases/{complaint_id}"
+    for headers in (
+        forged(notify, subject="mgr-sun", roles=["manager"]),
+        forged(notify, subject="notify", roles=["service", "admin"]),
+        forged(notify, subject="routing", roles=["service"]),
+        forged(identity.staff, subject="notify", roles=["service"]),
+        forged(identity.services["console"], subject="notify", roles=["service"]),
+    ):
+        is_problem(await client.get(url, headers=headers), 401, "unauthorized")
+    # The same service key, signing what it may: admitted.
+    allowed = await client.get(url, headers=forged(notify, subject="notify", roles=["service"]))
+    assert allowed.status_code == 200, allowed.text
 
 
 async def test_the_whole_staff_flow(client: httpx.AsyncClient, new_case: Any) -> None:

@@ -15,7 +15,6 @@ from complaint_contracts.events import (
     ComplaintAwaitingCustomer,
     ComplaintFirstResponseSent,
 )
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
 from pydantic import ValidationError
 from routing.cases.api import router as cases_router
@@ -23,13 +22,9 @@ from routing.config import AgentConfig
 from routing.db import Agent
 from routing.staffing.api import admin_router
 
-SECRET = "test-secret-for-routing-conversation-tests-0123456789"
+from ..conftest import staff_auth as auth
+
 LI_AGENT = {"team": "billing", "level": "senior", "capacity": 50}
-
-
-def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
 
 
 LI = auth("agent-li", "agent", team="billing")
@@ -39,7 +34,7 @@ ADMIN = auth("root", "admin")
 @pytest.fixture
 async def client(api_client: Any, seed: Any) -> AsyncIterator[httpx.AsyncClient]:
     await seed([{"id": "agent-li", **LI_AGENT}])
-    async with api_client(cases_router, admin_router, secret=SECRET) as c:
+    async with api_client(cases_router, admin_router) as c:
         yield c
 
 

@@ -11,7 +11,6 @@ import pytest
 from complaint_contracts import topics
 from complaint_contracts.events import ComplaintEscalated, SlaBreached, SlaWarning
 from complaint_contracts.examples import example_for
-from complaint_runtime.auth import issue_token
 from complaint_runtime.consumer import EventConsumer
 from complaint_runtime.database import Database, ProcessedEvent
 from complaint_runtime.migrations import upgrade_to_head
@@ -23,7 +22,7 @@ from routing.db import Case, CaseAction
 from routing.main import MIGRATIONS
 from sqlalchemy import inspect, select
 
-SECRET = "test-secret-for-routing-escalations-0123456789"
+from ..conftest import staff_auth
 
 
 def escalated(
@@ -127,10 +126,9 @@ async def test_the_case_api_shows_the_escalation_level(
 ) -> None:
     complaint_id = await new_case()
     await feed(escalated(complaint_id, level=2, previous_level=0))
-    token = issue_token(secret=SECRET, subject="mgr-sun", roles=["manager"], team=None)
-    async with api_client(router, secret=SECRET) as client:
+    async with api_client(router) as client:
         response = await client.get(
-            f"/v1/cases/{complaint_id}", headers={"Authorization": f"Bearer {token}"}
+            f"/v1/cases/{complaint_id}", headers=staff_auth("mgr-sun", "manager")
         )
     assert response.status_code == 200, response.text
     body = response.json()

@@ -18,12 +18,12 @@ from complaint_contracts.events import (
     ComplaintEscalationRequested,
 )
 from complaint_contracts.privacy import find_contacts
-from complaint_runtime.auth import issue_token
 from fastapi import FastAPI
 from routing.casefile.api import router as case_file_router
 from routing.cases.api import router
 
-SECRET = "test-secret-for-routing-escalation-0123456789"
+from ..conftest import staff_auth
+
 SOLUTION = {"solution_summary": "refund re-sent", "solution_type": "refund", "root_cause": "bug"}
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -31,8 +31,7 @@ NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 def auth(
     sub: str, *roles: str, team: str | None = None, version: int | None = None
 ) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = staff_auth(sub, *roles, team=team)
     if version is not None:
         headers["If-Match"] = f'"{version}"'
     return headers
@@ -47,7 +46,7 @@ MANAGER = auth("mgr-sun", "manager")
 @pytest.fixture
 async def client(api_client: Any, seed: Any) -> AsyncIterator[httpx.AsyncClient]:
     await seed([{"id": "agent-li", "team": "billing", "capacity": 10}])
-    async with api_client(router, case_file_router, secret=SECRET) as c:
+    async with api_client(router, case_file_router) as c:
         yield c
 
 

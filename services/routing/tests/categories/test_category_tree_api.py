@@ -9,14 +9,14 @@ from typing import Any
 import httpx
 import pytest
 from complaint_contracts.vocabulary import CATEGORIES
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
 from routing.categories.api import router
 from routing.categories.domain.tree import DEFAULT_TREE
 from routing.triage.classifiers import TriageClassifiers
 from routing.triage.domain.classification import DEFAULT_RULES
 
-SECRET = "test-secret-for-routing-category-tests-0123"
+from ..conftest import staff_auth
+
 URL = "/v1/admin/categories"
 LOCK = {
     "code": "smart_lock",
@@ -27,8 +27,7 @@ LOCK = {
 
 
 def auth(*roles: str) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject="user-1", roles=list(roles))
-    return {"Authorization": f"Bearer {token}"}
+    return staff_auth("user-1", *roles)
 
 
 ADMIN = auth("admin")
@@ -39,7 +38,7 @@ AGENT = auth("agent")
 
 @pytest.fixture
 async def client(api_client: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with api_client(router, secret=SECRET) as c:
+    async with api_client(router) as c:
         yield c
 
 

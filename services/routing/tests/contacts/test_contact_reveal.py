@@ -7,21 +7,27 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from complaint_runtime.audit import links_after
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
-from complaint_runtime.identity import verify_token
+from complaint_runtime.dev_identity import DevIdentity
+from complaint_runtime.errors import Unauthorized
+from complaint_runtime.identity import ServiceCaller
+from routing import bootstrap
 from routing.adapters.intake_api import MAX_RESPONSE_BYTES, IntakeApi, IntakeUnavailable
 from routing.bootstrap import Dependencies
 from routing.casefile.api import router as case_file_router
+from routing.config import RoutingSettings
 from routing.contacts.api import router
 from routing.db import CaseRepository
 
-SECRET = "test-secret-for-routing-contact-reveal-012345"
+from ..conftest import IDENTITY
+from ..conftest import staff_auth as auth
+
 INTAKE = "http://intake.test"
 CONTACT = {
     "complaint_id": "filled-in",
@@ -37,11 +43,6 @@ CONTACT = {
     "priority": "P3",
 }
 Answer = Callable[[httpx.Request], httpx.Response]
-
-
-def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
 
 
 LEAD = auth("lead-zhao", "lead", team="billing")
@@ -67,11 +68,19 @@ def intake() -> FakeIntake:
     return FakeIntake()
 
 
+def routing_caller(identity: DevIdentity = IDENTITY) -> ServiceCaller:
+    """routing's identity for its calls, signed with its own key (its AUTH_SIGNING_KEY)."""
+    return ServiceCaller(identity.services["routing"])
+
+
 @pytest.fixture
-def deps(deps: Dependencies, intake: FakeIntake) -> Dependencies:
+def deps(deps: Dependencies, intake: FakeIntake, identity: DevIdentity) -> Dependencies:
     """The suite's dependencies with intake's client over the fake (overrides conftest's)."""
     api = IntakeApi(
-        base_url=INTAKE, secret=SECRET, timeout_s=1, transport=httpx.MockTransport(intake)
+        base_url=INTAKE,
+        caller=routing_caller(identity),
+        timeout_s=1,
+        transport=httpx.MockTransport(intake),
     )
     return dataclasses.replace(deps, intake=api)
 
@@ -79,7 +88,7 @@ def deps(deps: Dependencies, intake: FakeIntake) -> Dependencies:
 @pytest.fixture
 async def client(api_client: Any, seed: Any) -> AsyncIterator[httpx.AsyncClient]:
     await seed([{"id": "agent-li", "team": "billing", "capacity": 10}])
-    async with api_client(router, case_file_router, secret=SECRET) as c:
+    async with api_client(router, case_file_router) as c:
         yield c
 
 
@@ -98,7 +107,11 @@ async def history(database: Database, cid: str) -> list[tuple[str, str, dict[str
 
 
 async def test_a_lead_sees_the_contact_and_the_history_keeps_who_and_why(
-    client: httpx.AsyncClient, database: Database, new_case: Any, intake: FakeIntake
+    client: httpx.AsyncClient,
+    database: Database,
+    new_case: Any,
+    intake: FakeIntake,
+    identity: DevIdentity,
 ) -> None:
     cid = await new_case()
     response = await reveal(client, cid, LEAD, reason="call back about 13912345678's refund")
@@ -110,11 +123,14 @@ async def test_a_lead_sees_the_contact_and_the_history_keeps_who_and_why(
         "phone": "+86 138 1234 5678",
         "preferred_channel": "sms",
     }
-    # intake was asked once, for this complaint, with a short-lived service token.
+    # intake was asked once, for this complaint, with routing's own token for intake only.
     (request,) = intake.requests
     assert str(request.url) == f"{INTAKE}/internal/v1/complaints/{cid}/contact"
-    caller = verify_token(request.headers["Authorization"].removeprefix("Bearer "), secret=SECRET)
-    assert (caller.subject, caller.roles) == ("routing", frozenset({"service"}))
+    token = request.headers["Authorization"].removeprefix("Bearer ")
+    caller = identity.verifier("intake").verify(token)
+    assert (caller.service, caller.roles) == ("routing", frozenset({"service"}))
+    with pytest.raises(Unauthorized):
+        identity.verifier("notify").verify(token)
     action, actor, detail = (await history(database, cid))[-1]
     assert (action, actor) == ("contact_revealed", "lead-zhao")
     assert detail["fields"] == ["name", "email", "phone"]
@@ -169,7 +185,7 @@ def _refused(request: httpx.Request) -> httpx.Response:
     [
         lambda _: httpx.Response(500, json={"title": "Internal error"}),
         lambda _: httpx.Response(503),
-        lambda _: httpx.Response(401),  # a secret mismatch during a rollout
+        lambda _: httpx.Response(401),  # intake does not trust routing's key (a rotation)
         lambda _: httpx.Response(200, content=b"not json"),
         lambda _: httpx.Response(200, json=[CONTACT]),
         lambda _: httpx.Response(200, json={"name": "x" * MAX_RESPONSE_BYTES}),
@@ -221,7 +237,60 @@ async def test_a_streamed_answer_is_cut_off_past_the_bound() -> None:
         return httpx.Response(200, content=stream())
 
     api = IntakeApi(
-        base_url=INTAKE, secret=SECRET, timeout_s=1, transport=httpx.MockTransport(answer)
+        base_url=INTAKE,
+        caller=routing_caller(),
+        timeout_s=1,
+        transport=httpx.MockTransport(answer),
     )
     with pytest.raises(IntakeUnavailable, match="larger than"):
         await api.contact("c-1")
+
+
+async def test_without_a_signing_key_a_reveal_is_not_configured_and_intake_is_not_asked(
+    api_client: Any,
+    deps: Dependencies,
+    seed: Any,
+    database: Database,
+    new_case: Any,
+    intake: FakeIntake,
+) -> None:
+    """No AUTH_SIGNING_KEY: routing has no identity to call intake with (503, nothing
+    recorded), rather than calling without one."""
+    await seed([{"id": "agent-li", "team": "billing", "capacity": 10}])
+    cid = await new_case()
+    before = await history(database, cid)
+    unsigned = IntakeApi(
+        base_url=INTAKE, caller=None, timeout_s=1, transport=httpx.MockTransport(intake)
+    )
+    deps_without_key = dataclasses.replace(deps, intake=unsigned)
+    async with api_client(router, dependencies=deps_without_key) as client:
+        response = await reveal(client, cid, LEAD)
+    assert response.status_code == 503, response.text
+    assert response.json()["type"].endswith("/auth-not-configured")
+    assert intake.requests == []
+    assert await history(database, cid) == before
+
+
+async def test_the_process_calls_intake_as_routing_with_its_own_key(
+    identity: DevIdentity, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The composition root hands intake's client routing's identity from AUTH_SIGNING_KEY,
+    and none without it (a reveal is then not configured, see above)."""
+    built: list[ServiceCaller | None] = []
+
+    def recording(**kwargs: Any) -> IntakeApi:
+        built.append(kwargs["caller"])
+        return IntakeApi(**kwargs)
+
+    monkeypatch.setattr(bootstrap, "IntakeApi", recording)
+    monkeypatch.delenv("AUTH_SIGNING_KEY", raising=False)
+    url = f"sqlite+aiosqlite:///{tmp_path}/routing.db"
+    keys = {name.lower(): value for name, value in identity.env("routing").items()}
+    for settings in (RoutingSettings(database_url=url, **keys), RoutingSettings(database_url=url)):
+        runtime, _ = bootstrap.build_runtime(settings)
+        await runtime.database.dispose()
+    with_key, without_key = built
+    assert without_key is None
+    assert with_key is not None
+    caller = identity.verifier("intake").verify(with_key.token_for("intake"))
+    assert (caller.service, caller.roles) == ("routing", frozenset({"service"}))

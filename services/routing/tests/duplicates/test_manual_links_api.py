@@ -21,23 +21,18 @@ from complaint_contracts.events import (
     CustomerMessageReceived,
     CustomerView,
 )
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
 from routing.casefile.api import router as case_file_router
 from routing.db import Agent
 from routing.duplicates.api import router
 from routing.duplicates.db import CustomerComplaint
 
+from ..conftest import staff_auth as auth
+
 Names = Callable[[list[Envelope]], list[str]]
-SECRET = "test-secret-for-routing-manual-links-0123456"
 T0 = datetime.now(UTC) - timedelta(days=2)
 REFUND = "我10月28日申请的退款到现在还没到账，退款延迟太久了。"
 OTHER_REFUND = "上个月退货的退款还没有退回到我的银行卡，请尽快处理退款。"
-
-
-def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
 
 
 LI = auth("agent-li", "agent", team="billing")
@@ -68,7 +63,7 @@ def received(
 @pytest.fixture
 async def client(api_client: Any, seed: Any) -> AsyncIterator[httpx.AsyncClient]:
     await seed([{"id": "agent-li", "team": "billing", "level": "senior", "capacity": 10}])
-    async with api_client(router, case_file_router, secret=SECRET) as c:
+    async with api_client(router, case_file_router) as c:
         yield c
 
 

@@ -22,7 +22,7 @@ from complaint_contracts.events import (
     CustomerView,
     ErasureRequested,
 )
-from complaint_runtime.auth import Principal, issue_token
+from complaint_runtime.auth import Principal
 from complaint_runtime.database import Database
 from routing.cases import service as cases
 from routing.cases.api import router as cases_router
@@ -30,12 +30,13 @@ from routing.db import Case
 from routing.duplicates.db import CustomerComplaint, CustomerIdentityKey
 from sqlalchemy import select
 
+from ..conftest import staff_auth
+
 Names = Callable[[list[Envelope]], list[str]]
 T0 = datetime.now(UTC) - timedelta(days=10)
 EMAIL = "email:" + "e" * 32
 PHONE = "phone:" + "f" * 32
 REFUND = "我10月28日申请的退款到现在还没到账，退款延迟太久了。"
-SECRET = "test-secret-for-routing-supervision-tests-0123"
 AGENT = Principal("agent-li", frozenset({"agent"}), "billing")
 SOLUTION = {"solution_summary": "refund re-sent", "solution_type": "refund", "root_cause": "bug"}
 
@@ -223,15 +224,12 @@ async def test_three_messages_with_the_same_irritation_word_turn_blue_to_yellow(
 
 
 def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
-    return {
-        "Authorization": "Bearer "
-        + issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    }
+    return staff_auth(sub, *roles, team=team)
 
 
 @pytest.fixture
 async def client(api_client: Any, li: None) -> AsyncIterator[httpx.AsyncClient]:
-    async with api_client(cases_router, secret=SECRET) as c:
+    async with api_client(cases_router) as c:
         yield c
 
 

@@ -8,19 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from complaint_runtime.auth import issue_token
 from routing.cases.api import router as cases_router
 from routing.cases.api import transfer_router
 from routing.staffing.api import admin_router
 from routing.staffing.api import router as staffing_router
 
-SECRET = "test-secret-for-routing-api-tests-0123456789"
-
-
-def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
-
+from ..conftest import staff_auth as auth
 
 ADMIN = auth("root", "admin")
 LEAD = auth("lead-zhao", "lead", team="billing")
@@ -32,9 +25,7 @@ WANG = auth("wang", "agent", team="billing")
 
 @pytest.fixture
 async def client(api_client: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with api_client(
-        cases_router, staffing_router, transfer_router, admin_router, secret=SECRET
-    ) as c:
+    async with api_client(cases_router, staffing_router, transfer_router, admin_router) as c:
         yield c
 
 

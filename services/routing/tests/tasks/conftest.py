@@ -11,24 +11,20 @@ from typing import Any
 import httpx
 import pytest
 from complaint_contracts.events import ComplaintConfirmationRequested, ComplaintReopened
-from complaint_runtime.auth import Principal, issue_token
+from complaint_runtime.auth import Principal
 from complaint_runtime.database import Database
 from routing.casefile.api import router as case_file_router
 from routing.cases import service as cases
 from routing.cases.api import router as case_commands_router
 from routing.tasks.api import router as tasks_router
 
-SECRET = "test-secret-for-routing-task-tests-0123456789"
+from ..conftest import staff_auth as auth
+
 NOW = datetime.now(UTC)
 SOLUTION = {"solution_summary": "refund re-sent", "solution_type": "refund", "root_cause": "bug"}
 AGENT_LI = Principal("agent-li", frozenset({"agent"}), "billing")
 
 Reopen = Callable[..., Awaitable[str]]
-
-
-def auth(sub: str, *roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=sub, roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
 
 
 LI = auth("agent-li", "agent", team="billing")
@@ -93,5 +89,5 @@ def reopen(database: Database, new_case: Any, feed: Any, agents: None) -> Reopen
 
 @pytest.fixture
 async def client(api_client: Any, agents: None) -> AsyncIterator[httpx.AsyncClient]:
-    async with api_client(tasks_router, case_file_router, case_commands_router, secret=SECRET) as c:
+    async with api_client(tasks_router, case_file_router, case_commands_router) as c:
         yield c

@@ -12,6 +12,7 @@ from complaint_runtime.database import Database
 from routing.tasks.db import Task
 from sqlalchemy import select
 
+from ..conftest import service_auth
 from .conftest import (
     ADMIN,
     BILLING_LEAD,
@@ -91,7 +92,7 @@ async def test_who_sees_which_task(
     for headers in (MA, QUALITY_LEAD, WANG):
         _problem(await client.get(f"/v1/tasks/{billing}", headers=headers), 404, "not-found")
     _problem(await client.get("/v1/tasks/999999", headers=MANAGER), 404)
-    _problem(await client.get("/v1/tasks", headers=auth("svc", "service")), 403)
+    _problem(await client.get("/v1/tasks", headers=service_auth("notify")), 403)
     _problem(await client.get("/v1/tasks"), 401)
 
 

@@ -8,16 +8,11 @@ from typing import Any
 import httpx
 import icalendar
 import pytest
-from complaint_runtime.auth import issue_token
 
-SECRET = "test-secret-of-at-least-32-bytes-long"  # the admin_client fixture's (conftest)
+from ..conftest import bearer
+
 PROBLEM = "application/problem+json"
 NINE_TO_SIX = ["09:00-12:00", "13:30-18:00"]
-
-
-def bearer(*roles: str) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject="u1", roles=list(roles))
-    return {"Authorization": f"Bearer {token}"}
 
 
 ADMIN = bearer("admin")

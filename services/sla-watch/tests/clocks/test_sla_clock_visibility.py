@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from complaint_runtime.auth import issue_token
 from complaint_runtime.migrations import upgrade_to_head
 from fastapi import FastAPI
 from hypothesis import given
@@ -19,9 +18,10 @@ from sla_watch.clocks.domain.visibility import ClocksSeen, clocks_seen
 from sla_watch.config import SlaSettings
 from sla_watch.main import MIGRATIONS, create_app
 
+from ..conftest import auth_settings
+from ..conftest import bearer as token_headers
 from .test_sla_clocks_api import SETTINGS, cid
 
-SECRET = "visibility-secret-7Hq2Wm5Zt9Lc4Xv8Rb1Np6Kd3"
 ROLES = ("agent", "lead", "manager", "admin", "service")
 TEAMS = st.sampled_from(["billing", "privacy", "returns"])
 
@@ -47,17 +47,14 @@ async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
     url = f"sqlite+aiosqlite:///{tmp_path}/visibility.db"
     await upgrade_to_head(MIGRATIONS, url)
     application = create_app(
-        SlaSettings(
-            database_url=url, auth_jwt_secret=SECRET, migrate_on_start=False, log_json=False
-        )
+        SlaSettings(database_url=url, **auth_settings(), migrate_on_start=False, log_json=False)
     )
     yield application
     await application.state.runtime.database.dispose()
 
 
 def bearer(role: str, team: str | None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject=f"{role}-1", roles=[role], team=team)
-    return {"Authorization": f"Bearer {token}"}
+    return token_headers(role, subject=f"{role}-1", team=team)
 
 
 async def test_another_teams_clocks_are_answered_like_unknown_ones(app: FastAPI) -> None:

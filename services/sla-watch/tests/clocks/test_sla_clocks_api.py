@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from complaint_runtime.auth import issue_token
 from complaint_runtime.database import Database
 from complaint_runtime.migrations import upgrade_to_head
 from fastapi import FastAPI
@@ -20,7 +19,8 @@ from sla_watch.firing.service import fire_due
 from sla_watch.main import MIGRATIONS, create_app
 from sla_watch.policies.terms_source import StaticTerms
 
-SECRET = "test-secret-of-at-least-32-bytes-long"
+from ..conftest import auth_settings, bearer
+
 SETTINGS = ClockSettings(
     terms=StaticTerms(
         first_response={"P1": 1000, "P2": 2000, "P3": 3000, "P4": 4000},
@@ -38,17 +38,10 @@ async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
     url = f"sqlite+aiosqlite:///{tmp_path}/api.db"
     await upgrade_to_head(MIGRATIONS, url)
     application = create_app(
-        SlaSettings(
-            database_url=url, auth_jwt_secret=SECRET, migrate_on_start=False, log_json=False
-        )
+        SlaSettings(database_url=url, **auth_settings(), migrate_on_start=False, log_json=False)
     )
     yield application
     await application.state.runtime.database.dispose()
-
-
-def bearer(*roles: str, team: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject="u1", roles=list(roles), team=team)
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def arm(db: Database, n: int, *, priority: Any, team: str, started: datetime) -> None:

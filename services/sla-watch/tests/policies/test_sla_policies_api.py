@@ -5,15 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from complaint_runtime.auth import issue_token
 
-SECRET = "test-secret-of-at-least-32-bytes-long"  # the admin_client fixture's (conftest)
+from ..conftest import bearer
+
 PROBLEM = "application/problem+json"
-
-
-def bearer(*roles: str) -> dict[str, str]:
-    token = issue_token(secret=SECRET, subject="u1", roles=list(roles))
-    return {"Authorization": f"Bearer {token}"}
 
 
 ADMIN = bearer("admin")

@@ -1,5 +1,6 @@
 """The FastAPI side of identity: a request's bearer token as a :class:`Principal`, and
-dependencies admitting the roles a route needs (tokens themselves: :mod:`identity`)."""
+dependencies admitting the roles a route needs, or the services an internal route names
+(tokens themselves: :mod:`identity`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from complaint_runtime.identity import (
     ISSUER,
     ROLES,
     Principal,
+    TokenVerifier,
     issue_token,
     unauthorized,
-    verify_token,
 )
 
 # Routers take the principal and its helpers from here, next to the dependencies.
@@ -25,24 +26,24 @@ __all__ = [
     "Principal",
     "current_principal",
     "issue_token",
+    "require_callers",
     "require_roles",
-    "verify_token",
 ]
 
 
 async def current_principal(
     request: Request, authorization: Annotated[str | None, Header(max_length=4096)] = None
 ) -> Principal:
-    secret: str = request.app.state.runtime.settings.auth_jwt_secret
-    if not secret:
+    verifier: TokenVerifier = request.app.state.runtime.token_verifier
+    if not verifier.configured:
         raise NotConfigured(
-            "AUTH_JWT_SECRET is not set on this service.",
+            "Neither AUTH_JWKS nor AUTH_JWKS_URL is set on this service.",
             title="Authentication not configured",
             kind="auth-not-configured",
         )
     if not authorization or not authorization.lower().startswith("bearer "):
         raise unauthorized("Send 'Authorization: Bearer <token>'.")
-    return verify_token(authorization[7:].strip(), secret=secret)
+    return await verifier.verify_async(authorization[7:].strip())
 
 
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
@@ -54,5 +55,25 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
         if not principal.has_any(*roles):
             raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
         return principal
+
+    return dependency
+
+
+def require_callers(
+    *services: str, staff_roles: tuple[str, ...] = ()
+) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency for an internal route: only these services, each with its own token
+    (signed with its own key, so the name is vouched for), and staff holding any of
+    ``staff_roles`` when the route serves people too (e.g. an administrator)."""
+
+    async def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        if principal.service in services:
+            return principal
+        if principal.service is None and principal.has_any(*staff_roles):
+            return principal
+        named = ", ".join([*services, *(f"role {r}" for r in staff_roles)])
+        raise Forbidden(f"This internal API is for: {named}.")
 
     return dependency

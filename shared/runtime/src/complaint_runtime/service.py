@@ -27,7 +27,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from complaint_runtime.audit_api import audit_router
 from complaint_runtime.consumer import EventConsumer, Handler, Preload
 from complaint_runtime.database import Database
+from complaint_runtime.errors import NotConfigured
 from complaint_runtime.health import DependencyProbe
+from complaint_runtime.identity import ServiceCaller, TokenVerifier
 from complaint_runtime.kafka import ensure_topics, idempotent_producer
 from complaint_runtime.logs import configure_logging
 from complaint_runtime.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -37,6 +39,7 @@ from complaint_runtime.problems import install_problem_handlers
 from complaint_runtime.pruning import processed_events_pruner
 from complaint_runtime.retries import retrying
 from complaint_runtime.settings import ServiceSettings
+from complaint_runtime.signing_keys import SigningKey, TrustedKeys, jwks
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +74,18 @@ class ServiceRuntime:
         self.settings = settings
         self.migrations = migrations
         self.produces = tuple(produces)
+        self.token_verifier = TokenVerifier(
+            audience=settings.audience,
+            trusted=TrustedKeys.parse(settings.auth_jwks),
+            issuer=settings.auth_issuer,
+            leeway_s=settings.auth_leeway_s,
+            provider_jwks_url=settings.auth_jwks_url,
+            provider_issuer=settings.auth_provider_issuer,
+        )
+        # The service's own identity for its calls to others (None: it calls nobody).
+        self.signing_key = (
+            SigningKey.from_jwk(settings.auth_signing_key) if settings.auth_signing_key else None
+        )
         self.database = Database(
             settings.database_url,
             pool_size=settings.db_pool_size,
@@ -98,6 +113,17 @@ class ServiceRuntime:
         self._connector: asyncio.Task[None] | None = None
         # Set once topics, producer, relay and consumers are up (tests, operators' logs).
         self.kafka_connected = asyncio.Event()
+
+    def service_caller(self) -> ServiceCaller:
+        """Tokens naming this service for its calls to others; NotConfigured without a key."""
+        if self.signing_key is None:
+            raise NotConfigured(
+                "AUTH_SIGNING_KEY is not set: this service cannot call other services.",
+                kind="auth-not-configured",
+            )
+        return ServiceCaller(
+            self.signing_key, issuer=self.settings.auth_issuer, ttl_s=self.settings.auth_token_ttl_s
+        )
 
     def consume(
         self,
@@ -331,6 +357,10 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
     async def kafka_health() -> JSONResponse:
         status = await runtime.probe.check_kafka()
         return JSONResponse({"kafka": status}, status_code=200 if status == "ok" else 503)
+
+    @router.get("/.well-known/jwks.json", summary="The public key this service signs with")
+    async def published_keys() -> dict[str, Any]:
+        return jwks([runtime.signing_key] if runtime.signing_key else [])
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

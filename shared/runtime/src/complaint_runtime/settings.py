@@ -10,7 +10,8 @@ from complaint_contracts.topics import DEAD_LETTER_RETENTION_MS, EVENT_RETENTION
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from complaint_runtime.keys import check_secret
+from complaint_runtime.identity import ISSUER, SERVICE_TOKEN_TTL_S
+from complaint_runtime.signing_keys import SigningKey, TrustedKeys
 
 _DAY_MS = 24 * 3600 * 1000
 # Kafka deletes a whole segment once its newest record is past retention, and the broker
@@ -110,20 +111,55 @@ class ServiceSettings(BaseSettings):
         gt=0,
         description="How often the broker's reachability and the outbox backlog are measured",
     )
-    auth_jwt_secret: str = Field(
+    auth_issuer: str = Field(
+        ISSUER, description="The iss of staff tokens (the platform's own issuers: console, make up)"
+    )
+    auth_jwks: str = Field(
         "",
         description=(
-            "HS256 secret verifying staff and service tokens (shared by services); when set, "
-            "at least 32 random bytes, else the service refuses to start"
+            "Public JSON Web Key Set this service trusts: staff issuers' keys and the keys of "
+            "the services that call it (service:<name>). Public keys only"
         ),
+    )
+    auth_jwks_url: str = Field(
+        "", description="An OpenID Connect provider's JWKS URL (staff tokens; fetched, cached)"
+    )
+    auth_provider_issuer: str = Field(
+        "", description="The iss of the OpenID Connect provider's tokens (with AUTH_JWKS_URL)"
+    )
+    auth_audience: str = Field(
+        "", description="The aud this service accepts (default: SERVICE_NAME)"
+    )
+    auth_leeway_s: int = Field(30, ge=0, le=300, description="Clock skew tolerated on exp/iat")
+    auth_signing_key: str = Field(
+        "",
+        description=(
+            "This service's own private key (a JWK, kid service:<name>) for its calls to other "
+            "services; secret. Make one: "
+            "python -m complaint_runtime.signing_keys new service:<name>"
+        ),
+    )
+    auth_token_ttl_s: int = Field(
+        SERVICE_TOKEN_TTL_S, ge=10, le=3600, description="Lifetime of the tokens this service signs"
     )
     retry_after_s: int = Field(5, description="Retry-After sent with 503 when a dependency is down")
 
-    @field_validator("auth_jwt_secret")
+    @field_validator("auth_jwks")
     @classmethod
-    def _strong_jwt_secret(cls, value: str) -> str:
-        # Empty: no staff API on this process (auth answers 503 not-configured).
-        return check_secret("AUTH_JWT_SECRET", value) if value else value
+    def _public_key_set(cls, value: str) -> str:
+        TrustedKeys.parse(value)  # refused at start: malformed, or holding a private key
+        return value
+
+    @field_validator("auth_signing_key")
+    @classmethod
+    def _private_key(cls, value: str) -> str:
+        if value:
+            SigningKey.from_jwk(value)
+        return value
+
+    @property
+    def audience(self) -> str:
+        return self.auth_audience or self.service_name
 
     @model_validator(mode="after")
     def _ids_outlive_redeliveries(self) -> ServiceSettings:

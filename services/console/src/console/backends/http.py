@@ -1,4 +1,5 @@
-"""One upstream service over HTTP: every request with the user's bearer token, every
+"""One upstream service over HTTP: every request with the user's bearer token for that
+service's audience (:class:`BearerTokens`: the console signs one per audience), every
 refusal a domain error (:func:`console.backends.domain.problems.error_of`), every transport
 failure :class:`BackendUnavailable`. ``transport`` lets tests put ``httpx.MockTransport`` or
 an ASGI app in the service's place."""
@@ -6,7 +7,7 @@ an ASGI app in the service's place."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import structlog
@@ -16,6 +17,12 @@ from console.backends.domain.problems import BackendUnavailable, error_of
 log = structlog.get_logger(__name__)
 
 QueryParams = Sequence[tuple[str, str]]
+
+
+class BearerTokens(Protocol):
+    """Whose calls these are: a token for each audience (the service called)."""
+
+    def token_for(self, audience: str) -> str: ...
 
 
 class UpstreamClient:
@@ -44,15 +51,16 @@ class UpstreamClient:
         method: str,
         path: str,
         *,
-        token: str | None,
+        tokens: BearerTokens | None,
         params: QueryParams = (),
         body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Any:
-        """The answer's JSON; raises the domain error of a refusal."""
+        """The answer's JSON; raises the domain error of a refusal. The request carries
+        ``tokens``' token for this service (its name is the audience), never another's."""
         sent = dict(headers or {})
-        if token is not None:
-            sent["Authorization"] = f"Bearer {token}"
+        if tokens is not None:
+            sent["Authorization"] = f"Bearer {tokens.token_for(self.service)}"
         try:
             response = await self._http.request(
                 method, path, params=list(params), json=body, headers=sent

@@ -18,7 +18,7 @@ import httpx
 
 from console.backends.domain.capabilities import NONE, RoutingCapabilities, capabilities_of
 from console.backends.domain.problems import BackendUnavailable
-from console.backends.http import QueryParams, UpstreamClient
+from console.backends.http import BearerTokens, QueryParams, UpstreamClient
 
 Command = Literal[
     "first-response",
@@ -57,22 +57,22 @@ class RoutingApi:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def list_cases(self, *, token: str, params: QueryParams) -> dict[str, Any]:
+    async def list_cases(self, *, tokens: BearerTokens, params: QueryParams) -> dict[str, Any]:
         answer: dict[str, Any] = await self._client.call(
-            "GET", "/v1/cases", token=token, params=params
+            "GET", "/v1/cases", tokens=tokens, params=params
         )
         return answer
 
-    async def case_file(self, *, token: str, complaint_id: str) -> dict[str, Any]:
+    async def case_file(self, *, tokens: BearerTokens, complaint_id: str) -> dict[str, Any]:
         answer: dict[str, Any] = await self._client.call(
-            "GET", f"/v1/cases/{complaint_id}", token=token
+            "GET", f"/v1/cases/{complaint_id}", tokens=tokens
         )
         return answer
 
     async def command(
         self,
         *,
-        token: str,
+        tokens: BearerTokens,
         complaint_id: str,
         command: Command,
         body: Mapping[str, Any] | None,
@@ -82,42 +82,44 @@ class RoutingApi:
         an ``escalate`` accepted with 202)."""
         headers = {"If-Match": f'"{version}"'} if version is not None else None
         return await self._client.call(
-            "POST", f"/v1/cases/{complaint_id}/{command}", token=token, body=body, headers=headers
+            "POST", f"/v1/cases/{complaint_id}/{command}", tokens=tokens, body=body, headers=headers
         )
 
-    async def team_queue(self, *, token: str, team: str) -> dict[str, Any]:
+    async def team_queue(self, *, tokens: BearerTokens, team: str) -> dict[str, Any]:
         answer: dict[str, Any] = await self._client.call(
-            "GET", f"/v1/teams/{team}/queue", token=token
+            "GET", f"/v1/teams/{team}/queue", tokens=tokens
         )
         return answer
 
-    async def agents(self, *, token: str, team: str | None) -> list[dict[str, Any]]:
+    async def agents(self, *, tokens: BearerTokens, team: str | None) -> list[dict[str, Any]]:
         params = [("team", team)] if team else []
         answer: list[dict[str, Any]] = await self._client.call(
-            "GET", "/v1/admin/agents", token=token, params=params
+            "GET", "/v1/admin/agents", tokens=tokens, params=params
         )
         return answer
 
-    async def teams(self, *, token: str) -> list[dict[str, Any]]:
+    async def teams(self, *, tokens: BearerTokens) -> list[dict[str, Any]]:
         answer: list[dict[str, Any]] = await self._client.call(
-            "GET", "/v1/admin/teams", token=token
+            "GET", "/v1/admin/teams", tokens=tokens
         )
         return answer
 
-    async def canned_replies(self, *, token: str, params: QueryParams = ()) -> Any:
-        return await self._client.call("GET", "/v1/canned-replies", token=token, params=params)
+    async def canned_replies(self, *, tokens: BearerTokens, params: QueryParams = ()) -> Any:
+        return await self._client.call("GET", "/v1/canned-replies", tokens=tokens, params=params)
 
-    async def tasks(self, *, token: str, params: QueryParams = ()) -> Any:
-        return await self._client.call("GET", "/v1/tasks", token=token, params=params)
+    async def tasks(self, *, tokens: BearerTokens, params: QueryParams = ()) -> Any:
+        return await self._client.call("GET", "/v1/tasks", tokens=tokens, params=params)
 
-    async def assign_task(self, *, token: str, task_id: int, assignee: str) -> Any:
+    async def assign_task(self, *, tokens: BearerTokens, task_id: int, assignee: str) -> Any:
         return await self._client.call(
-            "POST", f"/v1/tasks/{task_id}/assign", token=token, body={"assignee": assignee}
+            "POST", f"/v1/tasks/{task_id}/assign", tokens=tokens, body={"assignee": assignee}
         )
 
-    async def complete_task(self, *, token: str, task_id: int, body: Mapping[str, Any]) -> Any:
+    async def complete_task(
+        self, *, tokens: BearerTokens, task_id: int, body: Mapping[str, Any]
+    ) -> Any:
         return await self._client.call(
-            "POST", f"/v1/tasks/{task_id}/complete", token=token, body=body
+            "POST", f"/v1/tasks/{task_id}/complete", tokens=tokens, body=body
         )
 
     async def capabilities(self) -> RoutingCapabilities:
@@ -127,7 +129,7 @@ class RoutingApi:
         if self._capabilities is not None and now - self._capabilities[0] < CAPABILITIES_TTL_S:
             return self._capabilities[1]
         try:
-            document = await self._client.call("GET", "/openapi.json", token=None)
+            document = await self._client.call("GET", "/openapi.json", tokens=None)
         except BackendUnavailable:
             return NONE
         found = capabilities_of(document) if isinstance(document, dict) else NONE

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from console.backends.http import UpstreamClient
+from console.backends.http import BearerTokens, UpstreamClient
 
 
 class SlaWatchApi:
@@ -24,9 +24,11 @@ class SlaWatchApi:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def clocks_at_risk(self, *, token: str, team: str | None, limit: int) -> dict[str, Any]:
+    async def clocks_at_risk(
+        self, *, tokens: BearerTokens, team: str | None, limit: int
+    ) -> dict[str, Any]:
         params = [("limit", str(limit))] + ([("team", team)] if team else [])
         answer: dict[str, Any] = await self._client.call(
-            "GET", "/v1/clocks/at-risk", token=token, params=params
+            "GET", "/v1/clocks/at-risk", tokens=tokens, params=params
         )
         return answer

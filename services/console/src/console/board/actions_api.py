@@ -69,7 +69,9 @@ async def take_task(
     return_to: ReturnTo = "",
 ) -> Response:
     async def run() -> None:
-        await service.take_task(routing=deps.routing, token=me.token, user=me.user, task_id=task_id)
+        await service.take_task(
+            routing=deps.routing, tokens=me.tokens, user=me.user, task_id=task_id
+        )
 
     return await _task_action(
         request,
@@ -96,7 +98,7 @@ async def assign_task(
 ) -> Response:
     async def run() -> None:
         await service.assign_task(
-            routing=deps.routing, token=lead.token, task_id=task_id, assignee=assignee
+            routing=deps.routing, tokens=lead.tokens, task_id=task_id, assignee=assignee
         )
 
     return await _task_action(
@@ -128,7 +130,7 @@ async def complete_task(
     async def run() -> None:
         await service.complete_task(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             task_id=task_id,
             kind=kind,
             outcome=outcome,

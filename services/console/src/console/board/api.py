@@ -80,7 +80,7 @@ async def my_tasks_more(
 async def my_tasks_count(request: Request, deps: DependenciesDep, me: TaskCallerDep) -> Response:
     """The navigation's count (204, nothing to show: none workable or overdue, or routing
     could not say)."""
-    count = await service.count_my_tasks(routing=deps.routing, token=me.token, now=deps.clock())
+    count = await service.count_my_tasks(routing=deps.routing, tokens=me.tokens, now=deps.clock())
     if count is None:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
     return render(request, deps, "partials/task_count.html", {"count": count}, user=me.user)

@@ -37,7 +37,7 @@ async def board_context(
     the team picker, so a manager's team list is not fetched for them."""
     shown = queues.team_of(lead.user, team)
     teams = (
-        await queues.team_codes(routing=deps.routing, token=lead.token)
+        await queues.team_codes(routing=deps.routing, tokens=lead.tokens)
         if lead.user.sees_all_teams and not panels
         else []
     )
@@ -46,7 +46,7 @@ async def board_context(
         context["board"] = await service.board(
             routing=deps.routing,
             sla_watch=deps.sla_watch,
-            token=lead.token,
+            tokens=lead.tokens,
             user=lead.user,
             team=shown,
             limit=deps.settings.console_page_size,
@@ -64,7 +64,7 @@ async def tasks_context(
     """What "My tasks" (and a later page of one kind) draws."""
     mine = await service.my_tasks(
         routing=deps.routing,
-        token=me.token,
+        tokens=me.tokens,
         user=me.user,
         kind=kind,
         cursor=cursor,

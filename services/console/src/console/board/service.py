@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from console.backends.domain.problems import BackendUnavailable
+from console.backends.http import BearerTokens
 from console.backends.routing_api import RoutingApi
 from console.backends.sla_watch_api import SlaWatchApi
 from console.board.domain.board import AgentLoad, Deadline, agent_loads, deadlines
@@ -59,16 +60,16 @@ class Board:
 
 
 async def _deadlines(
-    sla_watch: SlaWatchApi, *, token: str, team: str
+    sla_watch: SlaWatchApi, *, tokens: BearerTokens, team: str
 ) -> tuple[Deadline, ...] | None:
     try:
-        return deadlines(await sla_watch.clocks_at_risk(token=token, team=team, limit=DEADLINES))
+        return deadlines(await sla_watch.clocks_at_risk(tokens=tokens, team=team, limit=DEADLINES))
     except BackendUnavailable:
         return None
 
 
 async def _tasks(
-    routing: RoutingApi, *, token: str, team: str, limit: int, now: datetime
+    routing: RoutingApi, *, tokens: BearerTokens, team: str, limit: int, now: datetime
 ) -> tuple[TaskGroup, ...] | None:
     """The team's open tasks, one list (and overdue count) per kind."""
     if not (await routing.capabilities()).tasks:
@@ -76,7 +77,7 @@ async def _tasks(
 
     def open_of(kind: str) -> Any:
         params = [("status", "open"), ("team", team), ("kind", kind), ("limit", str(limit))]
-        return routing.tasks(token=token, params=params)
+        return routing.tasks(tokens=tokens, params=params)
 
     answers = await asyncio.gather(*(open_of(kind) for kind in KINDS))
     return tuple(
@@ -88,7 +89,7 @@ async def board(
     *,
     routing: RoutingApi,
     sla_watch: SlaWatchApi,
-    token: str,
+    tokens: BearerTokens,
     user: SessionUser,
     team: str,
     limit: int,
@@ -96,15 +97,15 @@ async def board(
 ) -> Board:
     def cases(sla: str) -> Any:
         params = QueueFilters(sla=(sla,)).routing_params(team=team, limit=limit)
-        return routing.list_cases(token=token, params=params)
+        return routing.list_cases(tokens=tokens, params=params)
 
     agents, queue, at_risk, breached, tasks, clocks = await asyncio.gather(
-        routing.agents(token=token, team=team),
-        routing.team_queue(token=token, team=team),
+        routing.agents(tokens=tokens, team=team),
+        routing.team_queue(tokens=tokens, team=team),
         cases("at_risk"),
         cases("breached"),
-        _tasks(routing, token=token, team=team, limit=limit, now=now),
-        _deadlines(sla_watch, token=token, team=team),
+        _tasks(routing, tokens=tokens, team=team, limit=limit, now=now),
+        _deadlines(sla_watch, tokens=tokens, team=team),
     )
     return Board(
         team=team,
@@ -136,7 +137,7 @@ class MyTasks:
 async def my_tasks(
     *,
     routing: RoutingApi,
-    token: str,
+    tokens: BearerTokens,
     user: SessionUser,
     kind: str | None,
     cursor: str | None,
@@ -154,7 +155,7 @@ async def my_tasks(
 
     def open_of(one: str) -> Any:
         params = [("assignee", "me"), ("status", "open"), ("kind", one), ("limit", str(limit))]
-        return routing.tasks(token=token, params=[*params, *page])
+        return routing.tasks(tokens=tokens, params=[*params, *page])
 
     answers = await asyncio.gather(*(open_of(one) for one in kinds))
     lists = tuple(task_list(answer, kind=one) for one, answer in zip(kinds, answers, strict=True))
@@ -168,7 +169,9 @@ async def my_tasks(
     return MyTasks(lists=lists, offers=offers, kind=shown)
 
 
-async def count_my_tasks(*, routing: RoutingApi, token: str, now: datetime) -> TaskCount | None:
+async def count_my_tasks(
+    *, routing: RoutingApi, tokens: BearerTokens, now: datetime
+) -> TaskCount | None:
     """How many of the user's open tasks are workable now and overdue (one call to
     routing, up to :data:`BADGE_LIMIT` counted); None when there is nothing to count or
     routing cannot say (the navigation then shows no count)."""
@@ -176,22 +179,26 @@ async def count_my_tasks(*, routing: RoutingApi, token: str, now: datetime) -> T
         return None
     params = [("assignee", "me"), ("status", "open"), ("limit", str(BADGE_LIMIT))]
     try:
-        answer = await routing.tasks(token=token, params=params)
+        answer = await routing.tasks(tokens=tokens, params=params)
     except BackendUnavailable:
         return None
     found = task_count(answer, now=now)
     return found if found.workable or found.overdue else None
 
 
-async def take_task(*, routing: RoutingApi, token: str, user: SessionUser, task_id: int) -> None:
+async def take_task(
+    *, routing: RoutingApi, tokens: BearerTokens, user: SessionUser, task_id: int
+) -> None:
     """Assign the task to the signed-in user (a lead picks a task up); routing refuses
     anyone who may not (403), a task already done (409 ``task-done``)."""
     if not USER_ID.fullmatch(user.subject):
         require_valid([FieldProblem("assignee", "pattern")])
-    await routing.assign_task(token=token, task_id=task_id, assignee=user.subject)
+    await routing.assign_task(tokens=tokens, task_id=task_id, assignee=user.subject)
 
 
-async def assign_task(*, routing: RoutingApi, token: str, task_id: int, assignee: str) -> None:
+async def assign_task(
+    *, routing: RoutingApi, tokens: BearerTokens, task_id: int, assignee: str
+) -> None:
     """Give the task to ``assignee``, an agent of its team (a lead of that team or a
     manager does); routing refuses anyone else (422 ``unknown-target``), a user who may
     not assign it (403), a task done already (409 ``task-done``), its own assignee (409
@@ -201,13 +208,13 @@ async def assign_task(*, routing: RoutingApi, token: str, task_id: int, assignee
         require_valid([FieldProblem("assignee", "required")])
     if not USER_ID.fullmatch(agent):
         require_valid([FieldProblem("assignee", "pattern")])
-    await routing.assign_task(token=token, task_id=task_id, assignee=agent)
+    await routing.assign_task(tokens=tokens, task_id=task_id, assignee=agent)
 
 
 async def complete_task(
     *,
     routing: RoutingApi,
-    token: str,
+    tokens: BearerTokens,
     task_id: int,
     kind: str,
     outcome: str,
@@ -225,4 +232,4 @@ async def complete_task(
     score = parse_csat(csat)
     if score is not None:
         body["csat"] = score
-    await routing.complete_task(token=token, task_id=task_id, body=body)
+    await routing.complete_task(tokens=tokens, task_id=task_id, body=body)

@@ -40,7 +40,7 @@ async def escalate(
     async def run() -> None:
         await tools.escalate(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             complaint_id=complaint_id,
             version=version_of(version),
             level=level,
@@ -72,7 +72,7 @@ async def link_duplicate(
     async def run() -> None:
         await tools.link_duplicate(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             complaint_id=complaint_id,
             version=version_of(version),
             original=original,
@@ -103,7 +103,7 @@ async def unlink_duplicate(
     async def run() -> None:
         await tools.unlink_duplicate(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             complaint_id=complaint_id,
             version=version_of(version),
             reason=reason,
@@ -136,7 +136,7 @@ async def reveal_contact(
     values = {"reason": reason}
     try:
         contact = await tools.reveal_contact(
-            routing=deps.routing, token=me.token, complaint_id=complaint_id, reason=reason
+            routing=deps.routing, tokens=me.tokens, complaint_id=complaint_id, reason=reason
         )
     except DomainError as exc:
         refusal = pages.refused_form(REVEAL_FORM, values, exc)

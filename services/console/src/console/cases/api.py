@@ -49,7 +49,7 @@ async def freshness(
 ) -> HTMLResponse:
     data = await service.load_case(
         routing=deps.routing,
-        token=me.token,
+        tokens=me.tokens,
         user=me.user,
         complaint_id=complaint_id,
         now=deps.clock(),
@@ -76,7 +76,7 @@ async def first_response(
     async def run() -> None:
         await service.answer_customer(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             complaint_id=complaint_id,
             version=version_of(version),
             message=message,
@@ -109,7 +109,7 @@ async def reply(
     async def run() -> None:
         await service.answer_customer(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             complaint_id=complaint_id,
             version=version_of(version),
             message=message,
@@ -141,7 +141,7 @@ async def ask_customer(
     async def run() -> None:
         await service.ask_customer(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             complaint_id=complaint_id,
             version=version_of(version),
             question=reason,
@@ -170,7 +170,7 @@ async def resume(
     async def run() -> None:
         await service.resume(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             complaint_id=complaint_id,
             version=version_of(version),
         )
@@ -199,7 +199,7 @@ async def add_note(
     async def run() -> None:
         await service.add_note(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             complaint_id=complaint_id,
             version=version_of(version),
             text=text,
@@ -239,7 +239,7 @@ async def resolve(
     async def run() -> None:
         await service.resolve(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             complaint_id=complaint_id,
             version=version_of(version),
             fields=fields,
@@ -272,7 +272,7 @@ async def transfer(
     async def run() -> None:
         await service.transfer(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             complaint_id=complaint_id,
             version=version_of(version),
             team=team,
@@ -315,7 +315,7 @@ async def recategorize(
     async def run() -> None:
         await service.recategorize(
             routing=deps.routing,
-            token=me.token,
+            tokens=me.tokens,
             complaint_id=complaint_id,
             version=version_of(version),
             fields=fields,

@@ -85,7 +85,7 @@ async def case_page(
     the browser asked without htmx)."""
     data = await service.load_case(
         routing=deps.routing,
-        token=me.token,
+        tokens=me.tokens,
         user=me.user,
         complaint_id=complaint_id,
         now=deps.clock(),

@@ -18,6 +18,7 @@ from typing import Final, TypeVar
 from complaint_runtime.errors import DomainError, NotFound
 
 from console.backends.domain.capabilities import RoutingCapabilities
+from console.backends.http import BearerTokens
 from console.backends.routing_api import Command, RoutingApi
 from console.board.domain.tasks import TaskAction, offers_of
 from console.cases.domain.actions import Action, available_actions, case_tools
@@ -68,10 +69,15 @@ async def _optional(call: Awaitable[T]) -> T | None:
 
 
 async def load_case(
-    *, routing: RoutingApi, token: str, user: SessionUser, complaint_id: str, now: datetime
+    *,
+    routing: RoutingApi,
+    tokens: BearerTokens,
+    user: SessionUser,
+    complaint_id: str,
+    now: datetime,
 ) -> CasePageData:
     """The case file and what the page offers ``user`` at ``now`` (tasks have windows)."""
-    answer = await routing.case_file(token=token, complaint_id=checked_id(complaint_id))
+    answer = await routing.case_file(tokens=tokens, complaint_id=checked_id(complaint_id))
     case = case_view(answer)
     capabilities = await routing.capabilities()
     actions = available_actions(
@@ -96,13 +102,13 @@ async def load_case(
         params = [("category", case.category)] if case.category else []
         params += [("language", case.language)] if case.language else []
         canned = canned_replies_of(
-            await _optional(routing.canned_replies(token=token, params=params))
+            await _optional(routing.canned_replies(tokens=tokens, params=params))
         )
     agents: tuple[str, ...] = ()
     teams: tuple[str, ...] = ()
     if "transfer" in actions and user.is_lead:
-        found_agents = await _optional(routing.agents(token=token, team=case.team))
-        found_teams = await _optional(routing.teams(token=token))
+        found_agents = await _optional(routing.agents(tokens=tokens, team=case.team))
+        found_teams = await _optional(routing.teams(tokens=tokens))
         agents = _ids(found_agents)
         teams = _ids(found_teams)
     offers = (
@@ -130,14 +136,14 @@ def _ids(answer: object) -> tuple[str, ...]:
 async def _send(
     routing: RoutingApi,
     *,
-    token: str,
+    tokens: BearerTokens,
     complaint_id: str,
     command: Command,
     body: Mapping[str, str] | None,
     version: int | None,
 ) -> None:
     await routing.command(
-        token=token,
+        tokens=tokens,
         complaint_id=checked_id(complaint_id),
         command=command,
         body=body,
@@ -148,7 +154,7 @@ async def _send(
 async def answer_customer(
     *,
     routing: RoutingApi,
-    token: str,
+    tokens: BearerTokens,
     complaint_id: str,
     version: int | None,
     message: str,
@@ -162,7 +168,7 @@ async def answer_customer(
         body["in_reply_to"] = in_reply_to
     await _send(
         routing,
-        token=token,
+        tokens=tokens,
         complaint_id=complaint_id,
         command="first-response" if first else "replies",
         body=body,
@@ -171,13 +177,18 @@ async def answer_customer(
 
 
 async def ask_customer(
-    *, routing: RoutingApi, token: str, complaint_id: str, version: int | None, question: str
+    *,
+    routing: RoutingApi,
+    tokens: BearerTokens,
+    complaint_id: str,
+    version: int | None,
+    question: str,
 ) -> None:
     """Wait for the customer with a question (pauses the resolution clock)."""
     require_valid(check_text("reason", question, limit=MAX_REASON))
     await _send(
         routing,
-        token=token,
+        tokens=tokens,
         complaint_id=complaint_id,
         command="awaiting-customer",
         body=clean({"reason": question}),
@@ -186,11 +197,11 @@ async def ask_customer(
 
 
 async def resume(
-    *, routing: RoutingApi, token: str, complaint_id: str, version: int | None
+    *, routing: RoutingApi, tokens: BearerTokens, complaint_id: str, version: int | None
 ) -> None:
     await _send(
         routing,
-        token=token,
+        tokens=tokens,
         complaint_id=complaint_id,
         command="resume",
         body=None,
@@ -199,13 +210,13 @@ async def resume(
 
 
 async def add_note(
-    *, routing: RoutingApi, token: str, complaint_id: str, version: int | None, text: str
+    *, routing: RoutingApi, tokens: BearerTokens, complaint_id: str, version: int | None, text: str
 ) -> None:
     """An internal note (staff only, never sent to the customer)."""
     require_valid(check_text("text", text, limit=MAX_NOTE))
     await _send(
         routing,
-        token=token,
+        tokens=tokens,
         complaint_id=complaint_id,
         command="notes",
         body=clean({"text": text}),
@@ -216,7 +227,7 @@ async def add_note(
 async def resolve(
     *,
     routing: RoutingApi,
-    token: str,
+    tokens: BearerTokens,
     complaint_id: str,
     version: int | None,
     fields: Mapping[str, str],
@@ -237,7 +248,7 @@ async def resolve(
     )
     await _send(
         routing,
-        token=token,
+        tokens=tokens,
         complaint_id=complaint_id,
         command="resolve",
         body=body,
@@ -248,7 +259,7 @@ async def resolve(
 async def transfer(
     *,
     routing: RoutingApi,
-    token: str,
+    tokens: BearerTokens,
     complaint_id: str,
     version: int | None,
     team: str,
@@ -265,7 +276,7 @@ async def transfer(
     body = clean({"team": team, "assignee": assignee, "reason": reason})
     await _send(
         routing,
-        token=token,
+        tokens=tokens,
         complaint_id=complaint_id,
         command="transfer",
         body=body,
@@ -276,7 +287,7 @@ async def transfer(
 async def recategorize(
     *,
     routing: RoutingApi,
-    token: str,
+    tokens: BearerTokens,
     complaint_id: str,
     version: int | None,
     fields: Mapping[str, str],
@@ -291,7 +302,7 @@ async def recategorize(
     require_valid(problems)
     await _send(
         routing,
-        token=token,
+        tokens=tokens,
         complaint_id=complaint_id,
         command="recategorize",
         body=body,

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from console.backends.http import BearerTokens
 from console.backends.routing_api import RoutingApi
 from console.cases.domain.contact import Contact, contact_of
 from console.cases.domain.forms import (
@@ -35,7 +36,7 @@ LEVELS: Final = frozenset({"1", "2", "3"})
 async def escalate(
     *,
     routing: RoutingApi,
-    token: str,
+    tokens: BearerTokens,
     complaint_id: str,
     version: int | None,
     level: str,
@@ -49,7 +50,7 @@ async def escalate(
         problems.append(FieldProblem("level", "choice" if level.strip() else "required"))
     require_valid(problems)
     await routing.command(
-        token=token,
+        tokens=tokens,
         complaint_id=checked_id(complaint_id),
         command="escalate",
         body={"level": chosen, "reason": reason.strip()},
@@ -57,7 +58,9 @@ async def escalate(
     )
 
 
-async def original_id(*, routing: RoutingApi, token: str, complaint_id: str, given: str) -> str:
+async def original_id(
+    *, routing: RoutingApi, tokens: BearerTokens, complaint_id: str, given: str
+) -> str:
     """The original's complaint id from what the user typed: an id as it is, a reference
     (``C-20261206-000042``) looked up with routing's search among the cases the user sees
     (the console's own read model keeps no references)."""
@@ -67,7 +70,7 @@ async def original_id(*, routing: RoutingApi, token: str, complaint_id: str, giv
     if COMPLAINT_ID.fullmatch(text):
         found: str | None = text.lower()
     elif REFERENCE.fullmatch(text):
-        found = await _by_reference(routing, token=token, reference=text)
+        found = await _by_reference(routing, tokens=tokens, reference=text)
     else:
         raise FormInvalid([FieldProblem("original", "pattern")])
     if found is None:
@@ -77,8 +80,8 @@ async def original_id(*, routing: RoutingApi, token: str, complaint_id: str, giv
     return found
 
 
-async def _by_reference(routing: RoutingApi, *, token: str, reference: str) -> str | None:
-    answer: Any = await routing.list_cases(token=token, params=[("q", reference), ("limit", "5")])
+async def _by_reference(routing: RoutingApi, *, tokens: BearerTokens, reference: str) -> str | None:
+    answer: Any = await routing.list_cases(tokens=tokens, params=[("q", reference), ("limit", "5")])
     items = answer.get("items") if isinstance(answer, Mapping) else None
     for item in items if isinstance(items, list) else []:
         if isinstance(item, Mapping) and str(item.get("reference", "")).upper() == (
@@ -92,7 +95,7 @@ async def _by_reference(routing: RoutingApi, *, token: str, reference: str) -> s
 async def link_duplicate(
     *,
     routing: RoutingApi,
-    token: str,
+    tokens: BearerTokens,
     complaint_id: str,
     version: int | None,
     original: str,
@@ -103,13 +106,13 @@ async def link_duplicate(
     problems = check_text("reason", reason, limit=MAX_DUPLICATE_REASON)
     try:
         found = await original_id(
-            routing=routing, token=token, complaint_id=case_id, given=original
+            routing=routing, tokens=tokens, complaint_id=case_id, given=original
         )
     except FormInvalid as exc:  # both fields' problems at once
         raise FormInvalid([*exc.problems, *problems]) from None
     require_valid(problems)
     await routing.command(
-        token=token,
+        tokens=tokens,
         complaint_id=case_id,
         command="duplicate-of",
         body={"original_id": found, "reason": reason.strip()},
@@ -118,12 +121,17 @@ async def link_duplicate(
 
 
 async def unlink_duplicate(
-    *, routing: RoutingApi, token: str, complaint_id: str, version: int | None, reason: str
+    *,
+    routing: RoutingApi,
+    tokens: BearerTokens,
+    complaint_id: str,
+    version: int | None,
+    reason: str,
 ) -> None:
     """Undo a duplicate link: the case is worked on its own again."""
     require_valid(check_text("reason", reason, limit=MAX_DUPLICATE_REASON))
     await routing.command(
-        token=token,
+        tokens=tokens,
         complaint_id=checked_id(complaint_id),
         command="duplicate-of/unlink",
         body=clean({"reason": reason}),
@@ -132,13 +140,13 @@ async def unlink_duplicate(
 
 
 async def reveal_contact(
-    *, routing: RoutingApi, token: str, complaint_id: str, reason: str
+    *, routing: RoutingApi, tokens: BearerTokens, complaint_id: str, reason: str
 ) -> Contact:
     """The customer's raw contact, for a lead or manager who gives a reason (routing
     records who asked and why). Only returned: never stored, never logged."""
     require_valid(check_text("reason", reason, limit=MAX_REVEAL_REASON))
     answer = await routing.command(
-        token=token,
+        tokens=tokens,
         complaint_id=checked_id(complaint_id),
         command="contact/reveal",
         body=clean({"reason": reason}),

@@ -40,7 +40,7 @@ async def _page(
         if team is None:
             page = await service.my_cases(
                 routing=deps.routing,
-                token=me.token,
+                tokens=me.tokens,
                 filters=filters,
                 limit=deps.settings.console_page_size,
                 cursor=cursor,
@@ -48,7 +48,7 @@ async def _page(
         else:
             page = await service.team_cases(
                 routing=deps.routing,
-                token=me.token,
+                tokens=me.tokens,
                 team=team,
                 filters=filters,
                 limit=deps.settings.console_page_size,
@@ -135,7 +135,7 @@ async def team_queue(
     shown = service.team_of(me.user, team)
     filters = QueueFilters.of(request.query_params.multi_items())
     teams = (
-        await service.team_codes(routing=deps.routing, token=me.token)
+        await service.team_codes(routing=deps.routing, tokens=me.tokens)
         if me.user.sees_all_teams
         else []
     )
@@ -144,7 +144,9 @@ async def team_queue(
         return render(request, deps, "team.html", {**context, "team": None}, user=me.user)
     page, problem = await _page(deps, me, team=shown, filters=filters, cursor=cursor)
     if me.user.is_lead:
-        context["waiting"] = await service.waiting(routing=deps.routing, token=me.token, team=shown)
+        context["waiting"] = await service.waiting(
+            routing=deps.routing, tokens=me.tokens, team=shown
+        )
     context |= _list_context(paths=TEAM, filters=filters, page=page, problem=problem, team=shown)
     return render(request, deps, "team.html", context, user=me.user)
 

@@ -9,6 +9,7 @@ from typing import Final
 
 from complaint_runtime.errors import Forbidden
 
+from console.backends.http import BearerTokens
 from console.backends.routing_api import RoutingApi
 from console.queue.domain.filters import QueueFilters
 from console.queue.domain.rows import CasePage, WaitingCase, waiting_cases
@@ -18,32 +19,39 @@ TEAM_CODE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 
 
 async def my_cases(
-    *, routing: RoutingApi, token: str, filters: QueueFilters, limit: int, cursor: str | None
+    *,
+    routing: RoutingApi,
+    tokens: BearerTokens,
+    filters: QueueFilters,
+    limit: int,
+    cursor: str | None,
 ) -> CasePage:
     params = filters.routing_params(assignee="me", limit=limit, cursor=cursor)
-    return CasePage.of(await routing.list_cases(token=token, params=params))
+    return CasePage.of(await routing.list_cases(tokens=tokens, params=params))
 
 
 async def team_cases(
     *,
     routing: RoutingApi,
-    token: str,
+    tokens: BearerTokens,
     team: str,
     filters: QueueFilters,
     limit: int,
     cursor: str | None,
 ) -> CasePage:
     params = filters.routing_params(team=team, limit=limit, cursor=cursor)
-    return CasePage.of(await routing.list_cases(token=token, params=params))
+    return CasePage.of(await routing.list_cases(tokens=tokens, params=params))
 
 
-async def waiting(*, routing: RoutingApi, token: str, team: str) -> tuple[WaitingCase, ...]:
-    return waiting_cases(await routing.team_queue(token=token, team=team))
+async def waiting(
+    *, routing: RoutingApi, tokens: BearerTokens, team: str
+) -> tuple[WaitingCase, ...]:
+    return waiting_cases(await routing.team_queue(tokens=tokens, team=team))
 
 
-async def team_codes(*, routing: RoutingApi, token: str) -> list[str]:
+async def team_codes(*, routing: RoutingApi, tokens: BearerTokens) -> list[str]:
     """The teams a manager can pick from (routing's team list)."""
-    teams = await routing.teams(token=token)
+    teams = await routing.teams(tokens=tokens)
     return sorted(str(t["id"]) for t in teams if isinstance(t, dict) and "id" in t)
 
 

@@ -73,9 +73,10 @@ async def sign_in_with_token(
     if not deps.settings.console_dev_sign_in:
         return error_page(request, "not-found")
     try:
-        user = service.sign_in_with_token(
+        user = await service.sign_in_with_token(
             token=token,
-            secret=deps.settings.auth_jwt_secret,
+            verifier=deps.runtime.token_verifier,
+            signing_key=deps.runtime.signing_key,
             now=deps.clock().timestamp(),
             max_age_s=deps.settings.console_session_max_age_s,
         )

@@ -1,4 +1,4 @@
-"""The session as pages use it: who is signed in, the bearer token their calls carry, the
+"""The session as pages use it: who is signed in, the bearer tokens their calls carry, the
 CSRF token every form and htmx request sends back, the reader's language, one-time
 notices ("Reply sent"), and rendering a page with all of that.
 
@@ -42,10 +42,14 @@ class CsrfRefused(Forbidden):
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The signed-in user and the bearer token their calls to routing carry."""
+    """The signed-in user and the tokens their calls carry: one per audience (routing,
+    sla-watch), signed by the console for this request (:class:`signin.UserTokens`)."""
 
     user: SessionUser
-    token: str
+    tokens: signin.UserTokens
+
+    def token_for(self, audience: str) -> str:
+        return self.tokens.token_for(audience)
 
 
 def _session(request: Request) -> dict[str, Any]:
@@ -107,12 +111,13 @@ async def caller(request: Request, deps: DependenciesDep) -> Caller:
     user = session_user(request, deps)
     if user is None:
         raise SignInRequired("Sign in to use the console.")
-    token = signin.bearer_token(
+    tokens = signin.user_tokens(
         user=user,
-        secret=deps.settings.auth_jwt_secret,
+        signing_key=deps.runtime.signing_key,
         ttl_s=deps.settings.console_platform_token_ttl_s,
+        issuer=deps.settings.auth_issuer,
     )
-    return Caller(user=user, token=token)
+    return Caller(user=user, tokens=tokens)
 
 
 CallerDep = Annotated[Caller, Depends(caller)]

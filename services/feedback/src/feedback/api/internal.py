@@ -1,11 +1,11 @@
-"""Internal API for notify: the link to put in the message (role ``service``)."""
+"""Internal API for notify: the link to put in the message (notify's service token only)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal, cast
 
-from complaint_runtime.auth import Principal, require_roles
+from complaint_runtime.auth import Principal, require_callers
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
@@ -45,7 +45,7 @@ class ConfirmationRequestOut(BaseModel):
     summary="A confirmation request with its survey link",
 )
 async def get_confirmation_request(
-    _caller: Annotated[Principal, Depends(require_roles("service"))],
+    _caller: Annotated[Principal, Depends(require_callers("notify"))],
     request_id: Annotated[str, Path(min_length=1, max_length=36)],
     deps: DependenciesDep,
 ) -> ConfirmationRequestOut:

@@ -1,14 +1,14 @@
 """The NPS programme's internal API (not for customers):
 
-- ``GET /internal/v1/nps/requests/{request_id}`` (role ``service``, notify): the request
+- ``GET /internal/v1/nps/requests/{request_id}`` (notify's service token only): the request
   with its link and the "don't ask me again" link, fetched just before the invitation is
   sent and never stored;
-- ``POST /internal/v1/nps/rounds`` (roles ``admin``, ``service``): open a round now, for a
-  period an operator names (``start``/``end``, e.g. a month missed during an outage) or,
-  without a body, the schedule's latest ended period; the loop works through it (202). A
-  window that is exactly a scheduled period is that period (its key); one covering part
-  of a scheduled period is refused (409);
-- ``GET /internal/v1/nps/rounds/{period}``: how far a round got.
+- ``POST /internal/v1/nps/rounds`` (role ``admin``; no service opens rounds): open a
+  round now, for a period an operator names (``start``/``end``, e.g. a month missed
+  during an outage) or, without a body, the schedule's latest ended period; the loop
+  works through it (202). A window that is exactly a scheduled period is that period (its
+  key); one covering part of a scheduled period is refused (409);
+- ``GET /internal/v1/nps/rounds/{period}`` (role ``admin``): how far a round got.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from complaint_runtime.auth import Principal, require_roles
+from complaint_runtime.auth import Principal, require_callers, require_roles
 from fastapi import APIRouter, Body, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,7 +67,7 @@ class RoundOut(BaseModel):
     summary="An NPS request with its link",
 )
 async def get_nps_request(
-    _caller: Annotated[Principal, Depends(require_roles("service"))],
+    _caller: Annotated[Principal, Depends(require_callers("notify"))],
     request_id: Annotated[str, Path(min_length=1, max_length=36)],
     deps: DependenciesDep,
 ) -> NpsRequestOut:
@@ -103,7 +103,7 @@ async def get_nps_request(
     summary="Open an NPS round now (operators; tests)",
 )
 async def open_round(
-    _caller: Annotated[Principal, Depends(require_roles("admin", "service"))],
+    _caller: Annotated[Principal, Depends(require_roles("admin"))],
     deps: DependenciesDep,
     body: Annotated[RoundIn | None, Body()] = None,
 ) -> RoundOut:
@@ -124,7 +124,7 @@ async def open_round(
     summary="How far an NPS round got",
 )
 async def get_round(
-    _caller: Annotated[Principal, Depends(require_roles("admin", "service"))],
+    _caller: Annotated[Principal, Depends(require_roles("admin"))],
     period: str,
     deps: DependenciesDep,
 ) -> RoundOut:

@@ -1,6 +1,7 @@
 """Routes of submissions: front ends post complaints, customers (or front ends) write about
-them or withdraw them, and notify fetches the raw contacts of one complaint, or of a batch
-(role ``service``). The work is in :mod:`intake.complaints.service`,
+them or withdraw them, and notify fetches the raw contacts of one complaint (so does
+routing, for a lead revealing a contact) or of a batch; only these services' own tokens
+are admitted there. The work is in :mod:`intake.complaints.service`,
 :mod:`intake.complaints.messages`, :mod:`intake.complaints.withdrawals` and
 :mod:`intake.complaints.contacts`."""
 
@@ -10,7 +11,7 @@ import hashlib
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from complaint_runtime.auth import Principal, require_roles
+from complaint_runtime.auth import Principal, require_callers
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -206,7 +207,7 @@ async def withdraw(
 )
 async def get_contact(
     complaint_id: str,
-    _caller: Annotated[Principal, Depends(require_roles("service"))],
+    _caller: Annotated[Principal, Depends(require_callers("notify", "routing"))],
     deps: DependenciesDep,
 ) -> ContactCard:
     card = await service.contact_card(
@@ -249,8 +250,8 @@ class ContactLookupAnswer(BaseModel):
     responses=dict.fromkeys((401, 403, 422, 503), PROBLEM),
     summary="The contacts of several complaints at once, for a batch of notifications",
     description=(
-        "The batch form of `GET /internal/v1/complaints/{complaint_id}/contact` (role "
-        f"`service`): up to {contacts.MAX_LOOKUP} complaint ids, read in one query. Each "
+        "The batch form of `GET /internal/v1/complaints/{complaint_id}/contact` (notify's "
+        f"service token only): up to {contacts.MAX_LOOKUP} complaint ids, read in one query. Each "
         "complaint found is answered with the same fields, each unknown one listed in "
         f"`not_found`; more than {contacts.MAX_LOOKUP} ids (or none) is a 422. Nothing is "
         "stored."
@@ -258,7 +259,7 @@ class ContactLookupAnswer(BaseModel):
 )
 async def lookup_contacts(
     lookup: ContactLookupIn,
-    _caller: Annotated[Principal, Depends(require_roles("service"))],
+    _caller: Annotated[Principal, Depends(require_callers("notify"))],
     deps: DependenciesDep,
 ) -> JSONResponse:
     found = await contacts.contact_cards(

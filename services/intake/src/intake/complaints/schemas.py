@@ -207,7 +207,7 @@ class WithdrawalAccepted(BaseModel):
 
 
 class ContactCard(BaseModel):
-    """Raw contacts, for notify only (role ``service``)."""
+    """Raw contacts, for notify (and routing, for a lead's reveal) only: their own tokens."""
 
     complaint_id: str
     reference: str

@@ -1,11 +1,11 @@
-"""Notify reads a lost-link code here (role ``service``) to send it; the pages that ask
+"""Notify reads a lost-link code here (notify's service token only) to send it; the pages that ask
 for a code and take it are :mod:`intake.pages.recovery_api`."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from complaint_runtime.auth import Principal, require_roles
+from complaint_runtime.auth import Principal, require_callers
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
@@ -26,7 +26,7 @@ Id = Annotated[str, Path(min_length=1, max_length=36)]
 async def read_tracking_code(
     complaint_id: Id,
     request_id: Id,
-    _caller: Annotated[Principal, Depends(require_roles("service"))],
+    _caller: Annotated[Principal, Depends(require_callers("notify"))],
     deps: DependenciesDep,
 ) -> JSONResponse:
     issued = await service.read_code_once(

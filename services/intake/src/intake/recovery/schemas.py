@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 
 class TrackingCodeOut(BaseModel):
-    """A one-time code, for notify only (role ``service``), readable once."""
+    """A one-time code, for notify only (its own token), readable once."""
 
     request_id: str
     code: str = Field(description="6 digits; this answer is the only time it is readable")

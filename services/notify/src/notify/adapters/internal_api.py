@@ -1,4 +1,5 @@
-"""Just-in-time lookups over other services' internal APIs (service JWT, bounded timeouts).
+"""Just-in-time lookups over other services' internal APIs (bounded timeouts), each call
+with a short-lived token notify signs with its own key for the service it calls.
 
 Customer contacts (with the times promised to the customer) and lost-link codes come from
 intake, survey links from feedback; all are used for one send and then dropped, never
@@ -20,10 +21,9 @@ from typing import Any
 import httpx
 from complaint_runtime.consumer import TransientError
 from complaint_runtime.errors import NotFound
-from complaint_runtime.identity import issue_token
+from complaint_runtime.identity import ServiceCaller
 
 MAX_RESPONSE_BYTES = 64 * 1024
-TOKEN_TTL_S = 300
 CONTACT_BATCH_MAX = 100  # intake's bound on one contact lookup
 CONTACT_LOOKUP_PATH = "/internal/v1/contacts/lookup"
 
@@ -140,13 +140,13 @@ class InternalApi:
         *,
         intake_url: str,
         feedback_url: str,
-        secret: str,
+        caller: ServiceCaller,
         timeout_s: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         self._intake = intake_url.rstrip("/")
         self._feedback = feedback_url.rstrip("/")
-        self._secret = secret
+        self._caller = caller
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s), transport=transport, follow_redirects=False
         )
@@ -156,7 +156,7 @@ class InternalApi:
 
     async def customer_contact(self, complaint_id: str) -> CustomerContact:
         url = f"{self._intake}/internal/v1/complaints/{complaint_id}/contact"
-        data = await self._get_json(url, what="intake")
+        data = await self._get_json(url, service="intake")
         return _contact(data, complaint_id)
 
     async def customer_contacts(self, complaint_ids: Sequence[str]) -> ContactBatch:
@@ -175,7 +175,7 @@ class InternalApi:
         data = await self._request_json(
             "POST",
             f"{self._intake}{CONTACT_LOOKUP_PATH}",
-            what="intake",
+            service="intake",
             body={"complaint_ids": wanted},
             max_bytes=MAX_RESPONSE_BYTES * len(wanted),
             unsupported=(404, 405),
@@ -201,7 +201,7 @@ class InternalApi:
         """The code of a lost-link request; intake answers it once (404 afterwards, or
         once it expired: :class:`NotFound`, nothing to send)."""
         url = f"{self._intake}/internal/v1/complaints/{complaint_id}/tracking-codes/{request_id}"
-        data = await self._get_json(url, what="intake")
+        data = await self._get_json(url, service="intake")
         code = _str(data, "code")
         if code is None or not (len(code) == 6 and code.isascii() and code.isdigit()):
             raise BadResponse("intake's tracking code answer has no 6-digit code")
@@ -209,7 +209,7 @@ class InternalApi:
 
     async def survey_link(self, request_id: str) -> SurveyLink:
         url = f"{self._feedback}/internal/v1/confirmation-requests/{request_id}"
-        data = await self._get_json(url, what="feedback")
+        data = await self._get_json(url, service="feedback")
         survey_url = _str(data, "survey_url")
         if survey_url is None:
             raise BadResponse("feedback's confirmation request has no survey_url")
@@ -222,7 +222,7 @@ class InternalApi:
 
     async def nps_link(self, request_id: str) -> NpsLink:
         url = f"{self._feedback}/internal/v1/nps/requests/{request_id}"
-        data = await self._get_json(url, what="feedback")
+        data = await self._get_json(url, service="feedback")
         nps_url = _str(data, "nps_url")
         if nps_url is None:
             raise BadResponse("feedback's NPS request has no nps_url")
@@ -232,45 +232,44 @@ class InternalApi:
             expires_at=_str(data, "expires_at"),
         )
 
-    async def _get_json(self, url: str, *, what: str) -> dict[str, Any]:
-        return await self._request_json("GET", url, what=what)
+    async def _get_json(self, url: str, *, service: str) -> dict[str, Any]:
+        return await self._request_json("GET", url, service=service)
 
     async def _request_json(
         self,
         method: str,
         url: str,
         *,
-        what: str,
+        service: str,
         body: dict[str, Any] | None = None,
         max_bytes: int = MAX_RESPONSE_BYTES,
         unsupported: tuple[int, ...] = (),
     ) -> dict[str, Any]:
-        token = issue_token(
-            secret=self._secret, subject="notify", roles=["service"], ttl_s=TOKEN_TTL_S
-        )
+        # The token is for the service called only (its audience): useless anywhere else.
+        token = self._caller.token_for(service)
         try:
             response = await self._client.request(
                 method, url, json=body, headers={"Authorization": f"Bearer {token}"}
             )
         except httpx.HTTPError as exc:  # connect, read, timeouts: the service is not there
-            raise TransientError(f"{what} unreachable: {type(exc).__name__}") from exc
+            raise TransientError(f"{service} unreachable: {type(exc).__name__}") from exc
         status = response.status_code
         if status in unsupported:
-            raise BatchUnsupported(f"{what} answered {status}")
+            raise BatchUnsupported(f"{service} answered {status}")
         if status == 404:  # the other service does not know it (e.g. erased)
-            raise NotFound(f"{what} answered 404")
+            raise NotFound(f"{service} answered 404")
         if status >= 500 or status in (401, 403, 408, 429):
-            # 401/403 mean a secret mismatch during a rollout: retried, and final after
+            # 401/403 mean a key not yet trusted during a rollout: retried, and final after
             # NOTIFY_MAX_ATTEMPTS like any other outage.
-            raise TransientError(f"{what} answered {status}")
+            raise TransientError(f"{service} answered {status}")
         if status != 200:
-            raise BadResponse(f"{what} answered {status}")
+            raise BadResponse(f"{service} answered {status}")
         if len(response.content) > max_bytes:
-            raise BadResponse(f"{what}'s answer is larger than {max_bytes} bytes")
+            raise BadResponse(f"{service}'s answer is larger than {max_bytes} bytes")
         try:
             data = response.json()
         except ValueError as exc:
-            raise BadResponse(f"{what}'s answer is not JSON") from exc
+            raise BadResponse(f"{service}'s answer is not JSON") from exc
         if not isinstance(data, dict):
-            raise BadResponse(f"{what}'s answer is not a JSON object")
+            raise BadResponse(f"{service}'s answer is not a JSON object")
         return data

@@ -21,7 +21,8 @@ import structlog
 from complaint_contracts.events.notify import FailureReason
 from complaint_runtime.consumer import TransientError
 from complaint_runtime.database import utcnow
-from complaint_runtime.errors import NotFound
+from complaint_runtime.errors import NotConfigured, NotFound
+from complaint_runtime.signing_keys import SigningKey
 
 from notify.adapters.channels import OutgoingEmail
 from notify.adapters.internal_api import (
@@ -137,11 +138,20 @@ def contacts_needed(row: ClaimedDelivery) -> Iterator[str]:
 
 
 def recipient_hash_key(settings: NotifySettings) -> bytes:
+    """NOTIFY_RECIPIENT_HASH_KEY, else a key derived from notify's own private key
+    (AUTH_SIGNING_KEY, which no other service holds); :class:`NotConfigured` without
+    either, so notify does not start hashing recipients with a guessable key."""
     if settings.notify_recipient_hash_key:
         return settings.notify_recipient_hash_key.encode()
-    # A sub-key of the shared secret, labelled so it is useless for signing tokens.
-    secret = settings.auth_jwt_secret.encode()
-    return hmac.new(secret, b"notify recipient hash key", hashlib.sha256).digest()
+    if not settings.auth_signing_key:
+        raise NotConfigured(
+            "Neither NOTIFY_RECIPIENT_HASH_KEY nor AUTH_SIGNING_KEY is set on notify.",
+            kind="recipient-hash-key-not-configured",
+        )
+    # A sub-key of the private key, labelled: the hash reveals nothing of the key, and
+    # rotating the key changes the hashes of later deliveries only.
+    private = SigningKey.from_jwk(settings.auth_signing_key).private_key.private_bytes_raw()
+    return hmac.new(private, b"notify recipient hash key", hashlib.sha256).digest()
 
 
 class MessagePreparer:

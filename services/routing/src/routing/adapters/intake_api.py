@@ -1,11 +1,14 @@
 """intake's internal API as routing calls it: the raw contact of one complaint, for a lead
 or manager who reveals it (§10). The contact is handed to that one answer and never stored.
 
-Every call carries a short-lived service token (role ``service``), waits at most
-``INTERNAL_HTTP_TIMEOUT_S`` and reads at most ``MAX_RESPONSE_BYTES``: a staff request must
-not hang on intake, and routing must not buffer whatever a broken peer sends. intake down,
-slow, overloaded or answering off-contract is :class:`IntakeUnavailable` (503: nothing was
-revealed, retry later); intake's 404 (an unknown or erased complaint) is ``NotFound``.
+Every call carries a short-lived token routing signs with its own key (``AUTH_SIGNING_KEY``,
+kid ``service:routing``) for audience ``intake``: intake knows the caller is routing, and no
+other service accepts the token. Without that key a reveal is ``NotConfigured`` (503) and
+intake is never asked. Every call waits at most ``INTERNAL_HTTP_TIMEOUT_S`` and reads at
+most ``MAX_RESPONSE_BYTES``: a staff request must not hang on intake, and routing must not
+buffer whatever a broken peer sends. intake down, slow, overloaded or answering off-contract
+is :class:`IntakeUnavailable` (503: nothing was revealed, retry later); intake's 404 (an
+unknown or erased complaint) is ``NotFound``.
 """
 
 from __future__ import annotations
@@ -16,12 +19,11 @@ from typing import Any
 
 import httpx
 import structlog
-from complaint_runtime.errors import NotFound, Unavailable
-from complaint_runtime.identity import issue_token
+from complaint_runtime.errors import NotConfigured, NotFound, Unavailable
+from complaint_runtime.identity import ServiceCaller
 
 MAX_RESPONSE_BYTES = 16 * 1024  # a contact card is a few hundred bytes
-TOKEN_TTL_S = 60  # one call; a leaked token is worthless a minute later
-SUBJECT = "routing"
+AUDIENCE = "intake"
 log = structlog.get_logger(__name__)
 
 
@@ -49,12 +51,12 @@ class IntakeApi:
         self,
         *,
         base_url: str,
-        secret: str,
+        caller: ServiceCaller | None,
         timeout_s: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         self._base = base_url.rstrip("/")
-        self._secret = secret
+        self._caller = caller  # None: AUTH_SIGNING_KEY unset, routing cannot call intake
         self._timeout = httpx.Timeout(timeout_s)
         self._transport = transport  # tests: an httpx.MockTransport standing in for intake
 
@@ -69,9 +71,12 @@ class IntakeApi:
         )
 
     async def _get_json(self, path: str) -> dict[str, Any]:
-        token = issue_token(
-            secret=self._secret, subject=SUBJECT, roles=["service"], ttl_s=TOKEN_TTL_S
-        )
+        if self._caller is None:
+            raise NotConfigured(
+                "AUTH_SIGNING_KEY is not set: routing cannot ask intake for a contact.",
+                kind="auth-not-configured",
+            )
+        token = self._caller.token_for(AUDIENCE)
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         try:
             async with (

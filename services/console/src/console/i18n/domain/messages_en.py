@@ -154,9 +154,13 @@ PAGES: Final = {
     "signin.none": "No sign-in method is configured; contact your administrator.",
     "signin.token-missing": "Paste a platform token.",
     "signin.token-invalid": "The token is not valid; check that you copied all of it.",
+    "signin.token-audience": "This token is for another service, not the console.",
     "signin.token-expired": "The token has expired; get a new one.",
     "signin.no-role": "The token holds none of the roles agent, team lead, manager, administrator.",
-    "signin.not-configured": "AUTH_JWT_SECRET is not set on the console: tokens cannot be checked.",
+    "signin.not-configured": (
+        "AUTH_SIGNING_KEY or AUTH_JWKS is not set on the console: it can neither check nor sign "
+        "tokens."
+    ),
     "signin.oidc-down": "The identity provider cannot be reached; try again later.",
     "signin.oidc-failed": "The sign-in could not be verified; sign in again.",
     "signin.oidc-refused": "Your account holds no console role, or its user id cannot be used.",

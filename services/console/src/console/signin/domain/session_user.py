@@ -1,10 +1,10 @@
 """Who is signed in, as the session cookie keeps it, and how they were signed in.
 
 The cookie is signed (itsdangerous, ``CONSOLE_SESSION_SECRET``) but readable by its
-holder: it keeps the user's id, roles and team, when they signed in and, for the
-development sign-in only, the platform token they pasted (their own, which they hold
-anyway). A session ends ``CONSOLE_SESSION_MAX_AGE_S`` after sign-in, or when its token
-expires, whichever comes first.
+holder: it keeps the user's id, roles and team and when they signed in; no token (the
+development sign-in's pasted token is checked and dropped: the console signs its users'
+calls itself). A session ends ``CONSOLE_SESSION_MAX_AGE_S`` after sign-in, or when the
+pasted token expires, whichever comes first.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ class SessionUser:
     method: SignInMethod
     signed_in_at: float  # epoch seconds
     expires_at: float  # epoch seconds: sign-in + max age, or the token's expiry if sooner
-    token: str | None = None  # the development sign-in's own platform token
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -53,7 +52,6 @@ class SessionUser:
             "method": self.method,
             "at": self.signed_in_at,
             "exp": self.expires_at,
-            "token": self.token,
         }
 
     @staticmethod
@@ -69,13 +67,11 @@ class SessionUser:
 
 def _parse(value: Mapping[str, Any]) -> SessionUser:
     subject, roles, team = value["sub"], value["roles"], value.get("team")
-    method, token = value["method"], value.get("token")
+    method = value["method"]
     if not isinstance(subject, str) or not subject or not isinstance(roles, list):
         raise ValueError("malformed user")
     if method not in ("token", "oidc") or (team is not None and not isinstance(team, str)):
         raise ValueError("malformed user")
-    if method == "token" and not isinstance(token, str):
-        raise ValueError("a token sign-in keeps its token")
     return SessionUser(
         subject=subject,
         roles=frozenset(str(r) for r in roles),
@@ -83,7 +79,6 @@ def _parse(value: Mapping[str, Any]) -> SessionUser:
         method=method,
         signed_in_at=float(value["at"]),
         expires_at=float(value["exp"]),
-        token=token if method == "token" else None,
     )
 
 
