@@ -248,6 +248,24 @@ def test_customer_view_takes_only_masked_contacts() -> None:
         events.CustomerView(customer_ref="cr_1", external_ref="zhang.wei@example.com")
 
 
+def test_contacts_corrected_takes_only_masked_contacts_and_names_no_values() -> None:
+    data = example_for(events.ComplaintContactsCorrected).model_dump(mode="json")
+    assert events.ComplaintContactsCorrected.model_validate(
+        {**data, "masked_phone": None, "masked_email": None, "preferred_channel": None}
+    )
+    for raw in (
+        {"masked_phone": "13900001111"},
+        {"masked_phone": "+86 139 0000 1111"},
+        {"masked_email": "zhang.wei@example.com"},
+        {"actor": "zhang.wei@example.com"},
+        {"corrected": []},  # a correction that changed nothing is not an event
+        {"corrected": ["13900001111"]},  # field names, never values
+        {"corrected": ["tier"]},  # not a contact field
+    ):
+        with pytest.raises(ValidationError):
+            events.ComplaintContactsCorrected.model_validate({**data, **raw})
+
+
 def test_actor_is_never_an_email_address() -> None:
     data = example_for(events.ComplaintResolved).model_dump(mode="json")
     with pytest.raises(ValidationError):

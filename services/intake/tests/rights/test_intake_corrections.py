@@ -6,11 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from complaint_contracts.envelope import Envelope
+from complaint_contracts.events import ComplaintContactsCorrected
+from complaint_runtime.database import OutboxMessage, UnitOfWork
+from intake.complaints.domain.secret_keys import Secrets
 from intake.db import COMPLAINTS, HistoryEntry
 from intake.erasure.domain.anonymisation import erased_customer_ref
+from intake.rights import service
+from intake.rights.domain.subjects import RightsCaller
 from sqlalchemy import select, update
 
-from .conftest import Intake
+from .conftest import Intake, events
 
 PROBLEMS = "https://docs.opencomplaints.org/problems"
 COMPLAINT: dict[str, Any] = {
@@ -156,3 +163,104 @@ async def test_an_erased_complaint_is_not_given_contacts_again(intake: Intake) -
     answer = await intake.correct(complaint_id, {"phone": "13900001111"}, intake.admin)
     assert answer.status_code == 409
     assert answer.json()["type"] == f"{PROBLEMS}/complaint-anonymised"
+    assert await _corrections(intake) == []
+
+
+async def _corrections(intake: Intake) -> list[Envelope]:
+    return [
+        e for e in await events(intake.database) if isinstance(e.data, ComplaintContactsCorrected)
+    ]
+
+
+async def test_a_correction_is_announced_with_masked_contacts_only(intake: Intake) -> None:
+    complaint_id = (await intake.post(COMPLAINT))["id"]
+    before = await intake.complaint(complaint_id)
+    answer = await intake.correct(
+        complaint_id,
+        {"phone": "+86 139 0000 1111", "email": None, "preferred_channel": "sms"},
+        intake.admin,
+    )
+    assert answer.status_code == 200, answer.text
+
+    [announced] = await _corrections(intake)
+    assert (announced.subject, announced.source) == (complaint_id, "intake")
+    assert announced.data == ComplaintContactsCorrected(
+        complaint_id=complaint_id,
+        customer_ref=before.customer_ref,
+        corrected=("phone", "email", "preferred_channel"),
+        masked_phone="139****1111",
+        masked_email=None,
+        preferred_channel="sms",
+        corrected_at=announced.data.corrected_at,
+        actor="admin:admin-7",
+    )
+    # The staff-only history step is the event's (its id), and still names no value.
+    async with intake.database.sessions() as session:
+        step = await session.scalar(
+            select(HistoryEntry).where(HistoryEntry.event_type == "intake.contacts_corrected")
+        )
+        [record] = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.event_id == announced.id)
+        )
+    assert step is not None
+    assert step.event_id == announced.id
+    # Neither the new nor the old raw contact, in any form, leaves intake.
+    for raw in (b"13900001111", b"0000 1111", b"13812345678", b"zw@example.com", b"Zhang"):
+        assert raw not in record.value
+        assert raw not in repr(record.headers).encode()
+
+
+async def test_a_correction_that_changes_nothing_or_fails_announces_nothing(
+    intake: Intake,
+) -> None:
+    complaint_id = (await intake.post(COMPLAINT))["id"]
+    same = await intake.correct(complaint_id, {"email": "zw@example.com"}, intake.admin)
+    assert same.json()["corrected"] == []
+    refused = await intake.correct(complaint_id, {"phone": None, "email": None}, intake.admin)
+    assert refused.status_code == 422
+    assert await _corrections(intake) == []
+
+
+async def test_the_event_commits_with_the_correction_or_not_at_all(
+    intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    complaint_id = (await intake.post(COMPLAINT))["id"]
+
+    def failing_audit(self: UnitOfWork, **_: Any) -> None:
+        raise RuntimeError("the audit chain is unavailable")
+
+    # The event is staged before the audit entry: a failure after it rolls it back too.
+    monkeypatch.setattr(UnitOfWork, "audit", failing_audit)
+    with pytest.raises(RuntimeError):
+        await service.correct_contacts(
+            database=intake.database,
+            secrets_=Secrets.from_settings(
+                contact_encryption_key=intake.settings.contact_encryption_key,
+                customer_ref_key=intake.settings.customer_ref_key,
+            ),
+            caller=RightsCaller.admin("ops"),
+            complaint_id=complaint_id,
+            patch={"phone": "13900001111"},
+        )
+    assert await _corrections(intake) == []
+    assert (await intake.complaint(complaint_id)).masked_phone == "138****5678"
+
+
+async def test_an_administrator_named_by_an_address_is_masked_in_the_event(
+    intake: Intake,
+) -> None:
+    complaint_id = (await intake.post(COMPLAINT))["id"]
+    await service.correct_contacts(
+        database=intake.database,
+        secrets_=Secrets.from_settings(
+            contact_encryption_key=intake.settings.contact_encryption_key,
+            customer_ref_key=intake.settings.customer_ref_key,
+        ),
+        caller=RightsCaller.admin("li.na@example.com"),  # the identity provider's subject
+        complaint_id=complaint_id,
+        patch={"preferred_channel": "email"},
+    )
+    [announced] = await _corrections(intake)
+    assert announced.data.actor == "admin:l***@example.com"  # type: ignore[attr-defined]
+    [entry] = await intake.audited("contacts.corrected")
+    assert entry["actor"] == "admin:li.na@example.com"  # the audit chain knows who

@@ -1,6 +1,7 @@
 """Routing's consumers: received complaints are triaged and assigned; customer messages,
 feedback's and sla-watch's facts move the case (a reopen also opens a review task); the
-customer's withdrawal closes it; sla-watch's clock events keep the case file's clocks;
+customer's withdrawal closes it; a correction of the contacts updates the case file's
+masked ones; sla-watch's clock events keep the case file's clocks;
 notify's report that no channel reaches the customer opens the lead's task; an erasure
 anonymises the customer (``routing.casefile.erasure``) and confirms it.
 Thin: the work is in the packages' use cases, each in the consumer's transaction.
@@ -16,6 +17,7 @@ from complaint_contracts.events import (
     ComplaintAutoClosed,
     ComplaintConfirmationRequested,
     ComplaintConfirmed,
+    ComplaintContactsCorrected,
     ComplaintEscalated,
     ComplaintReceived,
     ComplaintReopened,
@@ -35,7 +37,7 @@ from complaint_runtime.consumer import Handler, event_data
 from complaint_runtime.database import UnitOfWork
 
 from routing.bootstrap import Dependencies
-from routing.casefile import erasure, sla_projection
+from routing.casefile import corrections, erasure, sla_projection
 from routing.cases import reported_facts, withdrawal
 from routing.tasks import opening as task_opening
 from routing.triage import service as triage
@@ -84,6 +86,7 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
         ComplaintReceived: on_received,
         CustomerMessageReceived: on_customer_message,
         ComplaintWithdrawn: on_withdrawn,
+        ComplaintContactsCorrected: on_contacts_corrected,
         ErasureRequested: on_erasure,
     }
     feedback: dict[type[EventData], Handler] = {
@@ -129,6 +132,14 @@ async def on_closure(uow: UnitOfWork, envelope: Envelope) -> None:
 async def on_withdrawn(uow: UnitOfWork, envelope: Envelope) -> None:
     await withdrawal.apply_withdrawal(
         uow=uow, withdrawn=event_data(envelope, ComplaintWithdrawn), event_id=envelope.id
+    )
+
+
+async def on_contacts_corrected(uow: UnitOfWork, envelope: Envelope) -> None:
+    await corrections.apply_contacts_corrected(
+        uow=uow,
+        corrected=event_data(envelope, ComplaintContactsCorrected),
+        event_id=envelope.id,
     )
 
 

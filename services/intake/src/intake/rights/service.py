@@ -1,6 +1,8 @@
 """Access and correction (§10): what intake holds about a customer, exported a page at a
 time, and a complaint's contact details corrected. Reads run in one session, a correction
-in one transaction with its history entry; refusals are the domain's errors.
+in one transaction with its history entry, its audit entry and its event
+(``complaint.contacts_corrected``: the masked contacts after it, for the services that keep
+a copy); refusals are the domain's errors.
 
 Retention is :mod:`intake.rights.retention`; erasure is :mod:`intake.erasure`.
 """
@@ -13,7 +15,10 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import uuid_utils
-from complaint_runtime.database import Database
+from complaint_contracts import topics
+from complaint_contracts.events import ComplaintContactsCorrected
+from complaint_contracts.privacy import redact_contacts
+from complaint_runtime.database import Database, UnitOfWork
 
 from intake.complaints.db import CustomerMessage
 from intake.complaints.domain.customers import identify
@@ -31,7 +36,9 @@ from intake.rights.domain.subjects import RightsCaller, SubjectQuery
 # more complaints is exported page by page (the answer's ``next_after``).
 EXPORT_PAGE_SIZE: Final = 20
 SOURCE: Final = "intake"
-CONTACTS_CORRECTED: Final = "intake.contacts_corrected"  # a history step, not an event
+# The staff-only history step of a correction (the customer's view leaves it out); it
+# carries the id of the complaint.contacts_corrected event staged with it.
+CONTACTS_CORRECTED: Final = "intake.contacts_corrected"
 
 
 @dataclass(frozen=True)
@@ -220,7 +227,9 @@ async def correct_contacts(
     """Merge ``patch`` into the complaint's contact details (see
     :mod:`intake.rights.domain.corrections`): re-encrypted, keyed hashes and masked forms
     recomputed, the customer reference kept, a history step and an audit-chain entry naming
-    the fields and the actor (never the values) in the same transaction. Refusals:
+    the fields and the actor (never the values), and ``complaint.contacts_corrected`` with
+    the masked contacts in the outbox, all in the same transaction: other services' copies
+    follow the correction, and a correction that fails announces nothing. Refusals:
     ``ComplaintNotFound`` (not the caller's complaint), :class:`ComplaintAnonymised`,
     ``InvalidInput``."""
     now = datetime.now(UTC)
@@ -238,10 +247,11 @@ async def correct_contacts(
         fields = corrections.changed(before, after)
         if fields:
             _apply(complaint, after, secrets_, now=now)
+            event_id = _announce(uow, complaint, fields, actor=caller.actor, now=now)
             uow.session.add(
                 HistoryEntry(
                     complaint_id=complaint.id,
-                    event_id=str(uuid_utils.uuid7()),
+                    event_id=event_id,
                     event_type=CONTACTS_CORRECTED,
                     source=SOURCE,
                     occurred_at=now,
@@ -265,6 +275,26 @@ async def correct_contacts(
         corrected=fields,
         corrected_at=now,
     )
+
+
+def _announce(
+    uow: UnitOfWork, complaint: Complaint, fields: Sequence[str], *, actor: str, now: datetime
+) -> str:
+    """Stage ``complaint.contacts_corrected`` in the outbox (the row already corrected: its
+    masked forms, never the raw contacts); returns its id."""
+    event = ComplaintContactsCorrected(
+        complaint_id=complaint.id,
+        customer_ref=complaint.customer_ref,
+        corrected=tuple(fields),
+        masked_phone=complaint.masked_phone,
+        masked_email=complaint.masked_email,
+        preferred_channel=complaint.preferred_channel,
+        corrected_at=now,
+        # An administrator's user id is the identity provider's: should it be an address,
+        # the event gets it masked (the audit chain keeps who it was).
+        actor=redact_contacts(actor),
+    )
+    return uow.add_event(event, topic=topics.INTAKE.name, source=SOURCE, subject=complaint.id)
 
 
 def _contacts(complaint: Complaint, secrets_: Secrets) -> corrections.ContactDetails:

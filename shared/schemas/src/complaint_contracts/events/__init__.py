@@ -15,6 +15,7 @@ from complaint_contracts.events.feedback import (
 )
 from complaint_contracts.events.intake import (
     AttachmentRef,
+    ComplaintContactsCorrected,
     ComplaintReceived,
     ComplaintWithdrawn,
     CustomerMessageReceived,
@@ -60,6 +61,7 @@ EVENTS_BY_TOPIC: dict[str, tuple[type[EventData], ...]] = {
         ComplaintReceived,
         CustomerMessageReceived,
         ComplaintWithdrawn,
+        ComplaintContactsCorrected,
         ErasureRequested,
         TrackingCodeRequested,
     ),
@@ -129,6 +131,7 @@ __all__ = [
     "ComplaintClosed",
     "ComplaintConfirmationRequested",
     "ComplaintConfirmed",
+    "ComplaintContactsCorrected",
     "ComplaintDuplicateLinked",
     "ComplaintDuplicateUnlinked",
     "ComplaintEscalated",

@@ -1,5 +1,5 @@
-"""Events produced by intake on the intake topic: complaints, customer messages, erasure,
-and one-time codes for a customer who lost their tracking link."""
+"""Events produced by intake on the intake topic: complaints, customer messages, corrected
+contact details, erasure, and one-time codes for a customer who lost their tracking link."""
 
 from __future__ import annotations
 
@@ -167,6 +167,61 @@ class ComplaintWithdrawn(EventData):
     )
     withdrawn_at: Timestamp
     actor: Actor
+
+
+CorrectableField = Literal["name", "phone", "email", "preferred_channel"]
+
+
+class ComplaintContactsCorrected(EventData):
+    """The complaint's contact details were corrected (the right to rectification, §10:
+    intake's ``PATCH /v1/complaints/{id}/contacts``), in the transaction of the correction.
+
+    The masked contacts and the preferred channel are the complaint's state *after* the
+    correction, in the form ``complaint.received`` carries them (``customer.masked_phone``,
+    ``customer.masked_email``, ``customer.preferred_channel``): a consumer replaces what it
+    holds with them, so applying the event twice or applying a later one leaves the latest.
+    ``corrected`` names the fields that changed, never their values (the name is in no
+    event: a correction of the name alone is announced for the case's history, the masked
+    contacts as they were). The raw contacts stay in intake; the customer reference is not
+    changed by a correction. Intake sends none for an erased complaint and none when
+    nothing changed.
+    """
+
+    event_name: ClassVar[str] = "complaint.contacts_corrected"
+
+    complaint_id: ComplaintId
+    customer_ref: str = Field(
+        min_length=1, description="Keyed hash identifying the customer (kept by a correction)"
+    )
+    corrected: tuple[CorrectableField, ...] = Field(
+        min_length=1,
+        max_length=4,
+        description="Which contact fields the correction changed (never their values)",
+        examples=[("phone", "preferred_channel")],
+    )
+    masked_phone: str | None = Field(
+        None,
+        pattern=MASKED_PHONE_PATTERN,
+        description="The phone number after the correction, masked; null: the complaint has none",
+        examples=["139****1111"],
+    )
+    masked_email: str | None = Field(
+        None,
+        pattern=MASKED_EMAIL_PATTERN,
+        description="The e-mail address after the correction, masked; null: the complaint has none",
+        examples=["z***@example.com"],
+    )
+    preferred_channel: PreferredChannel | None = Field(
+        None, description="Where the customer wants to be contacted, after the correction"
+    )
+    corrected_at: Timestamp
+    actor: Actor = Field(
+        description=(
+            "Who corrected: an administrator (`admin:<user id>`) or the front end that "
+            "filed the complaint (`front-end:<name>`)"
+        ),
+        examples=["admin:admin-7", "front-end:web"],
+    )
 
 
 class ErasureRequested(EventData):

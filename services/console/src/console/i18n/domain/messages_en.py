@@ -108,6 +108,7 @@ VOCABULARY: Final = {
     "event.escalation_requested": "Escalation requested",
     "event.duplicate_unlinked": "Unlinked from its original",
     "event.contact_revealed": "Contact revealed",
+    "event.contacts_corrected": "Contact details corrected",
     "event.note_added": "Internal note",
     "sla.level.ok": "On track",
     "sla.level.warning": "At risk",

@@ -108,6 +108,7 @@ VOCABULARY: Final = {
     "event.escalation_requested": "已申请升级",
     "event.duplicate_unlinked": "已解除重复关联",
     "event.contact_revealed": "已查看联系方式",
+    "event.contacts_corrected": "联系方式已更正",
     "event.note_added": "内部备注",
     "sla.level.ok": "正常",
     "sla.level.warning": "有风险",
