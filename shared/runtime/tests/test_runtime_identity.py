@@ -214,3 +214,27 @@ def test_an_empty_key_set_accepts_no_token(identity: DevIdentity) -> None:
     token = identity.token(subject="a", roles=["agent"], audience="routing")
     with pytest.raises(Unauthorized, match="does not trust"):
         verifier.verify(token)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(
+    identity: DevIdentity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier = identity.verifier("intake")
+    token = identity.service_token(caller="notify", audience="intake", ttl_s=60)
+    assert verifier.verify(token).service == "notify"
+    decoded: list[str] = []
+    real = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append("x") or real(*a, **k))
+    assert verifier.verify(token).service == "notify"  # remembered: no second check
+    assert decoded == []
+    # A different text (one character changed in the signature) is checked, and refused.
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(Unauthorized):
+        verifier.verify(tampered)
+    assert decoded == ["x"]
+    # Past its expiry (and the leeway) it is forgotten and checked again (PyJWT reads its
+    # own clock, not the patched one, so here it passes that check).
+    later = time.time() + 60 + 31
+    monkeypatch.setattr(time, "time", lambda: later)
+    verifier.verify(token)
+    assert decoded == ["x", "x"]

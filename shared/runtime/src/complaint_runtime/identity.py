@@ -29,6 +29,9 @@ SERVICE_ROLE: Final = "service"
 SERVICE_TOKEN_TTL_S: Final = 120
 STAFF_TOKEN_TTL_S: Final = 900
 DEFAULT_LEEWAY_S: Final = 30
+# Verified tokens kept by their exact text until they expire: a caller reuses its token for
+# half its life, and checking an Ed25519 signature costs ~0.15 ms per internal call.
+VERIFIED_CACHE_SIZE: Final = 1024
 # Algorithms an identity provider's keys may use (its JWKS names each key's own).
 _PROVIDER_ALGORITHMS: Final = ("EdDSA", "RS256", "ES256", "PS256")
 
@@ -133,6 +136,8 @@ class TokenVerifier:
         self._provider = (
             jwt.PyJWKClient(provider_jwks_url, lifespan=300) if provider_jwks_url else None
         )
+        # token text -> (expiry, principal); bounded, oldest out first.
+        self._verified: dict[str, tuple[float, Principal]] = {}
 
     @property
     def configured(self) -> bool:
@@ -140,16 +145,39 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         """With this service's own key set only (no network)."""
+        known = self._known(token)
+        if known is not None:
+            return known
         kid = _kid(token)
         return self._decode(token, kid, self._trusted.get(kid))
 
     async def verify_async(self, token: str) -> Principal:
         """The key set first, then the identity provider's JWKS (fetched, cached)."""
+        known = self._known(token)
+        if known is not None:
+            return known
         kid = _kid(token)
         key = self._trusted.get(kid)
         if key is None and self._provider is not None:
             key = await asyncio.to_thread(self._provider_key, token)
         return self._decode(token, kid, key)
+
+    def _known(self, token: str) -> Principal | None:
+        """A token verified before, still within its lifetime (exactly the same text: a
+        forged one is a different text and is verified)."""
+        found = self._verified.get(token)
+        if found is None:
+            return None
+        expires_at, principal = found
+        if time.time() < expires_at:
+            return principal
+        del self._verified[token]
+        return None
+
+    def _remember(self, token: str, expires_at: float, principal: Principal) -> None:
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = (expires_at, principal)
 
     def _provider_key(self, token: str) -> jwt.PyJWK | None:
         if self._provider is None:
@@ -185,7 +213,9 @@ class TokenVerifier:
         subject = str(claims["sub"])
         _check_key_may_sign(kid, subject, frozenset(roles), error=unauthorized)
         team = claims.get("team")
-        return Principal(subject, frozenset(roles), team if isinstance(team, str) else None)
+        principal = Principal(subject, frozenset(roles), team if isinstance(team, str) else None)
+        self._remember(token, float(claims["exp"]) + self._leeway_s, principal)
+        return principal
 
 
 def _kid(token: str) -> str:
