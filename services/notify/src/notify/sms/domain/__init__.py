@@ -1,0 +1,1 @@
+"""Pure SMS rules: the provider interface, phone numbers, segments, delivery receipts."""
