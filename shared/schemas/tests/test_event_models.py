@@ -266,6 +266,22 @@ def test_contacts_corrected_takes_only_masked_contacts_and_names_no_values() -> 
             events.ComplaintContactsCorrected.model_validate({**data, **raw})
 
 
+def test_contacts_corrected_carries_identity_keys_as_received_does() -> None:
+    data = example_for(events.ComplaintContactsCorrected).model_dump(mode="json")
+    assert data["identity_keys"]
+    # v1 without the field (an event from before it) still reads: no keys, none changed.
+    del data["identity_keys"]
+    assert events.ComplaintContactsCorrected.model_validate(data).identity_keys == ()
+    for keys in (
+        ["phone:13900001111"],  # a raw number, not a keyed hash
+        ["zhang.wei@example.com"],
+        ["ref:cus_" + "a" * 32],  # the customer reference is not an identity key
+        ["id:" + "a" * 32, "phone:" + "b" * 32, "email:" + "c" * 32, "phone:" + "d" * 32],
+    ):
+        with pytest.raises(ValidationError):
+            events.ComplaintContactsCorrected.model_validate({**data, "identity_keys": keys})
+
+
 def test_actor_is_never_an_email_address() -> None:
     data = example_for(events.ComplaintResolved).model_dump(mode="json")
     with pytest.raises(ValidationError):

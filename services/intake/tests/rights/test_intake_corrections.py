@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from complaint_contracts.envelope import Envelope
-from complaint_contracts.events import ComplaintContactsCorrected
+from complaint_contracts.events import ComplaintContactsCorrected, ComplaintReceived
 from complaint_runtime.database import OutboxMessage, UnitOfWork
 from intake.complaints.domain.secret_keys import Secrets
 from intake.db import COMPLAINTS, HistoryEntry
@@ -184,6 +184,7 @@ async def test_a_correction_is_announced_with_masked_contacts_only(intake: Intak
 
     [announced] = await _corrections(intake)
     assert (announced.subject, announced.source) == (complaint_id, "intake")
+    assert isinstance(announced.data, ComplaintContactsCorrected)
     assert announced.data == ComplaintContactsCorrected(
         complaint_id=complaint_id,
         customer_ref=before.customer_ref,
@@ -191,6 +192,7 @@ async def test_a_correction_is_announced_with_masked_contacts_only(intake: Intak
         masked_phone="139****1111",
         masked_email=None,
         preferred_channel="sms",
+        identity_keys=announced.data.identity_keys,  # their values: the next test
         corrected_at=announced.data.corrected_at,
         actor="admin:admin-7",
     )
@@ -208,6 +210,47 @@ async def test_a_correction_is_announced_with_masked_contacts_only(intake: Intak
     for raw in (b"13900001111", b"0000 1111", b"13812345678", b"zw@example.com", b"Zhang"):
         assert raw not in record.value
         assert raw not in repr(record.headers).encode()
+
+
+async def _received_keys(intake: Intake, complaint_id: str) -> tuple[str, ...]:
+    [received] = [
+        e.data
+        for e in await events(intake.database)
+        if isinstance(e.data, ComplaintReceived) and e.data.complaint_id == complaint_id
+    ]
+    return received.customer.identity_keys
+
+
+async def test_a_correction_announces_the_identity_keys_of_the_corrected_contacts(
+    intake: Intake,
+) -> None:
+    """The keys are those ``complaint.received`` gives the corrected contacts (the customer
+    id's in its front end's namespace, as filed): routing re-indexes the complaint by them."""
+    filed = {**COMPLAINT, "customer": {**COMPLAINT["customer"], "customer_id": "CRM-7"}}
+    complaint_id = (await intake.post(filed))["id"]
+    old_keys = await _received_keys(intake, complaint_id)
+    answer = await intake.correct(
+        complaint_id, {"phone": "+86 139 0000 1111", "email": None}, intake.admin
+    )
+    assert answer.status_code == 200, answer.text
+    # The same customer filing with the corrected contacts gets these keys.
+    same = {"customer_id": "CRM-7", "name": "Zhang Wei", "phone": "13900001111"}
+    new_id = (await intake.post({**COMPLAINT, "customer": same}))["id"]
+    expected = await _received_keys(intake, new_id)
+
+    [announced] = await _corrections(intake)
+    assert isinstance(announced.data, ComplaintContactsCorrected)
+    keys = announced.data.identity_keys
+    assert keys == expected
+    assert [k.split(":")[0] for k in keys] == ["id", "phone"]
+    assert keys[0] == old_keys[0]  # the id is not corrected: its key stays
+    assert set(keys).isdisjoint(old_keys[1:])  # the old phone's and e-mail's keys go
+    async with intake.database.sessions() as session:
+        [record] = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.event_id == announced.id)
+        )
+    for raw in (b"13900001111", b"0000 1111", b"13812345678", b"zw@example.com", b"CRM-7"):
+        assert raw not in record.value
 
 
 async def test_a_correction_that_changes_nothing_or_fails_announces_nothing(

@@ -121,6 +121,11 @@ def _build() -> tuple[EventData, ...]:
             masked_phone="139****1111",
             masked_email="z***@example.com",
             preferred_channel="email",
+            identity_keys=(
+                "id:9f2c4e1a7b3d5c6e8f90a1b2c3d4e5f6",
+                "phone:7a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                "email:0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+            ),
             corrected_at=_at(600),
             actor="admin:admin-7",
         ),

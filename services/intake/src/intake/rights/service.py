@@ -21,7 +21,7 @@ from complaint_contracts.privacy import redact_contacts
 from complaint_runtime.database import Database, UnitOfWork
 
 from intake.complaints.db import CustomerMessage
-from intake.complaints.domain.customers import identify
+from intake.complaints.domain.customers import identify, namespace_of
 from intake.complaints.domain.errors import ComplaintAnonymised, ComplaintNotFound
 from intake.complaints.domain.secret_keys import Secrets
 from intake.db import Complaint, ComplaintRepository, HistoryEntry
@@ -246,8 +246,10 @@ async def correct_contacts(
         corrections.check_identifiable(after, customer_id=complaint.customer_id)
         fields = corrections.changed(before, after)
         if fields:
-            _apply(complaint, after, secrets_, now=now)
-            event_id = _announce(uow, complaint, fields, actor=caller.actor, now=now)
+            keys = _apply(complaint, after, secrets_, now=now)
+            event_id = _announce(
+                uow, complaint, fields, identity_keys=keys, actor=caller.actor, now=now
+            )
             uow.session.add(
                 HistoryEntry(
                     complaint_id=complaint.id,
@@ -278,10 +280,17 @@ async def correct_contacts(
 
 
 def _announce(
-    uow: UnitOfWork, complaint: Complaint, fields: Sequence[str], *, actor: str, now: datetime
+    uow: UnitOfWork,
+    complaint: Complaint,
+    fields: Sequence[str],
+    *,
+    identity_keys: tuple[str, ...],
+    actor: str,
+    now: datetime,
 ) -> str:
     """Stage ``complaint.contacts_corrected`` in the outbox (the row already corrected: its
-    masked forms, never the raw contacts); returns its id."""
+    masked forms and the corrected contacts' identity keys, never the raw contacts);
+    returns its id."""
     event = ComplaintContactsCorrected(
         complaint_id=complaint.id,
         customer_ref=complaint.customer_ref,
@@ -289,6 +298,7 @@ def _announce(
         masked_phone=complaint.masked_phone,
         masked_email=complaint.masked_email,
         preferred_channel=complaint.preferred_channel,
+        identity_keys=identity_keys,
         corrected_at=now,
         # An administrator's user id is the identity provider's: should it be an address,
         # the event gets it masked (the audit chain keeps who it was).
@@ -308,15 +318,24 @@ def _contacts(complaint: Complaint, secrets_: Secrets) -> corrections.ContactDet
 
 def _apply(
     complaint: Complaint, contacts: corrections.ContactDetails, secrets_: Secrets, *, now: datetime
-) -> None:
+) -> tuple[str, ...]:
     """The corrected contacts into the row: encrypted under the current key, hashes and masks
     from the same derivation as at submission; ``customer_ref`` untouched (see
-    :mod:`intake.rights.domain.corrections`)."""
+    :mod:`intake.rights.domain.corrections`). Returns the identity keys of the corrected
+    contacts, as ``complaint.received`` carries them."""
     identity = identify(
         secrets_.ref_key,
         customer_id=complaint.customer_id,
         phone=contacts.phone,
         email=contacts.email,
+        # The customer id's key in the namespace it was filed in, as the received event's:
+        # the id is not corrected, so its key must come out unchanged.
+        id_namespace=namespace_of(
+            secrets_.ref_key,
+            stored_ref=complaint.customer_ref,
+            customer_id=complaint.customer_id,
+            front_end=complaint.front_end,
+        ),
     )
     complaint.customer_name_enc = secrets_.encrypt(contacts.name)
     complaint.phone_enc = secrets_.encrypt(contacts.phone)
@@ -327,3 +346,4 @@ def _apply(
     complaint.masked_email = identity.masked_email
     complaint.preferred_channel = contacts.preferred_channel
     complaint.updated_at = now
+    return identity.identity_keys

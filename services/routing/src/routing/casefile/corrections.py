@@ -18,6 +18,11 @@ Decisions:
   an old log or a case removed by hand, and dead-lettering would only page someone.
 - The masked address of an unreachable-customer task stays: it records where notify's
   message could not be delivered, a fact about that delivery, not the customer's contact.
+- The customer index (duplicates and repeats, §4) re-keys the complaint by the event's
+  identity keys (the corrected contacts' keyed hashes) in the same transaction: a complaint
+  from the old number no longer links to it, one from the new number does. Its customer
+  reference key stays (a correction keeps the reference). An event without keys (v1 from
+  before they were added) leaves the index as it is.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from complaint_runtime.database import UnitOfWork
 from routing.casefile.db import CaseFileRepository
 from routing.cases.transitions import Actor, record
 from routing.db import CaseRepository
+from routing.duplicates import service as duplicates
 
 CONTACTS_CORRECTED: Final = "contacts_corrected"
 
@@ -40,8 +46,9 @@ log = structlog.get_logger(__name__)
 async def apply_contacts_corrected(
     *, uow: UnitOfWork, corrected: ComplaintContactsCorrected, event_id: str
 ) -> bool:
-    """The case file's masked contacts replaced by the corrected ones, with the history
-    step (see the module's decisions); False when there was no case file to correct."""
+    """The case file's masked contacts replaced by the corrected ones, the complaint
+    re-keyed in the customer index, with the history step (see the module's decisions);
+    False when there was no case file to correct."""
     # The case first, locked, as every change of a case (and an erasure) takes it.
     case = await CaseRepository(uow.session).get_for_update(corrected.complaint_id)
     case_file = await CaseFileRepository(uow.session).file(corrected.complaint_id)
@@ -55,6 +62,9 @@ async def apply_contacts_corrected(
     case_file.customer_masked_phone = corrected.masked_phone
     case_file.customer_masked_email = corrected.masked_email
     case_file.customer_preferred_channel = corrected.preferred_channel
+    await duplicates.rekey(
+        uow=uow, complaint_id=corrected.complaint_id, identity_keys=corrected.identity_keys
+    )
     record(
         uow,
         case,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from routing.db import Case
-from routing.duplicates.domain.detection import Earlier, Incoming
+from routing.duplicates.domain.detection import CUSTOMER_REF_KIND, Earlier, Incoming
 from routing.duplicates.domain.manual import HELD
 
 KEY_LENGTH = 80  # "ref:cus_" + 32 hex digits, "email:" + 32 hex digits, …
@@ -199,6 +199,33 @@ class CustomerIndex:
             .limit(limit)
         )
         return list(rows)
+
+    async def replace_contact_keys(self, complaint_id: str, identity_keys: Iterable[str]) -> bool:
+        """The complaint's keys from the customer's identifiers become ``identity_keys``;
+        its ``ref:`` key stays. Only the difference is written, so applying the same keys
+        again changes nothing. False, and nothing changed, for a complaint the index holds
+        no key of (older than the index, or erased: re-keying would link it again)."""
+        current = await self.keys_of(complaint_id)
+        entry = await self.get(complaint_id)
+        if not current or entry is None:
+            return False
+        wanted = {key[:KEY_LENGTH] for key in identity_keys}
+        ref_prefix = f"{CUSTOMER_REF_KIND}:"
+        stale = [k for k in current if not k.startswith(ref_prefix) and k not in wanted]
+        if stale:
+            await self.session.execute(
+                delete(CustomerIdentityKey).where(
+                    CustomerIdentityKey.complaint_id == complaint_id,
+                    CustomerIdentityKey.identity_key.in_(stale),
+                )
+            )
+        for key in sorted(wanted - current):
+            self.session.add(
+                CustomerIdentityKey(
+                    identity_key=key, complaint_id=complaint_id, received_at=entry.received_at
+                )
+            )
+        return True
 
     async def forget(self, complaint_id: str) -> None:
         """Erasure (§10): the keys that link the customer's complaints and the text go."""

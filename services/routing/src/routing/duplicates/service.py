@@ -277,6 +277,17 @@ async def customer_history(*, session: AsyncSession, case: Case, limit: int) -> 
     return [CaseLink.of(c) for c in earlier]
 
 
+async def rekey(*, uow: UnitOfWork, complaint_id: str, identity_keys: tuple[str, ...]) -> bool:
+    """A correction of the customer's contacts (§10): the complaint is found by the corrected
+    contacts' identity keys from now on, no longer by the old ones (a wrong number must not
+    keep linking other people's complaints to this customer); its customer reference key
+    stays, as the reference does. No keys (an event from before intake sent them): nothing
+    changes. Idempotent; False when the index holds no key of the complaint."""
+    if not identity_keys:
+        return False
+    return await CustomerIndex(uow.session).replace_contact_keys(complaint_id, identity_keys)
+
+
 async def forget(*, uow: UnitOfWork, complaint_id: str) -> None:
     """Erasure (§10): the keys that link the customer's complaints, and the text, go."""
     await CustomerIndex(uow.session).forget(complaint_id)

@@ -176,10 +176,12 @@ class ComplaintContactsCorrected(EventData):
     """The complaint's contact details were corrected (the right to rectification, §10:
     intake's ``PATCH /v1/complaints/{id}/contacts``), in the transaction of the correction.
 
-    The masked contacts and the preferred channel are the complaint's state *after* the
-    correction, in the form ``complaint.received`` carries them (``customer.masked_phone``,
-    ``customer.masked_email``, ``customer.preferred_channel``): a consumer replaces what it
-    holds with them, so applying the event twice or applying a later one leaves the latest.
+    The masked contacts, the preferred channel and the identity keys are the complaint's
+    state *after* the correction, in the form ``complaint.received`` carries them
+    (``customer.masked_phone``, ``customer.masked_email``, ``customer.preferred_channel``,
+    ``customer.identity_keys``): a consumer replaces what it holds with them, so applying
+    the event twice or applying a later one leaves the latest (no identity keys: an event
+    of v1 before they were added, which changes none).
     ``corrected`` names the fields that changed, never their values (the name is in no
     event: a correction of the name alone is announced for the case's history, the masked
     contacts as they were). The raw contacts stay in intake; the customer reference is not
@@ -213,6 +215,18 @@ class ComplaintContactsCorrected(EventData):
     )
     preferred_channel: PreferredChannel | None = Field(
         None, description="Where the customer wants to be contacted, after the correction"
+    )
+    identity_keys: tuple[IdentityKey, ...] = Field(
+        (),
+        max_length=3,
+        description=(
+            "The complaint's identity keys after the correction, computed as for "
+            "`complaint.received` (`customer.identity_keys`: one keyed hash per identifier, "
+            "never a raw contact): a consumer that matches complaints by them replaces the "
+            "complaint's keys with these. Empty (an event from before the field): the keys "
+            "are unchanged"
+        ),
+        examples=[("phone:7a1b2c3d4e5f60718293a4b5c6d7e8f9",)],
     )
     corrected_at: Timestamp
     actor: Actor = Field(
