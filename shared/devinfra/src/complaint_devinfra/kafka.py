@@ -28,6 +28,9 @@ class KafkaHung(KafkaError):
     """A restarted broker that answers metadata but whose group coordinator never does."""
 
 
+RESTART_ATTEMPTS = 3
+
+
 class KafkaRestartWarning(RuntimeWarning):
     """A restart hung and was tried once more (see :meth:`LocalKafka.start`)."""
 
@@ -54,6 +57,7 @@ class LocalKafka(KafkaEndpoint):
         initial_heap: str = "256m",
         extra_config: Mapping[str, str] | None = None,
         startup_timeout: float = 60.0,
+        restart_timeout: float = 30.0,
         detached: bool = False,
     ) -> None:
         """``detached=True`` (the CLI) leaves the broker running when this process exits."""
@@ -66,6 +70,8 @@ class LocalKafka(KafkaEndpoint):
         self._heap = (heap, initial_heap)
         self._extra_config = dict(extra_config or {})
         self._startup_timeout = startup_timeout
+        # A healthy restart loads its groups in seconds; a hung one never does.
+        self._restart_timeout = restart_timeout
         self._detached = detached
         self._proc: subprocess.Popen[bytes] | None = None
         self.last_startup_seconds: float | None = None
@@ -125,11 +131,12 @@ class LocalKafka(KafkaEndpoint):
         """Start the broker (formatting storage on first start) and wait until it answers.
 
         A restart on existing data waits for the group coordinator too: a broker that
-        answers metadata but never loads its groups serves no consumer. Once in CI a broker
-        restarted after SIGKILL stopped halfway through taking its partitions' leadership,
-        for good; like a liveness probe, the restart is then tried once more, with the hung
-        JVM's thread dump kept in its console log (``kafka.out``) and a
-        :class:`KafkaRestartWarning`.
+        answers metadata but never loads its groups serves no consumer. In about one restart
+        after SIGKILL in four or five (CI and here), the broker stops halfway through taking
+        its partitions' leadership, for good; like a liveness probe, such a restart is
+        killed after ``restart_timeout`` s and tried again (up to ``RESTART_ATTEMPTS``), the
+        hung JVM's thread dump kept in its console log (``kafka.out``) and a
+        :class:`KafkaRestartWarning` each time.
         """
         if self.is_running:
             return
@@ -138,14 +145,21 @@ class LocalKafka(KafkaEndpoint):
         if not restarting:
             self._start_once(restarting=False)
             return
-        try:
-            self._start_once(restarting=True)
-        except KafkaHung as hung:
-            first_line = str(hung).splitlines()[0]
-            # A warning, not a print: pytest lists it in its summary even when every test
-            # passes, so a hang that the retry hid is still seen.
-            warnings.warn(f"{first_line}; starting it once more", KafkaRestartWarning, stacklevel=2)
-            self._start_once(restarting=True)
+        for attempt in range(1, RESTART_ATTEMPTS + 1):
+            try:
+                self._start_once(restarting=True)
+                return
+            except KafkaHung as hung:
+                if attempt == RESTART_ATTEMPTS:
+                    raise
+                first_line = str(hung).splitlines()[0]
+                # A warning, not a print: pytest lists it in its summary even when every
+                # test passes, so a hang that a retry hid is still seen.
+                warnings.warn(
+                    f"{first_line}; starting it again (attempt {attempt + 1})",
+                    KafkaRestartWarning,
+                    stacklevel=2,
+                )
 
     def _start_once(self, *, restarting: bool) -> None:
         libs = ensure_kafka_libs(self.version)
@@ -193,7 +207,8 @@ class LocalKafka(KafkaEndpoint):
         if not self._detached:
             _proc.track_group(self._proc.pid, _proc.SIGNAL_KAFKA)
         try:
-            self._wait_until_ready(started + self._startup_timeout, groups=restarting)
+            timeout = self._restart_timeout if restarting else self._startup_timeout
+            self._wait_until_ready(started + timeout, groups=restarting)
         except KafkaHung:
             self._dump_threads()
             self._kill_process()
@@ -276,7 +291,8 @@ class LocalKafka(KafkaEndpoint):
                 what = "restarted, its group coordinator" if groups else ""
                 raise (KafkaHung if groups else KafkaError)(
                     f"Kafka {self.version} on {self.bootstrap_servers} {what} not ready after "
-                    f"{self._startup_timeout:.0f} s; log {self.log_path}:\n{self.log_tail(40)}"
+                    f"{self._restart_timeout if groups else self._startup_timeout:.0f} s; "
+                    f"log {self.log_path}:\n{self.log_tail(40)}"
                 )
             time.sleep(0.1)
 
