@@ -48,9 +48,6 @@ class Caller:
     user: SessionUser
     tokens: signin.UserTokens
 
-    def token_for(self, audience: str) -> str:
-        return self.tokens.token_for(audience)
-
 
 def _session(request: Request) -> dict[str, Any]:
     """The session, or an empty one where the session middleware has not run (the page of
