@@ -22,7 +22,9 @@ from complaint_contracts.events.common import (
 from complaint_contracts.vocabulary import Language
 
 NotificationChannel = Literal["email", "sms", "webhook", "wecom", "dingtalk", "lark"]
-RecipientRole = Literal["customer", "agent", "team_lead", "manager", "senior_group", "subscriber"]
+RecipientRole = Literal[
+    "customer", "agent", "team_lead", "manager", "senior_group", "subscriber", "team_chat"
+]
 FailureReason = Literal["no_channel"]
 """Why a notification failed, where another service acts on it. no_channel: no channel notify
 can use reaches the recipient (e.g. a customer without an e-mail address while notify sends
