@@ -1,6 +1,6 @@
 """The Alibaba Cloud SendSms adapter (notify.sms.aliyun) against a local HTTP server.
 
-The server is written here and checks every request's signature with its own
+The server (``conftest.py``) checks every request's signature with its own
 implementation of the documented algorithm (``urllib.parse.quote`` based, not the adapter's
 code), then answers what the test asked for: OK, a throttling code, an illegal number, 500,
 or nothing at all (a hang). Two fixed vectors from Alibaba Cloud's documentation pin the
@@ -9,19 +9,11 @@ signature itself.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import re
 import socket
-import threading
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, quote
 
 import httpx
 import pytest
@@ -40,8 +32,7 @@ from notify.sms.domain.provider import (
     Unknown,
 )
 
-KEY_ID = "testId"
-SECRET = "testSecret"
+from .conftest import KEY_ID, SECRET, FakeAliyun, reference_signature
 
 # --- the documentation's vectors -------------------------------------------------------
 
@@ -93,22 +84,6 @@ SMS_DOC_STRING_TO_SIGN = (
 SMS_DOC_SIGNATURE = "zJDF+Lrzhj/ThnlvIToysFRq6t4="
 
 
-# --- the server's own implementation of the documented algorithm ------------------------
-
-
-def reference_encode(text: str) -> str:
-    # quote() keeps A-Z a-z 0-9 _ . - ~ and, with safe="", encodes "/" too: the RFC 3986 rule.
-    return quote(text, safe="")
-
-
-def reference_signature(method: str, params: dict[str, str], secret: str) -> str:
-    pairs = sorted((k, v) for k, v in params.items() if k != "Signature")
-    canonical = "&".join(f"{reference_encode(k)}={reference_encode(v)}" for k, v in pairs)
-    to_sign = "&".join([method, reference_encode("/"), reference_encode(canonical)])
-    mac = hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1)
-    return base64.b64encode(mac.digest()).decode()
-
-
 def test_the_reference_implementation_reproduces_both_documented_vectors() -> None:
     assert reference_signature("GET", RPC_DOC_PARAMS, "testsecret") == RPC_DOC_SIGNATURE
     assert reference_signature("GET", SMS_DOC_PARAMS, "testSecret") == SMS_DOC_SIGNATURE
@@ -144,76 +119,6 @@ def test_percent_encoding_follows_the_documented_rule(text: str, encoded: str) -
 
 def test_the_canonical_query_is_sorted_by_name() -> None:
     assert canonical_query({"b": "2", "a": "1", "B": "3"}) == "B=3&a=1&b=2"
-
-
-# --- the local provider -----------------------------------------------------------------
-
-
-@dataclass
-class FakeAliyun:
-    """Answers queued replies in order: ``("json", status, body)``, ``("hang",)``."""
-
-    url: str = ""
-    replies: list[tuple[Any, ...]] = field(default_factory=list)
-    requests: list[dict[str, str]] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-
-def make_handler(fake: FakeAliyun) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            raw = self.rfile.read(length).decode()
-            params = dict(parse_qsl(raw, keep_blank_values=True, strict_parsing=True))
-            fake.requests.append(params)
-            reply = fake.replies.pop(0) if fake.replies else ("json", 200, {"Code": "OK"})
-            if reply[0] == "hang":
-                fake.release.wait(30)
-                return
-            if params.get("AccessKeyId") != KEY_ID:
-                self.answer(404, {"Code": "InvalidAccessKeyId.NotFound", "Message": "no key"})
-                return
-            expected = reference_signature("POST", params, SECRET)
-            if params.get("Signature") != expected:
-                self.answer(400, {"Code": "SignatureDoesNotMatch", "Message": "bad signature"})
-                return
-            _, status, body = reply
-            self.answer(status, body)
-
-        def answer(self, status: int, body: Any) -> None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json;charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeAliyun]:
-    state = FakeAliyun()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    state.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    # A short read timeout: the "hang" reply must end in a timeout, not a long wait.
-    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0, read=0.5)) as http:
-        yield http
 
 
 def provider(

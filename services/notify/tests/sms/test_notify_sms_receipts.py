@@ -11,9 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from notify.sms.domain.receipts import (
     ACKNOWLEDGEMENT,
+    MAX_RECEIPT_ERROR,
     MalformedReceipt,
     SmsReceipt,
     parse_aliyun_sms_report,
+    receipt_error,
+    receipt_status,
 )
 
 
@@ -132,3 +135,19 @@ def test_any_json_report_is_parsed_or_refused_never_a_crash(fields: dict[str, An
         parse_aliyun_sms_report(body(report(**fields)))
     except MalformedReceipt:
         pass
+
+
+def test_what_a_delivery_records_of_a_receipt() -> None:
+    delivered, failed, long = parse_aliyun_sms_report(
+        body(
+            report(),
+            report(success=False, err_code="MK:0001", err_msg="停机 13812345678"),
+            report(success=False, err_code="E" * 300, err_msg=""),
+        )
+    )
+    assert (receipt_status(delivered), receipt_error(delivered)) == ("delivered", None)
+    assert receipt_status(failed) == "failed"
+    assert receipt_error(failed) == "MK:0001: 停机 138****5678"  # a contact never stored
+    error = receipt_error(long)
+    assert error is not None
+    assert len(error) == MAX_RECEIPT_ERROR  # fits deliveries.receipt_error

@@ -31,13 +31,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from complaint_contracts.privacy import mask_phone
+from complaint_contracts.privacy import mask_phone, redact_contacts
 
 TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 MAX_REPORTS: Final = 1000  # one push: Alibaba Cloud batches; anything larger is not a push
 MAX_FIELD: Final = 512
 ACKNOWLEDGEMENT: Final = {"code": 0, "msg": "接收成功"}
 REQUIRED_TEXT: Final = ("phone_number", "send_time", "report_time", "err_code", "biz_id")
+# What a delivery records of its receipt (deliveries.receipt_status / receipt_error).
+DELIVERED: Final = "delivered"
+FAILED: Final = "failed"
+MAX_RECEIPT_ERROR: Final = 200
 
 
 class MalformedReceipt(ValueError):
@@ -125,3 +129,17 @@ def _parts(item: dict[str, Any], where: str) -> int | None:
     if not size.isascii() or not size.isdigit() or int(size) < 1:
         raise MalformedReceipt(f"{where}: sms_size must be a positive whole number")
     return int(size)
+
+
+def receipt_status(receipt: SmsReceipt) -> str:
+    """``delivered`` when the phone received it, else ``failed``."""
+    return DELIVERED if receipt.success else FAILED
+
+
+def receipt_error(receipt: SmsReceipt) -> str | None:
+    """A failed receipt's carrier code and text, contacts masked and bounded (it is stored
+    and shown in the delivery log); None for a delivered one."""
+    if receipt.success:
+        return None
+    text = f"{receipt.err_code}: {receipt.err_msg}" if receipt.err_msg else receipt.err_code
+    return redact_contacts(text)[:MAX_RECEIPT_ERROR]
