@@ -1,8 +1,8 @@
-"""Outbound webhooks for integrators (issue 15, requirements §8): building blocks, not wired yet.
+"""Outbound webhooks for integrators (issue 15, requirements §8), to the Standard Webhooks spec.
 
-This package will hold subscriptions to event types, signed deliveries to the Standard Webhooks
-specification, retries over a time window, a circuit breaker per endpoint and the delivery log.
-So far only its pure rules exist, in ``domain/`` (signing, SSRF rules for destinations, the
-retry schedule and outcome classification, the breaker); nothing in notify's delivery loop,
-API, settings or database uses them yet.
+Subscriptions per event type (``api.py``, ``service.py``); every consumed event fans out to the
+subscriptions that want it in the consumer's transaction (``fanout.py``, ``cache.py``); the
+dispatcher (``loop.py``, ``outcomes.py``) signs and posts each delivery through a client that
+only reaches checked addresses (``transport.py``), retries within a time window behind a
+breaker per endpoint, and keeps the delivery log (``db.py``). Pure rules in ``domain/``.
 """
