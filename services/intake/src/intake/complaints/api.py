@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from intake.access.api import TOO_MANY, FrontEndDep, ViewerDep, customer_limit
-from intake.access.domain.callers import FrontEnd
+from intake.access.domain.callers import FrontEnd, Viewer
+from intake.access.domain.front_ends import READ_ALL
 from intake.bootstrap import Dependencies, DependenciesDep
 from intake.complaints import contacts, messages, service, withdrawals
 from intake.complaints.domain.customers import customer_id_namespace
@@ -33,6 +34,8 @@ from intake.complaints.schemas import (
     ComplaintIn,
     ContactCard,
     FollowUpOpened,
+    ForwardedReplyAccepted,
+    ForwardedReplyIn,
     MessageAccepted,
     MessageAnswer,
     MessageIn,
@@ -274,6 +277,61 @@ async def lookup_contacts(
         not_found=list(found.not_found),
     )
     return JSONResponse(answer.model_dump(mode="json"))  # validated once, here
+
+
+# notify reaches every complaint (a reply address names one), on every channel.
+NOTIFY_VIEWER = Viewer(
+    front_end=FrontEnd(api_key_id=0, label="notify", channels=("*",), scopes=(READ_ALL,)),
+    tracking_token=None,
+)
+# The complaint channel a reply is recorded on (the vocabulary has no "sms").
+REPLY_CHANNELS: dict[str, Any] = {"email": "email", "sms": "other"}
+
+
+@internal_router.post(
+    "/complaints/{complaint_id}/messages",
+    status_code=201,
+    response_model=ForwardedReplyAccepted,
+    responses=MESSAGE_ERRORS,
+    summary="A customer's reply to a notification (e-mail or SMS), forwarded by notify",
+    description=(
+        "notify's service token only. The reply is the customer's message, with the rules of "
+        "`POST /v1/complaints/{id}/messages`: it joins the complaint (resumes, or reopens one "
+        "closed within the window, measured to `received_at`) or opens a follow-up; a "
+        "withdrawn complaint is a 409 `complaint-withdrawn`, an erased one a 409 "
+        "`complaint-anonymised`, an unknown one a 404. The same `external_id` again stores "
+        "nothing and answers the first answer."
+    ),
+)
+async def post_forwarded_reply(
+    complaint_id: str,
+    reply: ForwardedReplyIn,
+    _caller: Annotated[Principal, Depends(require_callers("notify"))],
+    deps: DependenciesDep,
+) -> JSONResponse:
+    outcome = await messages.add_customer_message(
+        database=deps.database,
+        secrets_=deps.secrets,
+        references=deps.references,
+        viewer=NOTIFY_VIEWER,
+        complaint_id=complaint_id[:36],
+        message=NewMessage(text=reply.text, channel=REPLY_CHANNELS[reply.channel]),
+        public_base_url=deps.settings.public_base_url,
+        reopen_window=deps.reopen_window,
+        submission_key=f"reply-{reply.external_id}",
+        received_at=reply.received_at,
+    )
+    if isinstance(outcome, messages.AcceptedMessage):
+        answer = ForwardedReplyAccepted(
+            outcome="message_added",
+            complaint_id=outcome.complaint_id,
+            message_id=outcome.message_id,
+        )
+    else:  # the tracking token of the follow-up is not notify's to see
+        answer = ForwardedReplyAccepted(
+            outcome="new_complaint", complaint_id=str(outcome.accepted["id"])
+        )
+    return JSONResponse(answer.model_dump(mode="json"), status_code=201)
 
 
 def body_hash(complaint: ComplaintIn) -> str:

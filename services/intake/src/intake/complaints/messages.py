@@ -86,10 +86,14 @@ async def add_customer_message(
     public_base_url: str,
     reopen_window: timedelta,
     submission_key: str | None = None,
+    received_at: datetime | None = None,
 ) -> AcceptedMessage | FollowUpOpened:
     """Store a customer's message on a complaint the caller may see, or open its follow-up
     (see the module docstring). ``submission_key`` (the tracking page's form): the same key
-    again gets the first answer back and stores nothing (:mod:`.replays`). Refusals:
+    again gets the first answer back and stores nothing (:mod:`.replays`).
+    ``received_at``: when the customer's message reached the platform, if earlier than now
+    (a reply notify received while intake was down): the reopen window is measured to it, so
+    an outage does not turn a timely reply into a follow-up. Refusals:
     ``ComplaintNotFound``, ``ComplaintWithdrawn``, ``ChannelNotAllowed`` (a front end's key
     opening a follow-up on a channel it may not post for), ``IdempotencyKeyReused``."""
     once = (
@@ -112,6 +116,7 @@ async def add_customer_message(
             public_base_url=public_base_url,
             reopen_window=reopen_window,
             once=once,
+            received_at=received_at,
         )
     except IntegrityError:
         # A concurrent submission with the same key won the race: its answer stands.
@@ -144,8 +149,11 @@ async def _add(
     public_base_url: str,
     reopen_window: timedelta,
     once: _Once | None,
+    received_at: datetime | None = None,
 ) -> AcceptedMessage | FollowUpOpened:
     now = datetime.now(UTC)
+    # Never later than now: a clock ahead must not stretch the window either.
+    received = min(received_at, now) if received_at is not None else now
     async with database.unit_of_work() as uow:
         complaint = await ComplaintRepository(uow.session).get(complaint_id)
         if complaint is None or not viewer.may_view(complaint):
@@ -156,7 +164,7 @@ async def _add(
             status=complaint.status,
             close_reason=complaint.close_reason,
             closed_at=complaint.closed_at or complaint.status_at,
-            received_at=now,
+            received_at=received,
             window=reopen_window,
         )
         if route != "follow_up":

@@ -11,6 +11,7 @@ from complaint_customer_web.times import is_zone_name
 from complaint_runtime.text import MultiLine, SingleLine
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -252,3 +253,29 @@ class ComplaintAccepted(BaseModel):
     tracking_token: str = Field(description="Give it to the customer: it opens their complaint")
     tracking_url: str
     received_at: datetime
+
+
+class ForwardedReplyIn(Strict):
+    """A customer's reply to a notification, as notify received it (internal API)."""
+
+    text: Description
+    channel: Literal["email", "sms"] = Field(description="How the customer replied")
+    external_id: Annotated[
+        str, StringConstraints(min_length=1, max_length=58, pattern=r"^[A-Za-z0-9._:-]+$")
+    ] = Field(
+        description=(
+            "notify's id of the reply: the same id again adds nothing and gets the first "
+            "answer back"
+        )
+    )
+    received_at: AwareDatetime = Field(
+        description="When notify received it (the reopen window is measured to it)"
+    )
+
+
+class ForwardedReplyAccepted(BaseModel):
+    outcome: Literal["message_added", "new_complaint"]
+    complaint_id: str = Field(
+        description="The complaint the message joined, or the follow-up complaint it opened"
+    )
+    message_id: str | None = Field(None, description="The message's id (message_added)")

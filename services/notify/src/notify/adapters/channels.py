@@ -38,6 +38,10 @@ class OutgoingEmail:
     body: str
     template: str
     language: str
+    # The complaint's reply address (Reply-To): the customer's answer comes back to notify.
+    reply_to: str | None = None
+    # A non-transactional message's one-click unsubscribe link (RFC 8058).
+    unsubscribe_url: str | None = None
 
 
 class SendError(Exception):
@@ -76,6 +80,12 @@ def build_message(email: OutgoingEmail, *, sender: str) -> EmailMessage:
     message["Message-ID"] = message_id(email.delivery_id)
     message["Auto-Submitted"] = "auto-generated"
     message["Content-Language"] = email.language
+    if email.reply_to:
+        message["Reply-To"] = header_text(email.reply_to)
+    if email.unsubscribe_url:
+        # RFC 8058 one-click: the mail client POSTs "List-Unsubscribe=One-Click" to the URL.
+        message["List-Unsubscribe"] = f"<{header_text(email.unsubscribe_url)}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(email.body, charset="utf-8", cte="base64")
     return message
 
@@ -139,11 +149,14 @@ class SmtpChannel:
         pool_size: int = 4,
         idle_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        envelope_sender: str | None = None,
     ):
         self._host = host
         self._port = port
         self._sender = sender
-        self._envelope_sender = parseaddr(sender)[1] or sender
+        # MAIL FROM: where delivery reports (bounces) go; the From header's address unless
+        # notify receives them itself (NOTIFY_REPLY_DOMAIN's bounce address).
+        self._envelope_sender = envelope_sender or parseaddr(sender)[1] or sender
         self._timeout_s = timeout_s
         self._username = username or None
         self._password = password or None

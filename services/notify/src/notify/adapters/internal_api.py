@@ -64,6 +64,29 @@ class ContactBatch:
     bad: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ForwardedReply:
+    """intake's answer to a forwarded reply: the complaint (the one replied to, or the
+    follow-up it opened) and the message's id, or why it refused it (final)."""
+
+    complaint_id: str | None = None
+    message_id: str | None = None
+    refusal: str | None = None
+
+
+def _refusal(response: httpx.Response) -> str:
+    """``409 complaint-withdrawn``: the status and the problem's kind (never its detail)."""
+    kind = ""
+    if len(response.content) <= MAX_RESPONSE_BYTES:
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = None
+        if isinstance(problem, dict) and isinstance(problem.get("type"), str):
+            kind = problem["type"].rsplit("/", 1)[-1][:60]
+    return f"{response.status_code} {kind}".strip()
+
+
 class BatchUnsupported(Exception):
     """intake has no batch lookup (an older intake answers 404 or 405): ask one by one."""
 
@@ -231,6 +254,47 @@ class InternalApi:
             opt_out_url=_str(data, "opt_out_url") or nps_url,
             expires_at=_str(data, "expires_at"),
         )
+
+    async def forward_reply(
+        self,
+        complaint_id: str,
+        *,
+        text: str,
+        channel: str,
+        external_id: str,
+        received_at: datetime,
+    ) -> ForwardedReply:
+        """Hand a customer's reply to intake as their message on the complaint (the same
+        ``external_id`` again adds nothing). :class:`TransientError` when intake is down or
+        answers 5xx, 401, 403, 408 or 429 (try again later); a refusal (404, 409, 422) is
+        answered as a :class:`ForwardedReply` with its reason, final."""
+        url = f"{self._intake}/internal/v1/complaints/{complaint_id}/messages"
+        body = {
+            "text": text,
+            "channel": channel,
+            "external_id": external_id,
+            "received_at": received_at.isoformat(),
+        }
+        token = self._caller.token_for("intake")
+        try:
+            response = await self._client.post(
+                url, json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+        except httpx.HTTPError as exc:
+            raise TransientError(f"intake unreachable: {type(exc).__name__}") from exc
+        status = response.status_code
+        if status >= 500 or status in (401, 403, 408, 429):
+            raise TransientError(f"intake answered {status}")
+        if status == 201 and len(response.content) <= MAX_RESPONSE_BYTES:
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and _str(data, "complaint_id"):
+                return ForwardedReply(
+                    complaint_id=str(data["complaint_id"]), message_id=_str(data, "message_id")
+                )
+        return ForwardedReply(refusal=_refusal(response))
 
     async def _get_json(self, url: str, *, service: str) -> dict[str, Any]:
         return await self._request_json("GET", url, service=service)

@@ -1,0 +1,1 @@
+"""Pure rules of suppressions: which message a suppression stops, unsubscribe tokens."""
