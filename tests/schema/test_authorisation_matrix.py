@@ -58,6 +58,22 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/n/{token}"): "the NPS link: the signed token in the path is the secret",
     ("GET", "/v1/surveys/{token}"): "a survey by its signed link token (the token is the secret)",
     ("POST", "/v1/surveys/{token}"): "a survey's answer by its signed link token",
+    ("POST", "/v1/sms/receipts"): (
+        "the SMS provider's delivery-receipt push: authenticated by NOTIFY_SMS_CALLBACK_TOKEN "
+        "in its URL (constant-time comparison)"
+    ),
+    ("POST", "/v1/sms/inbound"): (
+        "the SMS provider's inbound-message (customer reply) push: authenticated by "
+        "NOTIFY_SMS_CALLBACK_TOKEN in its URL (constant-time comparison)"
+    ),
+    ("GET", "/v1/unsubscribe"): (
+        "an e-mail's unsubscribe link: the HMAC-signed token naming the delivery is the "
+        "secret; shows a form only, changes nothing"
+    ),
+    ("POST", "/v1/unsubscribe"): (
+        "RFC 8058 one-click unsubscribe (mail clients post without credentials): the "
+        "HMAC-signed token naming the delivery is the secret"
+    ),
 }
 # Public routes that open one complaint's or survey's page only with the cookie its link
 # set: called without the cookie, they must not succeed.

@@ -43,7 +43,13 @@ TABLE_MODULES = {
         "sla_watch.recompute.db",
     ],
     "feedback": ["feedback.db", "feedback.nps.db"],
-    "notify": ["notify.deliveries.db", "notify.teams.db"],
+    "notify": [
+        "notify.deliveries.db",
+        "notify.teams.db",
+        "notify.webhooks.db",
+        "notify.replies.db",
+        "notify.suppressions.db",
+    ],
     "console": ["console.live.db"],
 }
 # The outbox, processed_events and audit_chain tables, in every service's database.

@@ -7,12 +7,14 @@ through :data:`DependenciesDep`, the consumer through ``messaging.handlers(deps)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 from complaint_contracts import topics
 from complaint_runtime.database import Database, utcnow
 from complaint_runtime.service import ServiceRuntime
@@ -24,8 +26,15 @@ from notify.config import NotifySettings
 from notify.deliveries.loop import DeliveryLoop
 from notify.messages.domain.directory import StaffDirectory, parse_directory
 from notify.messages.rendering import Renderer
+from notify.messages.service import SuppressionCheck
+from notify.replies.loop import Replies, build_replies
+from notify.robots.sender import RobotSender, make_robot_sender
+from notify.sms.sender import SmsSender, make_sms_sender
+from notify.suppressions.service import suppression_for
+from notify.webhooks.loop import Webhooks, make_webhooks
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,12 @@ class Dependencies:
     renderer: Renderer
     delivery_loop: DeliveryLoop
     clock: Callable[[], datetime]
+    sms_sender: SmsSender | None = None  # None: no SMS provider configured
+    robot_sender: RobotSender | None = None  # None: no group-chat robot configured
+    # Built by build_dependencies; None only in a hand-built test double.
+    webhooks: Webhooks | None = None
+    # Replies, bounces and unsubscribes (notify.replies); None only in a hand-built double.
+    replies: Replies | None = None
 
     @property
     def database(self) -> Database:
@@ -53,11 +68,14 @@ def load_directory(settings: NotifySettings) -> StaffDirectory:
     return parse_directory(text, default_language=settings.notify_default_staff_language)
 
 
-def make_channel(settings: NotifySettings) -> Channel:
-    """SMTP, or only a masked log line where there is no SMTP server (``NOTIFY_CHANNEL``)."""
+def make_channel(settings: NotifySettings, *, bounce_address: str | None = None) -> Channel:
+    """SMTP, or only a masked log line where there is no SMTP server (``NOTIFY_CHANNEL``).
+    ``bounce_address``: the envelope sender, where delivery reports go (notify's reply
+    endpoint, ``notify.replies``); else ``SMTP_FROM``'s address."""
     if settings.notify_channel == "log":
         return LogChannel()
     return SmtpChannel(
+        envelope_sender=bounce_address,
         host=settings.smtp_host,
         port=settings.smtp_port,
         sender=settings.smtp_from,
@@ -69,12 +87,29 @@ def make_channel(settings: NotifySettings) -> Channel:
     )
 
 
+def _suppression_check(database: Database) -> SuppressionCheck:
+    """Bounces and unsubscribes recorded for a recipient (``notify.suppressions``)."""
+
+    async def check(recipient_key: str, channel: str, template: str) -> str | None:
+        async with database.sessions() as session:
+            return await suppression_for(
+                session=session, recipient_key=recipient_key, channel=channel, template=template
+            )
+
+    return check
+
+
 def build_dependencies(
     settings: NotifySettings, *, clock: Callable[[], datetime] = utcnow
 ) -> Dependencies:
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, produces=[topics.NOTIFY])
+    if os.environ.get("NOTIFY_MAX_ATTEMPTS"):
+        # Gone with retries measured in time: say so rather than ignore it silently.
+        log.warning(
+            "NOTIFY_MAX_ATTEMPTS is no longer read: retries last NOTIFY_RETRY_WINDOW_S",
+            notify_retry_window_s=settings.notify_retry_window_s,
+        )
     directory = load_directory(settings)
-    channel = make_channel(settings)
     internal_api = InternalApi(
         intake_url=settings.intake_internal_url,
         feedback_url=settings.feedback_internal_url,
@@ -82,7 +117,11 @@ def build_dependencies(
         caller=runtime.service_caller(),
         timeout_s=settings.internal_http_timeout_s,
     )
+    replies = build_replies(settings, database=runtime.database, api=internal_api, clock=clock)
+    channel = make_channel(settings, bounce_address=replies.addressing.bounce_address())
     renderer = Renderer()
+    sms_sender = make_sms_sender(settings)
+    robot_sender = make_robot_sender(settings)
     delivery_loop = DeliveryLoop(
         database=runtime.database,
         settings=settings,
@@ -91,6 +130,10 @@ def build_dependencies(
         directory=directory,
         renderer=renderer,
         clock=clock,
+        sms=sms_sender,
+        robots=robot_sender,
+        suppression=_suppression_check(runtime.database),
+        addressing=replies.addressing,
     )
     return Dependencies(
         settings=settings,
@@ -101,6 +144,10 @@ def build_dependencies(
         renderer=renderer,
         delivery_loop=delivery_loop,
         clock=clock,
+        sms_sender=sms_sender,
+        robot_sender=robot_sender,
+        webhooks=make_webhooks(settings, runtime.database, clock=clock),
+        replies=replies,
     )
 
 

@@ -9,6 +9,11 @@ from notify import messaging
 from notify.bootstrap import MIGRATIONS, build_dependencies
 from notify.config import NotifySettings
 from notify.deliveries.api import router as deliveries_router
+from notify.replies.api import router as replies_router
+from notify.sms.api import router as sms_router
+from notify.suppressions.api import router as unsubscribe_router
+from notify.templates_api.api import router as templates_router
+from notify.webhooks.api import router as webhooks_router
 
 # MIGRATIONS: the deploy's migration job imports it from here.
 __all__ = ["MIGRATIONS", "create_app"]
@@ -25,6 +30,15 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     )
     loop = deps.delivery_loop
     runtime.run_in_background("delivery-loop", loop.run, stop=loop.stop)
+    if deps.webhooks is not None:
+        dispatcher = deps.webhooks.dispatcher
+        runtime.run_in_background("webhook-dispatcher", dispatcher.run, stop=dispatcher.stop)
+    if deps.replies is not None:
+        forwarder = deps.replies.forwarder
+        runtime.run_in_background("reply-forwarder", forwarder.run, stop=forwarder.stop)
+        if deps.replies.endpoint is not None:
+            endpoint = deps.replies.endpoint
+            runtime.run_in_background("reply-smtp", endpoint.run, stop=endpoint.stop)
     app = build_app(
         runtime=runtime,
         title="Complaint notify",
@@ -32,7 +46,14 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             "Sends acknowledgements, assignment notices, SLA warnings and breaches, "
             "resolution notices and survey invitations; keeps the delivery log."
         ),
-        routers=[deliveries_router],
+        routers=[
+            deliveries_router,
+            sms_router,
+            templates_router,
+            webhooks_router,
+            replies_router,
+            unsubscribe_router,
+        ],
     )
     app.state.dependencies = deps
     return app

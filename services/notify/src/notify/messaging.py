@@ -9,6 +9,7 @@ from complaint_contracts import topics
 from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope
 from complaint_contracts.events import (
+    EVENTS_BY_TOPIC,
     ComplaintAgentReplied,
     ComplaintAssigned,
     ComplaintAwaitingCustomer,
@@ -17,8 +18,10 @@ from complaint_contracts.events import (
     ComplaintDuplicateLinked,
     ComplaintEscalated,
     ComplaintFirstResponseSent,
+    ComplaintRecategorized,
     ComplaintReceived,
     ComplaintResolved,
+    ComplaintTriaged,
     ErasureRequested,
     NpsSurveyRequested,
     SlaBreached,
@@ -33,8 +36,13 @@ from notify.bootstrap import Dependencies
 from notify.deliveries import erasure as erasure_of_deliveries
 from notify.deliveries import releases, service
 from notify.teams import service as teams
+from notify.webhooks.fanout import with_fan_out
 
 CONSUMED: tuple[topics.Topic, ...] = (topics.INTAKE, topics.ROUTING, topics.SLA, topics.FEEDBACK)
+# Every event type of those topics: any of them may be sent to webhook subscribers.
+EVERY_CONSUMED_EVENT: tuple[type[EventData], ...] = tuple(
+    model for topic in CONSUMED for model in EVENTS_BY_TOPIC[topic.name]
+)
 NOTIFYING: tuple[type[EventData], ...] = (
     ComplaintReceived,
     ComplaintAssigned,
@@ -74,6 +82,15 @@ async def preload(uow: UnitOfWork, envelopes: Sequence[Envelope]) -> None:
     await releases.preload_acknowledgements(uow=uow, complaint_ids=complaint_ids)
 
 
+def _priority_of(data: EventData) -> str | None:
+    """The priority a triage or a recategorisation gives the complaint."""
+    if isinstance(data, ComplaintTriaged):
+        return data.priority
+    if isinstance(data, ComplaintRecategorized):
+        return data.new_priority
+    return None
+
+
 def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
     """The consumer's table: a notifying event records its deliveries (a level-3 escalation
     one per member of the staff directory's senior escalation group, planned when the
@@ -86,6 +103,7 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
     clock = deps.clock
     wake = deps.delivery_loop.wake
     ack_wait_s = deps.settings.ack_wait_for_due_s
+    team_chat = deps.robot_sender is not None
 
     async def on_notifying_event(uow: UnitOfWork, envelope: Envelope) -> None:
         await service.stage_deliveries(
@@ -93,6 +111,7 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
             envelope=envelope,
             now=clock(),
             escalation_group=group,
+            team_chat=team_chat,
             ack_wait_s=ack_wait_s,
             on_new=wake,
         )
@@ -122,17 +141,47 @@ def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:
         assigned = event_data(envelope, ComplaintAssigned)
         # Who may read the complaint's delivery log: its team's lead (notify.teams).
         await teams.record_team(
-            uow=uow, complaint_id=assigned.complaint_id, team=assigned.team, at=clock()
+            uow=uow,
+            complaint_id=assigned.complaint_id,
+            team=assigned.team,
+            assignee=assigned.assignee,
+            at=clock(),
         )
+
+    async def on_received(uow: UnitOfWork, envelope: Envelope) -> None:
+        await on_notifying_event(uow, envelope)
+        received = event_data(envelope, ComplaintReceived)
+        # What staff notices show of the complaint (never the customer's contacts).
+        await teams.record_reference(
+            uow=uow, complaint_id=received.complaint_id, reference=received.reference, at=clock()
+        )
+
+    async def on_priority(uow: UnitOfWork, envelope: Envelope) -> None:
+        priority = _priority_of(envelope.data)
+        if priority is not None:
+            await teams.record_priority(
+                uow=uow, complaint_id=envelope.subject, priority=priority, at=clock()
+            )
 
     async def on_erasure(uow: UnitOfWork, envelope: Envelope) -> None:
         erasure = event_data(envelope, ErasureRequested)
         await erasure_of_deliveries.erase_complaint(uow=uow, erasure=erasure, now=clock())
 
-    return {
+    table: dict[type[EventData], Handler] = {
         **dict.fromkeys(NOTIFYING, on_notifying_event),
         **dict.fromkeys(NO_CLOCK_COMING, on_no_clock_coming),
         SlaClockStarted: on_clock_started,
         ComplaintAssigned: on_assigned,
+        ComplaintReceived: on_received,
+        ComplaintTriaged: on_priority,
+        ComplaintRecategorized: on_priority,
         ErasureRequested: on_erasure,
     }
+    # Webhooks: every event of the consumed topics may fan out to subscribers, after the
+    # handler above (notify.webhooks.fanout).
+    return with_fan_out(
+        table,
+        models=EVERY_CONSUMED_EVENT,
+        webhooks=deps.webhooks,
+        clock=clock,
+    )

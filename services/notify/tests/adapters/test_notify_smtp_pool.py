@@ -6,7 +6,7 @@ reused, and a failed message's connection is never reused."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -135,3 +135,33 @@ async def test_a_name_stored_with_a_line_break_is_sent_on_one_line(server: Serve
     assert message["Subject"] == "Subject with a break"
     assert message["Bcc"] is None
     assert server.sink.rcpts == [["zw@example.com"]]
+
+
+@dataclass
+class EnvelopeSink(CountingSink):
+    """Also keeps each message's envelope sender (MAIL FROM)."""
+
+    mail_from: list[str] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.mail_from.append(envelope.mail_from)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_bounces_go_to_notify_s_own_address_when_it_receives_them() -> None:
+    sink, port = EnvelopeSink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        running = Server(sink, port, controller)
+        plain = _channel(running)
+        await plain.send(_email(1))
+        own = _channel(running, envelope_sender="bounces@replies.example.com")
+        await own.send(_email(2))
+        await plain.aclose()
+        await own.aclose()
+    finally:
+        controller.stop()
+    # The From header's address by default; the reply endpoint's bounce address when set.
+    assert sink.mail_from == ["n@example.com", "bounces@replies.example.com"]
+    assert [m["From"] for m in sink.messages] == ["n@example.com", "n@example.com"]

@@ -19,6 +19,7 @@ from notify.config import NotifySettings
 from notify.deliveries import service
 from notify.main import create_app
 from notify.teams import service as teams
+from notify.webhooks.db import WebhookDelivery
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ async def test_a_lead_of_another_team_reads_no_deliveries(
             headers=auth("lead", team=team),
         )
     assert response.status_code == 200
-    assert response.json() == {"complaint_id": COMPLAINT_ID, "deliveries": []}
+    assert response.json() == {"complaint_id": COMPLAINT_ID, "deliveries": [], "webhooks": []}
 
 
 async def test_another_complaint_has_no_deliveries(app: FastAPI, auth: Auth) -> None:
@@ -144,3 +145,42 @@ async def test_a_token_for_another_service_is_refused(app: FastAPI, auth: Auth, 
         )
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_log_shows_the_complaint_s_webhook_deliveries_too(
+    app: FastAPI, auth: Auth
+) -> None:
+    deps: Dependencies = app.state.dependencies
+    now = utcnow()
+    async with deps.database.unit_of_work() as uow:
+        uow.session.add(
+            WebhookDelivery(
+                id="6f1c2a70-0000-4000-8000-000000000001",
+                subscription_id="6f1c2a70-0000-4000-8000-0000000000aa",
+                event_id="ev-1",
+                event_type="complaint.received",
+                complaint_id=COMPLAINT_ID,
+                payload={},
+                status="failed",
+                attempts=3,
+                next_attempt_at=now,
+                last_status_code=500,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    async with _client(app) as client:
+        response = await client.get(
+            "/v1/deliveries", params={"complaint_id": COMPLAINT_ID}, headers=auth("manager")
+        )
+        hidden = await client.get(
+            "/v1/deliveries",
+            params={"complaint_id": COMPLAINT_ID},
+            headers=auth("lead", team="other"),
+        )
+    [hook] = response.json()["webhooks"]
+    assert hook["channel"] == "webhook"
+    assert (hook["status"], hook["attempts"], hook["last_status_code"]) == ("failed", 3, 500)
+    assert hook["cause_event_type"] == "complaint.received"
+    assert response.json()["deliveries"]  # the acknowledgement beside it
+    assert hidden.json()["webhooks"] == []  # another team's lead sees neither

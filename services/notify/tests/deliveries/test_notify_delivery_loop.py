@@ -46,6 +46,7 @@ from notify.deliveries.db import Delivery, DeliveryRepository
 from notify.deliveries.loop import DeliveryLoop
 from notify.deliveries.service import UNCERTAIN_ERROR
 from notify.messages.domain.directory import parse_directory
+from notify.teams.db import upsert_facts
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
@@ -220,7 +221,7 @@ class Harness:
             "smtp_timeout_s": 5.0,
             "notify_retry_backoff_s": 0.01,
             "notify_retry_backoff_max_s": 0.02,
-            "notify_max_attempts": 3,
+            "notify_retry_window_s": 0.3,
         } | overrides
         settings = NotifySettings(**values)
         api = self.services.api()
@@ -240,6 +241,13 @@ class Harness:
             await service.record_deliveries(uow=uow, envelope=envelope, now=utcnow())
         return envelope
 
+    async def facts(self, **values: str) -> None:
+        """What notify recorded of the complaint from its events (staff notices read it)."""
+        async with self.database.unit_of_work() as uow:
+            await uow.session.run_sync(
+                upsert_facts, [{"complaint_id": COMPLAINT_ID, **values, "updated_at": utcnow()}]
+            )
+
     async def rows(self) -> list[Delivery]:
         async with self.database.sessions() as session:
             return list(await session.scalars(select(Delivery).order_by(Delivery.created_at)))
@@ -254,8 +262,12 @@ class Harness:
 
 
 @pytest.fixture
-def harness(database: Database, services: FakeServices, smtp: tuple[SmtpSink, int]) -> Harness:
-    return Harness(database, services, *smtp)
+async def harness(
+    database: Database, services: FakeServices, smtp: tuple[SmtpSink, int]
+) -> Harness:
+    harness = Harness(database, services, *smtp)
+    await harness.facts(team="billing", reference="C-20261123-000042", assignee="agent-li")
+    return harness
 
 
 def _assigned() -> EventData:
@@ -338,16 +350,21 @@ async def test_smtp_down_is_retried_with_backoff_then_failed(harness: Harness) -
     await loop.run_once()
     [row] = await harness.rows()
     assert (row.status, row.attempts) == ("pending", 1)
+    assert row.first_attempt_at is not None  # the retry window (0.3 s here) starts
     assert row.next_attempt_at > row.updated_at - timedelta(seconds=1)
-    for _ in range(10):
+    for _ in range(20):
         await asyncio.sleep(0.03)
         await loop.run_once()
     [row] = await harness.rows()
-    assert (row.status, row.attempts) == ("failed", 3)
+    # Retried (full jitter under a 0.02 s cap) until the window closed, then final.
+    assert row.status == "failed"
+    assert row.attempts > 2
+    assert row.finished_at is not None
+    assert (row.finished_at - row.first_attempt_at).total_seconds() >= 0.3
     assert "SMTP unavailable" in (row.last_error or "")
     failures = [e.data for _, e in await harness.events()]
     assert all(isinstance(f, NotificationFailed) for f in failures)
-    assert [f.final for f in failures] == [False, False, True]  # type: ignore[union-attr]
+    assert [f.final for f in failures] == [False] * (row.attempts - 1) + [True]  # type: ignore[union-attr]
     assert failures[0].next_attempt_at is not None  # type: ignore[union-attr]
     assert harness.sink.messages == []
     assert_no_raw_contacts(await harness.events())
@@ -370,14 +387,26 @@ async def test_a_4xx_answer_is_retried_and_the_message_then_sent_once(harness: H
 async def test_a_refused_recipient_fails_at_once_with_the_address_masked(harness: Harness) -> None:
     harness.sink.rcpt_reply = f"550 5.1.1 <{CUSTOMER_EMAIL}> no such user"
     await harness.record(example_for(ComplaintReceived), topics.INTAKE)
-    await harness.loop().run_once()
+    loop = harness.loop()
+    await loop.run_once()
     [row] = await harness.rows()
-    assert (row.status, row.attempts) == ("failed", 1)
+    # Refused for good by e-mail: the next channel is looked for at once ...
+    assert (row.status, row.failed_channels) == ("pending", ["email"])
     assert CUSTOMER_EMAIL not in (row.last_error or "")
     assert "z***@example.com" in (row.last_error or "")
-    [(_, event)] = await harness.events()
-    assert isinstance(event.data, NotificationFailed)
-    assert event.data.final
+    await loop.run_once()
+    [row] = await harness.rows()
+    # ... and there is none (no SMS provider here): final, the customer is not reached.
+    assert row.status == "failed"
+    assert "email: refused this message" in (row.last_error or "")
+    first, final = (e.data for _, e in await harness.events())
+    assert isinstance(first, NotificationFailed)
+    assert not first.final
+    assert "z***@example.com" in first.error
+    assert isinstance(final, NotificationFailed)
+    assert final.final
+    assert final.reason == "no_channel"
+    assert len(harness.sink.messages) == 0
     assert_no_raw_contacts(await harness.events())
 
 
@@ -488,7 +517,7 @@ async def test_staff_missing_from_the_directory_is_skipped(
 
 
 async def test_a_team_without_a_lead_is_skipped(harness: Harness) -> None:
-    harness.services.contact["team"] = "logistics"
+    await harness.facts(team="logistics")
     await harness.record(example_for(SlaWarning), topics.SLA)
     await harness.loop().run_once()
     [row] = await harness.rows()

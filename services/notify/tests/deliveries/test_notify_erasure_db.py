@@ -110,6 +110,8 @@ async def _published(database: Database) -> None:
 async def _messages_sent_refused_retried_and_preparing(harness: Harness) -> Delivery:
     """The complaint's messages in every state a delivery can be in when the erasure
     comes; the one being prepared (claimed by a delivery loop, not sent yet)."""
+    # What notify recorded of the complaint from its events: the staff notices' facts.
+    await harness.facts(team="billing", reference="C-20261123-000042", assignee="agent-li")
     for data, topic in [
         (_example(ComplaintReceived, subject="退款迟迟未到账 MkSubject"), topics.INTAKE),
         (_example(ComplaintAssigned, assignee="agent-li"), topics.ROUTING),
@@ -121,10 +123,18 @@ async def _messages_sent_refused_retried_and_preparing(harness: Harness) -> Deli
     assert await harness.loop().run_once() == 5
     harness.sink.rcpt_reply = f"550 5.1.1 <{CUSTOMER_EMAIL}>: mailbox unavailable"
     await harness.record(_example(ComplaintAgentReplied, message="MkReply"), topics.ROUTING)
-    await harness.loop(notify_max_attempts=1).run_once()
+    refusing = harness.loop()
+    assert await refusing.run_once() == 1  # refused by e-mail: the next channel is looked for
+    [refused] = [r for r in await harness.rows() if r.status == "pending"]
+    assert (refused.template, refused.failed_channels) == ("agent_reply", ["email"])
+    assert EMAIL in (refused.last_error or "")  # the server's answer, the address masked
+    assert await refusing.run_once() == 1  # none left (no SMS here): failed for good
     harness.sink.rcpt_reply = f"451 4.2.0 <{CUSTOMER_EMAIL}>: try again later"
     await harness.record(example_for(ComplaintResolved), topics.ROUTING)
-    await harness.loop(notify_retry_backoff_s=3600, notify_retry_backoff_max_s=3600).run_once()
+    # Retried in (full jitter) up to a million seconds: not due again during this test.
+    await harness.loop(
+        notify_retry_backoff_s=1e6, notify_retry_backoff_max_s=1e6, notify_retry_window_s=1e7
+    ).run_once()
     await harness.record(example_for(ComplaintConfirmationRequested), topics.FEEDBACK)
     claimed = await service.claim_due(
         database=harness.database, now=utcnow(), limit=10, claimer="other-replica"

@@ -1,6 +1,7 @@
 """The delivery loop's harness for the message tests: notify's real migrations on SQLite,
 the handler table main.py builds from a staff directory, a real SMTP server (aiosmtpd) and
-intake's internal contact API faked."""
+intake's internal contact API faked (customers' contacts only: staff notices are written
+from what notify recorded of the complaint from its events, see :meth:`Harness.learn`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from complaint_contracts.base import EventData
 from complaint_contracts.envelope import Envelope, decode
 from complaint_contracts.examples import COMPLAINT_ID
 from complaint_runtime.consumer import Handler
-from complaint_runtime.database import Database, OutboxMessage
+from complaint_runtime.database import Database, OutboxMessage, utcnow
 from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.identity import ServiceCaller
 from complaint_runtime.migrations import upgrade_to_head
@@ -36,6 +37,7 @@ from notify.deliveries.db import Delivery
 from notify.deliveries.loop import DeliveryLoop
 from notify.main import MIGRATIONS
 from notify.messages.domain.directory import parse_directory
+from notify.teams import service as teams
 from sqlalchemy import select
 
 ORIGINAL_ID = "0196f7a2-0000-7000-8000-0000000000aa"
@@ -146,6 +148,33 @@ class Harness:
         async with self.database.unit_of_work() as uow:
             await self.handlers[type(data)](uow, envelope)
         return envelope
+
+    async def learn(
+        self,
+        *,
+        reference: str | None = "C-20261123-000042",
+        team: str | None = "billing",
+        assignee: str | None = "agent-li",
+        priority: str | None = "P1",
+    ) -> None:
+        """What notify's consumer records of the complaint from its events, without their
+        own deliveries: the reference (``complaint.received``), team and assignee
+        (``complaint.assigned``), priority (``complaint.triaged``). Staff notices show
+        these; None: that event never came."""
+        now = utcnow()
+        async with self.database.unit_of_work() as uow:
+            if reference is not None:
+                await teams.record_reference(
+                    uow=uow, complaint_id=COMPLAINT_ID, reference=reference, at=now
+                )
+            if team is not None:
+                await teams.record_team(
+                    uow=uow, complaint_id=COMPLAINT_ID, team=team, assignee=assignee, at=now
+                )
+            if priority is not None:
+                await teams.record_priority(
+                    uow=uow, complaint_id=COMPLAINT_ID, priority=priority, at=now
+                )
 
     async def rows(self) -> list[Delivery]:
         async with self.database.sessions() as session:

@@ -1,6 +1,8 @@
 """Escalation notices (level 1 team lead, 2 manager, 3 every member of the senior group) and
 the duplicate notice to the customer: planning, the directory, and the delivery loop against
-a real SMTP server (aiosmtpd) with intake's internal API faked."""
+a real SMTP server (aiosmtpd) with intake's internal API faked. The escalation notices show
+what notify recorded of the complaint from its events (reference, team, priority) and ask
+intake nothing."""
 
 from __future__ import annotations
 
@@ -10,12 +12,15 @@ from typing import Any
 import pytest
 from complaint_contracts import topics
 from complaint_contracts.events import (
+    ComplaintAssigned,
     ComplaintDuplicateLinked,
     ComplaintEscalated,
+    ComplaintReceived,
+    ComplaintTriaged,
     NotificationFailed,
     NotificationSent,
 )
-from complaint_contracts.examples import COMPLAINT_ID
+from complaint_contracts.examples import COMPLAINT_ID, example_for
 from complaint_contracts.privacy import find_contacts
 from hypothesis import given
 from hypothesis import strategies as st
@@ -170,6 +175,7 @@ def test_staff_recipients_by_role() -> None:
 
 
 async def test_level_two_mails_the_teams_manager(harness: Harness) -> None:
+    await harness.learn()  # reference C-20261123-000042, team billing, priority P1
     await harness.consume(escalated(2, 1), topics.SLA)
     await harness.loop().run_once()
 
@@ -186,9 +192,33 @@ async def test_level_two_mails_the_teams_manager(harness: Harness) -> None:
     [sent] = await harness.events()
     assert isinstance(sent, NotificationSent)
     assert (sent.recipient_role, sent.recipient) == ("manager", "s***@corp.example")
+    assert harness.intake.calls == []  # nothing of the customer read for a staff notice
+
+
+async def test_the_notice_shows_what_the_complaints_events_recorded(harness: Harness) -> None:
+    # As the consumer meets them: received (its reference), triaged (its priority) and
+    # assigned (its team, whose manager is told), each through main.py's handlers.
+    await harness.consume(
+        example_for(ComplaintReceived).model_copy(update={"reference": "C-20261123-000099"}),
+        topics.INTAKE,
+    )
+    await harness.consume(
+        example_for(ComplaintTriaged).model_copy(update={"priority": "P2"}), topics.ROUTING
+    )
+    await harness.consume(
+        example_for(ComplaintAssigned).model_copy(update={"team": "billing"}), topics.ROUTING
+    )
+    await harness.consume(escalated(2, 1), topics.SLA)
+    await harness.loop().run_once()
+
+    [message] = harness.sink.to("sun.li@corp.example")
+    assert message["Subject"] == "[投诉升级至经理] 投诉 C-20261123-000099（P2）"
+    [row] = [r for r in await harness.rows() if r.template == "escalation"]
+    assert (row.status, row.recipient_role, row.recipient_user) == ("sent", "manager", "mgr-sun")
 
 
 async def test_level_one_mails_the_team_lead(harness: Harness) -> None:
+    await harness.learn()
     await harness.consume(escalated(1, 0), topics.SLA)
     await harness.loop().run_once()
     [message] = harness.sink.to("wang.lei@corp.example")
@@ -197,6 +227,7 @@ async def test_level_one_mails_the_team_lead(harness: Harness) -> None:
 
 
 async def test_level_three_mails_each_member_once_and_records_the_gap(harness: Harness) -> None:
+    await harness.learn()
     envelope = await harness.consume(escalated(3, 2), topics.SLA)
     # The same event again (a redelivery past processed_events): no second set of rows.
     async with harness.database.unit_of_work() as uow:

@@ -49,6 +49,7 @@ def test_the_person_at_the_requested_level_is_planned_with_the_reason(
 
 
 async def test_level_two_by_hand_mails_the_manager_in_chinese(harness: Harness) -> None:
+    await harness.learn()  # reference C-20261123-000042, team billing, priority P1
     await harness.consume(by_hand(2, 0), topics.SLA)
     await harness.loop().run_once()
 
@@ -62,6 +63,7 @@ async def test_level_two_by_hand_mails_the_manager_in_chinese(harness: Harness) 
 
 
 async def test_level_one_by_hand_mails_the_team_lead_in_english(harness: Harness) -> None:
+    await harness.learn()
     await harness.consume(by_hand(1, 0, actor="mgr-sun"), topics.SLA)
     await harness.loop().run_once()
 

@@ -81,6 +81,17 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The start of the retry window (the first attempt); a retryable failure after
+    # NOTIFY_RETRY_WINDOW_S from it is final.
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Channels that refused this message for good: the next one of the fallback order is
+    # tried (one notice per event and recipient across channels).
+    failed_channels: Mapped[list[str] | None] = mapped_column(JSON)
+    # An SMS provider's id for the send, and the delivery receipt it later reported.
+    provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    receipt_status: Mapped[str | None] = mapped_column(String(16))
+    receipt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receipt_error: Mapped[str | None] = mapped_column(String(200))
 
 
 _DELIVERIES = cast(Table, Delivery.__table__)
@@ -187,9 +198,17 @@ class DeliveryRepository:
             row.updated_at = now
         return rows
 
-    async def start_transmitting(self, *, delivery_id: str, claimer: str, now: datetime) -> bool:
-        """``preparing`` → ``sending``, committed right before the SMTP session: from here
-        on the outcome can be unknown after a crash."""
+    async def start_transmitting(
+        self,
+        *,
+        delivery_id: str,
+        claimer: str,
+        now: datetime,
+        resolved: dict[str, Any] | None = None,
+    ) -> bool:
+        """``preparing`` → ``sending``, committed right before the send: from here on the
+        outcome can be unknown after a crash. ``resolved``: the channel and masked
+        recipient preparing chose, kept with it so an uncertain row says where it went."""
         result = await self.session.execute(
             update(Delivery)
             .where(
@@ -197,7 +216,14 @@ class DeliveryRepository:
                 Delivery.status == "preparing",
                 Delivery.claimed_by == claimer,
             )
-            .values(status="sending", updated_at=now)
+            .values(
+                **(resolved or {}),
+                status="sending",
+                updated_at=now,
+                # The retry window starts with the first send (waiting for intake or
+                # feedback before it does not use the window up).
+                first_attempt_at=func.coalesce(Delivery.first_attempt_at, now),
+            )
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -271,6 +297,22 @@ class DeliveryRepository:
             .limit(min(limit, MAX_LIST))
         )
         return list(await self.session.scalars(query))
+
+    async def with_status(
+        self, status: str, *, limit: int, before: datetime | None = None
+    ) -> list[Delivery]:
+        """Deliveries in one status, most recently updated first (``before``: older than)."""
+        query = select(Delivery).where(Delivery.status == status)
+        if before is not None:
+            query = query.where(Delivery.updated_at < before)
+        query = query.order_by(Delivery.updated_at.desc(), Delivery.delivery_id).limit(
+            min(limit, MAX_LIST)
+        )
+        return list(await self.session.scalars(query))
+
+    async def get_locked(self, delivery_id: str) -> Delivery | None:
+        query = select(Delivery).where(Delivery.delivery_id == delivery_id).with_for_update()
+        return (await self.session.scalars(query)).first()
 
     async def count_by_status(self) -> dict[str, int]:
         query = select(Delivery.status, func.count()).group_by(Delivery.status)

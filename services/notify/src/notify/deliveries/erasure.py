@@ -4,13 +4,15 @@ customer and of the complaint's texts, and confirms it with
 ``notification.erasure_completed``, all in the consumer's transaction.
 
 What goes: every delivery's message facts (``context``: texts, names, references) and,
-for the customer's deliveries, the masked address, the hashed recipient key and the error
-(an SMTP answer may name the address). What stays: templates, roles, staff recipients,
-statuses, attempts and times. A customer's delivery still ``pending`` or ``preparing`` (a
-delivery loop claimed it and has not sent it) is ``skipped``: the loop's conditional
-updates no longer match it, so it is never sent. One ``sending`` (its SMTP session under
-way) becomes ``uncertain``: it may have gone, and the loop's outcome would otherwise write
-the address back. Each of those is reported with ``notification.failed`` naming no one.
+for the customer's deliveries, the masked address, the hashed recipient key and the errors
+(an SMTP answer, an SMS receipt may name the address); the complaint's reference and
+assignee among notify's facts of it (``notify.teams``). What stays: templates, roles,
+staff recipients, statuses, attempts and times. A customer's delivery still ``pending``
+or ``preparing`` (a delivery loop claimed it and has not sent it) is ``skipped``: the
+loop's conditional updates no longer match it, so it is never sent. One ``sending`` (its
+send under way) becomes ``uncertain``: it may have gone, and the loop's outcome would
+otherwise write the address back. Each of those is reported with ``notification.failed``
+naming no one.
 
 Every request is confirmed, once per event (the consumer drops a redelivered one by its
 id), also when the complaint was erased before (a new erasure id) or notify never had it.
@@ -32,6 +34,8 @@ from notify.deliveries.service import (
     stage_failed,
     write_staged_deliveries,
 )
+from notify.replies.service import erase_replies
+from notify.teams import service as teams
 
 CUSTOMER: Final = "customer"
 ERASED: Final = "erased"  # what the log shows as an erased customer's address
@@ -55,6 +59,8 @@ async def erase_complaint(*, uow: UnitOfWork, erasure: ErasureRequested, now: da
         row.updated_at = now
         if row.recipient_role == CUSTOMER:
             _erase_customer_delivery(uow, row, now=now)
+    await teams.forget_customer_links(uow=uow, complaint_id=erasure.complaint_id)
+    await erase_replies(uow.session, complaint_id=erasure.complaint_id)
     # SQLite (make up): the log's page images of what was erased go once this commits.
     uow.truncate_wal_after_commit()
     confirmed = NotificationErasureCompleted(
@@ -72,6 +78,7 @@ async def erase_complaint(*, uow: UnitOfWork, erasure: ErasureRequested, now: da
 def _erase_customer_delivery(uow: UnitOfWork, row: Delivery, *, now: datetime) -> None:
     # The address first: the failure event below shows the row's recipient.
     row.recipient_masked, row.recipient_key = ERASED, None
+    row.receipt_error = None  # a carrier's answer about the number
     stopped = _STOPPED.get(row.status)
     if stopped is None:  # finished: its outcome stays, what it said of the address goes
         if row.last_error and row.last_error not in _OWN_ERRORS:

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Protocol
 
 import structlog
 from complaint_runtime.consumer import TransientError, is_transient
@@ -38,15 +39,28 @@ from complaint_runtime.errors import NotFound
 from complaint_runtime.periodic import PeriodicLoop
 
 from notify import metrics
-from notify.adapters.channels import Channel, SendError, safe_error
+from notify.adapters.channels import Channel, OutgoingEmail, SendError, safe_error
 from notify.adapters.internal_api import BadResponse, InternalApi
+from notify.adapters.outgoing import OutgoingRobotNotice, OutgoingSms, Sender, SendReceipt
 from notify.config import NotifySettings
 from notify.deliveries import service
 from notify.deliveries.db import Delivery
 from notify.deliveries.outcomes import OutcomeRecorder
 from notify.messages.domain.directory import StaffDirectory
-from notify.messages.rendering import Renderer
-from notify.messages.service import DueTimesPending, MessagePreparer, PrefetchedContacts, Skip
+from notify.messages.rendering import Renderer, TemplateMissing
+from notify.messages.service import (
+    ComplaintFacts,
+    DueTimesPending,
+    EmailAddressing,
+    HeldForQuietHours,
+    MessagePreparer,
+    NoChannelLeft,
+    Outgoing,
+    PrefetchedContacts,
+    Skip,
+    SuppressionCheck,
+)
+from notify.teams import service as teams
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +79,12 @@ def _new_claimer() -> str:
     return f"notify-{uuid.uuid4()}"
 
 
+class RobotChannel(Sender[OutgoingRobotNotice], Protocol):
+    """The group-chat robots: a sender that also knows which teams have one."""
+
+    def has_robot(self, team: str | None) -> bool: ...
+
+
 class DeliveryLoop:
     """Rounds of claim, prepare, send, record (:class:`PeriodicLoop`): the next round
     starts at once while the last one claimed something, else after
@@ -80,11 +100,17 @@ class DeliveryLoop:
         directory: StaffDirectory,
         renderer: Renderer | None = None,
         clock: Callable[[], datetime] = utcnow,
+        sms: Sender[OutgoingSms] | None = None,
+        robots: RobotChannel | None = None,
+        suppression: SuppressionCheck | None = None,
+        addressing: EmailAddressing | None = None,
     ):
         self._database = database
         self._settings = settings
         self._api = api
         self._channel = channel
+        self._sms = sms
+        self._robots = robots
         self._clock = clock
         self._preparer = MessagePreparer(
             settings=settings,
@@ -92,9 +118,13 @@ class DeliveryLoop:
             directory=directory,
             renderer=renderer or Renderer(),
             clock=clock,
+            sms_enabled=sms is not None,
+            has_robot=robots.has_robot if robots is not None else None,
+            suppression=suppression,
+            addressing=addressing,
         )
         self._outcomes = OutcomeRecorder(
-            database=database, settings=settings, channel=channel, clock=clock
+            database=database, settings=settings, email_channel=channel.name, clock=clock
         )
         self.instance_id = _new_claimer()
         self._last_recovery: datetime | None = None
@@ -121,6 +151,9 @@ class DeliveryLoop:
         await self._periodic.run()
         await self._api.aclose()  # asked to stop: the process is shutting down
         await self._channel.aclose()
+        for sender in (self._sms, self._robots):
+            if sender is not None:
+                await sender.aclose()
         await self._outcomes.aclose()
 
     def _start_afresh(self) -> None:
@@ -166,10 +199,11 @@ class DeliveryLoop:
     async def _deliver_all(self, rows: list[Delivery]) -> None:
         limit = asyncio.Semaphore(self._settings.notify_send_concurrency)
         contacts = await self._prefetch_contacts(rows)
+        facts = await self._facts(rows)
 
         async def deliver(row: Delivery) -> None:
             async with limit:
-                await self._deliver(row, contacts)
+                await self._deliver(row, contacts, facts)
 
         results = await asyncio.gather(*(deliver(row) for row in rows), return_exceptions=True)
         # One INFO line per round; each delivery's own line is DEBUG when it was sent.
@@ -194,49 +228,119 @@ class DeliveryLoop:
             log.error("contacts not prefetched", error=safe_error(repr(exc)))
             return None
 
+    async def _facts(self, rows: list[Delivery]) -> dict[str, ComplaintFacts]:
+        """What notify recorded of the complaints of the batch's staff notices (one query)."""
+        ids = {row.complaint_id for row in rows if row.recipient_role != "customer"}
+        if not ids:
+            return {}
+        async with self._database.sessions() as session:
+            return dict(await teams.facts_of(session=session, complaint_ids=ids))
+
+    async def _send(self, message: Outgoing) -> SendReceipt:
+        """Hand the message to its channel; what the channel answered."""
+        match message:
+            case OutgoingEmail():
+                await self._channel.send(message)
+                return SendReceipt(channel="email")
+            case OutgoingSms() if self._sms is not None:
+                return await self._sms.send(message)
+            case OutgoingRobotNotice() if self._robots is not None:
+                return await self._robots.send(message)
+        raise SendError(f"no sender for {type(message).__name__}", retryable=False)
+
     async def _refresh_metrics(self) -> None:
         counts = await service.count_by_status(database=self._database)
         for status, count in counts.items():
             metrics.DELIVERIES.labels(status).set(count)
 
-    async def _deliver(self, row: Delivery, contacts: PrefetchedContacts | None = None) -> None:
-        outcomes, claimer = self._outcomes, self.instance_id
+    async def _deliver(
+        self,
+        row: Delivery,
+        contacts: PrefetchedContacts | None = None,
+        facts: Mapping[str, ComplaintFacts] | None = None,
+    ) -> None:
         try:
-            email = await self._preparer.prepare(row=row, contacts=contacts)
-            if not await service.start_transmitting(
-                database=self._database,
-                delivery_id=row.delivery_id,
-                claimer=claimer,
-                now=self._clock(),
-            ):
-                return  # declared abandoned meanwhile and handed to another process
-            await self._channel.send(email)
-        except Skip as exc:
-            await outcomes.finish_skipped(
-                row=row, reason=str(exc), claimer=claimer, code=exc.reason
-            )
-        except NotFound as exc:
-            reason = f"nothing to send to: {exc}"
-            await outcomes.finish_skipped(row=row, reason=reason, claimer=claimer)
-        except SendError as exc:
-            if exc.uncertain:
+            receipt = await self._attempt(row, contacts, facts)
+        except Exception as exc:
+            if not await self._record_not_ready(row, exc):
+                await self._record_failure(row, exc)
+        else:
+            if receipt is not None:
+                await self._outcomes.finish_sent(row=row, claimer=self.instance_id, receipt=receipt)
+
+    async def _attempt(
+        self,
+        row: Delivery,
+        contacts: PrefetchedContacts | None,
+        facts: Mapping[str, ComplaintFacts] | None,
+    ) -> SendReceipt | None:
+        """Prepare, commit ``sending``, send; None when the row was taken away meanwhile
+        (declared abandoned and handed to another process): then nothing is sent."""
+        message = await self._preparer.prepare(row=row, contacts=contacts, facts=facts)
+        if not await service.start_transmitting(
+            database=self._database,
+            delivery_id=row.delivery_id,
+            claimer=self.instance_id,
+            now=self._clock(),
+            resolved={
+                "channel": row.channel,
+                "recipient_user": row.recipient_user,
+                "recipient_masked": row.recipient_masked,
+                "recipient_key": row.recipient_key,
+                "language": row.language,
+            },
+        ):
+            return None
+        return await self._send(message)
+
+    async def _record_not_ready(self, row: Delivery, exc: Exception) -> bool:
+        """Nothing was sent and nothing failed: the message waits (its due times, the
+        quiet hours, intake or feedback). False for anything else."""
+        outcomes, claimer = self._outcomes, self.instance_id
+        match exc:
+            case HeldForQuietHours():
+                await outcomes.finish_deferred(
+                    row=row, reason=str(exc), delay_s=0.0, claimer=claimer, until=exc.until
+                )
+            case DueTimesPending():
+                # Not a failure: the acknowledgement is looked at again in a moment.
+                await outcomes.finish_deferred(
+                    row=row, reason=str(exc), delay_s=exc.retry_after_s, claimer=claimer
+                )
+            case TransientError():
+                # intake or feedback unreachable: the delivery waits for them, however long.
+                await outcomes.finish_waiting(row=row, reason=str(exc), claimer=claimer)
+            case _:
+                return False
+        return True
+
+    async def _record_failure(self, row: Delivery, exc: Exception) -> None:
+        outcomes, claimer = self._outcomes, self.instance_id
+        match exc:
+            case Skip():
+                await outcomes.finish_skipped(
+                    row=row, reason=str(exc), claimer=claimer, code=exc.reason
+                )
+            case NotFound():
+                reason = f"nothing to send to: {exc}"
+                await outcomes.finish_skipped(row=row, reason=reason, claimer=claimer)
+            case SendError(uncertain=True):
                 await outcomes.finish_uncertain(row=row, error=str(exc), claimer=claimer)
-            else:
+            case SendError():
                 await outcomes.finish_failed(
                     row=row, error=str(exc), retryable=exc.retryable, claimer=claimer
                 )
-        except DueTimesPending as exc:
-            # Not a failure: the acknowledgement is looked at again in a moment.
-            await outcomes.finish_deferred(
-                row=row, reason=str(exc), delay_s=exc.retry_after_s, claimer=claimer
-            )
-        except TransientError as exc:
-            await outcomes.finish_failed(row=row, error=str(exc), retryable=True, claimer=claimer)
-        except BadResponse as exc:
-            await outcomes.finish_failed(row=row, error=str(exc), retryable=False, claimer=claimer)
-        except Exception as exc:
-            log.exception("delivery failed", delivery_id=row.delivery_id)
-            error = f"{type(exc).__name__}: {exc}"
-            await outcomes.finish_failed(row=row, error=error, retryable=False, claimer=claimer)
-        else:
-            await outcomes.finish_sent(row=row, claimer=claimer)
+            case NoChannelLeft():
+                await outcomes.finish_failed(
+                    row=row, error=str(exc), retryable=False, claimer=claimer, code="no_channel"
+                )
+            case BadResponse() | TemplateMissing():
+                await outcomes.finish_failed(
+                    row=row, error=str(exc), retryable=False, claimer=claimer
+                )
+            case _:
+                log.error(
+                    "delivery failed", delivery_id=row.delivery_id, error=safe_error(repr(exc))
+                )
+                error = f"{type(exc).__name__}: {exc}"
+                await outcomes.finish_failed(row=row, error=error, retryable=False, claimer=claimer)

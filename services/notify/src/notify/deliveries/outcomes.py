@@ -9,6 +9,7 @@ another process meanwhile is left alone and the outcome is only logged.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -18,11 +19,13 @@ from complaint_runtime.database import Database, UnitOfWork
 from complaint_runtime.group_commit import GroupCommitter
 
 from notify import metrics
-from notify.adapters.channels import Channel, safe_error
+from notify.adapters.channels import safe_error
+from notify.adapters.outgoing import SendReceipt
 from notify.config import NotifySettings
 from notify.deliveries.db import Delivery, DeliveryRepository
-from notify.deliveries.domain.retry import after_failure, backoff_s
+from notify.deliveries.domain.retry import after_failure, next_attempt
 from notify.deliveries.service import stage_failed, stage_sent
+from notify.webhooks.domain.schedule import RandomSource
 
 log = structlog.get_logger(__name__)
 
@@ -35,16 +38,18 @@ class OutcomeRecorder:
         *,
         database: Database,
         settings: NotifySettings,
-        channel: Channel,
+        email_channel: str,
         clock: Callable[[], datetime],
+        random_source: RandomSource = random.random,
     ):
         # Outcomes of a round's concurrent sends share transactions: each is recorded only
         # after its own send, and a crash before the shared commit leaves its row
         # ``sending`` (reported uncertain, never resent), as a crash during the send would.
         self._writer = GroupCommitter(database, max_batch=64)
         self._settings = settings
-        self._channel = channel
+        self._email_channel = email_channel  # "log": e-mail is only logged, never sent
         self._clock = clock
+        self._random = random_source
 
     async def aclose(self) -> None:
         await self._writer.aclose()
@@ -56,17 +61,19 @@ class OutcomeRecorder:
             "recipient_masked": row.recipient_masked,
             "recipient_key": row.recipient_key,
             "language": row.language,
+            "channel": row.channel,
         }
 
-    async def finish_sent(self, *, row: Delivery, claimer: str) -> None:
-        """The channel took the message: ``sent`` (``logged`` for the log-only channel)."""
+    async def finish_sent(self, *, row: Delivery, claimer: str, receipt: SendReceipt) -> None:
+        """The channel took the message: ``sent`` (``logged`` for the log-only e-mail)."""
         now = self._clock()
-        logged = self._channel.name == "log"
+        logged = receipt.channel == "email" and self._email_channel == "log"
         status = "logged" if logged else "sent"
         values = {
             **self._resolved(row),
             "status": status,
-            "channel": self._channel.name,
+            "channel": "log" if logged else receipt.channel,
+            "provider_message_id": receipt.provider_message_id,
             "finished_at": now,
             "last_error": None,
         }
@@ -124,7 +131,7 @@ class OutcomeRecorder:
                 delivery_id=row.delivery_id,
                 claimer=claimer,
                 now=now,
-                values={**values, "finished_at": now, "channel": self._channel.name},
+                values={**values, "finished_at": now},
             )
             if done is not None:
                 stage_failed(uow=uow, row=done, error=error, final=True, now=now)
@@ -136,26 +143,61 @@ class OutcomeRecorder:
         self._after(row, "uncertain", done is not None, reason=safe_error(error))
 
     async def finish_failed(
-        self, *, row: Delivery, error: str, retryable: bool, claimer: str
+        self,
+        *,
+        row: Delivery,
+        error: str,
+        retryable: bool,
+        claimer: str,
+        code: FailureReason | None = None,
     ) -> None:
+        """A failed attempt. Retryable: tried again with full jitter while the retry window
+        is open (NOTIFY_RETRY_WINDOW_S from the first send). Refused for good by a customer
+        channel: the next channel is tried at once (the row remembers the refusal; one
+        notice per event and recipient across channels). Else final."""
         now = self._clock()
         settings = self._settings
-        decision = after_failure(
-            attempts=row.attempts, max_attempts=settings.notify_max_attempts, retryable=retryable
-        )
         error = safe_error(error)
         values: dict[str, object] = {**self._resolved(row), "last_error": error}
+        failed = list(row.failed_channels or ())
+        fallback = (
+            not retryable
+            and code is None
+            and row.recipient_role == "customer"
+            and row.channel is not None
+            and row.channel not in failed
+        )
+        decision = after_failure(
+            retryable=retryable,
+            first_attempt_at=row.first_attempt_at,
+            now=now,
+            window_s=settings.notify_retry_window_s,
+        )
         next_at: datetime | None = None
-        if decision == "retry":
-            delay = backoff_s(
+        if fallback:
+            next_at = now
+            values |= {
+                "status": "pending",
+                "next_attempt_at": now,
+                "claimed_by": None,
+                "failed_channels": [*failed, row.channel],
+            }
+        elif decision == "retry":
+            window_end = (row.first_attempt_at or now) + timedelta(
+                seconds=settings.notify_retry_window_s
+            )
+            next_at = next_attempt(
                 attempts=row.attempts,
+                now=now,
                 base_s=settings.notify_retry_backoff_s,
                 cap_s=settings.notify_retry_backoff_max_s,
+                random=self._random,
+                not_after=window_end,
             )
-            next_at = now + timedelta(seconds=delay)
             values |= {"status": "pending", "next_attempt_at": next_at, "claimed_by": None}
         else:
             values |= {"status": "failed", "finished_at": now}
+        final = next_at is None
 
         async def record(uow: UnitOfWork) -> Delivery | None:
             done = await DeliveryRepository(uow.session).finish(
@@ -166,26 +208,63 @@ class OutcomeRecorder:
                     uow=uow,
                     row=done,
                     error=error,
-                    final=decision == "final",
+                    final=final,
                     now=now,
                     next_attempt_at=next_at,
+                    reason=code,
                 )
             return done
 
         done = await self._writer.write(record)
-        outcome = "retry" if decision == "retry" else "failed"
+        outcome = "failed" if final else ("fallback" if fallback else "retry")
         self._after(row, outcome, done is not None, reason=error)
 
+    async def finish_waiting(self, *, row: Delivery, reason: str, claimer: str) -> None:
+        """intake or feedback was unreachable (nothing was sent): back to ``pending`` for a
+        jittered wait of at most NOTIFY_DEPENDENCY_RETRY_MAX_S, however long they are away;
+        the retry window does not run (requirements §8: never abandoned to an outage)."""
+        now = self._clock()
+        settings = self._settings
+        next_at = next_attempt(
+            attempts=row.attempts,
+            now=now,
+            base_s=min(settings.notify_retry_backoff_s, settings.notify_dependency_retry_max_s),
+            cap_s=settings.notify_dependency_retry_max_s,
+            random=self._random,
+        )
+        values: dict[str, object] = {
+            **self._resolved(row),
+            "status": "pending",
+            "next_attempt_at": next_at,
+            "claimed_by": None,
+            "last_error": safe_error(f"waiting: {reason}"),
+        }
+
+        async def record(uow: UnitOfWork) -> Delivery | None:
+            return await DeliveryRepository(uow.session).finish(
+                delivery_id=row.delivery_id, claimer=claimer, now=now, values=values
+            )
+
+        done = await self._writer.write(record)
+        self._after(row, "waiting", done is not None, reason=safe_error(reason))
+
     async def finish_deferred(
-        self, *, row: Delivery, reason: str, delay_s: float, claimer: str
+        self,
+        *,
+        row: Delivery,
+        reason: str,
+        delay_s: float,
+        claimer: str,
+        until: datetime | None = None,
     ) -> None:
-        """Not ready yet (an acknowledgement waiting for its SLA due times): back to
-        ``pending`` for ``delay_s``, nothing sent, no event, and the claim's attempt given
-        back, so waiting never counts towards NOTIFY_MAX_ATTEMPTS."""
+        """Not ready yet (an acknowledgement waiting for its SLA due times, an SMS held for
+        the customer's quiet hours): back to ``pending`` for ``delay_s`` (or ``until``),
+        nothing sent, no event, and the claim's attempt given back: waiting is no attempt."""
         now = self._clock()
         values: dict[str, object] = {
+            **self._resolved(row),
             "status": "pending",
-            "next_attempt_at": now + timedelta(seconds=delay_s),
+            "next_attempt_at": until or now + timedelta(seconds=delay_s),
             "claimed_by": None,
             "attempts": max(row.attempts - 1, 0),
             "last_error": safe_error(reason),

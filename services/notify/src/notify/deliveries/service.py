@@ -9,14 +9,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast, get_args
 
 import structlog
 from complaint_contracts import topics
 from complaint_contracts.envelope import Envelope
 from complaint_contracts.events import NotificationFailed, NotificationSent
-from complaint_contracts.events.notify import FailureReason
+from complaint_contracts.events.notify import FailureReason, NotificationChannel
 from complaint_runtime.database import Database, UnitOfWork
+from complaint_runtime.errors import Conflict, NotFound
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -37,13 +38,19 @@ from notify.messages.domain.planning import plan_deliveries
 log = structlog.get_logger(__name__)
 
 SOURCE = "notify"
-EMAIL = "email"  # the only channel so far (SMS, webhooks and IM robots come later)
+EMAIL = "email"
+CONTRACT_CHANNELS = frozenset(get_args(NotificationChannel))
 UNCERTAIN_ERROR = "outcome unknown after a crash"
 RECOVERY_LIMIT = 1000  # abandoned rows recovered per pass
 
 
 def _planned_rows(
-    envelope: Envelope, *, now: datetime, escalation_group: Sequence[str], ack_wait_s: float
+    envelope: Envelope,
+    *,
+    now: datetime,
+    escalation_group: Sequence[str],
+    ack_wait_s: float,
+    team_chat: bool = False,
 ) -> list[dict[str, Any]]:
     """The ``pending`` rows of the notifications an event causes. The acknowledgement is
     first looked at after a short wait for its SLA clocks (``ack_wait_s``, see
@@ -69,7 +76,9 @@ def _planned_rows(
             "created_at": now,
             "updated_at": now,
         }
-        for planned in plan_deliveries(envelope.data, escalation_group=escalation_group)
+        for planned in plan_deliveries(
+            envelope.data, escalation_group=escalation_group, team_chat=team_chat
+        )
     ]
 
 
@@ -119,6 +128,7 @@ async def stage_deliveries(
     escalation_group: Sequence[str] = (),
     ack_wait_s: float = 0.0,
     on_new: Callable[[], None] | None = None,
+    team_chat: bool = False,
 ) -> None:
     """Record the notifications an event causes as ``pending`` rows, written with the
     unit of work; nothing is sent here. ``on_new`` is called after the commit if any of
@@ -132,7 +142,11 @@ async def stage_deliveries(
     written at once, and roll back with it. ``escalation_group`` are the members told one
     by one about a level-3 escalation; ``ack_wait_s``: see :func:`_planned_rows`."""
     rows = _planned_rows(
-        envelope, now=now, escalation_group=escalation_group, ack_wait_s=ack_wait_s
+        envelope,
+        now=now,
+        escalation_group=escalation_group,
+        ack_wait_s=ack_wait_s,
+        team_chat=team_chat,
     )
     if not rows:
         return
@@ -161,11 +175,16 @@ async def record_deliveries(
     now: datetime,
     escalation_group: Sequence[str] = (),
     ack_wait_s: float = 0.0,
+    team_chat: bool = False,
 ) -> int:
     """:func:`stage_deliveries`, written at once: returns how many rows were new (0 for a
     redelivered event)."""
     rows = _planned_rows(
-        envelope, now=now, escalation_group=escalation_group, ack_wait_s=ack_wait_s
+        envelope,
+        now=now,
+        escalation_group=escalation_group,
+        ack_wait_s=ack_wait_s,
+        team_chat=team_chat,
     )
     if not rows:
         return 0
@@ -192,13 +211,19 @@ async def claim_due(
 
 
 async def start_transmitting(
-    *, database: Database, delivery_id: str, claimer: str, now: datetime
+    *,
+    database: Database,
+    delivery_id: str,
+    claimer: str,
+    now: datetime,
+    resolved: dict[str, Any] | None = None,
 ) -> bool:
-    """Commit ``sending`` for one claimed delivery right before its SMTP session; False when
-    ``claimer`` no longer holds it (declared abandoned meanwhile): then it is not sent."""
+    """Commit ``sending`` for one claimed delivery right before its send (with the channel
+    and masked recipient chosen, ``resolved``); False when ``claimer`` no longer holds it
+    (declared abandoned meanwhile): then it is not sent."""
     async with database.unit_of_work() as uow:
         return await DeliveryRepository(uow.session).start_transmitting(
-            delivery_id=delivery_id, claimer=claimer, now=now
+            delivery_id=delivery_id, claimer=claimer, now=now, resolved=resolved
         )
 
 
@@ -246,6 +271,54 @@ async def count_by_status(*, database: Database) -> dict[str, int]:
         return await DeliveryRepository(session).count_by_status()
 
 
+def contract_channel(row: Delivery) -> NotificationChannel:
+    """The row's channel as the contract names it (e-mail before one was chosen)."""
+    channel = row.channel if row.channel in CONTRACT_CHANNELS else EMAIL
+    return cast(NotificationChannel, channel)
+
+
+RETRYABLE_BY_ADMIN = frozenset({"failed", "skipped"})
+
+
+async def deliveries_with_status(
+    *, database: Database, status: str, limit: int, before: datetime | None = None
+) -> list[Delivery]:
+    """The log's deliveries in one status (e.g. every ``failed`` one), newest first."""
+    async with database.sessions() as session:
+        return await DeliveryRepository(session).with_status(status, limit=limit, before=before)
+
+
+async def retry_delivery(*, database: Database, delivery_id: str, now: datetime) -> Delivery:
+    """An administrator sends a failed (or skipped) delivery again: back to ``pending`` now,
+    with a fresh retry window and every channel tried anew. An ``uncertain`` one is refused:
+    it may have reached the recipient, so repeating it is a person's decision to make
+    outside notify (the delivery log says so); others are not finished yet or went out."""
+    async with database.unit_of_work() as uow:
+        row = await DeliveryRepository(uow.session).get_locked(delivery_id)
+        if row is None:
+            raise NotFound(f"There is no delivery {delivery_id}.")
+        if row.status not in RETRYABLE_BY_ADMIN:
+            raise Conflict(
+                f"Delivery {delivery_id} is {row.status}: only failed or skipped deliveries "
+                "are sent again"
+                + (
+                    " (an uncertain one may have reached the recipient)."
+                    if row.status == "uncertain"
+                    else "."
+                )
+            )
+        row.status = "pending"
+        row.next_attempt_at = now
+        row.first_attempt_at = None
+        row.failed_channels = None
+        row.claimed_by = None
+        row.finished_at = None
+        row.last_error = None
+        row.updated_at = now
+    log.info("delivery retried by an administrator", delivery_id=delivery_id)
+    return row
+
+
 def shown_recipient(row: Delivery) -> str:
     """What events and the API show as the recipient: never a raw address."""
     return row.recipient_masked or row.recipient_user or row.recipient_role
@@ -256,7 +329,7 @@ def stage_sent(*, uow: UnitOfWork, row: Delivery, now: datetime) -> str:
         NotificationSent(
             complaint_id=row.complaint_id,
             notification_id=row.delivery_id,
-            channel=EMAIL,
+            channel=contract_channel(row),
             template=row.template,
             language="en" if row.language == "en" else "zh-CN",
             recipient_role=row.recipient_role,
@@ -287,7 +360,7 @@ def stage_failed(
         NotificationFailed(
             complaint_id=row.complaint_id,
             notification_id=row.delivery_id,
-            channel=EMAIL,
+            channel=contract_channel(row),
             template=row.template,
             recipient_role=row.recipient_role,
             recipient=shown_recipient(row),

@@ -62,7 +62,12 @@ TEMPLATES: tuple[TemplateName, ...] = (
     "nps_invitation",
     "tracking_code",
 )
-RecipientRole = Literal["customer", "agent", "team_lead", "manager", "senior_group"]
+RecipientRole = Literal["customer", "agent", "team_lead", "manager", "senior_group", "team_chat"]
+# Staff notices that also go to the complaint's team's group chat (a robot), when robots are
+# configured: one card per event, beside the e-mails to the people concerned.
+TEAM_CHAT_TEMPLATES: frozenset[TemplateName] = frozenset(
+    {"assignment", "sla_warning", "sla_breach", "escalation"}
+)
 # Who is told at each escalation level (§3): 1 the team lead, 2 the team's manager,
 # 3 every member of the senior escalation group. Level 0 is the agent: nobody is told.
 ESCALATION_RECIPIENTS: dict[int, RecipientRole] = {
@@ -193,13 +198,25 @@ def _withdrawal(data: ComplaintClosed) -> tuple[PlannedDelivery, ...]:
 
 
 def plan_deliveries(
-    data: EventData, *, escalation_group: Sequence[str] = ()
+    data: EventData, *, escalation_group: Sequence[str] = (), team_chat: bool = False
 ) -> tuple[PlannedDelivery, ...]:
     """The notifications one event causes (none for events nobody is told about).
 
     ``escalation_group``: the user ids of the senior escalation group from the staff
-    directory, told one by one about a level-3 escalation.
+    directory, told one by one about a level-3 escalation. ``team_chat``: group-chat robots
+    are configured, so each staff notice of :data:`TEAM_CHAT_TEMPLATES` also goes to the
+    complaint's team's chat (once per event, whoever else is told).
     """
+    planned = _planned(data, escalation_group)
+    if not team_chat:
+        return planned
+    for notice in planned:
+        if notice.template in TEAM_CHAT_TEMPLATES:
+            return (*planned, PlannedDelivery(notice.template, "team_chat", context=notice.context))
+    return planned
+
+
+def _planned(data: EventData, escalation_group: Sequence[str]) -> tuple[PlannedDelivery, ...]:
     match data:
         case ComplaintReceived():
             return (

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from complaint_contracts.privacy import mask_email
+from complaint_contracts.privacy import mask_email, mask_phone
+
+from notify.sms.domain.numbers import NotAMobileNumber, normalise_mainland_mobile
 
 MAX_ADDRESS_LENGTH = 320
 
@@ -32,3 +34,22 @@ def looks_like_address(address: str | None) -> bool:
         return False
     local, at, domain = address.strip().rpartition("@")
     return bool(at and local and "." in domain and " " not in address.strip())
+
+
+def normalize_phone(phone: str) -> str:
+    """A phone number as it is hashed and matched (an inbound SMS's sender against the
+    numbers notify wrote to): a mainland mobile number as E.164, anything else its digits."""
+    try:
+        return normalise_mainland_mobile(phone)
+    except NotAMobileNumber:
+        return "".join(c for c in phone if c.isdigit())
+
+
+def masked_phone(phone: str) -> str:
+    """``+8613812345678`` → ``138****5678``-style: what rows, events and logs hold."""
+    return mask_phone(phone)
+
+
+def phone_hash(*, key: bytes, phone: str) -> str:
+    """Keyed hash of a phone number (:func:`recipient_hash` for numbers)."""
+    return hmac.new(key, normalize_phone(phone).encode(), hashlib.sha256).hexdigest()
