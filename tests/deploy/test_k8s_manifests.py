@@ -31,7 +31,7 @@ import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlsplit
 
 import pytest
@@ -41,6 +41,7 @@ from complaint_runtime.dev_identity import DevIdentity
 from complaint_runtime.errors import Unauthorized
 from complaint_runtime.identity import ServiceCaller, TokenVerifier, issue_token
 from complaint_runtime.signing_keys import SigningKey, TrustedKeys, service_of_kid
+from pydantic import SecretStr
 from pydantic_core import PydanticUndefined
 
 STRONG_SUFFIX = "-9fQ2zL7pW4vR8tN1mB6cX0sD5gH3jAk"
@@ -68,8 +69,9 @@ SERVICES = {  # name → (package, settings class)
     "notify": ("notify", "NotifySettings"),
     "console": ("console", "ConsoleSettings"),
 }
-# Settings that are secrets: wired from the Secret, never from a ConfigMap.
-SECRET_FIELD = re.compile(r"secret|_key$|password|username|^database_url$")
+# Settings that are secrets: wired from the Secret, never from a ConfigMap. Also any field
+# typed SecretStr (notify's NOTIFY_ROBOTS: webhook URLs holding the robots' keys).
+SECRET_FIELD = re.compile(r"secret|_key$|_token$|password|username|^database_url$")
 # Secrets a service runs without: notify's SMTP login (none: no login); keys derived from the
 # service's own AUTH_SIGNING_KEY when empty: notify's recipient hash key
 # (notify/messages/service.py recipient_hash_key) and the console's session key
@@ -78,6 +80,13 @@ OPTIONAL_SECRETS = {
     "smtp_username",
     "smtp_password",
     "notify_recipient_hash_key",
+    "notify_webhook_secret_key",  # derived too (notify/webhooks/sealing.py sealing_key)
+    "notify_reply_key",  # derived too (notify/replies/addressing.py reply_key)
+    # Channels off without them: no SMS (NOTIFY_SMS_PROVIDER=none; aliyun without the key
+    # stops notify at start-up, naming it), provider callbacks refused, no robots.
+    "notify_sms_access_key_secret",
+    "notify_sms_callback_token",
+    "notify_robots",
     "console_session_secret",
 }
 # Token settings every service reads from its ConfigMap: public, never from the Secret.
@@ -117,7 +126,8 @@ SIGNING_KEYS = {
 }
 # The development issuer's key id (README: the dev sign-in's tokens).
 DEV_ISSUER_KID = "dev-identity-provider"
-# The console's HTTPS egress (its OpenID Connect issuer): in the base, any address but these.
+# HTTPS egress (the console's OpenID Connect issuer; notify's SMS provider, robots and webhook
+# receivers): in the base, any address but these.
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
 HTTPS = 443
 
@@ -296,6 +306,14 @@ def settings_class(service: str) -> Any:
     return getattr(importlib.import_module(f"{package}.config"), name)
 
 
+def is_secret(name: str, info: Any) -> bool:
+    """A setting wired from the Secret: by its name, or typed SecretStr."""
+    return bool(SECRET_FIELD.search(name)) or SecretStr in (
+        info.annotation,
+        *get_args(info.annotation),
+    )
+
+
 def field_default(info: Any) -> Any:
     if info.default is not PydanticUndefined:
         return info.default
@@ -452,9 +470,8 @@ def test_settings_are_wired(
         if name == "auth_signing_key" and service not in SIGNING_KEYS:
             assert var not in env, f"{service} calls no service, yet gets a private key"
             continue
-        if SECRET_FIELD.search(name):
-            if name in OPTIONAL_SECRETS and var not in env:
-                continue
+        if is_secret(name, info):
+            # Optional ones too (marked optional): an operator sets them in the Secret alone.
             assert var in env, f"{service}: secret {var} is not wired"
             assert "secret" in env[var], f"{service}: secret {var} comes from {env[var]['from']}"
             secret_name, _, optional = env[var]["secret"]
@@ -779,9 +796,16 @@ def test_no_secret_value_comes_from_git(rendered: dict[str, list[Doc]]) -> None:
     # Production renders no Secret at all (the secret manager provides it); no overlay puts a
     # secret into a ConfigMap.
     assert by_kind(rendered["production"], "Secret") == {}
+    typed = {
+        name.upper()
+        for service in SERVICES
+        for name, info in settings_class(service).model_fields.items()
+        if is_secret(name, info)
+    }
     for overlay in (*OVERLAYS, MIGRATIONS_VARIANT):
         for configmap in by_kind(rendered[overlay], "ConfigMap").values():
-            leaked = [k for k in configmap.get("data", {}) if SECRET_FIELD.search(k.lower())]
+            data = configmap.get("data", {})
+            leaked = [k for k in data if SECRET_FIELD.search(k.lower()) or k in typed]
             assert not leaked, f"{overlay}: {configmap['metadata']['name']} holds {leaked}"
 
 
@@ -887,7 +911,15 @@ def test_network_policy_of_each_service(
         expected["intake"] = {(HTTP_PORT, "TCP")}
     if service == "notify":
         expected["intake"] = expected["feedback"] = {(HTTP_PORT, "TCP")}
-        smtp = {k: v for k, v in allowed(policy["egress"], "to").items() if k.startswith("ipBlock")}
+        # HTTPS to any public address in both overlays: a webhook receiver can be anywhere.
+        https = https_egress(policy)
+        assert_public_addresses_only(https)
+        expected.update({f"ipBlock:{block['cidr']}": {(HTTPS, "TCP")} for block in https})
+        smtp = {
+            k: v
+            for k, v in allowed(policy["egress"], "to").items()
+            if k.startswith("ipBlock") and (HTTPS, "TCP") not in v
+        }
         assert len(smtp) == 1
         assert next(iter(smtp.values())) == {(587, "TCP"), (25, "TCP")}
         expected.update(smtp)
@@ -897,16 +929,22 @@ def test_network_policy_of_each_service(
         expected.update({f"ipBlock:{block['cidr']}": {(HTTPS, "TCP")} for block in https})
         if overlay == "production":  # narrowed to the identity provider
             assert all(ipaddress.ip_network(b["cidr"]).prefixlen > 0 for b in https), https
-        else:  # any public address, never the cluster's own or link-local ranges
-            assert [b["cidr"] for b in https] == ["0.0.0.0/0"], https
-            excepted = [ipaddress.ip_network(cidr) for cidr in https[0].get("except", [])]
-            for private in map(ipaddress.ip_network, PRIVATE_RANGES):
-                assert any(private.subnet_of(e) for e in excepted), f"{private} not excepted"
+        else:
+            assert_public_addresses_only(https)
     assert allowed(policy["egress"], "to") == expected
 
 
+def assert_public_addresses_only(https: list[Doc]) -> None:
+    """Any public address, never the cluster's own or link-local ranges."""
+    assert [b["cidr"] for b in https] == ["0.0.0.0/0"], https
+    excepted = [ipaddress.IPv4Network(cidr) for cidr in https[0].get("except", [])]
+    for private in map(ipaddress.IPv4Network, PRIVATE_RANGES):
+        assert any(private.subnet_of(e) for e in excepted), f"{private} not excepted"
+
+
 def https_egress(policy: Doc) -> list[Doc]:
-    """The ipBlocks of the egress rules on port 443 (the console's identity provider)."""
+    """The ipBlocks of the egress rule on port 443 (the console's identity provider;
+    notify's SMS provider, robots and webhook receivers)."""
     rules = [rule for rule in policy["egress"] if (HTTPS, "TCP") in rule_ports(rule)]
     assert len(rules) == 1, rules
     assert rule_ports(rules[0]) == {(HTTPS, "TCP")}
