@@ -14,7 +14,7 @@ PY := .venv/bin/python
 PG ?= 0
 
 .PHONY: help install assets browser lint test test-unit test-db test-integration up down mail \
-	bench bench-quick eval-triage schemas kafka-jars clean audit-verify
+	outbox bench bench-quick eval-triage schemas kafka-jars clean audit-verify
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ up: install kafka-jars assets ## Run the platform locally (SQLite; PG=1 for Post
 
 mail: ## List the e-mails the platform sent (the development mail server of `make up`)
 	@$(PY) scripts/local_platform.py mail
+
+outbox: ## List everything notify sent in `make up`: e-mails, SMS, robot cards, webhooks (newest last)
+	@$(PY) scripts/local_platform.py outbox
 
 audit-verify: ## Verify every service's hash-chained audit log (of the platform `make up` runs)
 	$(PY) scripts/local_platform.py audit-verify

@@ -4,6 +4,11 @@ Kafka (and PostgreSQL with --postgres) come from `platform-infra`; each service 
 uvicorn on its own loopback port with its own database (SQLite files by default). What is
 running is recorded in .run/ so `make down` can stop it, and the URLs, the development API
 key and the Kafka address are written to .run/platform.env for scripts.
+
+notify's outgoing channels go to local fakes (`complaint_devinfra.fake_receivers`): SMS to a
+fake Alibaba Cloud API (which pushes delivery receipts back), staff notices to fake WeCom,
+DingTalk and Feishu robots, webhooks to a fake receiver subscribed to every event; each
+records what it got in .run/outbox/, and `make outbox` lists it with the e-mails.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import argparse
 import json
 import mailbox
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -23,6 +29,14 @@ from email.header import decode_header, make_header
 from pathlib import Path
 from secrets import token_urlsafe
 from typing import TYPE_CHECKING
+
+from local_channels import (
+    FAKES_PORT,
+    fake_receivers_env,
+    notify_channel_settings,
+    outbox,
+    subscribe_fake_webhook,
+)
 
 if TYPE_CHECKING:
     from complaint_runtime.dev_identity import DevIdentity
@@ -78,11 +92,18 @@ def read_env_file(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-    return dict(pairs)
+    return {key: _unquoted(value) for key, value in pairs}
+
+
+def _unquoted(value: str) -> str:
+    # A value written by write_env_file in shell quotes (a JSON key, say).
+    return shlex.split(value)[0] if value.startswith("'") else value
 
 
 def write_env_file(path: Path, values: dict[str, str]) -> None:
-    path.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
+    """KEY=value lines a shell can source (`set -a; . file`): a value with characters the
+    shell would read (braces, quotes, spaces: a JSON key) is single-quoted."""
+    path.write_text("".join(f"{key}={shlex.quote(value)}\n" for key, value in values.items()))
     path.chmod(0o600)
 
 
@@ -96,6 +117,12 @@ def secrets() -> dict[str, str]:
         ).stdout
         found.update(line.split("=", 1) for line in output.split())
     found.setdefault("FEEDBACK_LINK_SECRET", token_urlsafe(32))
+    # notify's fake SMS provider and robots check these exactly as the real ones would.
+    found.setdefault("NOTIFY_SMS_ACCESS_KEY_ID", "LTAIdev" + token_urlsafe(9))
+    found.setdefault("NOTIFY_SMS_ACCESS_KEY_SECRET", token_urlsafe(24))
+    found.setdefault("NOTIFY_SMS_CALLBACK_TOKEN", token_urlsafe(32))
+    found.setdefault("DEV_DINGTALK_SECRET", "SEC" + token_urlsafe(32))
+    found.setdefault("DEV_FEISHU_SECRET", token_urlsafe(24))
     # Token keys: a stand-in for the identity provider, and each service's own key pair.
     if "DEV_IDENTITY" not in found:
         from complaint_runtime.dev_identity import DevIdentity
@@ -153,6 +180,7 @@ def service_settings(urls: dict[str, str], keys: dict[str, str]) -> dict[str, di
             "INTAKE_INTERNAL_URL": urls["intake"],
             "FEEDBACK_INTERNAL_URL": urls["feedback"],
             "NOTIFY_STAFF_DIRECTORY": json.dumps(directory),
+            **notify_channel_settings(keys),
         },
         # The development sign-in page takes the role tokens printed below; no TLS here.
         "console": {
@@ -161,6 +189,17 @@ def service_settings(urls: dict[str, str], keys: dict[str, str]) -> dict[str, di
             "CONSOLE_ROUTING_URL": urls["routing"],
             "CONSOLE_SLA_WATCH_URL": urls["sla-watch"],
         },
+    }
+
+
+def start_fake_receivers(urls: dict[str, str], keys: dict[str, str]) -> dict[str, object]:
+    """The fake SMS provider, robots and webhook receiver, recording into .run/outbox."""
+    port = keys["FAKES_URL"].rsplit(":", 1)[1]
+    env = {**os.environ, **fake_receivers_env(urls["notify"], keys)}
+    command = [str(BIN / "python"), "-m", "complaint_devinfra.fake_receivers"]
+    return {
+        **start_process("fakes", [*command, "--port", port, "--record", str(RUN / "outbox")], env),
+        "url": keys["FAKES_URL"],
     }
 
 
@@ -195,6 +234,7 @@ def up(use_postgres: bool) -> None:
     bootstrap = infra["kafka"]["bootstrap_servers"]
     keys = secrets()
     keys["SMTP_PORT"] = str(free_port(SMTP_PORT))
+    keys["FAKES_URL"] = f"http://127.0.0.1:{free_port(FAKES_PORT)}"
     running: dict[str, dict[str, object]] = {}
     say(f"starting the development mail server on 127.0.0.1:{keys['SMTP_PORT']}")
     running["mail"] = start_process(
@@ -214,6 +254,9 @@ def up(use_postgres: bool) -> None:
     )
     (RUN / "services.json").write_text(json.dumps(running, indent=2))
     urls = {name: f"http://127.0.0.1:{free_port(port)}" for name, (_, port) in SERVICES.items()}
+    say(f"starting the fake SMS provider, robots and webhook receiver on {keys['FAKES_URL']}")
+    running["fakes"] = start_fake_receivers(urls, keys)
+    (RUN / "services.json").write_text(json.dumps(running, indent=2))
     own = service_settings(urls, keys)
     identity = dev_identity(keys)
     for name, (factory, _) in SERVICES.items():
@@ -249,11 +292,13 @@ def up(use_postgres: bool) -> None:
             "database": database_url,
         }
         (RUN / "services.json").write_text(json.dumps(running, indent=2))
-    for name in SERVICES:
+    for name in [*SERVICES, "fakes"]:
         info = running[name]
         wait_ready(name, str(info["url"]), Path(str(info["log"])))
         say(f"{name} ready")
     api_key = dev_api_key(str(running["intake"]["database"]), keys)
+    tokens = role_tokens(identity)
+    subscribe_fake_webhook(urls["notify"], keys["FAKES_URL"], tokens["ADMIN_TOKEN"])
     env_values = {
         "INTAKE_URL": urls["intake"],
         "ROUTING_URL": urls["routing"],
@@ -265,7 +310,9 @@ def up(use_postgres: bool) -> None:
         "INTAKE_API_KEY": api_key,
         "SMTP_URL": f"smtp://127.0.0.1:{keys['SMTP_PORT']}",
         "MAIL_DIR": str(RUN / "mail"),
-        **role_tokens(identity),
+        "FAKE_RECEIVERS_URL": keys["FAKES_URL"],
+        "OUTBOX_DIR": str(RUN / "outbox"),
+        **tokens,
         # Signs more development staff tokens: `routing-admin issue-token`.
         "DEV_ISSUER_SIGNING_KEY": identity.staff.private_jwk(),
     }
@@ -278,6 +325,7 @@ def up(use_postgres: bool) -> None:
         print(f"  {key}={shown}")
     print(f"\n  the console: {urls['console']}/signin (paste AGENT_TOKEN, LEAD_TOKEN, ...)")
     print(f"  e-mails land in {RUN / 'mail'} (list them with `make mail`)")
+    print(f"  SMS, robot cards and webhooks land in {RUN / 'outbox'} (`make outbox`)")
     print(f"  logs: {RUN / 'logs'}   settings and full tokens for scripts: {RUN / 'platform.env'}")
     print(f"  up in {time.monotonic() - started:.1f} s; stop with `make down`\n")
 
@@ -311,10 +359,14 @@ def role_tokens(identity: DevIdentity) -> dict[str, str]:
     }
 
 
+def _mails() -> list[mailbox.MaildirMessage]:
+    box = mailbox.Maildir(RUN / "mail", create=True)
+    return sorted(box, key=lambda m: m.get_date())
+
+
 def mail() -> None:
     """List what the development mail server received, newest last, with the last body."""
-    box = mailbox.Maildir(RUN / "mail", create=True)
-    messages = sorted(box, key=lambda m: m.get_date())
+    messages = _mails()
     if not messages:
         say(f"no e-mail yet in {RUN / 'mail'}")
         return
@@ -404,6 +456,7 @@ def down() -> None:
     for leftover in [*RUN.glob("*.db*"), RUN / "dev-api-key"]:
         leftover.unlink(missing_ok=True)
     shutil.rmtree(RUN / "mail", ignore_errors=True)
+    shutil.rmtree(RUN / "outbox", ignore_errors=True)
     say("stopped")
 
 
@@ -425,13 +478,15 @@ def stop_process(name: str, pid: int) -> None:
 
 def main() -> int | None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "mail", "audit-verify"])
+    parser.add_argument("command", choices=["up", "down", "mail", "outbox", "audit-verify"])
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     args = parser.parse_args()
     if args.command == "up":
         up(args.postgres)
     elif args.command == "mail":
         mail()
+    elif args.command == "outbox":
+        outbox(RUN, _mails())
     elif args.command == "audit-verify":
         return audit_verify()
     else:

@@ -30,9 +30,22 @@ def sqlite_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         )
         assert up.returncode == 0, up.stdout + up.stderr
         assert "INTAKE_API_KEY=" in up.stdout
-        values = dict(
-            line.split("=", 1) for line in (state / "platform.env").read_text().splitlines()
+        # The README's way to read the settings: sourced by a shell (a JSON key included).
+        sourced = subprocess.run(
+            ["bash", "-c", "set -a; . ./platform.env; set +a; env -0"],
+            cwd=state,
+            capture_output=True,
+            check=True,
         )
+        assert sourced.stderr == b"", sourced.stderr  # no "command not found"
+        environment = dict(
+            entry.split("=", 1) for entry in sourced.stdout.decode().split("\0") if "=" in entry
+        )
+        written = (
+            line.split("=", 1)[0] for line in (state / "platform.env").read_text().splitlines()
+        )
+        values = {key: environment[key] for key in written}
+        assert values["DEV_ISSUER_SIGNING_KEY"].startswith("{")
         yield values
     finally:
         subprocess.run([*script, "down"], env=env, capture_output=True, timeout=120, cwd=ROOT)
