@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import RecordMetadata
 from complaint_devinfra import KafkaEndpoint, KafkaError, LocalKafka
+from complaint_devinfra import kafka as kafka_module
 from complaint_devinfra.kafka import KafkaRestartWarning
 
 
@@ -135,9 +137,38 @@ async def _group_errors(bootstrap: str, group: str) -> list[int]:
         await admin.close()
 
 
-def test_a_restart_whose_group_coordinator_hangs_is_tried_again() -> None:
+def test_the_readiness_groups_cover_every_offsets_partition_as_kafka_places_them() -> None:
+    # Java: "hello".hashCode() == 99162322; Kafka places a group by abs(hash) % partitions.
+    assert kafka_module._java_string_hash("hello") == 99162322
+    assert kafka_module._java_string_hash("polygenelubricants") == -(1 << 31)
+    assert kafka_module.offsets_partition("polygenelubricants", 10) == 0  # Utils.abs(MIN) = 0
+    groups = kafka_module.readiness_groups(10)
+    assert [kafka_module.offsets_partition(g, 10) for g in groups] == list(range(10))
+
+
+def test_the_group_probe_answers_with_several_groups() -> None:
+    """aiokafka misreads a DescribeGroups answer with two groups: asked all at once, the
+    probe never passed on a broker with two groups or more."""
+    kafka = LocalKafka(startup_timeout=30)
+    try:
+        kafka.start()
+        topic = _topic("probe")
+        kafka.create_topics([(topic, 1)])
+        asyncio.run(_produce(kafka.bootstrap_servers, topic, b"x"))
+        for group in ("probe-a", "probe-b", "probe-c"):
+            asyncio.run(_commit_in_group(kafka.bootstrap_servers, topic, group))
+        assert asyncio.run(kafka._answers_groups())
+    finally:
+        kafka.destroy()
+
+
+def test_a_restart_whose_group_coordinator_hangs_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A restarted broker counts as started once its groups answer; one that hangs there
-    is killed (its thread dump kept) and started again, more than once if need be."""
+    is killed (its thread dump kept where the suite's clean-up leaves it) and started
+    again, more than once if need be."""
+    monkeypatch.setenv("KAFKA_HANG_DIR", str(tmp_path / "hangs"))
     kafka = LocalKafka(startup_timeout=30, restart_timeout=8)
     try:
         kafka.start()
@@ -167,6 +198,13 @@ def test_a_restart_whose_group_coordinator_hangs_is_tried_again() -> None:
         assert kafka.pid not in hung_pids
         assert kafka.stdout_path is not None
         assert kafka.stdout_path.read_text(errors="replace").count("Full thread dump") == 2
+        # Each hung attempt's dump and log were copied out, and the warning says where.
+        kept = sorted((tmp_path / "hangs").iterdir())
+        assert [k.name.rsplit("-", 1)[-1] for k in kept] == ["attempt1", "attempt2"]
+        for attempt, copy in zip(warned, kept, strict=True):
+            assert str(copy) in str(attempt.message)
+            assert "Full thread dump" in (copy / "kafka.out").read_text(errors="replace")
+            assert (copy / "broker.log").stat().st_size > 0
         # Started means the group coordinator answers for the group committed before.
         assert asyncio.run(_group_errors(kafka.bootstrap_servers, group)) == [0]
     finally:

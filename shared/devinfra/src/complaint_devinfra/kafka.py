@@ -29,6 +29,36 @@ class KafkaHung(KafkaError):
 
 
 RESTART_ATTEMPTS = 3
+HANG_EVIDENCE_BYTES = 4 * 1024 * 1024  # the end of each log kept from a hung restart
+OFFSETS_PARTITIONS = 10  # __consumer_offsets' partitions (offsets.topic.num.partitions)
+
+
+def _java_string_hash(text: str) -> int:
+    """Java's ``String.hashCode`` of an ASCII string (a signed 32-bit int)."""
+    value = 0
+    for char in text:
+        value = (31 * value + ord(char)) & 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def offsets_partition(group_id: str, partitions: int) -> int:
+    """The ``__consumer_offsets`` partition Kafka keeps ``group_id`` on
+    (``Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions``)."""
+    code = _java_string_hash(group_id)
+    return (0 if code == -(1 << 31) else abs(code)) % partitions
+
+
+def readiness_groups(partitions: int) -> list[str]:
+    """One made-up group id per ``__consumer_offsets`` partition: the coordinator answers
+    such a group (state Dead, no error) only once it has loaded its partition, and
+    ``COORDINATOR_LOAD_IN_PROGRESS`` or ``NOT_COORDINATOR`` before."""
+    found: dict[int, str] = {}
+    index = 0
+    while len(found) < partitions:
+        name = f"devinfra-readiness-{index}"
+        found.setdefault(offsets_partition(name, partitions), name)
+        index += 1
+    return [found[partition] for partition in range(partitions)]
 
 
 class KafkaRestartWarning(RuntimeWarning):
@@ -131,12 +161,14 @@ class LocalKafka(KafkaEndpoint):
         """Start the broker (formatting storage on first start) and wait until it answers.
 
         A restart on existing data waits for the group coordinator too: a broker that
-        answers metadata but never loads its groups serves no consumer. In about one restart
-        after SIGKILL in four or five (CI and here), the broker stops halfway through taking
-        its partitions' leadership, for good; like a liveness probe, such a restart is
-        killed after ``restart_timeout`` s and tried again (up to ``RESTART_ATTEMPTS``), the
-        hung JVM's thread dump kept in its console log (``kafka.out``) and a
-        :class:`KafkaRestartWarning` each time.
+        answers metadata but has not loaded its groups serves no consumer yet (after a
+        SIGKILL it waits out its old session, is fenced, unloads and loads them again). A
+        restart whose coordinator still does not answer after ``restart_timeout`` s is
+        killed and tried again (up to ``RESTART_ATTEMPTS``), its thread dump and log kept
+        (:meth:`_keep_hang_evidence`) and a :class:`KafkaRestartWarning` each time: a safety
+        net. The "hangs" seen until 2026-12-07 were the probe's own: aiokafka misreads a
+        DescribeGroups answer holding two groups (see :meth:`_answers`), so with two
+        groups or more the probe never passed, while the broker had loaded everything.
         """
         if self.is_running:
             return
@@ -153,10 +185,12 @@ class LocalKafka(KafkaEndpoint):
                 if attempt == RESTART_ATTEMPTS:
                     raise
                 first_line = str(hung).splitlines()[0]
+                kept = self._keep_hang_evidence(attempt)
                 # A warning, not a print: pytest lists it in its summary even when every
                 # test passes, so a hang that a retry hid is still seen.
                 warnings.warn(
-                    f"{first_line}; starting it again (attempt {attempt + 1})",
+                    f"{first_line}; thread dump and broker log kept in {kept}; "
+                    f"starting it again (attempt {attempt + 1})",
                     KafkaRestartWarning,
                     stacklevel=2,
                 )
@@ -264,6 +298,23 @@ class LocalKafka(KafkaEndpoint):
             _proc.untrack_group(self._proc.pid)
         self._proc = None
 
+    def _keep_hang_evidence(self, attempt: int) -> Path | None:
+        """Copy the hung broker's console (its thread dump) and the end of its log where the
+        suite's clean-up does not delete them (``KAFKA_HANG_DIR``, else the temporary
+        directory's ``kafka-hangs``), to read why a restart did not come back."""
+        base = Path(os.environ.get("KAFKA_HANG_DIR") or Path(tempfile.gettempdir()) / "kafka-hangs")
+        kept = base / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-attempt{attempt}"
+        try:
+            kept.mkdir(parents=True, exist_ok=True)
+            for source in (self.stdout_path, self.log_path):
+                if source is not None and source.exists():
+                    with source.open("rb") as whole:
+                        whole.seek(max(source.stat().st_size - HANG_EVIDENCE_BYTES, 0))
+                        (kept / source.name).write_bytes(whole.read())
+        except OSError:
+            return None
+        return kept
+
     def _dump_threads(self) -> None:
         """SIGQUIT: the JVM writes every thread's stack to its console (kafka.out)."""
         if self._proc is not None and self._proc.poll() is None:
@@ -308,8 +359,9 @@ class LocalKafka(KafkaEndpoint):
         return "".join(f"{line}\n" for line in unique[-limit:])
 
     async def _answers_groups(self) -> bool:
-        """Metadata, and every consumer group described without an error: the group
-        coordinator has loaded every partition of ``__consumer_offsets`` holding one."""
+        """Metadata, and the group coordinator answering for every partition of
+        ``__consumer_offsets`` (a made-up group on each, :func:`readiness_groups`) and for
+        every existing group: each described without an error."""
         return await self._answers(groups=True)
 
     async def _answers_metadata(self) -> bool:
@@ -328,9 +380,14 @@ class LocalKafka(KafkaEndpoint):
             if not groups:
                 return True
             names = [group[0] for group in await admin.list_consumer_groups()]
-            for response in await admin.describe_consumer_groups(names) if names else []:
-                if any(group[0] != 0 for group in response.groups):  # its error code
-                    return False
+            # One group per DescribeGroups: aiokafka 0.14 decodes the v3 answer with the v2
+            # schema (no authorized_operations), so a second group in one answer is misread
+            # and the connection dropped ("Buffer underrun decoding string"): a probe asking
+            # for all groups at once never passed with two groups or more.
+            for name in [*readiness_groups(OFFSETS_PARTITIONS), *names]:
+                for response in await admin.describe_consumer_groups([name]):
+                    if any(group[0] != 0 for group in response.groups):  # its error code
+                        return False
             return True
         except Exception:
             return False
@@ -359,7 +416,7 @@ class LocalKafka(KafkaEndpoint):
             "share.coordinator.state.topic.min.isr": "1",
             # Internal topics default to 50 partitions: slow to create on 2 cores
             # and pointless on one broker.
-            "offsets.topic.num.partitions": "10",
+            "offsets.topic.num.partitions": str(OFFSETS_PARTITIONS),
             "transaction.state.log.num.partitions": "10",
             "group.initial.rebalance.delay.ms": "0",
             # After a kill -9 the controller rejects the restarted broker's
