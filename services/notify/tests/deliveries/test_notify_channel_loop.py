@@ -73,8 +73,8 @@ class Recorded:
         self.sent.append(message)
         return SendReceipt(channel=self.channel, provider_message_id=f"biz-{len(self.sent)}")  # type: ignore[arg-type]
 
-    def has_robot(self, team: str | None) -> bool:
-        return team in self.teams
+    def channel_for(self, team: str | None) -> str | None:
+        return self.channel if team in self.teams else None
 
     async def aclose(self) -> None:
         """Nothing held."""
@@ -445,3 +445,64 @@ async def test_while_it_is_sent_the_row_already_says_where_it_goes(harness: Harn
     await harness.record(example_for(ComplaintReceived), topics.INTAKE)
     await harness.loop().run_once()
     assert seen == [("sending", "sms", "138****5678")]
+
+
+async def test_an_error_other_than_the_channel_s_answer_during_a_send_is_uncertain(
+    harness: Harness,
+) -> None:
+    """E.g. a provider that took the SMS and answered a body that cannot be decoded: it may
+    have gone, so it is neither repeated nor handed to e-mail."""
+
+    async def broken(message: Any) -> SendReceipt:
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    harness.sms.send = broken  # type: ignore[method-assign]
+    await harness.record(example_for(ComplaintResolved), topics.ROUTING)
+    loop = harness.loop()
+    await loop.run_once()
+    await loop.run_once()
+    [row] = await harness.rows()
+    assert (row.status, row.channel, row.failed_channels) == ("uncertain", "sms", None)
+    assert "UnicodeDecodeError during the send" in (row.last_error or "")
+    assert harness.email.sent == []
+
+
+async def test_a_robot_s_refusal_is_reported_on_the_robot_s_channel(harness: Harness) -> None:
+    harness.robots.failures.append(SendError("93000 invalid webhook key", retryable=False))
+    await harness.record(example_for(SlaBreached), topics.SLA, team_chat=True)
+    await harness.loop().run_once()
+    [row] = [r for r in await harness.rows() if r.recipient_role == "team_chat"]
+    assert (row.status, row.channel) == ("failed", "wecom")
+    [failed] = [e for e in await harness.events() if isinstance(e, NotificationFailed)]
+    assert failed.channel == "wecom"
+    assert failed.recipient_role == "team_chat"
+
+
+async def test_an_outcome_not_recorded_is_recovered_by_the_same_process(
+    harness: Harness,
+) -> None:
+    """With one notify only: its own claims are recovered once it took a new claimer id."""
+    await harness.record(example_for(ComplaintResolved), topics.ROUTING)
+    loop = harness.loop(notify_sending_lease_s=0)
+    recorder = loop._outcomes
+    finish_sent = recorder.finish_sent
+    calls = 0
+
+    async def database_down_once(**kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("database unreachable")
+        await finish_sent(**kwargs)
+
+    recorder.finish_sent = database_down_once  # type: ignore[method-assign]
+    first_claimer = loop.instance_id
+    await loop.run_once()
+    [row] = await harness.rows()
+    assert row.status == "sending"
+    assert loop.instance_id != first_claimer
+    harness.now += timedelta(seconds=1)
+    await loop.run_once()
+    [row] = await harness.rows()
+    assert row.status == "uncertain"  # it went out (the SMS was taken): never resent
+    assert len(harness.sms.sent) == 1

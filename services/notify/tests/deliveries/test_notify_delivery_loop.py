@@ -356,15 +356,19 @@ async def test_smtp_down_is_retried_with_backoff_then_failed(harness: Harness) -
         await asyncio.sleep(0.03)
         await loop.run_once()
     [row] = await harness.rows()
-    # Retried (full jitter under a 0.02 s cap) until the window closed, then final.
+    # Retried (full jitter under a 0.02 s cap) until the window closed; then e-mail has
+    # failed for good and, with no other channel for this customer, the delivery too.
     assert row.status == "failed"
+    assert row.failed_channels == ["email"]
     assert row.attempts > 2
     assert row.finished_at is not None
     assert (row.finished_at - row.first_attempt_at).total_seconds() >= 0.3
-    assert "SMTP unavailable" in (row.last_error or "")
+    assert "email: failed for good" in (row.last_error or "")
     failures = [e.data for _, e in await harness.events()]
     assert all(isinstance(f, NotificationFailed) for f in failures)
-    assert [f.final for f in failures] == [False] * (row.attempts - 1) + [True]  # type: ignore[union-attr]
+    assert [f.final for f in failures] == [False] * (len(failures) - 1) + [True]  # type: ignore[union-attr]
+    assert all("SMTP unavailable" in f.error for f in failures[:-1])  # type: ignore[union-attr]
+    assert failures[-1].reason == "no_channel"  # type: ignore[union-attr]
     assert failures[0].next_attempt_at is not None  # type: ignore[union-attr]
     assert harness.sink.messages == []
     assert_no_raw_contacts(await harness.events())
@@ -398,7 +402,7 @@ async def test_a_refused_recipient_fails_at_once_with_the_address_masked(harness
     [row] = await harness.rows()
     # ... and there is none (no SMS provider here): final, the customer is not reached.
     assert row.status == "failed"
-    assert "email: refused this message" in (row.last_error or "")
+    assert "email: failed for good for this message" in (row.last_error or "")
     first, final = (e.data for _, e in await harness.events())
     assert isinstance(first, NotificationFailed)
     assert not first.final

@@ -36,7 +36,7 @@ def test_a_channel_that_refused_the_message_is_not_tried_again() -> None:
     assert choice.channel == "sms"
     none = choose(preferred="email", order=ORDER, unusable={"sms": "no phone"}, failed=["email"])
     assert none.channel is None
-    assert "email: refused this message" in explain(none, "email")
+    assert "email: failed for good for this message" in explain(none, "email")
     assert "sms: no phone" in explain(none, "email")
 
 

@@ -1,6 +1,7 @@
 """Replies and suppressions on the suite's PostgreSQL (migrated to head): the same reply
 stored twice at once is one row (ON CONFLICT DO NOTHING), two forwarder claims at once
-take disjoint replies (SKIP LOCKED), a suppression recorded twice is one row."""
+take disjoint replies (SKIP LOCKED), a suppression recorded twice is one row, a reply
+with NUL and other control characters is stored without them."""
 
 from __future__ import annotations
 
@@ -21,14 +22,14 @@ COMPLAINT_ID = "0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40"
 LOCK_WAIT_S = 5.0
 
 
-async def _store(database: Database, external_id: str) -> bool:
+async def _store(database: Database, external_id: str, text: str = "Still no refund.") -> bool:
     async with database.unit_of_work() as uow:
         return await service.store_reply(
             uow.session,
             complaint_id=COMPLAINT_ID,
             channel="email",
             external_id=external_id,
-            text="Still no refund.",
+            text=text,
             now=utcnow(),
         )
 
@@ -45,6 +46,18 @@ async def test_the_same_reply_stored_twice_at_once_is_one_row(
     results = await asyncio.gather(*(_store(database, "<same@example.com>") for _ in range(4)))
     assert sorted(results) == [False, False, False, True]
     assert await _count(database, InboundReply) == 1
+
+
+async def test_a_reply_with_control_characters_is_stored_without_them(
+    postgres_database: NewDatabase,
+) -> None:
+    # PostgreSQL refuses NUL in text (the SMTP endpoint answered 451 for ever), and intake
+    # refuses the other control characters (the reply was refused and lost).
+    database = await postgres_database(MIGRATIONS)
+    assert await _store(database, "<nul@example.com>", "Still\x00 no\x1b refund\x7f.\r\n\tOK")
+    async with database.sessions() as session:
+        (row,) = await session.scalars(select(InboundReply))
+    assert row.text == "Still no refund.\r\n\tOK"
 
 
 async def test_two_claims_at_once_take_disjoint_replies(postgres_database: NewDatabase) -> None:

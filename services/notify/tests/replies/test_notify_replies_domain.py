@@ -20,7 +20,14 @@ from notify.replies.domain.addresses import (
 )
 from notify.replies.domain.bounces import bounced_delivery_id, is_delivery_report
 from notify.replies.domain.sms import MalformedInbound, is_unsubscribe, parse_aliyun_sms_up
-from notify.replies.domain.text import MAX_TEXT, html_to_text, reply_text, strip_quoted
+from notify.replies.domain.text import (
+    MAX_HTML,
+    MAX_TEXT,
+    html_to_text,
+    reply_text,
+    storable_text,
+    strip_quoted,
+)
 
 KEY = b"k" * 32
 DOMAIN = "replies.example.org"
@@ -65,6 +72,10 @@ def test_a_tag_does_not_fit_another_complaint(first: str, second: str) -> None:
         "someone@replies.example.org",
         "reply+abc@replies.example.org",
         f"reply+{uuid.uuid4()}.{'0' * TAG_HEX}@replies.example.org",
+        # Non-ASCII tags: hmac.compare_digest would raise TypeError (RCPT answered 500).
+        f"reply+{uuid.uuid4()}.{'é' * TAG_HEX}@replies.example.org",
+        f"reply+{uuid.uuid4()}.{'０' * TAG_HEX}@replies.example.org",
+        f"reply+{uuid.uuid4()}\n.{'0' * TAG_HEX}@replies.example.org",
         "",
         "@",
     ],
@@ -133,6 +144,36 @@ def test_an_html_only_reply_is_stripped_of_tags_and_quotes() -> None:
 
 def test_html_to_text_keeps_no_markup() -> None:
     assert html_to_text("<p>a</p><p>b<b>c</b></p>").split() == ["a", "bc"]
+
+
+def test_html_to_text_hides_what_a_browser_hides() -> None:
+    markup = (
+        "<!DOCTYPE html><html><head><title>T</title><style>p{}</style></head><body>"
+        "<div>Hi &amp; a < b<br/>x</div><!-- note -->"
+        "<blockquote>q<blockquote>qq</blockquote>still q</blockquote>"
+        "<p>after</p><script>if (a<b) {}</script><li>end</li></body></html>"
+    )
+    assert html_to_text(markup).split("\n") == ["", "Hi & a < b", "x", "", "after", "", "end", ""]
+
+
+@pytest.mark.parametrize("markup", ["see <a href='x", "see <!-- x", "see <blockquote>x"])
+def test_html_to_text_drops_what_follows_an_unclosed_tag(markup: str) -> None:
+    assert html_to_text(markup) == "see "
+
+
+@pytest.mark.parametrize("unit", ["<script", "<", "<a ", '<a x="', "</", "<!--", "<br<br"])
+def test_pathological_html_is_read_in_bounded_work(unit: str) -> None:
+    # 500 KB of unclosed tags took minutes with the former regular expressions (on the
+    # event loop); the parse now reads at most MAX_HTML characters in one linear pass.
+    markup = unit * (500_000 // len(unit))
+    assert len(html_to_text(markup)) <= MAX_HTML
+    assert len(reply_text(_mail(html=f"<p>Words</p>{markup}"))) <= MAX_TEXT
+
+
+def test_control_characters_are_dropped_and_the_rest_kept() -> None:
+    text = "a\x00b\x01\x08\x0b\x0c\x0e\x1f\x7fc\td\r\ne\u0085f\u2028g é 长"
+    assert storable_text(text) == "abc\td\r\ne\u0085f\u2028g é 长"
+    assert reply_text(_mail(plain="Still\x00 no\x1b refund\x7f")) == "Still no refund"
 
 
 def test_a_long_reply_is_bounded() -> None:

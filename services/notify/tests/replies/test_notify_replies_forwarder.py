@@ -1,7 +1,8 @@
 """The forwarder against a fake intake on loopback: while intake is down a reply waits
 (back-off, never dropped), once it is up the reply is posted once with notify's token for
 intake and marked forwarded (its text blanked); intake's refusal (409 withdrawn) is
-recorded as refused with the reason and never retried."""
+recorded as refused with the reason and never retried; intake's 422 (the text refused as
+invalid, notify's fault) is final too, and logged as an error."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import jwt
 import pytest
+import structlog
 from complaint_runtime.database import utcnow
 from notify.adapters.internal_api import InternalApi
 from notify.replies import service
@@ -171,6 +173,38 @@ async def test_a_refusal_is_recorded_and_not_retried(
         "",
     )
     assert len(fake.posts) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "level"),
+    [(422, "invalid-input", "error"), (409, "complaint-withdrawn", "info")],
+)
+async def test_an_invalid_input_refusal_is_an_error(
+    notify: Notify,
+    api: InternalApi,
+    start_intake: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    kind: str,
+    level: str,
+) -> None:
+    t0 = utcnow()
+    await store(notify, t0)
+    problem = {"type": f"https://docs.opencomplaints.org/problems/{kind}", "status": status}
+    fake = start_intake(status, problem)
+    with structlog.testing.capture_logs() as logs:
+        # A fresh logger: the module's may be cached with the processors of an earlier test.
+        monkeypatch.setattr(service, "log", structlog.get_logger(service.__name__))
+        for hours in (0, 1):
+            now = t0 + timedelta(hours=hours)
+            await service.forward_due(
+                database=notify.deps.database, api=api, backoff=BACKOFF, now=lambda n=now: n
+            )
+    (refused,) = await rows(notify)
+    assert (refused.status, refused.last_error) == ("refused", f"{status} {kind}")
+    assert len(fake.posts) == 1  # final: never offered again
+    (logged,) = [e for e in logs if e.get("reply_id") == refused.reply_id]
+    assert (logged["log_level"], logged["refusal"]) == (level, f"{status} {kind}")
 
 
 async def test_a_server_error_is_retried(

@@ -77,6 +77,20 @@ async def test_a_reply_joins_the_latest_texted_complaint_once(notify: Notify) ->
     ]
 
 
+async def test_control_characters_are_dropped_from_an_sms_reply(notify: Notify) -> None:
+    # intake refuses them in a message: kept, the reply would be refused there and lost.
+    # (NUL never gets this far: the runtime refuses it in every request.)
+    await texted(notify)
+    body = push({"content": "\x08\x1b还是没有\x7f收到退款\n", "sequence_id": 1002})
+    assert (await post(notify, body)).status_code == 200
+    async with notify.deps.database.sessions() as session:
+        rows = list(await session.scalars(select(InboundReply)))
+    assert [r.text for r in rows] == ["还是没有收到退款"]
+    assert (await post(notify, push({"content": "\x01\x1f", "sequence_id": 1003}))).is_success
+    async with notify.deps.database.sessions() as session:
+        assert len(list(await session.scalars(select(InboundReply)))) == 1  # nothing left
+
+
 @pytest.mark.parametrize("word", ["TD", "退订", "stop"])
 async def test_an_unsubscribe_word_suppresses_the_number(notify: Notify, word: str) -> None:
     key = await texted(notify)

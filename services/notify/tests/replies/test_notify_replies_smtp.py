@@ -2,17 +2,20 @@
 a reply to a valid reply address is committed before 250 and stored once; a made-up or
 altered address is refused at RCPT (550); a message over the size bound is refused (552);
 a bounce report (DSN) of one of notify's e-mails suppresses that address; an out-of-office
-answer is accepted but not taken as the customer's words."""
+answer is accepted but not taken as the customer's words; the message is parsed off the
+event loop; control characters are dropped from the stored text."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
 from complaint_runtime.database import utcnow
+from notify.replies import service
 from notify.replies.db import InboundReply
 from notify.replies.smtp import ReplyEndpoint, ReplyHandler
 from notify.suppressions.db import Suppression
@@ -87,6 +90,42 @@ async def test_an_altered_address_is_refused(notify: Notify, endpoint: int) -> N
             await send(endpoint, reply(to), to=to)
         assert refused.value.recipients[0].code == 550
     assert await stored(notify) == []
+
+
+@pytest.mark.parametrize("tag", ["é" * 20, "０" * 20])
+async def test_an_address_with_other_characters_is_refused(
+    notify: Notify, endpoint: int, tag: str
+) -> None:
+    # hmac.compare_digest raised TypeError on a non-ASCII tag: aiosmtpd answered 500.
+    to = f"reply+{COMPLAINT_ID}.{tag}@replies.example.org"
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=endpoint, timeout=10) as smtp:
+        await smtp.mail("zhang.wei@example.com", options=["SMTPUTF8"])
+        with pytest.raises(aiosmtplib.SMTPRecipientRefused) as refused:
+            await smtp.rcpt(to, encoding="utf-8")
+    assert refused.value.code == 550
+    assert await stored(notify) == []
+
+
+async def test_a_message_is_read_off_the_event_loop(
+    notify: Notify, endpoint: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Parsing and text extraction are CPU work on what a stranger sent: in a worker thread
+    # they cannot hold up the event loop that serves everything else in notify.
+    threads: list[threading.Thread] = []
+    read_email = service.read_email
+
+    def recording(raw: bytes) -> service.InboundEmail:
+        threads.append(threading.current_thread())
+        return read_email(raw)
+
+    monkeypatch.setattr(service, "read_email", recording)
+    address = notify.replies.addressing.reply_address(COMPLAINT_ID)
+    assert address is not None
+    await send(endpoint, reply(address, "Still\x00 no\x1b refund."))
+    assert threads
+    assert threads[0] is not threading.main_thread()
+    (row,) = await stored(notify)
+    assert row.text == "Still no refund."
 
 
 async def test_a_message_too_large_is_refused(notify: Notify, endpoint: int) -> None:

@@ -112,7 +112,8 @@ class FakeRobots:
     Paths: ``/wecom/...``, ``/dingtalk/...``, ``/feishu/...`` validate the request with the
     receiver above and answer as the vendor (its signature error if the check fails);
     ``/answer/<status>`` answers that status with the body set in ``answers``; ``/hang``
-    answers nothing until the test ends; ``/drip`` answers one byte at a time."""
+    answers nothing until the test ends; ``/drip`` answers one byte at a time; ``/gzip``
+    answers 200 ``Content-Encoding: gzip`` with a body that is not gzip."""
 
     base: str
     now_ms: int
@@ -158,6 +159,13 @@ class _Handler(BaseHTTPRequestHandler):
             robots.release.wait(timeout=30)
         elif path == "/drip":
             self._drip(robots.release)
+        elif path == "/gzip":
+            payload = b'{"errcode": 0, "errmsg": "ok"}'  # taken, but not gzip as it claims
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
         elif path.startswith("/answer/"):
             self._answer(int(path.rsplit("/", 1)[1]), robots.answers.get(path, b""))
         else:

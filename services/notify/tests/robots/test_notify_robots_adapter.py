@@ -1,4 +1,5 @@
-"""The adapter against a loopback server playing the vendors: ok, vendor errors, 500, a hang."""
+"""The adapter against a loopback server playing the vendors: ok, vendor errors, 500, a hang,
+an answer that cannot be decoded."""
 
 from __future__ import annotations
 
@@ -116,6 +117,17 @@ async def test_a_dripping_answer_is_cut_off_by_the_whole_call_timeout(
     request = RobotRequest(vendor="wecom", url=f"{fake_robots.base}/drip", body={})
     outcome = await post(client, request, timeout_s=0.5)
     assert (outcome.kind, outcome.reason, outcome.maybe_delivered) == ("retry", "timeout", True)
+
+
+async def test_an_answer_that_cannot_be_decoded_may_have_been_delivered(
+    client: httpx.AsyncClient, fake_robots: FakeRobots
+) -> None:
+    # httpx's DecodingError is a RequestError, not a TransportError: it must not escape,
+    # and the robot took the post, so neither a plain retry nor a refusal.
+    request = RobotRequest(vendor="wecom", url=f"{fake_robots.base}/gzip", body={})
+    outcome = await post(client, request, timeout_s=5)
+    assert (outcome.kind, outcome.maybe_delivered) == ("retry", True)
+    assert len(fake_robots.received) == 1
 
 
 async def test_a_broken_string_in_the_notice_is_still_sent(

@@ -1,7 +1,8 @@
 """The SMS tests' local Alibaba Cloud SMS server: a real HTTP server on loopback that checks
 every request's signature with its own implementation of the documented algorithm
 (``urllib.parse.quote`` based, not the adapter's code) and answers what the test queued: a
-JSON answer (OK with a BizId, a throttling code, a refused template ...), or nothing at all
+JSON answer (OK with a BizId, a throttling code, a refused template ...), raw bytes with the
+headers the test chose (a body its ``Content-Encoding`` does not describe), or nothing at all
 (a hang, until the test ends)."""
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def reference_signature(method: str, params: dict[str, str], secret: str) -> str
 
 @dataclass
 class FakeAliyun:
-    """Answers queued replies in order: ``("json", status, body)``, ``("hang",)``."""
+    """Answers queued replies in order: ``("json", status, body)``,
+    ``("raw", status, headers, body)``, ``("hang",)``."""
 
     url: str = ""
     replies: list[tuple[Any, ...]] = field(default_factory=list)
@@ -73,6 +75,14 @@ def make_handler(fake: FakeAliyun) -> type[BaseHTTPRequestHandler]:
             expected = reference_signature("POST", params, SECRET)
             if params.get("Signature") != expected:
                 self.answer(400, {"Code": "SignatureDoesNotMatch", "Message": "bad signature"})
+                return
+            if reply[0] == "raw":
+                _, status, headers, data = reply
+                self.send_response(status)
+                for name, value in {"Content-Length": str(len(data)), **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
                 return
             _, status, body = reply
             self.answer(status, body)

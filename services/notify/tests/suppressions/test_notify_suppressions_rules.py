@@ -68,6 +68,12 @@ def test_garbage_names_nothing(token: str) -> None:
     assert verify_unsubscribe_token(token, key=KEY) is None
 
 
+@pytest.mark.parametrize("tag", ["é" * TOKEN_TAG_HEX, "０" * TOKEN_TAG_HEX, "g" * TOKEN_TAG_HEX])
+def test_a_tag_of_other_characters_names_nothing(tag: str) -> None:
+    # Non-ASCII: hmac.compare_digest would raise TypeError (a 500 on the unsubscribe page).
+    assert verify_unsubscribe_token(f"0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40.{tag}", key=KEY) is None
+
+
 def test_another_key_names_nothing() -> None:
     token = unsubscribe_token("0195f3c2-7a10-7c4e-9b2d-3f6a8e1d2c40", key=KEY)
     assert verify_unsubscribe_token(token, key=b"v" * 32) is None

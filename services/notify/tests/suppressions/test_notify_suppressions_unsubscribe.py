@@ -70,6 +70,16 @@ async def test_a_forged_or_unknown_link_unsubscribes_nobody(notify: Notify) -> N
     assert await suppressions(notify) == []
 
 
+async def test_a_token_of_other_characters_is_a_404_not_a_500(notify: Notify) -> None:
+    await notify.add_delivery(delivery_id=DELIVERY_ID, recipient_key=KEY)
+    async with notify.client() as client:
+        for tag in ("é" * 32, "０" * 32):
+            params = {"token": f"{DELIVERY_ID}.{tag}"}
+            assert (await client.get("/v1/unsubscribe", params=params)).status_code == 404
+            assert (await client.post("/v1/unsubscribe", params=params)).status_code == 404
+    assert await suppressions(notify) == []
+
+
 async def test_a_bounce_suppresses_every_email(notify: Notify) -> None:
     await notify.add_delivery(delivery_id=DELIVERY_ID, recipient_key=KEY)
     async with notify.deps.database.unit_of_work() as uow:

@@ -3,7 +3,8 @@
 A :class:`Receiver` records every request and answers as its ``mode`` says: ``ok`` (204),
 ``fail`` (500 for the first ``failures`` requests, then 204), ``hang`` (answers only after
 ``hang_s``), ``redirect`` (302 to ``location``), ``busy`` (503 with ``Retry-After: 120``),
-``gone`` (410). With ``secrets`` set it verifies each request with the Standard Webhooks
+``gone`` (410), ``status`` (``status`` with an empty body). ``busy``'s header is
+``retry_after``. With ``secrets`` set it verifies each request with the Standard Webhooks
 reference library (``standardwebhooks``) and answers 401 to one that does not verify.
 """
 
@@ -41,6 +42,8 @@ class Receiver:
     failures: int = 0
     hang_s: float = 5.0
     location: str = ""
+    retry_after: str = "120"
+    status: int = 204
     secrets: list[str] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     url: str = ""
@@ -54,6 +57,27 @@ class Receiver:
         return True
 
 
+def _respond(handler: Any, receiver: Receiver, verified: bool | None) -> None:
+    """Answer as the receiver's mode says (``handler`` is the request's handler)."""
+    if verified is False:
+        handler.answer(401, b"bad signature")
+    elif receiver.mode == "fail" and len(receiver.requests) <= receiver.failures:
+        handler.answer(500, b"down for a moment, call 13812345678")
+    elif receiver.mode == "hang":
+        time.sleep(receiver.hang_s)
+        handler.answer(204, b"")
+    elif receiver.mode == "redirect":
+        handler.answer(302, b"", ("Location", receiver.location))
+    elif receiver.mode == "busy":
+        handler.answer(503, b"", ("Retry-After", receiver.retry_after))
+    elif receiver.mode == "gone":
+        handler.answer(410, b"gone")
+    elif receiver.mode == "status":
+        handler.answer(receiver.status, b"")
+    else:
+        handler.answer(204, b"")
+
+
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *_: Any) -> None:
@@ -65,35 +89,15 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             verified = None
             if receiver.secrets:
-                verified = any(
-                    receiver.verified_by(s, Request(self.path, headers, body, None))
-                    for s in receiver.secrets
-                )
+                request = Request(self.path, headers, body, None)
+                verified = any(receiver.verified_by(s, request) for s in receiver.secrets)
             receiver.requests.append(Request(self.path, headers, body, verified))
-            if verified is False:
-                self._answer(401, b"bad signature")
-            elif receiver.mode == "fail" and len(receiver.requests) <= receiver.failures:
-                self._answer(500, b"down for a moment, call 13812345678")
-            elif receiver.mode == "hang":
-                time.sleep(receiver.hang_s)
-                self._answer(204, b"")
-            elif receiver.mode == "redirect":
-                self.send_response(302)
-                self.send_header("Location", receiver.location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            elif receiver.mode == "busy":
-                self.send_response(503)
-                self.send_header("Retry-After", "120")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            elif receiver.mode == "gone":
-                self._answer(410, b"gone")
-            else:
-                self._answer(204, b"")
+            _respond(self, receiver, verified)
 
-        def _answer(self, status: int, body: bytes) -> None:
+        def answer(self, status: int, body: bytes, *header: tuple[str, str]) -> None:
             self.send_response(status)
+            for name, value in header:
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if body:

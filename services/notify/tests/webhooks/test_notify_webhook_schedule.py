@@ -191,6 +191,9 @@ def test_a_policy_that_makes_no_sense_is_refused(kwargs: dict[str, timedelta]) -
         ("1.5", None),
         ("soon", None),
         ("", None),
+        ("9" * 10, timedelta(seconds=10**9)),  # bounded: timedelta would overflow
+        ("9" * 11, None),  # longer than any retry window can use: refused
+        ("9" * 5000, None),  # int() itself refuses more than 4300 digits
     ],
 )
 def test_retry_after_is_read_as_seconds_or_an_http_date(

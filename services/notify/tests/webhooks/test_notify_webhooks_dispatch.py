@@ -379,3 +379,34 @@ async def test_retry_after_is_honoured(
     assert row.status == "pending"
     assert row.last_status_code == 503
     assert row.next_attempt_at >= before + timedelta(seconds=120)
+
+
+async def test_an_outcome_not_recorded_is_recovered_by_the_same_dispatcher(
+    webhook_deps: Deps, receivers: Receivers, clock: ShiftedClock, monkeypatch: Any
+) -> None:
+    """With one dispatcher only: its own 'sending' row becomes uncertain after the lease
+    once a failed recording made it take a new claimer id (recovery skips the claimer's
+    own rows)."""
+    deps = await webhook_deps(notify_webhook_sending_lease_s=30)
+    assert deps.webhooks is not None
+    dispatcher = deps.webhooks.dispatcher
+    receiver = receivers()
+    await _subscribe(deps, receiver.url)
+    await _consume(deps, example_for(ComplaintAssigned))
+    record_attempt = outcomes.record_attempt
+
+    async def database_down(**kwargs: Any) -> None:
+        raise ConnectionError("database unreachable")
+
+    monkeypatch.setattr(outcomes, "record_attempt", database_down)
+    first_claimer = dispatcher.instance_id
+    await dispatcher.run_once()
+    (row,) = await _rows(deps)
+    assert (row.status, row.claimed_by) == ("sending", first_claimer)
+    assert dispatcher.instance_id != first_claimer
+    monkeypatch.setattr(outcomes, "record_attempt", record_attempt)
+    clock.offset = timedelta(seconds=31)
+    await dispatcher.run_once()
+    (row,) = await _rows(deps)
+    assert row.status == "uncertain"
+    assert len(receiver.requests) == 1  # posted once, never again

@@ -1,6 +1,7 @@
 """Webhook deliveries on the suite's PostgreSQL: two dispatchers claiming at once never take
-the same row (SKIP LOCKED), the claim is committed as 'sending' before anything is sent, and
-the same event fanned out by two transactions at once is one row (ON CONFLICT DO NOTHING)."""
+the same row (SKIP LOCKED), the claim is committed as 'sending' before anything is sent,
+the same event fanned out by two transactions at once is one row (ON CONFLICT DO NOTHING),
+and a row fanned out from a stale cache to a deleted subscription is cancelled."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from notify.bootstrap import Dependencies
 from notify.config import NotifySettings
 from notify.main import MIGRATIONS
 from notify.webhooks import outcomes, service
+from notify.webhooks.cache import SubscriptionCache
 from notify.webhooks.db import WebhookDelivery, WebhookRepository, WebhookSubscription
 from sqlalchemy import select
 
@@ -151,3 +153,45 @@ async def test_two_dispatchers_in_a_retry_storm_never_post_a_delivery_twice_at_o
     posted = Counter(r.headers["webhook-id"] for r in receiver.requests)
     assert posted == {r.id: r.attempts for r in rows}
     assert all(r.verified for r in receiver.requests)
+
+
+async def test_a_delivery_from_a_replica_with_a_stale_cache_is_cancelled_not_stranded(
+    pg_webhook_deps: Callable[..., Awaitable[list[Dependencies]]],
+) -> None:
+    first, second = await pg_webhook_deps(2)
+    assert first.webhooks is not None
+    new = await service.create_subscription(
+        ctx=first.webhooks.changes,
+        url="http://127.0.0.1:9/hook",
+        events=["*"],
+        description=None,
+        created_by="admin-1",
+        policy=first.webhooks.dispatcher.policy.destinations,
+        resolver=first.webhooks.resolver,
+        now=first.clock(),
+    )
+    # The second replica's cache, read before the delete and (its clock standing still) not
+    # refreshed: as within its refresh interval.
+    stale = SubscriptionCache(clock=lambda: 0.0)
+
+    async def consume_on_second() -> str:
+        envelope = envelope_of(record_of(example_for(ComplaintAssigned), topics.ROUTING))
+        async with second.database.unit_of_work() as uow:
+            await service.fan_out(
+                uow=uow, envelope=envelope, cache=stale, now=second.clock(), on_new=lambda: None
+            )
+        return envelope.id
+
+    await consume_on_second()
+    await service.delete_subscription(
+        ctx=first.webhooks.changes, subscription_id=new.subscription.id, actor="admin-1"
+    )
+    event_id = await consume_on_second()
+    async with first.database.sessions() as session:
+        (orphan,) = list(await session.scalars(select(WebhookDelivery)))
+    assert (orphan.status, orphan.event_id) == ("pending", event_id)
+
+    await first.webhooks.dispatcher.run_once()
+    async with first.database.sessions() as session:
+        (row,) = list(await session.scalars(select(WebhookDelivery)))
+    assert (row.status, row.last_error) == ("cancelled", "subscription deleted")

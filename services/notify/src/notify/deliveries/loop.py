@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Protocol
 
 import structlog
+from complaint_contracts.events.notify import NotificationChannel
 from complaint_runtime.consumer import TransientError, is_transient
 from complaint_runtime.database import Database, utcnow
 from complaint_runtime.errors import NotFound
@@ -79,10 +80,15 @@ def _new_claimer() -> str:
     return f"notify-{uuid.uuid4()}"
 
 
-class RobotChannel(Sender[OutgoingRobotNotice], Protocol):
-    """The group-chat robots: a sender that also knows which teams have one."""
+class SentUnknown(Exception):
+    """Something other than the channel's answer ended a send that had begun: whether the
+    message went out is unknown, so the delivery is uncertain (never repeated)."""
 
-    def has_robot(self, team: str | None) -> bool: ...
+
+class RobotChannel(Sender[OutgoingRobotNotice], Protocol):
+    """The group-chat robots: a sender that also knows each team's robot's channel."""
+
+    def channel_for(self, team: str | None) -> NotificationChannel | None: ...
 
 
 class DeliveryLoop:
@@ -119,7 +125,7 @@ class DeliveryLoop:
             renderer=renderer or Renderer(),
             clock=clock,
             sms_enabled=sms is not None,
-            has_robot=robots.has_robot if robots is not None else None,
+            robot_channel=robots.channel_for if robots is not None else None,
             suppression=suppression,
             addressing=addressing,
         )
@@ -208,15 +214,22 @@ class DeliveryLoop:
         results = await asyncio.gather(*(deliver(row) for row in rows), return_exceptions=True)
         # One INFO line per round; each delivery's own line is DEBUG when it was sent.
         log.info("delivery round finished", claimed=len(rows))
+        unrecorded = 0
         for row, result in zip(rows, results, strict=True):
             if isinstance(result, BaseException):
-                # Recording the outcome failed (database down): the row stays claimed
-                # and becomes uncertain after the lease; it is not sent again.
+                # Recording the outcome failed (database down): the row stays claimed, and
+                # is recovered after the lease (``preparing``: sent then; ``sending``:
+                # uncertain, never resent).
+                unrecorded += 1
                 log.error(
                     "delivery outcome not recorded",
                     delivery_id=row.delivery_id,
                     error=safe_error(repr(result)),
                 )
+        if unrecorded:
+            # Recovery leaves this claimer's own rows alone: with a new claimer id, this
+            # process recovers them too (the only process, on a small deployment).
+            self._start_afresh()
 
     async def _prefetch_contacts(self, rows: list[Delivery]) -> PrefetchedContacts | None:
         """The batch's intake contacts in one request (per 100 complaints), used for this
@@ -291,7 +304,13 @@ class DeliveryLoop:
             },
         ):
             return None
-        return await self._send(message)
+        try:
+            return await self._send(message)
+        except SendError:
+            raise
+        except Exception as exc:
+            # Anything but a channel's own answer, once the send began: it may have gone.
+            raise SentUnknown(f"{type(exc).__name__} during the send") from exc
 
     async def _record_not_ready(self, row: Delivery, exc: Exception) -> bool:
         """Nothing was sent and nothing failed: the message waits (its due times, the
@@ -324,17 +343,27 @@ class DeliveryLoop:
             case NotFound():
                 reason = f"nothing to send to: {exc}"
                 await outcomes.finish_skipped(row=row, reason=reason, claimer=claimer)
-            case SendError(uncertain=True):
+            case SendError(uncertain=True) | SentUnknown():
                 await outcomes.finish_uncertain(row=row, error=str(exc), claimer=claimer)
             case SendError():
+                # The channel refused it: for good, the next channel may carry it.
                 await outcomes.finish_failed(
-                    row=row, error=str(exc), retryable=exc.retryable, claimer=claimer
+                    row=row,
+                    error=str(exc),
+                    retryable=exc.retryable,
+                    claimer=claimer,
+                    fallback=not exc.retryable,
+                )
+            case TemplateMissing():
+                # The chosen channel has no version in this language: the next may.
+                await outcomes.finish_failed(
+                    row=row, error=str(exc), retryable=False, claimer=claimer, fallback=True
                 )
             case NoChannelLeft():
                 await outcomes.finish_failed(
                     row=row, error=str(exc), retryable=False, claimer=claimer, code="no_channel"
                 )
-            case BadResponse() | TemplateMissing():
+            case BadResponse():
                 await outcomes.finish_failed(
                     row=row, error=str(exc), retryable=False, claimer=claimer
                 )

@@ -150,28 +150,32 @@ class OutcomeRecorder:
         retryable: bool,
         claimer: str,
         code: FailureReason | None = None,
+        fallback: bool = False,
     ) -> None:
         """A failed attempt. Retryable: tried again with full jitter while the retry window
-        is open (NOTIFY_RETRY_WINDOW_S from the first send). Refused for good by a customer
-        channel: the next channel is tried at once (the row remembers the refusal; one
-        notice per event and recipient across channels). Else final."""
+        is open (NOTIFY_RETRY_WINDOW_S from the first send). ``fallback``: the chosen
+        channel refused it for good (or has no version of it); then, or once a retryable
+        failure outlasted the window, a customer's next channel is tried at once (the row
+        remembers the failed channel; one notice per event and recipient across channels).
+        Else final."""
         now = self._clock()
         settings = self._settings
         error = safe_error(error)
         values: dict[str, object] = {**self._resolved(row), "last_error": error}
         failed = list(row.failed_channels or ())
-        fallback = (
-            not retryable
-            and code is None
-            and row.recipient_role == "customer"
-            and row.channel is not None
-            and row.channel not in failed
-        )
         decision = after_failure(
             retryable=retryable,
             first_attempt_at=row.first_attempt_at,
             now=now,
             window_s=settings.notify_retry_window_s,
+        )
+        # A channel failed for good: it refused the message, or it kept failing for the
+        # whole retry window. A customer's next channel may carry it.
+        fallback = (
+            (fallback or (retryable and decision == "final"))
+            and row.recipient_role == "customer"
+            and row.channel is not None
+            and row.channel not in failed
         )
         next_at: datetime | None = None
         if fallback:

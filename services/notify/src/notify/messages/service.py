@@ -175,7 +175,7 @@ class MessagePreparer:
         renderer: Renderer,
         clock: Callable[[], datetime] = utcnow,
         sms_enabled: bool = False,
-        has_robot: Callable[[str | None], bool] | None = None,
+        robot_channel: Callable[[str | None], str | None] | None = None,
         suppression: SuppressionCheck | None = None,
         addressing: EmailAddressing | None = None,
     ):
@@ -189,7 +189,7 @@ class MessagePreparer:
         self._order = channel_choice.parse_order(settings.notify_channel_order)
         self._quiet = quiet_hours.parse_quiet_hours(settings.notify_quiet_hours)
         self._sms_enabled = sms_enabled
-        self._has_robot = has_robot
+        self._robot_channel = robot_channel
         self._suppression = suppression
         self._addressing = addressing
 
@@ -407,8 +407,10 @@ class MessagePreparer:
         if not isinstance(team, str) or not team:
             raise Skip("the complaint has no team yet: no group chat to tell")
         row.recipient_masked = f"team:{team}"[:320]
-        if self._has_robot is None or not self._has_robot(team):
+        channel = self._robot_channel(team) if self._robot_channel is not None else None
+        if channel is None:
             raise Skip(f"no group-chat robot is configured for team {team}")
+        row.channel = channel
         case_url = self._case_url(row.complaint_id)
         if case_url is None:
             raise Skip("NOTIFY_STAFF_CASE_URL is empty: a robot card needs the case's link")

@@ -1,15 +1,21 @@
 """Customers' replies: received (by e-mail through the SMTP endpoint, by SMS through the
 provider's push), committed to ``inbound_replies``, then forwarded to intake.
 
-* :func:`receive_email` stores a reply to a valid reply address, or records a bounce from
-  a delivery status notification; it commits before it returns, so the endpoint answers
-  250 only for what is safely stored.
+* :func:`read_email` parses an inbound e-mail and extracts the reply's words (CPU only:
+  the SMTP endpoint runs it off the event loop), :func:`receive_email` stores the reply
+  to a valid reply address, or records a bounce from a delivery status notification; it
+  commits before it returns, so the endpoint answers 250 only for what is safely stored.
 * :func:`receive_sms` stores an SMS reply on the complaint of the latest SMS delivery to
   that number, or records an unsubscribe ("TD", "退订", "STOP", "UNSUBSCRIBE").
 * :func:`forward_due` offers due replies to intake: forwarded once (intake's idempotency
   on notify's reply id covers a crash between its answer and our commit), retried with
   back-off while intake is down (never dropped), refused for good with intake's reason
-  (withdrawn, erased, unknown). The text is blanked once intake has answered.
+  (withdrawn, erased, unknown). The text is blanked once intake has answered. A 422 means
+  intake found the text itself invalid, which notify should have prevented: it is logged
+  as an error (an alert), and is final too.
+
+A reply's text is stored without control characters (:func:`storable_text`): intake
+refuses them in a message, and PostgreSQL cannot store NUL.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from email.message import Message
 from email.parser import BytesParser
 from typing import Literal
 
+import structlog
 import uuid_utils
 from complaint_runtime.consumer import TransientError
 from complaint_runtime.database import Database
@@ -37,7 +44,7 @@ from notify.replies.addressing import ReplyAddressing
 from notify.replies.db import InboundReply, InboundReplyRepository
 from notify.replies.domain.bounces import bounced_delivery_id, is_delivery_report
 from notify.replies.domain.sms import InboundSms, is_unsubscribe
-from notify.replies.domain.text import reply_text
+from notify.replies.domain.text import reply_text, storable_text
 from notify.suppressions.service import record_bounce, suppress
 
 EmailOutcome = Literal["stored", "duplicate", "bounce", "ignored"]
@@ -46,6 +53,8 @@ MAX_ERROR = 200
 # A reply is claimed for this long while it is being offered to intake: a process that
 # dies meanwhile leaves it to be offered again afterwards (intake adds it once).
 CLAIM_S = 60.0
+
+log = structlog.get_logger(__name__)
 
 
 def parse_email(raw: bytes) -> Message:
@@ -68,28 +77,57 @@ def external_id_of(message: Message, raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+@dataclass(frozen=True)
+class InboundEmail:
+    """What an inbound e-mail means, read from its bytes: a bounce report (and the
+    delivery it is about, if one of ours), or a reply's words."""
+
+    is_report: bool
+    bounced_delivery_id: str | None
+    text: str
+    automatic: bool
+    external_id: str
+
+
+def read_email(raw: bytes) -> InboundEmail:
+    """Parse ``raw`` and extract what :func:`receive_email` needs. Pure CPU work, bounded
+    by the size of ``raw``: the SMTP endpoint runs it in a worker thread."""
+    message = parse_email(raw)
+    if is_delivery_report(message):
+        return InboundEmail(
+            is_report=True,
+            bounced_delivery_id=bounced_delivery_id(message),
+            text="",
+            automatic=False,
+            external_id="",
+        )
+    return InboundEmail(
+        is_report=False,
+        bounced_delivery_id=None,
+        text=reply_text(message),
+        automatic=is_automatic(message),
+        external_id=external_id_of(message, raw),
+    )
+
+
 async def receive_email(
     *,
     database: Database,
     addressing: ReplyAddressing,
     recipients: Sequence[str],
-    raw: bytes,
+    email: InboundEmail,
     now: datetime,
 ) -> EmailOutcome:
     """Store (and commit) what an accepted inbound e-mail means; see the module."""
-    message = parse_email(raw)
-    if is_delivery_report(message):
-        delivery_id = bounced_delivery_id(message)
-        if delivery_id is None:
+    if email.is_report:
+        if email.bounced_delivery_id is None:
             return "ignored"  # a delay, or not about one of our messages
         async with database.unit_of_work() as uow:
-            await record_bounce(session=uow.session, delivery_id=delivery_id, now=now)
+            await record_bounce(session=uow.session, delivery_id=email.bounced_delivery_id, now=now)
         return "bounce"
     complaints = list(dict.fromkeys(filter(None, map(addressing.complaint_of, recipients))))
-    text = reply_text(message)
-    if not complaints or not text or is_automatic(message):
+    if not complaints or not email.text or email.automatic:
         return "ignored"
-    external_id = external_id_of(message, raw)
     stored = False
     async with database.unit_of_work() as uow:
         for complaint_id in complaints:
@@ -97,8 +135,8 @@ async def receive_email(
                 uow.session,
                 complaint_id=complaint_id,
                 channel="email",
-                external_id=external_id,
-                text=text,
+                external_id=email.external_id,
+                text=email.text,
                 now=now,
             )
     return "stored" if stored else "duplicate"
@@ -113,14 +151,15 @@ async def store_reply(
     text: str,
     now: datetime,
 ) -> bool:
-    """Stage a received reply (pending, due now); False when it was stored before."""
+    """Stage a received reply (pending, due now), its text without control characters;
+    False when it was stored before."""
     return await InboundReplyRepository(session).add_if_new(
         {
             "reply_id": str(uuid_utils.uuid7()),
             "complaint_id": complaint_id,
             "channel": channel,
             "external_id": external_id[:MAX_EXTERNAL_ID],
-            "text": text,
+            "text": storable_text(text),
             "received_at": now,
             "status": "pending",
             "attempts": 0,
@@ -159,7 +198,7 @@ async def receive_sms(
                 unsubscribed += 1
                 continue
             complaint_id = await _latest_sms_complaint(uow.session, key)
-            text = sms.content.strip()
+            text = storable_text(sms.content).strip()
             if complaint_id is None or not text:
                 ignored += 1
                 continue
@@ -233,7 +272,17 @@ async def forward_due(
                 row.last_error = None
             else:
                 row.status, row.last_error = "refused", answer.refusal[:MAX_ERROR]
+                _log_refusal(row.reply_id, answer.refusal)
     return len(claimed) == limit
+
+
+def _log_refusal(reply_id: str, refusal: str) -> None:
+    """A 422 says intake found the text invalid: a reply lost through notify's fault, so
+    an error (an alert); other refusals (withdrawn, erased) are the expected kind."""
+    if refusal.startswith("422"):
+        log.error("intake refused a reply as invalid", reply_id=reply_id, refusal=refusal)
+    else:
+        log.info("intake refused a reply", reply_id=reply_id, refusal=refusal)
 
 
 @dataclass(frozen=True)

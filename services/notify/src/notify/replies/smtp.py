@@ -6,7 +6,9 @@ anything else gets 550 (nothing is relayed, nothing is stored for a made-up addr
 message larger than ``NOTIFY_REPLY_MAX_BYTES`` gets 552. DATA is answered 250 only after
 what it means is committed (:func:`notify.replies.service.receive_email`); a failure to
 store answers 451, so the sending server keeps the message and tries again: a reply once
-accepted is never lost.
+accepted is never lost. Parsing the message and extracting its text run in a worker
+thread (:func:`notify.replies.service.read_email`): whatever a message holds, notify's
+event loop, which serves everything else, is not held up by it.
 """
 
 from __future__ import annotations
@@ -57,11 +59,12 @@ class ReplyHandler:
     async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         try:
+            email = await asyncio.to_thread(service.read_email, raw)
             outcome = await service.receive_email(
                 database=self._database,
                 addressing=self._addressing,
                 recipients=list(envelope.rcpt_tos),
-                raw=raw,
+                email=email,
                 now=self._clock(),
             )
         except Exception:

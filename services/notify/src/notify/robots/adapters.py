@@ -6,8 +6,10 @@ charset=utf-8`` as DingTalk requires) of ``request.body`` to ``request.url``, th
 (connect, send, wait and read together, so a server that drips its answer cannot hold it
 longer). It never raises for a network failure: a timeout or a transport error is a
 ``retry`` outcome, flagged ``maybe_delivered`` unless nothing can have been sent (a refused
-or timed-out connect, a wait for a pooled connection). Redirects are not followed (a robot
-answers directly; a redirect is classified like any other answer without a result code).
+or timed-out connect, a wait for a pooled connection); any other httpx error (an answer
+that cannot be decoded) is such a ``maybe_delivered`` retry too. Redirects are not followed
+(a robot answers directly; a redirect is classified like any other answer without a result
+code).
 The URL holds the robot's key or token, so neither it nor an exception text that may contain
 it is put into the outcome.
 """
@@ -45,5 +47,9 @@ async def post(
     except (httpx.TimeoutException, TimeoutError):
         return transport_failure(reason="timeout", sent=True)
     except httpx.TransportError:
+        return transport_failure(reason="connection", sent=True)
+    except httpx.HTTPError:
+        # Any other httpx error once the request may have gone, e.g. a DecodingError for a
+        # corrupt gzip answer (a RequestError, not a TransportError): maybe delivered.
         return transport_failure(reason="connection", sent=True)
     return classify(request.vendor, http_status=response.status_code, body=response.content)

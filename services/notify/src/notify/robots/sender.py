@@ -84,6 +84,12 @@ class RobotSender:
         """Whether a notice for ``team`` has a robot (its own, or the default ``"*"``)."""
         return self._directory.has_robot(team)
 
+    def channel_for(self, team: str | None) -> NotificationChannel | None:
+        """The contract's channel of the robot a notice for ``team`` goes to (``wecom``,
+        ``dingtalk``, ``lark``); None when there is none."""
+        robot = self._directory.robot_for(team)
+        return None if robot is None else CHANNELS[robot.vendor]
+
     async def send(self, message: OutgoingRobotNotice) -> SendReceipt:
         """Post ``message.notice`` to the robot of ``message.team``; see the module
         docstring for the receipt and the errors."""

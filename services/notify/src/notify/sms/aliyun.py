@@ -32,8 +32,13 @@ becomes an outcome (``domain/provider.py``):
   ``isv.SMS_TEMPLATE_ILLEGAL``, ``isv.SMS_SIGNATURE_ILLEGAL``, ``InvalidAccessKeyId.NotFound``,
   ``SignatureDoesNotMatch`` ...) → :class:`FailedForGood` with the code and message.
 - no connection, or a connection or pool timeout → :class:`RetryLater` (the request never
-  left); a timeout or a dropped connection once it was sent, or a 2xx answer that cannot be
-  read → :class:`Unknown` (requirements §8 Decision: reported, not repeated).
+  left); a timeout or a dropped connection once it was sent, any other httpx error once it
+  may have been sent (a body that cannot be decoded, e.g. a corrupt gzip), an answer longer
+  than :data:`MAX_ANSWER_BYTES`, or a 2xx answer that cannot be read → :class:`Unknown`
+  (requirements §8 Decision: reported, not repeated).
+- a ``BizId`` that is not a printable single-line string of at most
+  :data:`MAX_BIZ_ID_LENGTH` characters (the column that keeps it) is dropped with a warning:
+  the SMS was accepted, only its receipt cannot be matched.
 
 Segment awareness: when the request carries the text we rendered, Alibaba Cloud's length rule
 (``domain/segments.py``: the ``【signature】`` counted, 70 in one message, 67 a part beyond)
@@ -52,6 +57,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import httpx
+import structlog
 from complaint_contracts.privacy import redact_contacts
 
 from notify.sms.domain.provider import (
@@ -69,6 +75,10 @@ API_VERSION: Final = "2017-05-25"
 DEFAULT_REGION: Final = "cn-hangzhou"
 UNRESERVED: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
 MAX_TEXT: Final = 300  # provider messages kept in outcomes (rows and logs take them)
+MAX_ANSWER_BYTES: Final = 64 * 1024  # SendSms answers a few hundred bytes
+MAX_BIZ_ID_LENGTH: Final = 100  # deliveries.provider_message_id is String(100)
+
+log = structlog.get_logger(__name__)
 
 RETRY_CODES: Final = frozenset(
     {
@@ -187,20 +197,40 @@ class AliyunSmsProvider:
             )
         parts = aliyun_parts(request.sign_name, text) if text is not None else None
         try:
-            response = await self._client.post(self._endpoint, data=self.signed_params(request))
+            async with self._client.stream(
+                "POST", self._endpoint, data=self.signed_params(request)
+            ) as response:
+                status = response.status_code
+                if status >= 500 or status == 429:
+                    return RetryLater(f"HTTP {status}")  # nothing was sent; body not needed
+                body = await _read_at_most(response, MAX_ANSWER_BYTES)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             return RetryLater(f"not sent: {type(exc).__name__}")
         except httpx.TransportError as exc:
             # Sent (or perhaps sent): a read/write timeout or a dropped connection.
             return Unknown(f"no answer after sending: {type(exc).__name__}")
-        return _outcome(response, parts)
+        except httpx.HTTPError as exc:
+            # Any other httpx error once the request may have gone (DecodingError is a
+            # RequestError, not a TransportError): the SMS may have been taken.
+            return Unknown(f"unreadable answer after sending: {type(exc).__name__}")
+        if body is None:
+            return Unknown(f"HTTP {status} with an answer over {MAX_ANSWER_BYTES} bytes")
+        return _outcome(status, body, parts)
 
 
-def _outcome(response: httpx.Response, parts: int | None) -> SmsOutcome:
-    status = response.status_code
-    if status >= 500 or status == 429:
-        return RetryLater(f"HTTP {status}")
-    answer = _json(response)
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes | None:
+    """The (decoded) body, or None when it is longer than ``limit`` bytes: the rest is
+    never read (the connection is closed rather than drained)."""
+    kept = bytearray()
+    async for chunk in response.aiter_bytes():
+        kept += chunk
+        if len(kept) > limit:
+            return None
+    return bytes(kept)
+
+
+def _outcome(status: int, body: bytes, parts: int | None) -> SmsOutcome:
+    answer = _json(body)
     code = answer.get("Code")
     if not isinstance(code, str) or not code:
         if 200 <= status < 300:
@@ -209,17 +239,28 @@ def _outcome(response: httpx.Response, parts: int | None) -> SmsOutcome:
         return FailedForGood(f"HTTP {status}", "an answer that has no Code")
     message = _clean(answer.get("Message") or "")
     if code == "OK":
-        biz_id = answer.get("BizId")
-        return Accepted(biz_id if isinstance(biz_id, str) and biz_id else None, parts)
+        return Accepted(_biz_id(answer.get("BizId")), parts)
     if code in RETRY_CODES or code.startswith("Throttling"):
         return RetryLater(message or code, code)
     return FailedForGood(_clean(code), message)
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
+def _biz_id(value: object) -> str | None:
+    """The provider's message id when it fits the column and a log line; else None (the
+    SMS was taken: only its receipt will not match), with a warning."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and len(value) <= MAX_BIZ_ID_LENGTH and value.isprintable():
+        return value
+    shown = value[:40] if isinstance(value, str) else type(value).__name__
+    log.warning("sms provider answered an unusable BizId; kept none", biz_id=repr(shown))
+    return None
+
+
+def _json(body: bytes) -> dict[str, Any]:
     """The answer's JSON object; an empty one when it is not JSON or not an object."""
     try:
-        body = response.json()
-    except ValueError:
+        answer = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to parse
         return {}
-    return body if isinstance(body, dict) else {}
+    return answer if isinstance(answer, dict) else {}

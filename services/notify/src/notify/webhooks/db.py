@@ -5,8 +5,10 @@ event; UNIQUE (subscription, event) makes a redelivered event add nothing. The d
 claims due rows straight into ``sending`` (committed before the POST), then finishes them as
 ``delivered``, ``failed``, or ``pending`` again with a later ``next_attempt_at``; a row left
 ``sending`` by a dead process becomes ``uncertain`` and is never resent automatically. An
-erasure makes unsent rows ``cancelled``. The row id is the Standard Webhooks message id
-(``webhook-id``), the same on every attempt and on a redelivery.
+erasure makes unsent rows ``cancelled``, and so does the dispatcher's sweep for a pending
+row whose subscription was deleted (another replica's stale cache may still write one).
+The row id is the Standard Webhooks message id (``webhook-id``), the same on every attempt
+and on a redelivery.
 """
 
 from __future__ import annotations
@@ -201,6 +203,30 @@ class WebhookRepository:
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def cancel_orphaned(self, *, now: datetime, reason: str) -> int:
+        """Pending rows whose subscription no longer exists become ``cancelled``; how many.
+
+        The claim only takes rows of active subscriptions, so such a row (written from
+        another replica's stale subscription cache after a delete) would wait for ever."""
+        exists = (
+            select(WebhookSubscription.id)
+            .where(WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .exists()
+        )
+        result = await self.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.status == "pending", ~exists)
+            .values(
+                status="cancelled",
+                last_error=reason,
+                finished_at=now,
+                updated_at=now,
+                claimed_by=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def abandoned_sending(
         self, *, not_claimer: str, claimed_before: datetime, limit: int

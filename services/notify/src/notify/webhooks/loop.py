@@ -2,8 +2,9 @@
 
 Rounds of a :class:`PeriodicLoop` (the next one at once while the last claimed something,
 else after ``NOTIFY_WEBHOOK_POLL_INTERVAL_S``; woken when the consumer or a redelivery
-commits new work). Each round declares abandoned sends uncertain when due (every 30 s and
-at start-up), claims up to ``NOTIFY_WEBHOOK_CONCURRENCY`` rows (``sending``, committed) and
+commits new work). Each round, when due (every 30 s and at start-up), declares abandoned
+sends uncertain and cancels pending rows of deleted subscriptions; it then claims up to
+``NOTIFY_WEBHOOK_CONCURRENCY`` rows (``sending``, committed) and
 posts them all at once, each signed for this attempt (Standard Webhooks: ``webhook-id`` = the
 delivery id, stable across retries; ``webhook-timestamp`` = now; ``webhook-signature`` with
 every live secret, newest first). The body is the CloudEvent in structured mode with
@@ -111,6 +112,9 @@ class WebhookDispatcher:
             )
             if uncertain:
                 log.warning("webhooks left sending are uncertain", count=len(uncertain))
+            orphaned = await outcomes.cancel_orphaned(database=self._database, now=now)
+            if orphaned:
+                log.info("webhooks of deleted subscriptions cancelled", count=orphaned)
             self._last_recovery = now
         claimed = await outcomes.claim_due(
             database=self._database,
@@ -120,6 +124,11 @@ class WebhookDispatcher:
             policy=self.policy,
         )
         results = await asyncio.gather(*(self._send(c) for c in claimed), return_exceptions=True)
+        failed = [
+            item
+            for item, result in zip(claimed, results, strict=True)
+            if isinstance(result, BaseException)
+        ]
         for item, result in zip(claimed, results, strict=True):
             if isinstance(result, BaseException):
                 # Not recorded (database down): the row stays 'sending', becomes uncertain.
@@ -128,6 +137,10 @@ class WebhookDispatcher:
                     delivery_id=item.delivery_id,
                     error=repr(result)[:300],
                 )
+        if failed:
+            # Recovery leaves this claimer's own rows alone: with a new claimer id, this
+            # process recovers them too (the only dispatcher, on a small deployment).
+            self._start_afresh()
         return len(claimed)
 
     async def _send(self, claimed: Claimed) -> None:

@@ -10,6 +10,8 @@ Never twice, never abandoned:
 - A retryable failure (timeout, connection, 408, 429, 5xx) goes back to ``pending`` at a
   time drawn by :func:`~notify.webhooks.domain.schedule.next_attempt_at` (full jitter,
   ``Retry-After`` honoured) until the retry window that began with the first attempt ends.
+- A pending row whose subscription was deleted (fanned out from another replica's stale
+  subscription cache) is ``cancelled`` by :func:`cancel_orphaned`, never left pending.
 - An open breaker lets nothing through: the row waits (no attempt counted) until the breaker
   may probe again, and fails only when its retry window has ended meanwhile.
 """
@@ -34,6 +36,7 @@ from notify.webhooks.domain.destinations import DestinationPolicy
 from notify.webhooks.domain.schedule import RandomSource, RetryPolicy
 
 UNCERTAIN: Final = "outcome unknown: notify stopped while sending"
+SUBSCRIPTION_DELETED: Final = "subscription deleted"
 RECOVERY_LIMIT: Final = 1000
 
 
@@ -171,6 +174,19 @@ def _excerpt(body: str | None) -> str | None:
     return redact_contacts(body)[:1024]
 
 
+def _verdict(
+    result: schedule.Answer | schedule.TransportFailure, *, now: datetime
+) -> schedule.Outcome:
+    """The attempt's outcome; whatever the receiver answered (a status past 599, a
+    malformed header) is a verdict, never an exception that would leave the row
+    ``sending`` and so make it uncertain."""
+    try:
+        return schedule.outcome(result, now=now)
+    except ValueError:
+        status = result.status if isinstance(result, schedule.Answer) else None
+        return schedule.Failed(f"status {status}: not an HTTP status")
+
+
 async def record_attempt(
     *,
     database: Database,
@@ -199,7 +215,7 @@ async def record_attempt(
     else:
         if isinstance(attempt.result, schedule.Answer):
             values["last_status_code"] = attempt.result.status
-        verdict = schedule.outcome(attempt.result, now=now)
+        verdict = _verdict(attempt.result, now=now)
         if isinstance(verdict, schedule.Delivered):
             values |= {"status": "delivered", "finished_at": now, "last_error": None}
             record = breakers.RecordSuccess(claimed.sent_at)
@@ -258,3 +274,14 @@ async def recover_abandoned(
             row.status, row.last_error, row.finished_at = "uncertain", UNCERTAIN, now
             row.claimed_by, row.updated_at = None, now
         return [row.id for row in rows]
+
+
+async def cancel_orphaned(*, database: Database, now: datetime) -> int:
+    """Pending rows of a deleted subscription become ``cancelled`` ("subscription deleted"):
+    the claim never takes them, so without this they would stay pending for ever (another
+    replica's subscription cache may still fan out to a subscription for ``REFRESH_S``
+    after it was deleted). How many."""
+    async with database.unit_of_work() as uow:
+        return await WebhookRepository(uow.session).cancel_orphaned(
+            now=now, reason=SUBSCRIPTION_DELETED
+        )

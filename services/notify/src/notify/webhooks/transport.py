@@ -9,6 +9,11 @@ request elsewhere. The connection is made to the IP while the request keeps its 
 ``Host`` header, TLS's SNI and the certificate check all use the host name (httpcore starts
 TLS on the stream the backend returns, with the URL's host as ``server_hostname``).
 
+A host name that cannot be encoded (an empty label as in ``a..b``, a label longer than 63
+characters, an invalid IDNA form: the resolver and httpx raise ``UnicodeError``/``ValueError``
+for them) is a ``malformed`` refusal, never an exception: 422 at creation, a recorded failure
+when sending.
+
 Redirects are never followed (a 3xx is a recorded failure naming its ``Location``), proxies
 from the environment are ignored (a proxy would resolve the name itself), at most
 :data:`MAX_BODY_BYTES` of an answer are read, and the whole request, a slowly trickled body
@@ -54,6 +59,9 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
     return list(dict.fromkeys(found))
 
 
+MALFORMED_HOST: Final = Refusal("malformed", "The URL's host is not a valid host name.")
+
+
 class DestinationRefused(Exception):
     """The URL, or an address its host resolved to, may not be called."""
 
@@ -71,6 +79,8 @@ async def check_destination(url: str, policy: DestinationPolicy, resolver: Resol
     try:
         async with asyncio.timeout(RESOLVE_TIMEOUT_S):  # a request must not wait on DNS for ever
             addresses = await resolver(target.host, target.port)
+    except ValueError:  # UnicodeError included: the name cannot be encoded (IDNA)
+        raise DestinationRefused(MALFORMED_HOST) from None
     except (OSError, TimeoutError):
         addresses = []
     refusal = check_addresses(addresses, policy)
@@ -96,6 +106,8 @@ class _CheckedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         try:
             addresses = await self._resolver(host, port)
+        except ValueError:  # UnicodeError included: the name cannot be encoded (IDNA)
+            raise DestinationRefused(MALFORMED_HOST) from None
         except OSError as exc:
             raise httpcore.ConnectError(f"the host does not resolve: {exc}") from None
         refusal = check_addresses(addresses, self._policy)
@@ -212,6 +224,8 @@ class WebhookClient:
                     excerpt = await _read_at_most(response, MAX_BODY_BYTES)
         except DestinationRefused as exc:
             return Refused(exc.refusal.detail)
+        except (httpx.InvalidURL, UnicodeError):  # httpx cannot encode the host (IDNA)
+            return Refused(MALFORMED_HOST.detail)
         except (TimeoutError, httpx.TimeoutException):
             return NoAnswer("timeout", f"no answer within {self._timeout_s:g} s", elapsed())
         except httpx.TransportError as exc:

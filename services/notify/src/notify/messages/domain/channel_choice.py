@@ -66,7 +66,7 @@ def choose(
     passed: dict[str, str] = {}
     for channel in candidates(preferred, order):
         if channel in failed:
-            passed[channel] = "refused this message"
+            passed[channel] = "failed for good for this message"
         elif channel in unusable:
             passed[channel] = unusable[channel]
         else:

@@ -17,7 +17,9 @@ TAG_HEX = 20
 MAX_LOCAL_PART = 64
 PREFIX = "reply+"
 BOUNCE_LOCAL_PART = "bounces"
-_COMPLAINT_ID = re.compile(r"^[0-9a-f][0-9a-f-]{0,35}$")
+_COMPLAINT_ID = re.compile(r"[0-9a-f][0-9a-f-]{0,35}")
+# Checked before the comparison: hmac.compare_digest raises TypeError on a non-ASCII str.
+_TAG = re.compile(rf"[0-9a-f]{{{TAG_HEX}}}")
 
 
 def reply_tag(complaint_id: str, *, key: bytes) -> str:
@@ -29,21 +31,22 @@ def reply_tag(complaint_id: str, *, key: bytes) -> str:
 def make_reply_address(complaint_id: str, *, key: bytes, domain: str) -> str:
     """The address a customer's reply about ``complaint_id`` is sent to."""
     complaint = complaint_id.lower()
-    if not _COMPLAINT_ID.match(complaint):
+    if not _COMPLAINT_ID.fullmatch(complaint):
         raise ValueError("a complaint id is up to 36 hex digits and dashes")
     return f"{PREFIX}{complaint}.{reply_tag(complaint, key=key)}@{domain.lower()}"
 
 
 def parse_reply_address(address: str, *, key: bytes, domain: str) -> str | None:
     """The complaint id an address names when its tag is right and its domain ours; None
-    for anything else (compared in constant time)."""
+    for anything else, whatever characters it holds (the ASCII hex tag compared in
+    constant time)."""
     local, at, host = address.strip().strip("<>").lower().rpartition("@")
     if not at or host != domain.lower() or len(local) > MAX_LOCAL_PART:
         return None
     if not local.startswith(PREFIX):
         return None
     complaint_id, dot, tag = local[len(PREFIX) :].rpartition(".")
-    if not dot or not _COMPLAINT_ID.match(complaint_id) or len(tag) != TAG_HEX:
+    if not dot or not _COMPLAINT_ID.fullmatch(complaint_id) or not _TAG.fullmatch(tag):
         return None
     if not hmac.compare_digest(tag, reply_tag(complaint_id, key=key)):
         return None

@@ -35,6 +35,10 @@ from typing import Final, Literal
 RandomSource = Callable[[], float]  # uniform on [0, 1), e.g. random.Random(…).random
 
 _MAX_EXPONENT: Final = 40  # 2**40 s is far past any cap: bounded so nothing overflows
+# Longer delta-seconds are refused (treated as absent): 10 digits is ~300 years, far past
+# any retry window, and int() of a huge digit string raises (Python's 4300-digit limit).
+_MAX_DELTA_DIGITS: Final = 10
+_MAX_HEADER_CHARS: Final = 100  # an IMF-fixdate is 29 characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +93,24 @@ def next_attempt_at(
 
 def parse_retry_after(value: str | None, *, now: datetime) -> timedelta | None:
     """A ``Retry-After`` header as a non-negative delay from ``now``; None when absent or
-    unreadable (an unreadable value is ignored, not obeyed)."""
+    unreadable (an unreadable value is ignored, not obeyed). Never raises, whatever the
+    receiver sent: its answer must not keep the attempt from being recorded."""
     if value is None:
         return None
     text = value.strip()
+    if len(text) > _MAX_HEADER_CHARS:
+        return None
     if text.isascii() and text.isdigit():
+        if len(text) > _MAX_DELTA_DIGITS:
+            return None
         return timedelta(seconds=min(int(text), 10**9))  # bounded: timedelta overflows
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
+        if when.tzinfo is None:  # RFC 9110's IMF-fixdate is GMT; obsolete forms may lack one
+            return None
+        return max(when - now, timedelta(0))
+    except (TypeError, ValueError, IndexError, ArithmeticError):  # Overflow: an ArithmeticError
         return None
-    if when.tzinfo is None:  # RFC 9110's IMF-fixdate is GMT; obsolete forms may lack a zone
-        return None
-    return max(when - now, timedelta(0))
 
 
 # -- outcomes
