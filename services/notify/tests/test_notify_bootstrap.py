@@ -91,3 +91,29 @@ def test_the_recipient_hash_key_is_its_own_setting_or_derived_from_notifys_key(
     assert recipient_hash_key(NotifySettings(notify_recipient_hash_key=explicit)) == (
         explicit.encode()
     )
+
+
+async def test_the_consumer_skips_events_nobody_wants_once_it_knows_the_subscriptions(
+    build_deps: Callable[..., Dependencies],
+) -> None:
+    from complaint_contracts import topics
+    from complaint_contracts.events import ComplaintReceived, SlaClockPaused
+    from complaint_contracts.examples import example_for
+    from complaint_runtime.database import Base
+    from complaint_runtime.testing import envelope_of, record_of
+
+    deps = build_deps()
+    async with deps.database.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    wants = messaging.wants(deps)
+    paused = envelope_of(record_of(example_for(SlaClockPaused), topics.SLA))
+    received = envelope_of(record_of(example_for(ComplaintReceived), topics.INTAKE))
+    assert wants(received)  # notify acts on it itself
+    assert wants(paused)  # subscriptions not read yet: the fan-out reads them
+    assert deps.webhooks is not None
+    async with deps.database.sessions() as session:
+        assert await deps.webhooks.cache.wanting(session, "sla.clock_paused") == []
+    assert not wants(paused)  # read: nobody subscribes, so it is not applied at all
+    assert wants(received)
+    deps.webhooks.cache.invalidate()  # a subscription changed in this process
+    assert wants(paused)

@@ -508,3 +508,37 @@ def test_a_poll_is_applied_in_publication_order_each_partition_in_its_own() -> N
         ("intake", 7),
         ("intake", 8),
     ]
+
+
+@pytest.mark.parametrize("at_once", [True, False])
+async def test_an_event_the_service_does_not_want_now_is_ignored_like_one_without_handler(
+    database: Database, at_once: bool
+) -> None:
+    """``wants``: a handler covers the event but says it is not worth applying now (notify's
+    fan-out with no webhook subscription): no handler, no transaction, no processed row."""
+    handlers = Handlers()
+    group = f"test-group-{next(_groups)}"
+    asked: list[str] = []
+
+    def wants(envelope: Envelope) -> bool:
+        asked.append(envelope.id)
+        return envelope.correlation_id == "wanted"
+
+    consumer = EventConsumer(
+        database=database,
+        bootstrap_servers="127.0.0.1:1",
+        group_id=group,
+        topics=[TOPIC],
+        handlers={ComplaintTriaged: handlers.applied_handler},
+        dead_letter_topic=DLQ,
+        producer=FakeProducer(),
+        apply_batch_at_once=at_once,
+        wants=wants,
+    )
+    skipped = record_of(example_for(ComplaintTriaged), correlation_id="not-wanted")
+    taken = record_of(example_for(ComplaintTriaged), correlation_id="wanted")
+    await consumer._process_batch([skipped, taken])
+    assert [e.id for e in handlers.applied] == [event_id_of(taken)]
+    assert await _processed(database) == {(group, event_id_of(taken)): "applied"}
+    assert _consumed(group, "ignored") == 1
+    assert event_id_of(skipped) in asked

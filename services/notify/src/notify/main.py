@@ -27,6 +27,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         handlers=messaging.handlers(deps),
         apply_batch_at_once=True,
         preload=messaging.preload,
+        wants=messaging.wants(deps),
     )
     loop = deps.delivery_loop
     runtime.run_in_background("delivery-loop", loop.run, stop=loop.stop)

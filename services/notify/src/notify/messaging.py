@@ -3,7 +3,7 @@ an erasure anonymises the complaint's deliveries and confirms it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from complaint_contracts import topics
 from complaint_contracts.base import EventData
@@ -89,6 +89,33 @@ def _priority_of(data: EventData) -> str | None:
     if isinstance(data, ComplaintRecategorized):
         return data.new_priority
     return None
+
+
+# The events notify acts on itself (whatever webhook subscribers want).
+OWN: frozenset[type[EventData]] = frozenset(
+    {
+        *NOTIFYING,
+        *NO_CLOCK_COMING,
+        SlaClockStarted,
+        ComplaintTriaged,
+        ComplaintRecategorized,
+        ErasureRequested,
+    }
+)
+
+
+def wants(deps: Dependencies) -> Callable[[Envelope], bool]:
+    """The consumer's check before applying an event: one notify acts on, or one a webhook
+    subscription (as last read) may want. Any other is ignored like an event without a
+    handler: no transaction, no processed-event row (most events, with no subscriptions)."""
+    cache = deps.webhooks.cache if deps.webhooks is not None else None
+
+    def wanted(envelope: Envelope) -> bool:
+        if type(envelope.data) in OWN:
+            return True
+        return cache is not None and cache.might_want(type(envelope.data).event_name)
+
+    return wanted
 
 
 def handlers(deps: Dependencies) -> dict[type[EventData], Handler]:

@@ -55,6 +55,8 @@ Handler = Callable[[UnitOfWork, Envelope], Awaitable[None]]
 # complaint the batch names, into the session's identity map): a round trip per batch
 # instead of one per record. Only an optimisation: the handlers must not rely on it.
 Preload = Callable[[UnitOfWork, Sequence[Envelope]], Awaitable[None]]
+# Whether an event a handler covers is worth applying now (a cheap, synchronous check).
+Wants = Callable[[Envelope], bool]
 DataT = TypeVar("DataT", bound=EventData)
 
 
@@ -110,6 +112,7 @@ class EventConsumer:
         session_timeout_ms: int = 10000,
         apply_batch_at_once: bool = False,
         preload: Preload | None = None,
+        wants: Wants | None = None,
         fetch_max_wait_ms: int = 500,
         fetch_min_bytes: int = 1,
         commit_interval_s: float = 0.0,
@@ -118,6 +121,7 @@ class EventConsumer:
         self._group_id = group_id
         self._topics = list(topics)
         self._handlers = dict(handlers)
+        self._wants = wants
         self._dead_letter_topic = dead_letter_topic
         self._producer = producer
         self._batch_size = batch_size
@@ -271,7 +275,7 @@ class EventConsumer:
         failure (an undecodable record, a failing handler) raises, the whole transaction
         rolls back and the caller applies the batch record by record instead."""
         decoded = [(record, self._decode(record)) for record in records]
-        wanted = [(r, e) for r, e in decoded if type(e.data) in self._handlers]
+        wanted = [(r, e) for r, e in decoded if self._handled(e)]
         outcomes: list[tuple[str, str]] = []
         if not wanted:  # nothing this service handles: no transaction at all
             self._count(outcomes, decoded)
@@ -297,12 +301,18 @@ class EventConsumer:
                 outcomes.append((record.topic, "applied"))
         self._count(outcomes, decoded)
 
+    def _handled(self, envelope: Envelope) -> bool:
+        """A handler covers the event and, asked, says it is worth applying now."""
+        if type(envelope.data) not in self._handlers:
+            return False
+        return self._wants is None or self._wants(envelope)
+
     def _count(
         self,
         outcomes: list[tuple[str, str]],
         decoded: list[tuple[ConsumerRecord[bytes, bytes], Envelope]],
     ) -> None:
-        outcomes += [(r.topic, "ignored") for r, e in decoded if type(e.data) not in self._handlers]
+        outcomes += [(r.topic, "ignored") for r, e in decoded if not self._handled(e)]
         for topic, outcome in outcomes:
             metrics.EVENTS_CONSUMED.labels(self._group_id, topic, outcome).inc()
 
@@ -328,8 +338,7 @@ class EventConsumer:
             )
             kind = "forged event" if isinstance(exc, ForgedEvent) else "invalid event"
             return DeadLetter(record, f"{kind}: {exc}") if first_time else None
-        handler = self._handlers.get(type(envelope.data))
-        if handler is None:
+        if not self._handled(envelope):
             metrics.EVENTS_CONSUMED.labels(self._group_id, topic, "ignored").inc()
             return None
         with caused_by(

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from complaint_runtime.audit_api import audit_router
-from complaint_runtime.consumer import EventConsumer, Handler, Preload
+from complaint_runtime.consumer import EventConsumer, Handler, Preload, Wants
 from complaint_runtime.database import Database
 from complaint_runtime.errors import NotConfigured
 from complaint_runtime.health import DependencyProbe
@@ -59,6 +59,7 @@ class _ConsumerSpec:
     handlers: dict[type[EventData], Handler]
     apply_batch_at_once: bool
     preload: Preload | None
+    wants: Wants | None = None
 
 
 class ServiceRuntime:
@@ -132,11 +133,13 @@ class ServiceRuntime:
         handlers: Mapping[type[EventData], Handler],
         apply_batch_at_once: bool = False,
         preload: Preload | None = None,
+        wants: Wants | None = None,
     ) -> None:
         """Declare a consumer group (named after the service) over these topics.
         ``apply_batch_at_once``: the handlers only write to this database, so a poll may
         be applied in one go (see EventConsumer._process_at_once), after ``preload``
-        read what its handlers will read."""
+        read what its handlers will read. ``wants``: whether an event its handlers cover is
+        worth a handler now (False: ignored like an event without a handler)."""
         self._consumer_specs.append(
             _ConsumerSpec(
                 self.settings.service_name,
@@ -144,6 +147,7 @@ class ServiceRuntime:
                 dict(handlers),
                 apply_batch_at_once,
                 preload,
+                wants,
             )
         )
 
@@ -263,6 +267,7 @@ class ServiceRuntime:
                 session_timeout_ms=settings.consumer_session_timeout_ms,
                 apply_batch_at_once=spec.apply_batch_at_once,
                 preload=spec.preload,
+                wants=spec.wants,
                 fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
                 fetch_min_bytes=settings.consumer_fetch_min_bytes,
                 commit_interval_s=settings.consumer_commit_interval_ms / 1000,

@@ -36,6 +36,15 @@ class SubscriptionCache:
         """A subscription changed in this process: read them again before the next use."""
         self._read_at = None
 
+    def might_want(self, event_name: str) -> bool:
+        """Without reading: whether an active subscription as last read wants an event of
+        this name; True while that read is missing or stale (the fan-out then reads them,
+        so the consumer's check before applying an event never misses a new one for long)."""
+        now = self._clock()
+        if self._read_at is None or now - self._read_at >= self._refresh_s:
+            return True
+        return bool(self._views) and bool(wanting(self._views, event_name))
+
     async def wanting(self, session: AsyncSession, event_name: str) -> list[str]:
         """The ids of the active subscriptions that want an event of this name."""
         now = self._clock()
