@@ -183,12 +183,13 @@ class NotifySettings(ServiceSettings):
         10.0, gt=0, le=60, description="NOTIFY_SMS_TIMEOUT_S: bound of each call to the provider"
     )
     notify_sms_max_parts: int = Field(
-        3,
+        6,
         ge=1,
         le=8,
         description=(
             "NOTIFY_SMS_MAX_PARTS: a text the provider would bill as more parts than this is "
-            "refused (a final failure) instead of sent"
+            "refused (a final failure) instead of sent; 6 lets the survey and NPS "
+            "invitations through (feedback's signed links are ~310 characters: 6 parts)"
         ),
     )
     notify_sms_callback_token: str = Field(

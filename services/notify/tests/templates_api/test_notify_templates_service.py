@@ -106,3 +106,32 @@ def test_staff_previews_show_no_contact_field() -> None:
         assert "张伟" not in text
         assert "王磊" not in text
     assert "name" in CONTACT_FIELDS
+
+
+def test_every_sms_with_realistic_links_fits_the_default_parts_limit() -> None:
+    """With the default NOTIFY_SMS_MAX_PARTS every customer message can go by SMS, the
+    survey and NPS invitations (feedback's ~310-character signed links) included."""
+    from notify.config import NotifySettings
+    from notify.messages.domain.planning import TEMPLATES
+    from notify.messages.domain.template_channels import channels_of
+    from notify.messages.rendering import LANGUAGES, Renderer
+    from notify.sms.domain.segments import aliyun_parts
+    from notify.templates_api.domain.samples import sample_context
+
+    limit = NotifySettings.model_fields["notify_sms_max_parts"].default
+    renderer = Renderer()
+    parts = {
+        (template, language): aliyun_parts(
+            "投诉平台",
+            renderer.render_sms(
+                template=template,
+                language=language,
+                context=sample_context(template=template, language=language),
+            ).text,
+        )
+        for template in TEMPLATES
+        if "sms" in channels_of(template)
+        for language in LANGUAGES
+    }
+    assert parts
+    assert {key: n for key, n in parts.items() if n > limit} == {}
