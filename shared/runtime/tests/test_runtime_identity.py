@@ -238,3 +238,15 @@ def test_a_verified_token_is_remembered_until_it_expires(
     monkeypatch.setattr(time, "time", lambda: later)
     verifier.verify(token)
     assert decoded == ["x", "x"]
+
+
+def test_a_derived_sub_key_is_stable_per_label_and_reveals_nothing_of_the_key() -> None:
+    from complaint_runtime.signing_keys import SigningKey
+
+    key = SigningKey.generate("service:notify")
+    again = SigningKey.from_jwk(key.private_jwk())
+    assert again.derive(b"notify reply address key") == key.derive(b"notify reply address key")
+    assert len(key.derive(b"a")) == 32
+    assert key.derive(b"a") != key.derive(b"b")
+    assert key.derive(b"a") != SigningKey.generate("service:notify").derive(b"a")
+    assert key.private_key.private_bytes_raw() not in key.derive(b"a")

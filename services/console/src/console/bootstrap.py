@@ -9,8 +9,6 @@ of routing, sla-watch and the identity provider.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,9 +79,7 @@ def session_secret(settings: ConsoleSettings, signing_key: SigningKey | None) ->
     if settings.console_session_secret:
         return settings.console_session_secret
     if signing_key is not None:
-        return hmac.new(
-            signing_key.private_key.private_bytes_raw(), b"console-session", hashlib.sha256
-        ).hexdigest()
+        return signing_key.derive(b"console-session").hex()
     log.warning("no CONSOLE_SESSION_SECRET or AUTH_SIGNING_KEY: sessions end with this process")
     return secrets.token_hex(32)
 

@@ -19,6 +19,8 @@ no service can mint an administrator. Pure apart from key generation; no web fra
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -80,6 +82,12 @@ class SigningKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{setting} is not a private Ed25519 key")
         return cls(str(members["kid"]), key)
+
+    def derive(self, label: bytes) -> bytes:
+        """A 32-byte sub-key for one purpose named by ``label`` (HMAC-SHA256 of the private
+        key): the same on every replica holding this key, revealing nothing of it, and
+        unrelated to the sub-key of any other label. Rotating the key changes it."""
+        return hmac.new(self.private_key.private_bytes_raw(), label, hashlib.sha256).digest()
 
     def private_jwk(self) -> str:
         members = json.loads(OKPAlgorithm.to_jwk(self.private_key))

@@ -5,8 +5,6 @@ round only, never stored), and the key of the recipient hashes."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -100,8 +98,7 @@ def recipient_hash_key(settings: NotifySettings) -> bytes:
         )
     # A sub-key of the private key, labelled: the hash reveals nothing of the key, and
     # rotating the key changes the hashes of later deliveries only.
-    private = SigningKey.from_jwk(settings.auth_signing_key).private_key.private_bytes_raw()
-    return hmac.new(private, b"notify recipient hash key", hashlib.sha256).digest()
+    return SigningKey.from_jwk(settings.auth_signing_key).derive(b"notify recipient hash key")
 
 
 class ContactPrefetcher:

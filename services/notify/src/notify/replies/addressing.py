@@ -10,8 +10,6 @@ recipient-hash key. Without ``NOTIFY_REPLY_DOMAIN`` notify sends no reply addres
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -36,8 +34,7 @@ def reply_key(settings: NotifySettings) -> bytes:
     if settings.notify_reply_key:
         return settings.notify_reply_key.encode()
     if settings.auth_signing_key:
-        private = SigningKey.from_jwk(settings.auth_signing_key).private_key.private_bytes_raw()
-        return hmac.new(private, b"notify reply address key", hashlib.sha256).digest()
+        return SigningKey.from_jwk(settings.auth_signing_key).derive(b"notify reply address key")
     if settings.notify_reply_domain or settings.notify_public_url:
         raise NotConfigured(
             "Neither NOTIFY_REPLY_KEY nor AUTH_SIGNING_KEY is set on notify.",

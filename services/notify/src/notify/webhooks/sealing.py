@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import os
 from typing import Final
 
@@ -44,8 +43,7 @@ def sealing_key(settings: NotifySettings) -> bytes:
             "Neither NOTIFY_WEBHOOK_SECRET_KEY nor AUTH_SIGNING_KEY is set on notify.",
             kind="webhook-secret-key-not-configured",
         )
-    private = SigningKey.from_jwk(settings.auth_signing_key).private_key.private_bytes_raw()
-    return hmac.new(private, _LABEL, hashlib.sha256).digest()
+    return SigningKey.from_jwk(settings.auth_signing_key).derive(_LABEL)
 
 
 class Sealer:
