@@ -27,8 +27,8 @@ RecipientRole = Literal[
 ]
 FailureReason = Literal["no_channel"]
 """Why a notification failed, where another service acts on it. no_channel: no channel notify
-can use reaches the recipient (e.g. a customer without an e-mail address while notify sends
-e-mail only)."""
+can use reaches the recipient (e.g. a customer without an e-mail address, and without a phone
+number or an SMS provider), or every channel that did failed for good."""
 
 _NOTIFICATION_ID = "Id of the notification (delivery id), stable across retries"
 _RECIPIENT = (
